@@ -1,0 +1,1227 @@
+/*
+ * libdistq - parallel tabular Q-learning on one shared Q-table.
+ *
+ * This is the only installed header. Everything a program, an environment
+ * or a simulator needs is declared here; nothing else is public.
+ *
+ * Conventions (the same everywhere below):
+ *  - Functions return 0 (or a documented non-negative count) on success and
+ *    a negative errno value on failure; dq_strerror() describes any code.
+ *  - Objects come back through out-parameters; *out is left untouched on
+ *    failure.
+ *  - dq_X_destroy(NULL) is a no-op.
+ *  - Config structs are filled with defaults by dq_X_config_init() and then
+ *    adjusted by the caller. More fields may be added at the end in later
+ *    minor versions; always start from dq_X_config_init().
+ *  - The library never prints, exits or aborts on bad input.
+ */
+#ifndef DISTQ_H
+#define DISTQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(DQ_BUILDING_LIBRARY) && defined(__GNUC__)
+#define DQ_API __attribute__((visibility("default")))
+#else
+#define DQ_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup version Version
+ * @{ */
+
+#define DQ_VERSION_MAJOR 0 /**< Incompatible ABI changes (the soname). */
+#define DQ_VERSION_MINOR 1 /**< Compatible additions. */
+#define DQ_VERSION_PATCH 0 /**< Fixes only. */
+/** The version as one number: 0xMMmmpp. */
+#define DQ_VERSION_HEX                                                         \
+	((DQ_VERSION_MAJOR << 16) | (DQ_VERSION_MINOR << 8) | DQ_VERSION_PATCH)
+
+/**
+ * The version of the library actually linked, as DQ_VERSION_HEX.
+ *
+ * @return 0xMMmmpp.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (a constant).
+ */
+DQ_API unsigned dq_version(void);
+
+/**
+ * The version of the library actually linked, as "MAJOR.MINOR.PATCH".
+ *
+ * @return a static string.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (a constant).
+ */
+DQ_API const char *dq_version_string(void);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup errors Errors
+ * Errors are negative errno values (-EINVAL, -ENOMEM, -ERANGE ...) or one
+ * of the libdistq-specific codes below, all of which lie below
+ * DQ_ERRNO_BASE so that they can never collide with a system errno.
+ * @{ */
+
+#define DQ_ERRNO_BASE (-1000) /**< Every libdistq-specific code is below. */
+#define DQ_EABI (-1001)       /**< Environment built for another ABI. */
+#define DQ_EENV (-1002)       /**< Environment broke its contract. */
+#define DQ_EFORMAT (-1003)    /**< File is not a libdistq file. */
+#define DQ_EVERSION (-1004)   /**< File has an unsupported version. */
+#define DQ_ETRUNC (-1005)     /**< File is truncated. */
+#define DQ_ECORRUPT (-1006)   /**< File fails its checksum. */
+#define DQ_EMISMATCH (-1007)  /**< File is for another environment/shape. */
+#define DQ_EPIN (-1008)       /**< Strict pinning was asked and failed. */
+
+/**
+ * Describe an error code.
+ *
+ * @param err a value returned by a libdistq function (0 or negative).
+ * @return a static, human-readable string; never NULL. Unknown codes give
+ *         "unknown error".
+ * Thread-safety: safe from any thread (does not use strerror()'s buffer).
+ * Ordering: none.
+ */
+DQ_API const char *dq_strerror(int err);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup rng Random numbers
+ * xoshiro256** streams. Each stream is a jump of 2^128 draws from the base
+ * seed, so streams never overlap. The state is a plain value: copy it,
+ * store it in a checkpoint, restore it.
+ * @{ */
+
+/** A random stream. Treat the fields as opaque. */
+typedef struct dq_rng {
+	uint64_t s[4]; /**< xoshiro256** state; never all zero. */
+} dq_rng;
+
+/**
+ * Seed stream number @p stream of base seed @p seed.
+ *
+ * The state is expanded from @p seed by splitmix64, then advanced by
+ * @p stream jumps of 2^128 draws, so streams of one seed are disjoint.
+ *
+ * @param rng    the stream to seed.
+ * @param seed   any 64-bit value.
+ * @param stream stream index (e.g. the agent id); at most 1<<20.
+ * @return 0, or -EINVAL for a NULL @p rng or a too large @p stream.
+ * Thread-safety: safe on distinct streams.
+ * Ordering: none.
+ */
+DQ_API int dq_rng_seed(dq_rng *rng, uint64_t seed, uint64_t stream);
+
+static inline uint64_t dq__rotl64(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/**
+ * Next 64 random bits. Inline because environments call it in their step
+ * function; @p rng must not be NULL (not checked: hot path).
+ *
+ * @return 64 uniformly distributed bits.
+ * Thread-safety: one thread per stream.
+ * Ordering: none.
+ */
+static inline uint64_t
+dq_rng_next(dq_rng *rng)
+{
+	uint64_t *s = rng->s;
+	uint64_t r = dq__rotl64(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = dq__rotl64(s[3], 45);
+	return r;
+}
+
+/**
+ * A uniform double in [0, 1) with 53 random bits; @p rng must not be NULL.
+ *
+ * @return a value in [0, 1).
+ * Thread-safety: one thread per stream.
+ * Ordering: none.
+ */
+static inline double
+dq_rng_uniform(dq_rng *rng)
+{
+	return (double)(dq_rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+/**
+ * A uniform integer in [0, n) without modulo bias (Lemire's method);
+ * @p rng must not be NULL and @p n must be at least 1.
+ *
+ * @return a value in [0, n).
+ * Thread-safety: one thread per stream.
+ * Ordering: none.
+ */
+static inline uint32_t
+dq_rng_below(dq_rng *rng, uint32_t n)
+{
+	uint64_t m = (dq_rng_next(rng) >> 32) * (uint64_t)n;
+
+	if ((uint32_t)m < n) {
+		uint32_t floor = (uint32_t)(-n) % n;
+
+		while ((uint32_t)m < floor)
+			m = (dq_rng_next(rng) >> 32) * (uint64_t)n;
+	}
+	return (uint32_t)(m >> 32);
+}
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup table The shared Q-table
+ * S x A doubles, each in its own lock-free atomic 64-bit word. Any number of
+ * threads may read and update it at once; what an update guarantees depends
+ * on the discipline chosen at creation (see docs/memory-model.md).
+ * @{ */
+
+/** How concurrent updates to one entry are combined. */
+typedef enum dq_mode {
+	/** Load, compute, compare-and-swap, retry from the value seen: an
+	 *  update is never lost. The default. */
+	DQ_MODE_CAS = 0,
+	/** Relaxed load and store: the fastest; two updates racing on one
+	 *  entry can lose one of them. */
+	DQ_MODE_HOGWILD = 1,
+	/** Striped mutexes: the baseline the benchmarks compare against. */
+	DQ_MODE_LOCKED = 2,
+} dq_mode;
+
+/** Table creation options; fill with dq_table_config_init(). */
+typedef struct dq_table_config {
+	uint32_t n_states;  /**< S, at least 1. */
+	uint32_t n_actions; /**< A, at least 1. */
+	dq_mode mode;       /**< Update discipline. Default DQ_MODE_CAS. */
+	double q0;          /**< Initial value of every entry. Default 0. */
+	bool pad_rows;      /**< Start each row on its own cache line. */
+	uint32_t n_stripes; /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
+} dq_table_config;
+
+/** Shape and placement of a table, as dq_table_info() reports it. */
+typedef struct dq_table_info {
+	uint32_t n_states;     /**< S. */
+	uint32_t n_actions;    /**< A. */
+	dq_mode mode;          /**< Update discipline. */
+	size_t row_stride;     /**< Entries from one row start to the next. */
+	size_t bytes;          /**< Bytes of entry storage. */
+	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
+} dq_table_info;
+
+/** The shared Q-table (opaque). */
+typedef struct dq_table dq_table;
+
+/**
+ * Fill @p cfg with defaults: mode cas, q0 0, no row padding, automatic
+ * stripes, and S = A = 0 (the caller must set them).
+ *
+ * @return 0, or -EINVAL for a NULL @p cfg.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_table_config_init(dq_table_config *cfg);
+
+/**
+ * Create a table with every entry set to cfg->q0.
+ *
+ * Memory is interleaved across NUMA nodes when the machine has several
+ * (through hwloc), and a cache-line-aligned allocation otherwise.
+ *
+ * @return 0; -EINVAL for NULL pointers, S or A of 0, an unknown mode or a
+ *         non-finite q0; -ERANGE when S x A overflows; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: the table is published to other threads by whatever the caller
+ *           uses to hand them the pointer (e.g. pthread_create).
+ */
+DQ_API int dq_table_create(dq_table **out, const dq_table_config *cfg);
+
+/**
+ * Free a table. No other thread may be using it. NULL is a no-op.
+ *
+ * Thread-safety: not concurrently with any other use of @p t.
+ * Ordering: none.
+ */
+DQ_API void dq_table_destroy(dq_table *t);
+
+/**
+ * Report the shape and placement of @p t.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (immutable after creation).
+ */
+DQ_API int dq_table_info_get(const dq_table *t, dq_table_info *info);
+
+/**
+ * Read one entry.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for s or a out of range.
+ * Thread-safety: safe concurrently with updates.
+ * Ordering: relaxed: the value is one that was stored at some point, with
+ *           no ordering against other entries.
+ */
+DQ_API int dq_table_get(const dq_table *t, uint32_t s, uint32_t a,
+			double *out);
+
+/**
+ * Overwrite one entry (e.g. to load a saved table).
+ *
+ * @return 0; -EINVAL for NULL @p t or a non-finite @p value; -ERANGE.
+ * Thread-safety: safe concurrently with readers and updates; a racing
+ *                update may be overwritten.
+ * Ordering: relaxed.
+ */
+DQ_API int dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value);
+
+/**
+ * Copy row @p s (A entries) into @p out.
+ *
+ * Each entry is read atomically; the row as a whole is not a snapshot of one
+ * instant when updates race with the read (see docs/memory-model.md).
+ *
+ * @param n capacity of @p out in entries; must be at least A.
+ * @return 0; -EINVAL for NULL pointers or @p n < A; -ERANGE for @p s.
+ * Thread-safety: safe concurrently with updates.
+ * Ordering: relaxed, per entry.
+ */
+DQ_API int dq_table_row(const dq_table *t, uint32_t s, double *out,
+			size_t n);
+
+/**
+ * Largest value in row @p s.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p s.
+ * Thread-safety: safe concurrently with updates.
+ * Ordering: relaxed, per entry.
+ */
+DQ_API int dq_table_max(const dq_table *t, uint32_t s, double *out);
+
+/**
+ * The greedy action of row @p s.
+ *
+ * @param rng ties are broken uniformly at random with this stream; NULL
+ *            breaks them by the lowest action index.
+ * @return 0; -EINVAL for NULL @p t or @p action; -ERANGE for @p s.
+ * Thread-safety: safe concurrently with updates; @p rng belongs to the
+ *                calling thread.
+ * Ordering: relaxed, per entry.
+ */
+DQ_API int dq_table_greedy(const dq_table *t, uint32_t s, dq_rng *rng,
+			   uint32_t *action);
+
+/**
+ * One TD step: Q(s,a) += alpha * (target - Q(s,a)), combined with racing
+ * updates as the table's mode says. An update whose result has the same
+ * bits as the stored value writes nothing.
+ *
+ * @param alpha step size in (0, 1].
+ * @param target a finite TD target.
+ * @return the number of CAS retries (0 outside cas mode) on success;
+ *         -EINVAL for NULL @p t, @p alpha outside (0,1] or a non-finite
+ *         @p target; -ERANGE for s or a.
+ * Thread-safety: safe from any number of threads.
+ * Ordering: relaxed: atomic on the entry, no ordering against other
+ *           entries (cas: read-modify-write on one location, so no update is
+ *           lost whatever the memory order).
+ */
+DQ_API int dq_table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
+			   double target);
+
+/**
+ * Add @p delta to Q(s,a), combined with racing updates as the table's mode
+ * says (in cas mode no addition is ever lost). Used to merge replicas.
+ *
+ * @return CAS retries (>= 0); -EINVAL for NULL @p t or a non-finite
+ *         @p delta; -ERANGE for s or a.
+ * Thread-safety: safe from any number of threads.
+ * Ordering: relaxed, as dq_table_update().
+ */
+DQ_API int dq_table_add(dq_table *t, uint32_t s, uint32_t a, double delta);
+
+/**
+ * Set every entry to @p value.
+ *
+ * @return 0; -EINVAL for NULL @p t or a non-finite @p value.
+ * Thread-safety: safe concurrently, but racing updates may survive or not.
+ * Ordering: relaxed.
+ */
+DQ_API int dq_table_fill(dq_table *t, double value);
+
+/**
+ * Copy the whole table, row-major S x A (no padding), into @p out.
+ *
+ * Each entry is read atomically once; entries updated during the copy may
+ * come from different instants ("consistent per entry").
+ *
+ * @param n capacity of @p out in entries; must be at least S x A.
+ * @return 0; -EINVAL for NULL pointers or a too small @p n.
+ * Thread-safety: safe concurrently with updates.
+ * Ordering: relaxed, per entry.
+ */
+DQ_API int dq_table_snapshot(const dq_table *t, double *out, size_t n);
+
+/**
+ * Overwrite the whole table from a row-major S x A array.
+ *
+ * @return 0; -EINVAL for NULL pointers, a too small @p n, or a non-finite
+ *         value (the table is then unchanged).
+ * Thread-safety: not concurrently with updates if the result must equal
+ *                @p in.
+ * Ordering: relaxed.
+ */
+DQ_API int dq_table_load(dq_table *t, const double *in, size_t n);
+
+/**
+ * The greedy policy (lowest index on ties) of every state.
+ *
+ * @param n capacity of @p policy; at least S.
+ * @return 0; -EINVAL for NULL pointers or a too small @p n.
+ * Thread-safety: safe concurrently with updates.
+ * Ordering: relaxed, per entry.
+ */
+DQ_API int dq_table_policy(const dq_table *t, uint32_t *policy, size_t n);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup env Environments
+ * An environment plugs in through a function table, dq_env_ops, whose
+ * first field is the ABI number it was built for. dq_env_open() checks it,
+ * lets the environment parse its parameters and build its shared definition,
+ * and returns a dq_env handle. Each agent then creates its own instance: an
+ * instance is only ever touched by one thread at a time; the definition is
+ * read-only after open and shared.
+ *
+ * Parameters are one string of comma-separated key=value pairs, e.g.
+ * "living_reward=0,slippery=1"; dq_params_*() parse it for environments.
+ * @{ */
+
+/** The environment ABI this header describes. */
+#define DQ_ENV_ABI 1u
+
+/** What an environment is, reported by its open function. */
+typedef struct dq_env_spec {
+	uint32_t n_states;          /**< S, at least 1. */
+	uint32_t n_actions;         /**< A, at least 1. */
+	uint32_t max_episode_steps; /**< Truncation limit; 0 = none. */
+	uint32_t max_outcomes;      /**< Most outcomes of one (s,a) in the
+				     *   model; 0 = no model exported. */
+} dq_env_spec;
+
+/** What one step did. */
+typedef struct dq_step {
+	uint32_t next_state; /**< s', in [0, S). */
+	double reward;       /**< r. */
+	bool terminated;     /**< s' is terminal: no bootstrap from it. */
+	bool truncated;      /**< The environment cut the episode itself. */
+} dq_step;
+
+/** One outcome of taking action a in state s. */
+typedef struct dq_outcome {
+	double prob;         /**< Probability, > 0; a (s,a)'s sum to 1. */
+	uint32_t next_state; /**< s'. */
+	double reward;       /**< r. */
+	bool terminated;     /**< s' ends the episode. */
+} dq_outcome;
+
+/**
+ * The function table an environment provides. Every callback returns 0 (or
+ * a documented count) or a negative errno, which libdistq passes on.
+ * Optional callbacks may be NULL.
+ */
+typedef struct dq_env_ops {
+	uint32_t abi;     /**< DQ_ENV_ABI at the time of building. */
+	const char *name; /**< Short name, e.g. "taxi". */
+	/** Parse @p params (never NULL; "" = defaults), build the shared
+	 *  definition and describe it. @p user is dq_env_open()'s. */
+	int (*open)(void **def, const char *params, void *user,
+		    dq_env_spec *spec);
+	/** Free the definition (optional). */
+	void (*close)(void *def);
+	/** Create one instance (optional: NULL means the definition itself
+	 *  is the instance, for stateless environments). */
+	int (*create)(void *def, void **inst);
+	/** Free one instance (optional). */
+	void (*destroy)(void *inst);
+	/** Start an episode; set *state. Draw randomness from @p rng only. */
+	int (*reset)(void *inst, dq_rng *rng, uint32_t *state);
+	/** Take @p action from the current state. */
+	int (*step)(void *inst, uint32_t action, dq_rng *rng, dq_step *out);
+	/** Model (optional): write up to @p cap outcomes of (s,a) to @p out
+	 *  and return how many there are. */
+	int (*outcomes)(const void *def, uint32_t s, uint32_t a,
+			dq_outcome *out, size_t cap);
+	/** Start distribution (optional; needed with outcomes): fill @p p
+	 *  with S probabilities. */
+	int (*start_probs)(const void *def, double *p, size_t n);
+	/** Put the instance in state @p s (optional; lets a checkpoint or an
+	 *  evaluation start from a given state). */
+	int (*set_state)(void *inst, uint32_t s);
+	void *reserved[3]; /**< Must be NULL. */
+} dq_env_ops;
+
+/** An opened environment: ops + shared definition + spec (opaque). */
+typedef struct dq_env dq_env;
+
+/** One instance of an environment, for callers who step it themselves. */
+typedef struct dq_env_instance dq_env_instance;
+
+/**
+ * Open an environment from its function table.
+ *
+ * @param params key=value,... string; NULL means defaults.
+ * @param user passed to ops->open unchanged.
+ * @return 0; -EINVAL for NULL @p out/@p ops, missing mandatory callbacks
+ *         (open, reset, step) or an invalid spec (S or A of 0, a model
+ *         without start_probs); DQ_EABI when ops->abi != DQ_ENV_ABI;
+ *         -ENOMEM; or what ops->open returned.
+ * Thread-safety: safe from any thread.
+ * Ordering: the handle is published by the caller's own hand-off.
+ */
+DQ_API int dq_env_open(dq_env **out, const dq_env_ops *ops,
+		       const char *params, void *user);
+
+/**
+ * Open a built-in environment by name, e.g. "taxi" or
+ * "maze4x3:living_reward=0" (parameters after a colon).
+ *
+ * @return 0; -EINVAL for NULL pointers or bad parameters; -ENOENT for an
+ *         unknown name; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: as dq_env_open().
+ */
+DQ_API int dq_env_open_name(dq_env **out, const char *spec);
+
+/**
+ * Close an environment. No instance of it may remain. NULL is a no-op.
+ *
+ * Thread-safety: not concurrently with any use of @p env.
+ * Ordering: none.
+ */
+DQ_API void dq_env_close(dq_env *env);
+
+/**
+ * Report what @p env is.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (immutable).
+ */
+DQ_API int dq_env_spec_get(const dq_env *env, dq_env_spec *spec);
+
+/**
+ * The environment's name (its ops->name).
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (immutable).
+ */
+DQ_API int dq_env_name(const dq_env *env, const char **name);
+
+/**
+ * The built-in environments' function tables, for listing them.
+ *
+ * @param ops receives up to @p cap pointers (may be NULL when cap is 0).
+ * @return how many built-in environments there are (>= 0), or -EINVAL for a
+ *         NULL @p ops with a non-zero @p cap.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (static data).
+ */
+DQ_API int dq_env_builtins(const dq_env_ops **ops, size_t cap);
+
+/**
+ * The outcomes of (s,a) in the environment's model.
+ *
+ * @return the number of outcomes (if larger than @p cap only @p cap were
+ *         written); -ENOTSUP when the environment exports no model;
+ *         -EINVAL; -ERANGE for s or a; DQ_EENV if the model is invalid.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_env_outcomes(const dq_env *env, uint32_t s, uint32_t a,
+			   dq_outcome *out, size_t cap);
+
+/**
+ * The start distribution: S probabilities summing to 1.
+ *
+ * @return 0; -ENOTSUP without a model; -EINVAL for NULL or @p n < S.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_env_start_probs(const dq_env *env, double *p, size_t n);
+
+/**
+ * Create an instance of @p env, to step it directly.
+ *
+ * @return 0; -EINVAL; -ENOMEM; or what ops->create returned.
+ * Thread-safety: safe from any thread; the instance then belongs to one
+ *                thread at a time.
+ * Ordering: none.
+ */
+DQ_API int dq_env_instance_create(const dq_env *env, dq_env_instance **out);
+
+/**
+ * Free an instance. NULL is a no-op.
+ *
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API void dq_env_instance_destroy(dq_env_instance *inst);
+
+/**
+ * Start an episode.
+ *
+ * @return 0; -EINVAL; DQ_EENV when the environment gives a state out of
+ *         range; or the environment's own error.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_env_instance_reset(dq_env_instance *inst, dq_rng *rng,
+				 uint32_t *state);
+
+/**
+ * Take one step.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p action; DQ_EENV when
+ *         the environment gives a state out of range or a non-finite
+ *         reward; or the environment's own error.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_env_instance_step(dq_env_instance *inst, uint32_t action,
+				dq_rng *rng, dq_step *out);
+
+/**
+ * Check that a parameter string names only @p keys and is well formed.
+ *
+ * @param params key=value,... (NULL or "" is valid).
+ * @param keys NULL-terminated list of accepted keys.
+ * @return 0; -EINVAL for a malformed string, an unknown or repeated key.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_params_check(const char *params, const char *const *keys);
+
+/**
+ * Read a floating-point parameter.
+ *
+ * @param def value when @p key is absent.
+ * @param min,max accepted range, inclusive.
+ * @return 0; -EINVAL for NULL pointers or a value that does not parse;
+ *         -ERANGE for a value outside [min, max].
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_params_double(const char *params, const char *key, double def,
+			    double min, double max, double *out);
+
+/**
+ * Read an unsigned integer parameter (decimal, or with a k/M/G suffix for
+ * powers of 1000).
+ *
+ * @return 0; -EINVAL for NULL pointers or a value that does not parse;
+ *         -ERANGE for a value outside [min, max].
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_params_u64(const char *params, const char *key, uint64_t def,
+			 uint64_t min, uint64_t max, uint64_t *out);
+
+/**
+ * Read a boolean parameter (1/0, true/false, yes/no, on/off).
+ *
+ * @return 0; -EINVAL for NULL pointers or a value that does not parse.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_params_bool(const char *params, const char *key, bool def,
+			  bool *out);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup agent Agents
+ * An agent is the act/observe step of epsilon-greedy Q-learning bound to a
+ * shared table: one per thread. The learner runs agents in its own threads;
+ * a simulator that owns its loop creates agents itself and calls
+ * dq_agent_act() and dq_agent_observe().
+ * @{ */
+
+/** How a schedule moves from start to end. */
+typedef enum dq_schedule_kind {
+	DQ_SCHEDULE_CONSTANT = 0, /**< Always start. */
+	DQ_SCHEDULE_LINEAR = 1,   /**< start -> end over steps, then end. */
+	DQ_SCHEDULE_EXP = 2,      /**< end + (start-end) * exp(-t/steps). */
+} dq_schedule_kind;
+
+/** A value that changes with the step count t. */
+typedef struct dq_schedule {
+	dq_schedule_kind kind; /**< Shape. */
+	double start;          /**< Value at t = 0. */
+	double end;            /**< Value reached (linear) or approached. */
+	double steps;          /**< Length (linear) or time constant (exp). */
+} dq_schedule;
+
+/** Agent options; fill with dq_agent_config_init(). */
+typedef struct dq_agent_config {
+	double gamma;         /**< Discount in [0,1]. Default 0.95. */
+	dq_schedule alpha;    /**< Step size, in (0,1]. Default 0.1. */
+	dq_schedule epsilon;  /**< Exploration, in [0,1]. Default 0.1. */
+	uint64_t seed;        /**< Base seed. Default 1. */
+	uint32_t stream;      /**< RNG stream (agent id). Default 0. */
+	uint32_t clock_step;  /**< Schedule steps per agent step. Default 1;
+			       *   the learner uses P so that schedules run
+			       *   on total steps. */
+	uint32_t return_window; /**< K: episodes in the mean return.
+				 *   Default 100. */
+	bool random_ties;     /**< Break greedy ties at random (default)
+			       *   rather than by lowest index. */
+} dq_agent_config;
+
+/** Counters of one agent (or of all, summed, from the learner). */
+typedef struct dq_stats {
+	uint64_t steps;       /**< Steps taken (observe calls). */
+	uint64_t episodes;    /**< Episodes finished. */
+	uint64_t cas_retries; /**< Failed CAS attempts (cas mode). */
+	uint64_t returns_n;   /**< Episodes in the mean below (<= K each). */
+	double mean_return;   /**< Mean return over the last K episodes
+			       *   (of each agent); NaN when none yet. */
+	double epsilon;       /**< Current epsilon (mean over agents). */
+	double alpha;         /**< Current alpha (mean over agents). */
+} dq_stats;
+
+/** An agent bound to a table (opaque). */
+typedef struct dq_agent dq_agent;
+
+/**
+ * Fill @p cfg with the defaults of the seed study: gamma 0.95, constant
+ * alpha 0.1 and epsilon 0.1, seed 1, stream 0, random ties, K = 100.
+ *
+ * @return 0, or -EINVAL for a NULL @p cfg.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_config_init(dq_agent_config *cfg);
+
+/**
+ * Check a configuration without creating anything.
+ *
+ * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
+ *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
+ *         kind, a non-positive schedule length, K of 0 or above 2^20, a
+ *         clock_step of 0.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
+
+/**
+ * Create an agent that learns into @p table.
+ *
+ * @return 0; -EINVAL for NULL pointers or a bad config (see
+ *         dq_agent_config_check()); -ENOMEM.
+ * Thread-safety: safe from any thread; the agent then belongs to one thread
+ *                at a time. Any number of agents may share one table.
+ * Ordering: as dq_table_update() for the table; none otherwise.
+ */
+DQ_API int dq_agent_create(dq_agent **out, dq_table *table,
+			   const dq_agent_config *cfg);
+
+/**
+ * Free an agent (not its table). NULL is a no-op.
+ *
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API void dq_agent_destroy(dq_agent *agent);
+
+/**
+ * Choose an action for @p state: with probability epsilon uniformly at
+ * random, else greedily from the shared table.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p state.
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
+
+/**
+ * Learn from one transition: Q(s,a) moves towards
+ * r + gamma * max_a' Q(s',a') (or r alone when @p terminated), then the
+ * schedules advance one step. A terminated transition also ends the
+ * episode for the statistics.
+ *
+ * @return the CAS retries of the update (>= 0); -EINVAL for NULL
+ *         @p agent or a non-finite @p reward; -ERANGE for s, a or s'.
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: as dq_table_update().
+ */
+DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
+			    double reward, uint32_t next_state,
+			    bool terminated);
+
+/**
+ * End the current episode for the statistics without a terminal
+ * transition (truncation, or the simulator's own reset). Does nothing if no
+ * step was observed since the last episode ended.
+ *
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_episode_end(dq_agent *agent);
+
+/**
+ * The agent's counters.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: the owning thread only (the learner offers a concurrent
+ *                view: dq_learner_agent_stats()).
+ * Ordering: none.
+ */
+DQ_API int dq_agent_stats_get(const dq_agent *agent, dq_stats *out);
+
+/**
+ * The agent's random stream, for a simulator that wants its own draws to
+ * follow the seeded run.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_rng(dq_agent *agent, dq_rng **rng);
+
+/** @} */
+/* ------------------------------------------------------------------------ */
+/** @defgroup learner The learner: agent threads
+ * @{ */
+
+/** Where agent threads run. */
+typedef enum dq_pin_policy {
+	/** One agent per physical core, spread over packages and NUMA nodes
+	 *  before any SMT sibling is used. The default. */
+	DQ_PIN_CORES = 0,
+	/** No binding: the OS scheduler places threads. */
+	DQ_PIN_NONE = 1,
+	/** Agent i on PU pus[i % n_pus] (OS indexes, as in taskset). */
+	DQ_PIN_LIST = 2,
+} dq_pin_policy;
+
+/** A consistent view of the totals, given to the progress callback. */
+typedef struct dq_progress {
+	double seconds;   /**< Since the run started. */
+	dq_stats total;   /**< Summed over agents (see dq_stats). */
+	double steps_per_second; /**< Since the previous callback. */
+	double target_fraction;  /**< Last measured optimal fraction (see
+				  *   dq_learner_config.target_fraction);
+				  *   NaN when not measured. */
+} dq_progress;
+
+/** Learner options; fill with dq_learner_config_init(). */
+typedef struct dq_learner_config {
+	uint32_t n_threads;       /**< P agents, 1..DQ_MAX_THREADS. Default
+				   *   1; dq_learner_config_init() never
+				   *   guesses the core count. */
+	dq_agent_config agent;    /**< Per-agent learning options; agent i
+				   *   uses stream i and clock_step P. */
+	uint64_t max_steps;       /**< Stop after this many total steps
+				   *   (0 = no limit). */
+	uint64_t max_episodes;    /**< Stop after this many total episodes
+				   *   (0 = no limit). */
+	double max_seconds;       /**< Wall-clock budget (0 = no limit). */
+	uint32_t max_episode_steps; /**< Truncate episodes (0 = the
+				     *   environment's own limit). */
+	/** Called from the monitoring thread every progress_interval; return
+	 *  non-zero to stop the run. May be NULL. */
+	int (*should_stop)(void *arg);
+	void *should_stop_arg;     /**< Passed to should_stop. */
+	/** Called from the monitoring thread with a consistent snapshot of
+	 *  the totals every progress_interval, and once at the end. */
+	void (*progress)(const dq_progress *p, void *arg);
+	void *progress_arg;        /**< Passed to progress. */
+	double progress_interval;  /**< Seconds; default 0.1. */
+	dq_pin_policy pin;         /**< Default DQ_PIN_CORES. */
+	const unsigned *pin_pus;   /**< For DQ_PIN_LIST. */
+	size_t n_pin_pus;          /**< Entries in pin_pus. */
+	bool pin_strict;           /**< A failed binding is an error. */
+	/** Stop when the greedy policy is optimal from at least this
+	 *  fraction of the start-state probability (0 = off). Needs an
+	 *  environment with a model. Checked off the agents' hot path. */
+	double target_fraction;
+	double target_interval;    /**< Seconds between checks; default
+				    *   0.002. */
+} dq_learner_config;
+
+/** The most agent threads a learner accepts. */
+#define DQ_MAX_THREADS 4096u
+
+/** Why a run ended. */
+typedef enum dq_stop_reason {
+	DQ_STOP_NONE = 0,      /**< Not run yet, or still running. */
+	DQ_STOP_STEPS = 1,     /**< max_steps reached. */
+	DQ_STOP_EPISODES = 2,  /**< max_episodes reached. */
+	DQ_STOP_TIME = 3,      /**< max_seconds elapsed. */
+	DQ_STOP_CALLBACK = 4,  /**< should_stop returned non-zero. */
+	DQ_STOP_REQUEST = 5,   /**< dq_learner_stop() was called. */
+	DQ_STOP_TARGET = 6,    /**< target_fraction reached. */
+	DQ_STOP_ERROR = 7,     /**< An agent failed (dq_learner_error()). */
+} dq_stop_reason;
+
+/** What went wrong in a run. */
+typedef struct dq_run_error {
+	int code;        /**< Negative error code; 0 when none. */
+	uint32_t agent;  /**< Which agent failed. */
+	uint64_t step;   /**< That agent's step count when it failed. */
+	const char *what; /**< "reset", "step", "pin" or "thread". */
+} dq_run_error;
+
+/** A summary of the last run. */
+typedef struct dq_run_result {
+	dq_stop_reason reason; /**< Why it ended. */
+	double seconds;        /**< Wall time of the run. */
+	dq_stats total;        /**< Final totals. */
+	double target_fraction; /**< Optimal fraction of the final table
+				 *   (agents run a few steps past a check
+				 *   that met the target); NaN if off. */
+	double target_seconds; /**< When target_fraction was reached; NaN. */
+	uint64_t target_steps; /**< Total steps when reached; 0 if not. */
+	uint32_t pin_failures; /**< Agents whose binding failed (non-strict). */
+} dq_run_result;
+
+/** A set of agent threads learning one table (opaque). */
+typedef struct dq_learner dq_learner;
+
+/**
+ * Fill @p cfg with defaults: 1 thread, dq_agent_config_init() agents, no
+ * limits (set at least one before running), progress every 0.1 s, pinning
+ * one agent per core, not strict.
+ *
+ * @return 0, or -EINVAL for a NULL @p cfg.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_learner_config_init(dq_learner_config *cfg);
+
+/**
+ * Create a learner: P agents on @p table, each with its own instance of
+ * @p env. The table and environment must outlive the learner and match
+ * (S and A).
+ *
+ * @return 0; -EINVAL for NULL pointers, a bad config (thread count,
+ *         agent options, no stop condition, a pin list missing or naming
+ *         a PU that does not exist), a table/environment shape mismatch;
+ *         -ENOTSUP for target_fraction without a model; -ENOMEM; or an
+ *         environment's create error.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_learner_create(dq_learner **out, dq_table *table,
+			     const dq_env *env, const dq_learner_config *cfg);
+
+/**
+ * Free a learner that is not running. NULL is a no-op.
+ *
+ * Thread-safety: not concurrently with dq_learner_run().
+ * Ordering: none.
+ */
+DQ_API void dq_learner_destroy(dq_learner *l);
+
+/**
+ * Run the agents until a stop condition; blocks the calling thread, which
+ * becomes the monitor (progress, stop checks, target checks). Every thread
+ * started is joined before it returns. A learner may be run again: agents
+ * continue from their state (counters, schedules, RNG) and limits count
+ * from the new run's start.
+ *
+ * @param result receives the summary (may be NULL).
+ * @return 0 when the run ended by a stop condition or request; the first
+ *         agent error otherwise (details from dq_learner_error()); DQ_EPIN
+ *         when strict pinning failed; -EAGAIN when a thread could not be
+ *         started; -EBUSY when already running.
+ * Thread-safety: one run at a time per learner.
+ * Ordering: everything the agents did happens-before the return.
+ */
+DQ_API int dq_learner_run(dq_learner *l, dq_run_result *result);
+
+/**
+ * Ask a running learner to stop soon. Callable from any thread, from the
+ * progress and should_stop callbacks; harmless when not running.
+ *
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: safe from any thread.
+ * Ordering: relaxed store of a flag each agent polls every step; agents
+ *           stop within a few steps of seeing it.
+ */
+DQ_API int dq_learner_stop(dq_learner *l);
+
+/**
+ * The error that ended the last run, if any.
+ *
+ * @return 0 (err->code is 0 when there was none), or -EINVAL.
+ * Thread-safety: not concurrently with dq_learner_run().
+ * Ordering: none.
+ */
+DQ_API int dq_learner_error(const dq_learner *l, dq_run_error *err);
+
+/**
+ * Counters of agent @p i, as last published (agents publish every few
+ * thousand steps and at the end of a run).
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
+ * Thread-safety: safe concurrently with a run.
+ * Ordering: acquire-based seqlock read: the counters are from one instant
+ *           of that agent.
+ */
+DQ_API int dq_learner_agent_stats(const dq_learner *l, uint32_t i,
+				  dq_stats *out);
+
+/**
+ * The PUs (OS indexes) agent @p i is bound to: during or after a run, its
+ * actual binding; before the first run, the binding planned for it.
+ *
+ * @param pus receives up to @p cap indexes.
+ * @return how many PUs are in the binding (0 when unbound); -EINVAL;
+ *         -ERANGE for @p i >= P.
+ * Thread-safety: not concurrently with the start of a run.
+ * Ordering: none.
+ */
+DQ_API int dq_learner_agent_cpus(const dq_learner *l, uint32_t i,
+				 unsigned *pus, size_t cap);
+
+/**
+ * The number of physical cores of this machine (hwloc; the OS's online
+ * CPU count when hwloc cannot tell).
+ *
+ * @return a count >= 1.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_cores(void);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup solve Models and exact solutions
+ * A dq_model is an environment's exported transition model, copied once
+ * into compact arrays. The solver works on it alone: value iteration for
+ * Q* and V*, exact evaluation of a policy, and how much of the start
+ * distribution a policy is optimal from.
+ * @{ */
+
+/** An environment's transition model (opaque, immutable once built). */
+typedef struct dq_model dq_model;
+
+/** Solver options; fill with dq_solve_config_init(). */
+typedef struct dq_solve_config {
+	double gamma;         /**< Discount in [0,1]. Default 0.95. */
+	double tolerance;     /**< Stop when a sweep changes no value by
+			       *   more than this. Default 1e-12. */
+	uint64_t max_sweeps;  /**< Give up after this many (-ETIMEDOUT).
+			       *   Default 10^7. */
+	uint32_t n_threads;   /**< Threads for large models; 0 = one per
+			       *   core when the model is large. */
+} dq_solve_config;
+
+/**
+ * Fill @p cfg with defaults (gamma 0.95, tolerance 1e-12, 10^7 sweeps,
+ * automatic threads).
+ *
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_solve_config_init(dq_solve_config *cfg);
+
+/**
+ * Copy the model of @p env (all outcomes and the start distribution),
+ * checking it: probabilities positive and summing to 1 within 1e-9 for
+ * every (s,a), next states in range, rewards finite.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ENOTSUP when @p env exports no
+ *         model; DQ_EENV for an invalid model; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_create(dq_model **out, const dq_env *env);
+
+/**
+ * Free a model. NULL is a no-op.
+ *
+ * Thread-safety: not concurrently with any use of @p m.
+ * Ordering: none.
+ */
+DQ_API void dq_model_destroy(dq_model *m);
+
+/**
+ * Value iteration to the optimum.
+ *
+ * @param q receives Q*, S x A row-major (NULL to skip; else nq >= S*A).
+ * @param v receives V* (NULL to skip; else nv >= S).
+ * @param policy receives a greedy optimal policy, lowest index on ties
+ *        within 1e-9 (NULL to skip; else np >= S).
+ * @return the number of sweeps (>= 0); -EINVAL for NULL @p m or @p cfg, a
+ *         bad gamma or tolerance, or too small arrays; -ETIMEDOUT when
+ *         max_sweeps pass first (gamma 1 with improper policies);
+ *         -ENOMEM.
+ * Thread-safety: safe from any thread; @p m may be shared.
+ * Ordering: none.
+ */
+DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
+			  double *q, size_t nq, double *v, size_t nv,
+			  uint32_t *policy, size_t np);
+
+/**
+ * Evaluate a deterministic policy exactly (to cfg->tolerance).
+ *
+ * @param policy S actions.
+ * @param v receives V^pi (nv >= S).
+ * @param start_value receives the expectation of V^pi under the start
+ *        distribution (may be NULL).
+ * @return the number of sweeps (>= 0); -EINVAL; -ERANGE for an action out
+ *         of range; -ETIMEDOUT; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
+			     const uint32_t *policy, size_t np, double *v,
+			     size_t nv, double *start_value);
+
+/**
+ * Expectation of @p v under the start distribution.
+ *
+ * @return 0, or -EINVAL.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_start_value(const dq_model *m, const double *v,
+				size_t nv, double *out);
+
+/**
+ * Fraction of the start-state probability on which V^pi is within @p tol
+ * of V* (both as computed by dq_model_evaluate() and dq_model_solve()).
+ *
+ * @return 0, or -EINVAL for NULL pointers, short arrays or a negative tol.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_optimal_fraction(const dq_model *m, const double *v_star,
+				     const double *v_pi, size_t n, double tol,
+				     double *frac);
+
+/**
+ * A fast, conservative optimality check, for use while learning: the
+ * fraction of start-state probability from which @p policy reaches (with
+ * positive probability) only states where its action is within @p tol of
+ * optimal under @p q_star. Such a policy is optimal from those states (for
+ * gamma < 1), so the result never exceeds the exact fraction by more than
+ * what tol allows. Linear in the model's size; no iteration.
+ *
+ * @return 0; -EINVAL for NULL pointers or short arrays; -ERANGE for an
+ *         action out of range; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_check_policy(const dq_model *m, const double *q_star,
+				 size_t nq, const uint32_t *policy, size_t np,
+				 double tol, double *frac);
+
+/**
+ * The shape of @p m.
+ *
+ * @return 0, or -EINVAL.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_shape(const dq_model *m, uint32_t *n_states,
+			  uint32_t *n_actions);
+
+/** @} */
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup checkpoint Checkpoints
+ * A checkpoint is a versioned binary file: a fixed little-endian header
+ * (magic "DISTQCKP", format version, environment name and parameters, S, A,
+ * value type, hyperparameters, counters), the S x A values, and a CRC-32
+ * (zlib) over everything before it. It is written atomically: a temporary
+ * file in the same directory, fsync, rename over the target, fsync of the
+ * directory; a crash leaves either the old file or the new one. The format
+ * is specified in docs/checkpoint-format.md.
+ * @{ */
+
+/** The checkpoint format version this library writes. */
+#define DQ_CHECKPOINT_VERSION 1u
+
+/** Everything in a checkpoint besides the values. */
+typedef struct dq_checkpoint_meta {
+	char env[64];          /**< Environment name, NUL-terminated. */
+	char params[256];      /**< Environment parameters, NUL-terminated. */
+	uint32_t n_states;     /**< S. */
+	uint32_t n_actions;    /**< A. */
+	uint32_t version;      /**< Format version (filled on read). */
+	dq_mode mode;          /**< Update discipline of the saved run. */
+	double gamma;          /**< Discount. */
+	double alpha;          /**< Step size at save time. */
+	double epsilon;        /**< Exploration at save time. */
+	uint64_t seed;         /**< Base seed of the run. */
+	uint64_t steps;        /**< Total steps trained. */
+	uint64_t episodes;     /**< Total episodes trained. */
+	double seconds;        /**< Total training wall time. */
+} dq_checkpoint_meta;
+
+/**
+ * Save @p t with @p meta to @p path, atomically (see above). meta->n_states
+ * and n_actions are taken from the table.
+ *
+ * @return 0; -EINVAL for NULL pointers or unterminated strings in
+ *         @p meta; -ENOMEM; a negative errno from the file system
+ *         (-EACCES, -ENOSPC, -EROFS, -EIO ...), in which case any previous
+ *         file at @p path is intact and no temporary file is left.
+ * Thread-safety: safe concurrently with updates to @p t (the values are a
+ *                per-entry consistent snapshot, as dq_table_snapshot()).
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_checkpoint_save(const char *path, const dq_table *t,
+			      const dq_checkpoint_meta *meta);
+
+/**
+ * Read only the header of a checkpoint, checking the whole file.
+ *
+ * @return 0; -EINVAL for NULL pointers; a negative errno from opening or
+ *         reading (-ENOENT, -EACCES ...); DQ_EFORMAT (not a checkpoint),
+ *         DQ_EVERSION, DQ_ETRUNC, DQ_ECORRUPT.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
+
+/**
+ * Load a checkpoint's values into @p t, whose shape must match.
+ *
+ * @param meta receives the header (may be NULL).
+ * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
+ *         S or A differ from @p t's. On any error @p t is unchanged.
+ * Thread-safety: not concurrently with updates if the result must equal
+ *                the file.
+ * Ordering: relaxed stores.
+ */
+DQ_API int dq_checkpoint_load(const char *path, dq_table *t,
+			      dq_checkpoint_meta *meta);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DISTQ_H */

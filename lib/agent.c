@@ -1,0 +1,249 @@
+/*
+ * Agents: configuration, schedules, statistics and the checked public
+ * act/observe calls for simulators that own their loop. The learner embeds
+ * the same struct and calls the same inline step (agent.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "agent.h"
+
+#define AGENT_MAX_WINDOW (1u << 20)
+
+int
+dq_agent_config_init(dq_agent_config *cfg)
+{
+	if (!cfg)
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->gamma = 0.95;
+	cfg->alpha = (dq_schedule){ DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0 };
+	cfg->epsilon = (dq_schedule){ DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0 };
+	cfg->seed = 1;
+	cfg->stream = 0;
+	cfg->clock_step = 1;
+	cfg->return_window = 100;
+	cfg->random_ties = true;
+	return 0;
+}
+
+/* A schedule is valid when both ends lie in [lo, hi] (lo excluded when
+ * open_lo) and its length is positive and finite. */
+static bool
+sched_valid(const dq_schedule *s, double lo, bool open_lo, double hi)
+{
+	const double v[2] = { s->start, s->end };
+
+	if (s->kind != DQ_SCHEDULE_CONSTANT && s->kind != DQ_SCHEDULE_LINEAR &&
+	    s->kind != DQ_SCHEDULE_EXP)
+		return false;
+	for (int i = 0; i < (s->kind == DQ_SCHEDULE_CONSTANT ? 1 : 2); i++) {
+		if (!(v[i] >= lo && v[i] <= hi) || (open_lo && v[i] == lo))
+			return false;
+	}
+	if (s->kind != DQ_SCHEDULE_CONSTANT &&
+	    !(s->steps > 0.0 && isfinite(s->steps)))
+		return false;
+	return true;
+}
+
+int
+dq_agent_config_check(const dq_agent_config *cfg)
+{
+	if (!cfg)
+		return -EINVAL;
+	if (!(cfg->gamma >= 0.0 && cfg->gamma <= 1.0))
+		return -EINVAL;
+	if (!sched_valid(&cfg->alpha, 0.0, true, 1.0) ||
+	    !sched_valid(&cfg->epsilon, 0.0, false, 1.0))
+		return -EINVAL;
+	if (cfg->return_window == 0 || cfg->return_window > AGENT_MAX_WINDOW)
+		return -EINVAL;
+	if (cfg->clock_step == 0 || cfg->stream > (1u << 20))
+		return -EINVAL;
+	return 0;
+}
+
+void
+dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride)
+{
+	sc->def = *def;
+	sc->stride = stride;
+	dq__sched_seek(sc, 0.0);
+}
+
+/*
+ * Put a schedule at schedule-time `clock` using the closed form, and derive
+ * the per-step increment from the stride.
+ */
+void
+dq__sched_seek(dq__sched *sc, double clock)
+{
+	const dq_schedule *d = &sc->def;
+
+	sc->clock = clock;
+	switch (d->kind) {
+	case DQ_SCHEDULE_LINEAR:
+		sc->inc = (d->end - d->start) / d->steps * sc->stride;
+		sc->value = clock >= d->steps
+				    ? d->end
+				    : d->start + (d->end - d->start) *
+							 (clock / d->steps);
+		break;
+	case DQ_SCHEDULE_EXP:
+		sc->inc = exp(-sc->stride / d->steps);
+		sc->value = d->end + (d->start - d->end) * exp(-clock / d->steps);
+		break;
+	default:
+		sc->inc = 0.0;
+		sc->value = d->start;
+		break;
+	}
+}
+
+int
+dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
+{
+	int err;
+
+	memset(ag, 0, sizeof(*ag));
+	err = dq_rng_seed(&ag->rng, cfg->seed, cfg->stream);
+	if (err)
+		return err;
+	ag->returns = calloc(cfg->return_window, sizeof(double));
+	if (!ag->returns)
+		return -ENOMEM;
+	ag->table = t;
+	ag->n_actions = t->n_actions;
+	ag->gamma = cfg->gamma;
+	ag->random_ties = cfg->random_ties;
+	ag->k = cfg->return_window;
+	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
+	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
+	return 0;
+}
+
+void
+dq__agent_fini(dq_agent *ag)
+{
+	free(ag->returns);
+	ag->returns = NULL;
+}
+
+void
+dq__agent_episode_end(dq_agent *ag)
+{
+	if (!ag->in_episode)
+		return;
+	ag->returns[ag->ret_head] = ag->ep_return;
+	ag->ret_head = ag->ret_head + 1 == ag->k ? 0 : ag->ret_head + 1;
+	if (ag->ret_count < ag->k)
+		ag->ret_count++;
+	ag->episodes++;
+	ag->ep_return = 0.0;
+	ag->in_episode = false;
+}
+
+/* The mean is summed afresh from the ring: no drift from a running sum. */
+void
+dq__agent_stats(const dq_agent *ag, dq_stats *out)
+{
+	double sum = 0.0;
+
+	memset(out, 0, sizeof(*out));
+	out->steps = ag->steps;
+	out->episodes = ag->episodes;
+	out->cas_retries = ag->retries;
+	out->returns_n = ag->ret_count;
+	for (uint32_t i = 0; i < ag->ret_count; i++)
+		sum += ag->returns[i];
+	out->mean_return = ag->ret_count ? sum / ag->ret_count : NAN;
+	out->epsilon = ag->epsilon.value;
+	out->alpha = ag->alpha.value;
+}
+
+int
+dq_agent_create(dq_agent **out, dq_table *table, const dq_agent_config *cfg)
+{
+	dq_agent *ag;
+	size_t size;
+	int err;
+
+	if (!out || !table)
+		return -EINVAL;
+	err = dq_agent_config_check(cfg);
+	if (err)
+		return err;
+	/* Own cache lines: agents of different threads never share one. */
+	size = (sizeof(*ag) + DQ__CACHE_LINE - 1) / DQ__CACHE_LINE *
+	       DQ__CACHE_LINE;
+	ag = aligned_alloc(DQ__CACHE_LINE, size);
+	if (!ag)
+		return -ENOMEM;
+	err = dq__agent_init(ag, table, cfg);
+	if (err) {
+		free(ag);
+		return err;
+	}
+	*out = ag;
+	return 0;
+}
+
+void
+dq_agent_destroy(dq_agent *agent)
+{
+	if (!agent)
+		return;
+	dq__agent_fini(agent);
+	free(agent);
+}
+
+int
+dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
+{
+	if (!agent || !action)
+		return -EINVAL;
+	if (state >= agent->table->n_states)
+		return -ERANGE;
+	*action = dq__agent_act(agent, state);
+	return 0;
+}
+
+int
+dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
+		 uint32_t next_state, bool terminated)
+{
+	if (!agent || !isfinite(reward))
+		return -EINVAL;
+	if (s >= agent->table->n_states || next_state >= agent->table->n_states ||
+	    a >= agent->n_actions)
+		return -ERANGE;
+	return dq__agent_observe(agent, s, a, reward, next_state, terminated);
+}
+
+int
+dq_agent_episode_end(dq_agent *agent)
+{
+	if (!agent)
+		return -EINVAL;
+	dq__agent_episode_end(agent);
+	return 0;
+}
+
+int
+dq_agent_stats_get(const dq_agent *agent, dq_stats *out)
+{
+	if (!agent || !out)
+		return -EINVAL;
+	dq__agent_stats(agent, out);
+	return 0;
+}
+
+int
+dq_agent_rng(dq_agent *agent, dq_rng **rng)
+{
+	if (!agent || !rng)
+		return -EINVAL;
+	*rng = &agent->rng;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * Private side of the agent: its state and the unchecked act/observe step
+ * that both the public dq_agent_*() calls and the learner's threads run.
+ * There is one implementation of Q-learning in the library, and it is here.
+ */
+#ifndef DQ_AGENT_H
+#define DQ_AGENT_H
+
+#include <math.h>
+
+#include "atomic.h"
+#include "table.h"
+
+/*
+ * A schedule evaluated incrementally: one add (linear) or one multiply-add
+ * (exponential) per step instead of a pow() or exp(). `clock` counts
+ * schedule steps so the closed form can be recomputed exactly (resume).
+ */
+typedef struct dq__sched {
+	dq_schedule def;
+	double value;
+	double inc;    /* linear: per agent step; exp: decay factor */
+	double clock;  /* schedule steps so far */
+	double stride; /* schedule steps per agent step */
+} dq__sched;
+
+struct dq_agent {
+	/* Hot: read and written every step by the owning thread only. The
+	 * struct is allocated on its own cache lines (agent.c). */
+	dq_table *table;
+	dq_rng rng;
+	dq__sched alpha;
+	dq__sched epsilon;
+	double gamma;
+	uint32_t n_actions;
+	bool random_ties;
+	bool in_episode;
+	double ep_return;
+
+	/* Counters. */
+	uint64_t steps;
+	uint64_t episodes;
+	uint64_t retries;
+
+	/* Returns of the last K episodes, a ring. */
+	double *returns;
+	uint32_t k;
+	uint32_t ret_head;
+	uint32_t ret_count;
+};
+
+void dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride);
+void dq__sched_seek(dq__sched *sc, double clock);
+int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);
+void dq__agent_fini(dq_agent *ag);
+void dq__agent_episode_end(dq_agent *ag);
+void dq__agent_stats(const dq_agent *ag, dq_stats *out);
+
+static inline void
+dq__sched_step(dq__sched *sc)
+{
+	switch (sc->def.kind) {
+	case DQ_SCHEDULE_LINEAR:
+		sc->clock += sc->stride;
+		if (sc->clock >= sc->def.steps)
+			sc->value = sc->def.end;
+		else
+			sc->value += sc->inc;
+		break;
+	case DQ_SCHEDULE_EXP:
+		sc->clock += sc->stride;
+		sc->value = sc->def.end + (sc->value - sc->def.end) * sc->inc;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Epsilon-greedy choice on the shared table. */
+static inline uint32_t
+dq__agent_act(dq_agent *ag, uint32_t s)
+{
+	double eps = ag->epsilon.value;
+
+	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
+		return dq_rng_below(&ag->rng, ag->n_actions);
+	return dq__table_greedy(ag->table, s, ag->random_ties ? &ag->rng : NULL);
+}
+
+/*
+ * One Q-learning update. Only termination cuts the bootstrap: a truncated
+ * episode still bootstraps from s' (the caller ends the episode).
+ */
+static inline int
+dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r,
+		  uint32_t s2, bool terminated)
+{
+	double target = r;
+	int retries;
+
+	if (!terminated)
+		target += ag->gamma * dq__table_max(ag->table, s2);
+	retries = dq__table_update(ag->table, s, a, ag->alpha.value, target);
+	ag->retries += (uint64_t)retries;
+	ag->steps++;
+	ag->ep_return += r;
+	ag->in_episode = true;
+	dq__sched_step(&ag->alpha);
+	dq__sched_step(&ag->epsilon);
+	if (terminated)
+		dq__agent_episode_end(ag);
+	return retries;
+}
+
+#endif /* DQ_AGENT_H */

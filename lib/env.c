@@ -1,0 +1,210 @@
+/*
+ * The environment interface: ABI check, the opened-environment handle and
+ * checked wrappers around an environment's callbacks. Knows nothing of
+ * tables, agents or learning.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "env.h"
+
+/*
+ * Check the function table and the spec the environment reported. The ABI
+ * number is compared first: a table built for another ABI may have another
+ * layout, so none of its other fields can be trusted.
+ */
+static int
+env_ops_check(const dq_env_ops *ops)
+{
+	if (ops->abi != DQ_ENV_ABI)
+		return DQ_EABI;
+	if (!ops->open || !ops->reset || !ops->step)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(ops->reserved) / sizeof(ops->reserved[0]);
+	     i++)
+		if (ops->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+static int
+env_spec_check(const dq_env_ops *ops, const dq_env_spec *spec)
+{
+	if (spec->n_states == 0 || spec->n_actions == 0)
+		return DQ_EENV;
+	if (spec->max_outcomes && (!ops->outcomes || !ops->start_probs))
+		return DQ_EENV;
+	return 0;
+}
+
+int
+dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params,
+	    void *user)
+{
+	dq_env *env;
+	int err;
+
+	if (!out || !ops)
+		return -EINVAL;
+	err = env_ops_check(ops);
+	if (err)
+		return err;
+	env = calloc(1, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	env->ops = ops;
+	err = ops->open(&env->def, params ? params : "", user, &env->spec);
+	if (err) {
+		free(env);
+		return err < 0 ? err : DQ_EENV;
+	}
+	err = env_spec_check(ops, &env->spec);
+	if (err) {
+		if (ops->close)
+			ops->close(env->def);
+		free(env);
+		return err;
+	}
+	*out = env;
+	return 0;
+}
+
+void
+dq_env_close(dq_env *env)
+{
+	if (!env)
+		return;
+	if (env->ops->close)
+		env->ops->close(env->def);
+	free(env);
+}
+
+int
+dq_env_spec_get(const dq_env *env, dq_env_spec *spec)
+{
+	if (!env || !spec)
+		return -EINVAL;
+	*spec = env->spec;
+	return 0;
+}
+
+int
+dq_env_name(const dq_env *env, const char **name)
+{
+	if (!env || !name)
+		return -EINVAL;
+	*name = env->ops->name ? env->ops->name : "";
+	return 0;
+}
+
+int
+dq_env_outcomes(const dq_env *env, uint32_t s, uint32_t a, dq_outcome *out,
+		size_t cap)
+{
+	int n;
+
+	if (!env || (!out && cap))
+		return -EINVAL;
+	if (!env->spec.max_outcomes)
+		return -ENOTSUP;
+	if (s >= env->spec.n_states || a >= env->spec.n_actions)
+		return -ERANGE;
+	n = env->ops->outcomes(env->def, s, a, out, cap);
+	if (n < 0)
+		return n;
+	if (n == 0 || (uint32_t)n > env->spec.max_outcomes)
+		return DQ_EENV;
+	return n;
+}
+
+int
+dq_env_start_probs(const dq_env *env, double *p, size_t n)
+{
+	if (!env || !p)
+		return -EINVAL;
+	if (!env->spec.max_outcomes)
+		return -ENOTSUP;
+	if (n < env->spec.n_states)
+		return -EINVAL;
+	return env->ops->start_probs(env->def, p, n);
+}
+
+/*
+ * Instances: the learner keeps its own (dq__env_inst) inline in each agent
+ * slot; the public dq_env_instance wraps the same pair for callers who step
+ * an environment themselves.
+ */
+int
+dq__env_inst_init(const dq_env *env, dq__env_inst *inst)
+{
+	int err;
+
+	inst->env = env;
+	inst->state = NULL;
+	if (!env->ops->create) {
+		inst->state = env->def;
+		return 0;
+	}
+	err = env->ops->create(env->def, &inst->state);
+	if (err)
+		return err < 0 ? err : DQ_EENV;
+	return 0;
+}
+
+void
+dq__env_inst_fini(dq__env_inst *inst)
+{
+	if (inst->env && inst->env->ops->create && inst->env->ops->destroy)
+		inst->env->ops->destroy(inst->state);
+	inst->env = NULL;
+	inst->state = NULL;
+}
+
+int
+dq_env_instance_create(const dq_env *env, dq_env_instance **out)
+{
+	dq_env_instance *inst;
+	int err;
+
+	if (!env || !out)
+		return -EINVAL;
+	inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return -ENOMEM;
+	err = dq__env_inst_init(env, &inst->i);
+	if (err) {
+		free(inst);
+		return err;
+	}
+	*out = inst;
+	return 0;
+}
+
+void
+dq_env_instance_destroy(dq_env_instance *inst)
+{
+	if (!inst)
+		return;
+	dq__env_inst_fini(&inst->i);
+	free(inst);
+}
+
+int
+dq_env_instance_reset(dq_env_instance *inst, dq_rng *rng, uint32_t *state)
+{
+	if (!inst || !rng || !state)
+		return -EINVAL;
+	return dq__env_inst_reset(&inst->i, rng, state);
+}
+
+int
+dq_env_instance_step(dq_env_instance *inst, uint32_t action, dq_rng *rng,
+		     dq_step *out)
+{
+	if (!inst || !rng || !out)
+		return -EINVAL;
+	if (action >= inst->i.env->spec.n_actions)
+		return -ERANGE;
+	return dq__env_inst_step(&inst->i, action, rng, out);
+}

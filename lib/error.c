@@ -1,0 +1,79 @@
+/*
+ * Error strings and the version. One table of messages, no strerror()
+ * (whose buffer is not thread-safe everywhere) and no locale lookups.
+ */
+#include <errno.h>
+
+#include "internal.h"
+
+const char *
+dq_strerror(int err)
+{
+	switch (err) {
+	case 0:
+		return "success";
+	case -EINVAL:
+		return "invalid argument";
+	case -ENOMEM:
+		return "out of memory";
+	case -ERANGE:
+		return "value out of range";
+	case -ENOENT:
+		return "no such environment or file";
+	case -ENOTSUP:
+		return "not supported (the environment exports no model)";
+	case -EBUSY:
+		return "busy (already running)";
+	case -EAGAIN:
+		return "resource temporarily unavailable (thread creation)";
+	case -ETIMEDOUT:
+		return "did not converge within the sweep limit";
+	case -EIO:
+		return "input/output error";
+	case -ENOSPC:
+		return "no space left on device";
+	case -EACCES:
+		return "permission denied";
+	case -EEXIST:
+		return "file exists";
+	case -EROFS:
+		return "read-only file system";
+	case -EOVERFLOW:
+		return "value too large";
+	case DQ_EABI:
+		return "environment built for another ABI (DQ_ENV_ABI mismatch)";
+	case DQ_EENV:
+		return "environment broke its contract (state out of range, "
+		       "non-finite reward, invalid model or callback error)";
+	case DQ_EFORMAT:
+		return "not a libdistq file";
+	case DQ_EVERSION:
+		return "unsupported file version";
+	case DQ_ETRUNC:
+		return "file is truncated";
+	case DQ_ECORRUPT:
+		return "file is corrupted (checksum mismatch)";
+	case DQ_EMISMATCH:
+		return "file is for another environment or table shape";
+	case DQ_EPIN:
+		return "strict pinning requested and a binding failed";
+	default:
+		return "unknown error";
+	}
+}
+
+unsigned
+dq_version(void)
+{
+	return DQ_VERSION_HEX;
+}
+
+#define DQ__STR2(x) #x
+#define DQ__STR(x) DQ__STR2(x)
+
+const char *
+dq_version_string(void)
+{
+	return DQ__STR(DQ_VERSION_MAJOR) "." DQ__STR(
+		DQ_VERSION_MINOR) "." DQ__STR(DQ_VERSION_PATCH);
+}

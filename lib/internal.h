@@ -1,0 +1,38 @@
+/*
+ * Private declarations shared by lib/ files. Never installed. Internal
+ * non-static names start with dq__.
+ */
+#ifndef DQ_INTERNAL_H
+#define DQ_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "distq.h"
+
+#define DQ__UNUSED(x) ((void)(x))
+
+#if defined(__GNUC__)
+#define DQ__LIKELY(x) __builtin_expect(!!(x), 1)
+#define DQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define DQ__INLINE static inline __attribute__((always_inline))
+#else
+#define DQ__LIKELY(x) (x)
+#define DQ__UNLIKELY(x) (x)
+#define DQ__INLINE static inline
+#endif
+
+/* a * b into *out, false on size_t overflow. */
+static inline int
+dq__mul_overflows(size_t a, size_t b, size_t *out)
+{
+	if (a != 0 && b > SIZE_MAX / a)
+		return 1;
+	*out = a * b;
+	return 0;
+}
+
+/* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
+void dq__rng_jump(dq_rng *rng);
+
+#endif /* DQ_INTERNAL_H */

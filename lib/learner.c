@@ -1,0 +1,811 @@
+/*
+ * The learner: P agent threads on one shared table, and the calling thread
+ * as their monitor. It owns no learning logic: each thread runs the same
+ * agent step (agent.h) a simulator would call itself. What lives here is
+ * threads, pinning, stop conditions, statistics and error propagation.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "agent.h"
+#include "env.h"
+#include "pin.h"
+#include "topology.h"
+
+/* Agents publish their counters every this many steps (a power of two). */
+#define PUBLISH_EVERY 1024u
+#define MAX_BOUND_PUS 8
+
+enum { PUB_STEPS, PUB_EPISODES, PUB_RETRIES, PUB_RET_N, PUB_MEAN, PUB_EPS,
+       PUB_ALPHA, PUB_N };
+
+/*
+ * One agent thread's slot. The agent (hot, written every step) and the
+ * published counters (written every PUBLISH_EVERY steps, read by the
+ * monitor) sit on separate cache lines so the monitor's reads never pull the
+ * agent's working line away from its core.
+ */
+typedef struct slot {
+	dq_agent ag;
+	dq__env_inst inst;
+	dq_learner *l;
+	uint32_t id;
+	unsigned pu;      /* planned PU, DQ__PIN_UNBOUND for none */
+	uint64_t quota;   /* steps allowed in this run */
+	bool pin_failed;
+	int n_bound;
+	unsigned bound[MAX_BOUND_PUS];
+	pthread_t thread;
+
+	/* Seqlock-published counters (see slot_publish/slot_read). */
+	_Alignas(DQ__CACHE_LINE) dq__atomic_u32 seq;
+	dq__atomic_u64 pub[PUB_N];
+} slot;
+
+struct dq_learner {
+	dq_table *table;
+	const dq_env *env;
+	dq_learner_config cfg;
+	uint32_t n;
+	uint32_t episode_limit; /* per-episode step limit, 0 = none */
+	slot **slots;
+	dq__topo *topo;
+	bool planned; /* pinning was planned from a topology */
+
+	/* Target check (only with cfg.target_fraction > 0). */
+	dq_model *model;
+	double *qstar;
+	uint32_t *policy;
+
+	/* Run state. The stop flag is read by every agent every step and
+	 * written once per run: alone on its line, it stays shared-clean in
+	 * every core's cache until the write. */
+	_Alignas(DQ__CACHE_LINE) dq__atomic_int stop;
+	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
+	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
+	dq__atomic_int reason;
+	dq__atomic_int err_set;
+	dq_run_error err;
+
+	pthread_mutex_t mu; /* with cv: agents tell the monitor they ended */
+	pthread_cond_t cv;
+	uint32_t n_active;
+	bool sync_ready;
+};
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int
+dq_learner_config_init(dq_learner_config *cfg)
+{
+	if (!cfg)
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->n_threads = 1;
+	dq_agent_config_init(&cfg->agent);
+	cfg->progress_interval = 0.1;
+	cfg->pin = DQ_PIN_CORES;
+	cfg->target_interval = 0.002;
+	return 0;
+}
+
+static bool
+nonneg_finite(double x)
+{
+	return x >= 0.0 && isfinite(x);
+}
+
+static int
+config_check(const dq_learner_config *c)
+{
+	int err;
+
+	if (c->n_threads < 1 || c->n_threads > DQ_MAX_THREADS)
+		return -EINVAL;
+	err = dq_agent_config_check(&c->agent);
+	if (err)
+		return err;
+	if (!nonneg_finite(c->max_seconds) ||
+	    !(c->progress_interval > 0.0 && isfinite(c->progress_interval)) ||
+	    !(c->target_fraction >= 0.0 && c->target_fraction <= 1.0) ||
+	    !(c->target_interval > 0.0 && isfinite(c->target_interval)))
+		return -EINVAL;
+	if (!c->max_steps && !c->max_episodes && c->max_seconds == 0.0 &&
+	    !c->should_stop && c->target_fraction == 0.0)
+		return -EINVAL;
+	if (c->pin != DQ_PIN_CORES && c->pin != DQ_PIN_NONE &&
+	    c->pin != DQ_PIN_LIST)
+		return -EINVAL;
+	if (c->pin == DQ_PIN_LIST && (!c->pin_pus || !c->n_pin_pus))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Plan each agent's PU from the machine's topology. Without a topology
+ * (hwloc failed to load) agents run unbound; a list naming PUs that do not
+ * exist is an error the caller must hear about at creation.
+ */
+static int
+learner_plan(dq_learner *l)
+{
+	unsigned *plan;
+	dq__pu *pus = NULL;
+	size_t n_pus = 0;
+	int err;
+
+	for (uint32_t i = 0; i < l->n; i++)
+		l->slots[i]->pu = DQ__PIN_UNBOUND;
+	if (l->cfg.pin == DQ_PIN_NONE)
+		return 0;
+	l->topo = dq__topo_system();
+	if (!l->topo)
+		return 0;
+	err = dq__topo_pus(l->topo, &pus, &n_pus);
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	plan = malloc(l->n * sizeof(*plan));
+	if (!plan) {
+		free(pus);
+		return -ENOMEM;
+	}
+	err = dq__pin_plan(pus, n_pus, l->cfg.pin, l->n, l->cfg.pin_pus,
+			   l->cfg.n_pin_pus, plan);
+	if (!err) {
+		for (uint32_t i = 0; i < l->n; i++)
+			l->slots[i]->pu = plan[i];
+		l->planned = true;
+	}
+	free(plan);
+	free(pus);
+	return err;
+}
+
+static void
+slot_free(slot *s)
+{
+	if (!s)
+		return;
+	dq__env_inst_fini(&s->inst);
+	dq__agent_fini(&s->ag);
+	free(s);
+}
+
+/* Solve the model once so that each check is a linear pass. */
+static int
+learner_target_init(dq_learner *l)
+{
+	dq_solve_config sc;
+	size_t nq = (size_t)l->table->n_states * l->table->n_actions;
+	int err;
+
+	err = dq_model_create(&l->model, l->env);
+	if (err)
+		return err;
+	l->qstar = malloc(nq * sizeof(double));
+	l->policy = malloc(l->table->n_states * sizeof(uint32_t));
+	if (!l->qstar || !l->policy)
+		return -ENOMEM;
+	dq_solve_config_init(&sc);
+	sc.gamma = l->cfg.agent.gamma;
+	err = dq_model_solve(l->model, &sc, l->qstar, nq, NULL, 0, NULL, 0);
+	return err < 0 ? err : 0;
+}
+
+int
+dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
+		  const dq_learner_config *cfg)
+{
+	dq_learner *l;
+	int err;
+
+	if (!out || !table || !env || !cfg)
+		return -EINVAL;
+	err = config_check(cfg);
+	if (err)
+		return err;
+	if (env->spec.n_states != table->n_states ||
+	    env->spec.n_actions != table->n_actions)
+		return -EINVAL;
+	if (cfg->target_fraction > 0.0 && !env->spec.max_outcomes)
+		return -ENOTSUP;
+
+	l = aligned_alloc(DQ__CACHE_LINE, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	memset(l, 0, sizeof(*l));
+	l->table = table;
+	l->env = env;
+	l->cfg = *cfg;
+	l->n = cfg->n_threads;
+	l->episode_limit = cfg->max_episode_steps ? cfg->max_episode_steps
+						  : env->spec.max_episode_steps;
+	l->slots = calloc(l->n, sizeof(*l->slots));
+	if (!l->slots) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < l->n; i++) {
+		dq_agent_config ac = cfg->agent;
+		slot *s = aligned_alloc(DQ__CACHE_LINE, sizeof(*s));
+
+		if (!s) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		memset(s, 0, sizeof(*s));
+		l->slots[i] = s;
+		s->l = l;
+		s->id = i;
+		/* Schedules run on total steps: each agent step is P. */
+		ac.stream = 0;
+		ac.clock_step = l->n;
+		err = dq__agent_init(&s->ag, table, &ac);
+		if (err)
+			goto fail;
+		/* Stream i = stream i-1 jumped once: O(P) jumps in all. */
+		if (i > 0) {
+			s->ag.rng = l->slots[i - 1]->ag.rng;
+			dq__rng_jump(&s->ag.rng);
+		}
+		err = dq__env_inst_init(env, &s->inst);
+		if (err)
+			goto fail;
+	}
+	err = learner_plan(l);
+	if (err)
+		goto fail;
+	if (cfg->target_fraction > 0.0) {
+		err = learner_target_init(l);
+		if (err)
+			goto fail;
+	}
+	err = pthread_mutex_init(&l->mu, NULL);
+	if (err) {
+		err = -err;
+		goto fail;
+	}
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		err = pthread_cond_init(&l->cv, &ca);
+		pthread_condattr_destroy(&ca);
+		if (err) {
+			pthread_mutex_destroy(&l->mu);
+			err = -err;
+			goto fail;
+		}
+	}
+	l->sync_ready = true;
+	*out = l;
+	return 0;
+fail:
+	dq_learner_destroy(l);
+	return err;
+}
+
+void
+dq_learner_destroy(dq_learner *l)
+{
+	if (!l)
+		return;
+	if (l->slots)
+		for (uint32_t i = 0; i < l->n; i++)
+			slot_free(l->slots[i]);
+	free(l->slots);
+	dq_model_destroy(l->model);
+	free(l->qstar);
+	free(l->policy);
+	if (l->sync_ready) {
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+	}
+	free(l);
+}
+
+/*
+ * Seqlock writer (only the owning agent writes its slot). The odd sequence
+ * number is ordered before the data by the release fence; the final even
+ * number is a release store ordering the data before it.
+ */
+static void
+slot_publish(slot *s)
+{
+	dq_stats st;
+	/* relaxed: only this thread writes seq */
+	uint32_t q = dq__load_u32(&s->seq, memory_order_relaxed);
+	uint64_t v[PUB_N];
+
+	dq__agent_stats(&s->ag, &st);
+	v[PUB_STEPS] = st.steps;
+	v[PUB_EPISODES] = st.episodes;
+	v[PUB_RETRIES] = st.cas_retries;
+	v[PUB_RET_N] = st.returns_n;
+	v[PUB_MEAN] = dq__d2u(st.mean_return);
+	v[PUB_EPS] = dq__d2u(st.epsilon);
+	v[PUB_ALPHA] = dq__d2u(st.alpha);
+
+	/* relaxed: ordered before the data by the fence below */
+	dq__store_u32(&s->seq, q + 1, memory_order_relaxed);
+	/* release fence: pairs with the reader's acquire fence, so a reader
+	 * that sees any new datum also sees the odd seq */
+	dq__fence(memory_order_release);
+	for (int i = 0; i < PUB_N; i++)
+		/* relaxed: bracketed by the fence and the release below */
+		dq__store_u64(&s->pub[i], v[i], memory_order_relaxed);
+	/* release: pairs with the reader's acquire load of seq */
+	dq__store_u32(&s->seq, q + 2, memory_order_release);
+}
+
+/* Seqlock reader: retries until it saw one even, unchanged sequence. */
+static void
+slot_read(const slot *s, dq_stats *st)
+{
+	uint64_t v[PUB_N];
+	uint32_t q1, q2;
+
+	for (;;) {
+		/* acquire: pairs with the writer's final release store */
+		q1 = dq__load_u32(&s->seq, memory_order_acquire);
+		if (q1 & 1)
+			continue;
+		for (int i = 0; i < PUB_N; i++)
+			/* relaxed: validated by the seq re-check below */
+			v[i] = dq__load_u64(&s->pub[i], memory_order_relaxed);
+		/* acquire fence: pairs with the writer's release fence */
+		dq__fence(memory_order_acquire);
+		/* relaxed: ordered after the data loads by the fence */
+		q2 = dq__load_u32(&s->seq, memory_order_relaxed);
+		if (q1 == q2)
+			break;
+	}
+	memset(st, 0, sizeof(*st));
+	st->steps = v[PUB_STEPS];
+	st->episodes = v[PUB_EPISODES];
+	st->cas_retries = v[PUB_RETRIES];
+	st->returns_n = v[PUB_RET_N];
+	st->mean_return = dq__u2d(v[PUB_MEAN]);
+	st->epsilon = dq__u2d(v[PUB_EPS]);
+	st->alpha = dq__u2d(v[PUB_ALPHA]);
+}
+
+/* Sum the agents' published counters: each agent's are from one instant. */
+static void
+learner_totals(const dq_learner *l, dq_stats *tot)
+{
+	double ret_sum = 0.0, eps = 0.0, alpha = 0.0;
+
+	memset(tot, 0, sizeof(*tot));
+	for (uint32_t i = 0; i < l->n; i++) {
+		dq_stats st;
+
+		slot_read(l->slots[i], &st);
+		tot->steps += st.steps;
+		tot->episodes += st.episodes;
+		tot->cas_retries += st.cas_retries;
+		tot->returns_n += st.returns_n;
+		if (st.returns_n)
+			ret_sum += st.mean_return * (double)st.returns_n;
+		eps += st.epsilon;
+		alpha += st.alpha;
+	}
+	tot->mean_return = tot->returns_n ? ret_sum / (double)tot->returns_n
+					  : NAN;
+	tot->epsilon = eps / l->n;
+	tot->alpha = alpha / l->n;
+}
+
+static void
+request_stop(dq_learner *l, dq_stop_reason why)
+{
+	/* relaxed/relaxed: the first reason wins; the value is read after
+	 * the threads are joined, which orders it */
+	dq__cas_strong_int(&l->reason, DQ_STOP_NONE, (int)why,
+			   memory_order_relaxed, memory_order_relaxed);
+	/* relaxed: the flag guards no data, agents only need to see it
+	 * soon, and coherence makes a store visible promptly */
+	dq__store_int(&l->stop, 1, memory_order_relaxed);
+}
+
+/* The first failure of a run is recorded; the agents are stopped. */
+static void
+set_error(dq_learner *l, uint32_t agent, uint64_t step, int code,
+	  const char *what)
+{
+	/* relaxed: exactly one caller wins the right to fill l->err; it is
+	 * read only after the threads are joined, which orders it */
+	if (dq__cas_strong_int(&l->err_set, 0, 1, memory_order_relaxed,
+			       memory_order_relaxed)) {
+		l->err.code = code;
+		l->err.agent = agent;
+		l->err.step = step;
+		l->err.what = what;
+	}
+	request_stop(l, DQ_STOP_ERROR);
+}
+
+static void
+record_error(slot *s, int code, const char *what)
+{
+	set_error(s->l, s->id, s->ag.steps, code, what);
+}
+
+/* Claim one episode from the run's budget (only with max_episodes). */
+static bool
+claim_episode(dq_learner *l)
+{
+	/* relaxed: a counter; tickets order nothing else */
+	return dq__fetch_add_u64(&l->tickets, 1, memory_order_relaxed) <
+	       l->cfg.max_episodes;
+}
+
+/*
+ * The hot loop: act, step the own environment, learn, repeat. No
+ * allocation, lock (outside locked mode) or system call per step.
+ */
+static int
+agent_loop(slot *sl, const char **what)
+{
+	dq_learner *l = sl->l;
+	dq_agent *ag = &sl->ag;
+	dq__env_inst *inst = &sl->inst;
+	const uint32_t limit = l->episode_limit;
+	const bool tickets = l->cfg.max_episodes > 0;
+	const uint64_t quota = sl->quota;
+	uint64_t done = 0;
+	uint32_t s, len = 0;
+	dq_step st;
+	int err;
+
+	/* An episode cut by the previous run's stop is not counted. */
+	ag->in_episode = false;
+	ag->ep_return = 0.0;
+	if (tickets && !claim_episode(l))
+		return 0;
+	*what = "reset";
+	err = dq__env_inst_reset(inst, &ag->rng, &s);
+	if (err)
+		return err;
+	while (done < quota) {
+		/* relaxed: a poll; the flag guards no data, and the stopping
+		 * thread's store becomes visible within a few iterations */
+		if (DQ__UNLIKELY(dq__load_int(&l->stop, memory_order_relaxed)))
+			break;
+		uint32_t a = dq__agent_act(ag, s);
+
+		*what = "step";
+		err = dq__env_inst_step(inst, a, &ag->rng, &st);
+		if (DQ__UNLIKELY(err))
+			return err;
+		dq__agent_observe(ag, s, a, st.reward, st.next_state,
+				  st.terminated);
+		done++;
+		len++;
+		if (st.terminated || st.truncated || len == limit) {
+			dq__agent_episode_end(ag);
+			len = 0;
+			if (tickets && !claim_episode(l))
+				break;
+			*what = "reset";
+			err = dq__env_inst_reset(inst, &ag->rng, &s);
+			if (DQ__UNLIKELY(err))
+				return err;
+		} else {
+			s = st.next_state;
+		}
+		if ((done & (PUBLISH_EVERY - 1)) == 0)
+			slot_publish(sl);
+	}
+	return 0;
+}
+
+static void *
+agent_main(void *arg)
+{
+	slot *sl = arg;
+	dq_learner *l = sl->l;
+	const char *what = "step";
+	int err;
+
+	sl->pin_failed = false;
+	sl->n_bound = 0;
+	if (sl->pu != DQ__PIN_UNBOUND) {
+		err = dq__topo_bind_thread(l->topo, sl->pu);
+		if (err) {
+			sl->pin_failed = true;
+			if (l->cfg.pin_strict) {
+				record_error(sl, DQ_EPIN, "pin");
+				goto out;
+			}
+		}
+	} else if (l->cfg.pin != DQ_PIN_NONE && !l->planned) {
+		/* Pinning was asked but the topology could not be read. */
+		sl->pin_failed = true;
+		if (l->cfg.pin_strict) {
+			record_error(sl, DQ_EPIN, "pin");
+			goto out;
+		}
+	}
+	if (l->topo && sl->pu != DQ__PIN_UNBOUND && !sl->pin_failed) {
+		err = dq__topo_thread_binding(l->topo, sl->bound,
+					      MAX_BOUND_PUS);
+		sl->n_bound = err > 0 ? err : 0;
+	}
+	err = agent_loop(sl, &what);
+	if (err)
+		record_error(sl, err, what);
+out:
+	slot_publish(sl);
+	pthread_mutex_lock(&l->mu);
+	l->n_active--;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* Share max_steps out exactly: the first (max % P) agents get one more. */
+static void
+assign_quotas(dq_learner *l)
+{
+	for (uint32_t i = 0; i < l->n; i++) {
+		uint64_t q = UINT64_MAX;
+
+		if (l->cfg.max_steps)
+			q = l->cfg.max_steps / l->n +
+			    (i < l->cfg.max_steps % l->n ? 1 : 0);
+		l->slots[i]->quota = q;
+	}
+}
+
+/* The greedy policy's conservative optimal fraction (dq_model_check_policy). */
+static double
+target_check(dq_learner *l)
+{
+	size_t nq = (size_t)l->table->n_states * l->table->n_actions;
+	double frac = NAN;
+
+	dq_table_policy(l->table, l->policy, l->table->n_states);
+	if (dq_model_check_policy(l->model, l->qstar, nq, l->policy,
+				  l->table->n_states, 1e-9, &frac))
+		return NAN;
+	return frac;
+}
+
+static void
+wait_until(dq_learner *l, double deadline)
+{
+	struct timespec ts;
+	double whole = floor(deadline);
+
+	ts.tv_sec = (time_t)whole;
+	ts.tv_nsec = (long)((deadline - whole) * 1e9);
+	if (ts.tv_nsec >= 1000000000L)
+		ts.tv_nsec = 999999999L;
+	pthread_mutex_lock(&l->mu);
+	if (l->n_active)
+		pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static uint32_t
+active_agents(dq_learner *l)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->n_active;
+	pthread_mutex_unlock(&l->mu);
+	return n;
+}
+
+/*
+ * The monitor: wakes for progress, target checks and the time budget, or
+ * when an agent ends; returns when every agent has ended.
+ */
+static void
+monitor(dq_learner *l, double t0, dq_run_result *res)
+{
+	const dq_learner_config *c = &l->cfg;
+	const bool target = c->target_fraction > 0.0;
+	double next_progress = t0 + c->progress_interval;
+	double next_target = t0 + c->target_interval;
+	double last_t = t0;
+	uint64_t last_steps = 0;
+
+	while (active_agents(l)) {
+		double deadline = next_progress, now;
+
+		if (target && next_target < deadline)
+			deadline = next_target;
+		if (c->max_seconds > 0.0 && t0 + c->max_seconds < deadline)
+			deadline = t0 + c->max_seconds;
+		wait_until(l, deadline);
+		now = now_seconds();
+		if (c->max_seconds > 0.0 && now - t0 >= c->max_seconds)
+			request_stop(l, DQ_STOP_TIME);
+		if (target && now >= next_target) {
+			double frac = target_check(l);
+
+			res->target_fraction = frac;
+			if (frac >= c->target_fraction &&
+			    isnan(res->target_seconds)) {
+				dq_stats tot;
+
+				learner_totals(l, &tot);
+				res->target_seconds = now_seconds() - t0;
+				res->target_steps = tot.steps;
+				request_stop(l, DQ_STOP_TARGET);
+			}
+			next_target = now + c->target_interval;
+		}
+		if (now >= next_progress) {
+			dq_progress p;
+
+			memset(&p, 0, sizeof(p));
+			learner_totals(l, &p.total);
+			p.seconds = now - t0;
+			p.steps_per_second =
+				(double)(p.total.steps - last_steps) /
+				(now - last_t);
+			p.target_fraction = res->target_fraction;
+			last_t = now;
+			last_steps = p.total.steps;
+			if (c->progress)
+				c->progress(&p, c->progress_arg);
+			if (c->should_stop && c->should_stop(c->should_stop_arg))
+				request_stop(l, DQ_STOP_CALLBACK);
+			next_progress = now + c->progress_interval;
+		}
+	}
+}
+
+int
+dq_learner_run(dq_learner *l, dq_run_result *result)
+{
+	dq_run_result res;
+	uint32_t started = 0;
+	double t0;
+	int err = 0;
+
+	if (!l)
+		return -EINVAL;
+	/* acquire: pairs with the release that ended the previous run */
+	if (!dq__cas_strong_int(&l->running, 0, 1, memory_order_acquire,
+				memory_order_relaxed))
+		return -EBUSY;
+	memset(&res, 0, sizeof(res));
+	res.target_fraction = NAN;
+	res.target_seconds = NAN;
+	memset(&l->err, 0, sizeof(l->err));
+	/* relaxed: no agent thread exists yet; pthread_create publishes */
+	dq__store_int(&l->err_set, 0, memory_order_relaxed);
+	dq__store_int(&l->reason, DQ_STOP_NONE, memory_order_relaxed);
+	dq__store_int(&l->stop, 0, memory_order_relaxed);
+	dq__store_u64(&l->tickets, 0, memory_order_relaxed);
+	assign_quotas(l);
+	l->n_active = l->n;
+
+	t0 = now_seconds();
+	for (; started < l->n; started++) {
+		int e = pthread_create(&l->slots[started]->thread, NULL,
+				       agent_main, l->slots[started]);
+
+		if (e) {
+			err = -EAGAIN;
+			set_error(l, started, 0, err, "thread");
+			pthread_mutex_lock(&l->mu);
+			l->n_active -= l->n - started;
+			pthread_mutex_unlock(&l->mu);
+			break;
+		}
+	}
+	if (!err)
+		monitor(l, t0, &res);
+	for (uint32_t i = 0; i < started; i++)
+		pthread_join(l->slots[i]->thread, NULL);
+	res.seconds = now_seconds() - t0;
+
+	learner_totals(l, &res.total);
+	/* relaxed: the joins above order everything the agents wrote */
+	res.reason = (dq_stop_reason)dq__load_int(&l->reason,
+						   memory_order_relaxed);
+	/* Every agent ended on its own: its step quota, or no episode left
+	 * to claim (claims past the budget push the counter beyond it). */
+	if (res.reason == DQ_STOP_NONE)
+		res.reason = l->cfg.max_episodes &&
+				     /* relaxed: after the joins */
+				     dq__load_u64(&l->tickets,
+						  memory_order_relaxed) >
+					     l->cfg.max_episodes
+			     ? DQ_STOP_EPISODES
+			     : DQ_STOP_STEPS;
+	for (uint32_t i = 0; i < started; i++)
+		res.pin_failures += l->slots[i]->pin_failed;
+	if (l->cfg.target_fraction > 0.0)
+		res.target_fraction = target_check(l);
+	if (l->cfg.progress) {
+		dq_progress p;
+
+		memset(&p, 0, sizeof(p));
+		p.seconds = res.seconds;
+		p.total = res.total;
+		p.steps_per_second = res.seconds > 0.0
+					     ? (double)res.total.steps /
+						       res.seconds
+					     : 0.0;
+		p.target_fraction = res.target_fraction;
+		l->cfg.progress(&p, l->cfg.progress_arg);
+	}
+	/* relaxed: after the joins */
+	if (!err && dq__load_int(&l->err_set, memory_order_relaxed))
+		err = l->err.code;
+	if (result)
+		*result = res;
+	/* release: pairs with the acquire CAS of the next run */
+	dq__store_int(&l->running, 0, memory_order_release);
+	return err;
+}
+
+int
+dq_learner_stop(dq_learner *l)
+{
+	if (!l)
+		return -EINVAL;
+	request_stop(l, DQ_STOP_REQUEST);
+	return 0;
+}
+
+int
+dq_learner_error(const dq_learner *l, dq_run_error *err)
+{
+	if (!l || !err)
+		return -EINVAL;
+	*err = l->err;
+	return 0;
+}
+
+int
+dq_learner_agent_stats(const dq_learner *l, uint32_t i, dq_stats *out)
+{
+	if (!l || !out)
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	slot_read(l->slots[i], out);
+	return 0;
+}
+
+int
+dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
+		      size_t cap)
+{
+	const slot *s;
+
+	if (!l || (!pus && cap))
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	s = l->slots[i];
+	if (s->n_bound > 0) {
+		for (int k = 0; k < s->n_bound && (size_t)k < cap; k++)
+			pus[k] = s->bound[k];
+		return s->n_bound;
+	}
+	if (s->pu == DQ__PIN_UNBOUND || s->pin_failed)
+		return 0;
+	if (cap)
+		pus[0] = s->pu;
+	return 1;
+}

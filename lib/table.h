@@ -1,0 +1,184 @@
+/*
+ * Private side of the shared Q-table: the layout and the unchecked inline
+ * operations the agents' hot loop uses. The public dq_table_*() functions in
+ * table.c check their arguments and then call these.
+ *
+ * Every entry is a double stored as its bit pattern in a lock-free atomic
+ * 64-bit word. All entry accesses are relaxed: an entry publishes no other
+ * data, so it needs atomicity and nothing else (docs/memory-model.md).
+ */
+#ifndef DQ_TABLE_H
+#define DQ_TABLE_H
+
+#include <pthread.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "internal.h"
+
+/* A mutex alone on its cache line, for DQ_MODE_LOCKED. */
+typedef struct dq__stripe {
+	_Alignas(DQ__CACHE_LINE) pthread_mutex_t mu;
+} dq__stripe;
+
+struct dq_table {
+	dq__atomic_u64 *q; /* S rows of `stride` entries */
+	size_t stride;
+	uint32_t n_states;
+	uint32_t n_actions;
+	dq_mode mode;
+	uint32_t stripe_mask; /* n_stripes - 1, a power of two minus one */
+	dq__stripe *stripes;  /* DQ_MODE_LOCKED only */
+	size_t bytes;
+	bool interleaved;
+};
+
+static inline uint64_t
+dq__d2u(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u;
+}
+
+static inline double
+dq__u2d(uint64_t u)
+{
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+static inline dq__atomic_u64 *
+dq__table_row(const dq_table *t, uint32_t s)
+{
+	return t->q + (size_t)s * t->stride;
+}
+
+static inline double
+dq__table_get(const dq_table *t, uint32_t s, uint32_t a)
+{
+	/* relaxed: a single value, no other data published through it */
+	return dq__u2d(dq__load_u64(dq__table_row(t, s) + a,
+				    memory_order_relaxed));
+}
+
+static inline double
+dq__table_max(const dq_table *t, uint32_t s)
+{
+	const dq__atomic_u64 *row = dq__table_row(t, s);
+	/* relaxed: each entry read once; a row read while others update it
+	 * mixes instants, which is acceptable (docs/memory-model.md) */
+	double best = dq__u2d(dq__load_u64(row, memory_order_relaxed));
+
+	for (uint32_t a = 1; a < t->n_actions; a++) {
+		/* relaxed: as above */
+		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
+
+		if (v > best)
+			best = v;
+	}
+	return best;
+}
+
+/*
+ * Greedy action of row s. With an rng, ties are broken uniformly at random
+ * by reservoir sampling (one draw per tie found, none without ties);
+ * without one, by the lowest index.
+ */
+static inline uint32_t
+dq__table_greedy(const dq_table *t, uint32_t s, dq_rng *rng)
+{
+	const dq__atomic_u64 *row = dq__table_row(t, s);
+	/* relaxed: per-entry snapshot, see dq__table_max() */
+	double best = dq__u2d(dq__load_u64(row, memory_order_relaxed));
+	uint32_t arg = 0, ties = 1;
+
+	for (uint32_t a = 1; a < t->n_actions; a++) {
+		/* relaxed: as above */
+		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
+
+		if (v > best) {
+			best = v;
+			arg = a;
+			ties = 1;
+		} else if (v == best && rng) {
+			if (dq_rng_below(rng, ++ties) == 0)
+				arg = a;
+		}
+	}
+	return arg;
+}
+
+/*
+ * Apply q' = f(q) to one entry under the table's discipline, where
+ * f(q) = q + alpha * (target - q) when add is false and q + delta (passed
+ * in target) when add is true. Returns the CAS retries. A result with the
+ * same bits as the stored value writes nothing, so a converged entry stops
+ * invalidating other cores' copies of its cache line.
+ */
+static inline int
+dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
+		double target, bool add)
+{
+	dq__atomic_u64 *p = dq__table_row(t, s) + a;
+	uint64_t old, nu;
+	double q;
+	int retries = 0;
+
+	switch (t->mode) {
+	case DQ_MODE_CAS:
+		/* relaxed: the CAS below re-checks the value; no other data
+		 * is ordered by this entry */
+		old = dq__load_u64(p, memory_order_relaxed);
+		for (;;) {
+			q = dq__u2d(old);
+			nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+			if (nu == old)
+				return retries;
+			/* relaxed/relaxed: one location's modification order
+			 * alone guarantees no lost update; failure refreshes
+			 * `old` with the value seen */
+			if (dq__cas_weak_u64(p, &old, nu, memory_order_relaxed,
+					     memory_order_relaxed))
+				return retries;
+			retries++;
+		}
+	case DQ_MODE_HOGWILD:
+		/* relaxed: Hogwild accepts losing a racing update */
+		old = dq__load_u64(p, memory_order_relaxed);
+		q = dq__u2d(old);
+		nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+		if (nu != old)
+			/* relaxed: see the load above */
+			dq__store_u64(p, nu, memory_order_relaxed);
+		return 0;
+	case DQ_MODE_LOCKED:
+	default: {
+		pthread_mutex_t *mu = &t->stripes[s & t->stripe_mask].mu;
+
+		pthread_mutex_lock(mu);
+		/* relaxed: the stripe mutex orders writers; readers that do
+		 * not lock still see whole values through the atomic word */
+		old = dq__load_u64(p, memory_order_relaxed);
+		q = dq__u2d(old);
+		nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+		if (nu != old)
+			/* relaxed: published by the mutex unlock */
+			dq__store_u64(p, nu, memory_order_relaxed);
+		pthread_mutex_unlock(mu);
+		return 0;
+	}
+	}
+}
+
+static inline int
+dq__table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
+		 double target)
+{
+	return dq__table_apply(t, s, a, alpha, target, false);
+}
+
+#endif /* DQ_TABLE_H */

@@ -1,0 +1,286 @@
+/* tests/test_agent.c - act/observe for simulators that own the loop
+ * (lib/agent.c, lib/agent.h). */
+#include <errno.h>
+#include <math.h>
+
+#include "dq_test.h"
+
+static dq_table *
+table(uint32_t s, uint32_t a, double q0)
+{
+	dq_table_config c;
+	dq_table *t;
+
+	dq_table_config_init(&c);
+	c.n_states = s;
+	c.n_actions = a;
+	c.q0 = q0;
+	assert_int_equal(dq_table_create(&t, &c), 0);
+	return t;
+}
+
+static void
+test_config_check(void **state)
+{
+	dq_agent_config c;
+
+	(void)state;
+	assert_int_equal(dq_agent_config_init(NULL), -EINVAL);
+	assert_int_equal(dq_agent_config_check(NULL), -EINVAL);
+	dq_agent_config_init(&c);
+	assert_int_equal(dq_agent_config_check(&c), 0);
+	assert_true(c.gamma == 0.95 && c.alpha.start == 0.1 &&
+		    c.epsilon.start == 0.1);
+
+#define BAD(field, value)                                                     \
+	do {                                                                  \
+		dq_agent_config b = c;                                        \
+		b.field = value;                                              \
+		assert_int_equal(dq_agent_config_check(&b), -EINVAL);         \
+	} while (0)
+	BAD(gamma, -0.1);
+	BAD(gamma, 1.01);
+	BAD(gamma, NAN);
+	BAD(alpha.start, 0.0);
+	BAD(alpha.start, 1.5);
+	BAD(alpha.start, NAN);
+	BAD(epsilon.start, -0.01);
+	BAD(epsilon.start, 1.01);
+	BAD(alpha.kind, (dq_schedule_kind)9);
+	BAD(return_window, 0);
+	BAD(return_window, (1u << 20) + 1);
+	BAD(clock_step, 0);
+	BAD(stream, (1u << 20) + 1);
+#undef BAD
+	/* Linear schedules check both ends and the length. */
+	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 1.5, 10 };
+	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
+	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.0, 0 };
+	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
+	c.epsilon = (dq_schedule){ DQ_SCHEDULE_EXP, 1.0, 0.0, INFINITY };
+	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
+	c.epsilon = (dq_schedule){ DQ_SCHEDULE_EXP, 1.0, 0.0, 100 };
+	assert_int_equal(dq_agent_config_check(&c), 0);
+	c.gamma = 0.0;
+	assert_int_equal(dq_agent_config_check(&c), 0);
+	c.gamma = 1.0;
+	assert_int_equal(dq_agent_config_check(&c), 0);
+}
+
+static void
+test_create_and_args(void **state)
+{
+	dq_table *t = table(3, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag = (dq_agent *)0x1;
+	uint32_t a;
+	dq_stats st;
+	dq_rng *r;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	assert_int_equal(dq_agent_create(NULL, t, &c), -EINVAL);
+	assert_int_equal(dq_agent_create(&ag, NULL, &c), -EINVAL);
+	assert_int_equal(dq_agent_create(&ag, t, NULL), -EINVAL);
+	c.gamma = 2;
+	assert_int_equal(dq_agent_create(&ag, t, &c), -EINVAL);
+	assert_ptr_equal(ag, (dq_agent *)0x1);
+	dq_agent_config_init(&c);
+	assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+	assert_int_equal(dq_agent_act(NULL, 0, &a), -EINVAL);
+	assert_int_equal(dq_agent_act(ag, 0, NULL), -EINVAL);
+	assert_int_equal(dq_agent_act(ag, 3, &a), -ERANGE);
+	assert_int_equal(dq_agent_observe(NULL, 0, 0, 0, 0, false), -EINVAL);
+	assert_int_equal(dq_agent_observe(ag, 3, 0, 0, 0, false), -ERANGE);
+	assert_int_equal(dq_agent_observe(ag, 0, 2, 0, 0, false), -ERANGE);
+	assert_int_equal(dq_agent_observe(ag, 0, 0, 0, 3, false), -ERANGE);
+	assert_int_equal(dq_agent_observe(ag, 0, 0, NAN, 0, false), -EINVAL);
+	assert_int_equal(dq_agent_episode_end(NULL), -EINVAL);
+	assert_int_equal(dq_agent_stats_get(NULL, &st), -EINVAL);
+	assert_int_equal(dq_agent_stats_get(ag, NULL), -EINVAL);
+	assert_int_equal(dq_agent_rng(ag, NULL), -EINVAL);
+	assert_int_equal(dq_agent_rng(ag, &r), 0);
+	assert_non_null(r);
+	/* Nothing was learned from the rejected calls. */
+	assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+	assert_int_equal(st.steps, 0);
+	dq_agent_destroy(ag);
+	dq_agent_destroy(NULL);
+	dq_table_destroy(t);
+}
+
+/* The TD target: r + gamma max Q(s'), and r alone on termination. */
+static void
+test_observe_math(void **state)
+{
+	dq_table *t = table(3, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	double v;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.alpha.start = 0.5;
+	c.gamma = 0.9;
+	dq_agent_create(&ag, t, &c);
+	dq_table_set(t, 2, 0, 4.0);
+	dq_table_set(t, 2, 1, 10.0);
+	assert_true(dq_agent_observe(ag, 0, 1, 1.0, 2, false) >= 0);
+	dq_table_get(t, 0, 1, &v);
+	assert_true(fabs(v - 0.5 * (1.0 + 0.9 * 10.0)) < 1e-15);
+	assert_true(dq_agent_observe(ag, 1, 0, 2.0, 2, true) >= 0);
+	dq_table_get(t, 1, 0, &v);
+	assert_true(v == 1.0);
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
+static void
+test_epsilon_extremes(void **state)
+{
+	dq_table *t = table(1, 5, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	unsigned hits[5] = { 0 };
+	uint32_t a;
+
+	(void)state;
+	dq_table_set(t, 0, 3, 1.0);
+	dq_agent_config_init(&c);
+	c.epsilon.start = 0.0;
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 1000; i++) {
+		dq_agent_act(ag, 0, &a);
+		assert_int_equal(a, 3);
+	}
+	dq_agent_destroy(ag);
+	c.epsilon.start = 1.0;
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 50000; i++) {
+		dq_agent_act(ag, 0, &a);
+		hits[a]++;
+	}
+	for (int i = 0; i < 5; i++)
+		assert_true(hits[i] > 9000 && hits[i] < 11000);
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
+static void
+test_schedules(void **state)
+{
+	dq_table *t = table(2, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	dq_stats st;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100 };
+	c.alpha = (dq_schedule){ DQ_SCHEDULE_EXP, 0.5, 0.01, 50 };
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 50; i++)
+		dq_agent_observe(ag, 0, 0, 0.0, 1, false);
+	dq_agent_stats_get(ag, &st);
+	assert_true(fabs(st.epsilon - 0.55) < 1e-12);
+	assert_true(fabs(st.alpha - (0.01 + 0.49 * exp(-1.0))) < 1e-12);
+	for (int i = 0; i < 100; i++)
+		dq_agent_observe(ag, 0, 0, 0.0, 1, false);
+	dq_agent_stats_get(ag, &st);
+	assert_true(st.epsilon == 0.1);
+	assert_true(fabs(st.alpha - (0.01 + 0.49 * exp(-3.0))) < 1e-12);
+	dq_agent_destroy(ag);
+
+	/* clock_step: 4 schedule steps per agent step. */
+	c.clock_step = 4;
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 10; i++)
+		dq_agent_observe(ag, 0, 0, 0.0, 1, false);
+	dq_agent_stats_get(ag, &st);
+	assert_true(fabs(st.epsilon - (1.0 - 0.9 * 0.4)) < 1e-12);
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
+/* Episodes: termination ends one; episode_end ends a truncated one once. */
+static void
+test_episode_stats(void **state)
+{
+	dq_table *t = table(2, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	dq_stats st;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.return_window = 2;
+	dq_agent_create(&ag, t, &c);
+	dq_agent_stats_get(ag, &st);
+	assert_true(isnan(st.mean_return));
+	dq_agent_observe(ag, 0, 0, 1.0, 1, false);
+	dq_agent_observe(ag, 1, 0, 2.0, 0, true);	/* return 3 */
+	assert_int_equal(dq_agent_episode_end(ag), 0); /* no-op */
+	dq_agent_observe(ag, 0, 0, -1.0, 1, false);
+	dq_agent_episode_end(ag);			/* return -1 */
+	dq_agent_episode_end(ag);			/* no-op */
+	dq_agent_stats_get(ag, &st);
+	assert_int_equal(st.episodes, 2);
+	assert_int_equal(st.steps, 3);
+	assert_true(st.mean_return == 1.0);
+	dq_agent_observe(ag, 0, 0, 7.0, 1, true); /* window keeps -1, 7 */
+	dq_agent_stats_get(ag, &st);
+	assert_int_equal(st.returns_n, 2);
+	assert_true(st.mean_return == 3.0);
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
+/*
+ * A simulator that owns its loop: a 5-state corridor walked by hand, with
+ * reward 1 at the right end. The agent must learn to go right.
+ */
+static void
+test_owned_loop_learns(void **state)
+{
+	dq_table *t = table(5, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	uint32_t a, s = 0;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.epsilon.start = 0.3;
+	c.alpha.start = 0.5;
+	c.gamma = 0.9;
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 20000; i++) {
+		dq_agent_act(ag, s, &a);
+		uint32_t s2 = a ? s + 1 : (s ? s - 1 : 0);
+		bool term = s2 == 4;
+
+		dq_agent_observe(ag, s, a, term ? 1.0 : 0.0, s2, term);
+		s = term ? 0 : s2;
+	}
+	for (uint32_t k = 0; k < 4; k++) {
+		dq_table_greedy(t, k, NULL, &a);
+		assert_int_equal(a, 1);
+	}
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_check),
+		cmocka_unit_test(test_create_and_args),
+		cmocka_unit_test(test_observe_math),
+		cmocka_unit_test(test_epsilon_extremes),
+		cmocka_unit_test(test_schedules),
+		cmocka_unit_test(test_episode_stats),
+		cmocka_unit_test(test_owned_loop_learns),
+	};
+
+	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
+}

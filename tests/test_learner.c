@@ -1,0 +1,607 @@
+/* tests/test_learner.c - agent threads, stop conditions, statistics, error
+ * propagation (lib/learner.c). */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "dq_test.h"
+
+/* ---- a tiny corridor environment, written against the public ABI ----- */
+
+struct corridor {
+	uint32_t n;         /* states; reward 1 and termination at n-1 */
+	uint32_t fail_at;   /* step (per instance) returning a bad state */
+	int fail_code;      /* 0: bad state; else returned error */
+};
+
+struct corridor_inst {
+	const struct corridor *def;
+	uint32_t s;
+	uint32_t steps;
+};
+
+static int
+corridor_open(void **def, const char *params, void *user, dq_env_spec *spec)
+{
+	static struct corridor dflt = { 6, 0, 0 };
+	const struct corridor *c = user ? user : &dflt;
+
+	(void)params;
+	*def = (void *)c;
+	spec->n_states = c->n;
+	spec->n_actions = 2;
+	spec->max_episode_steps = 50;
+	spec->max_outcomes = 1;
+	return 0;
+}
+
+static int
+corridor_create(void *def, void **inst)
+{
+	struct corridor_inst *i = calloc(1, sizeof(*i));
+
+	if (!i)
+		return -ENOMEM;
+	i->def = def;
+	*inst = i;
+	return 0;
+}
+
+static void
+corridor_destroy(void *inst)
+{
+	free(inst);
+}
+
+static int
+corridor_reset(void *inst, dq_rng *rng, uint32_t *state)
+{
+	struct corridor_inst *i = inst;
+
+	(void)rng;
+	i->s = 0;
+	*state = 0;
+	return 0;
+}
+
+static uint32_t
+corridor_next(const struct corridor *c, uint32_t s, uint32_t a)
+{
+	(void)c;
+	return a ? s + 1 : (s ? s - 1 : 0);
+}
+
+static int
+corridor_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
+{
+	struct corridor_inst *i = inst;
+
+	(void)rng;
+	if (i->def->fail_at && ++i->steps == i->def->fail_at) {
+		if (i->def->fail_code)
+			return i->def->fail_code;
+		out->next_state = i->def->n + 7; /* out of range */
+		out->reward = 0;
+		out->terminated = out->truncated = false;
+		return 0;
+	}
+	i->s = corridor_next(i->def, i->s, action);
+	out->next_state = i->s;
+	out->terminated = i->s == i->def->n - 1;
+	out->truncated = false;
+	out->reward = out->terminated ? 1.0 : 0.0;
+	return 0;
+}
+
+static int
+corridor_outcomes(const void *def, uint32_t s, uint32_t a, dq_outcome *out,
+		  size_t cap)
+{
+	const struct corridor *c = def;
+
+	if (cap) {
+		bool term = s == c->n - 1;
+		uint32_t s2 = term ? s : corridor_next(c, s, a);
+
+		out[0].prob = 1.0;
+		out[0].next_state = s2;
+		out[0].terminated = term || s2 == c->n - 1;
+		out[0].reward = !term && s2 == c->n - 1 ? 1.0 : 0.0;
+	}
+	return 1;
+}
+
+static int
+corridor_start(const void *def, double *p, size_t n)
+{
+	(void)def;
+	for (size_t i = 0; i < n; i++)
+		p[i] = i == 0;
+	return 0;
+}
+
+static const dq_env_ops corridor_ops = {
+	.abi = DQ_ENV_ABI,
+	.name = "corridor",
+	.open = corridor_open,
+	.create = corridor_create,
+	.destroy = corridor_destroy,
+	.reset = corridor_reset,
+	.step = corridor_step,
+	.outcomes = corridor_outcomes,
+	.start_probs = corridor_start,
+};
+
+struct fixture {
+	dq_env *env;
+	dq_table *table;
+	dq_learner_config cfg;
+};
+
+static void
+setup(struct fixture *f, const struct corridor *c, dq_mode mode)
+{
+	dq_table_config tc;
+	dq_env_spec spec;
+
+	assert_int_equal(dq_env_open(&f->env, &corridor_ops, NULL, (void *)c),
+			 0);
+	dq_env_spec_get(f->env, &spec);
+	dq_table_config_init(&tc);
+	tc.n_states = spec.n_states;
+	tc.n_actions = spec.n_actions;
+	tc.mode = mode;
+	assert_int_equal(dq_table_create(&f->table, &tc), 0);
+	dq_learner_config_init(&f->cfg);
+	f->cfg.pin = DQ_PIN_NONE;
+}
+
+static void
+teardown(struct fixture *f)
+{
+	dq_table_destroy(f->table);
+	dq_env_close(f->env);
+}
+
+static void
+test_config_errors(void **state)
+{
+	struct fixture f;
+	dq_learner *l = (dq_learner *)0x1;
+	dq_learner_config c;
+	unsigned bad_pu = 100000;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	assert_int_equal(dq_learner_config_init(NULL), -EINVAL);
+	c = f.cfg;
+	/* No stop condition at all. */
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &c), -EINVAL);
+	c.max_steps = 100;
+	assert_int_equal(dq_learner_create(NULL, f.table, f.env, &c), -EINVAL);
+	assert_int_equal(dq_learner_create(&l, NULL, f.env, &c), -EINVAL);
+	assert_int_equal(dq_learner_create(&l, f.table, NULL, &c), -EINVAL);
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, NULL), -EINVAL);
+
+#define BAD(field, value, code)                                               \
+	do {                                                                  \
+		dq_learner_config b = c;                                      \
+		b.field = value;                                              \
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &b),   \
+				 code);                                       \
+	} while (0)
+	BAD(n_threads, 0, -EINVAL);
+	BAD(n_threads, DQ_MAX_THREADS + 1, -EINVAL);
+	BAD(agent.gamma, 1.5, -EINVAL);
+	BAD(agent.alpha.start, 0.0, -EINVAL);
+	BAD(agent.epsilon.start, -1, -EINVAL);
+	BAD(max_seconds, -1, -EINVAL);
+	BAD(max_seconds, NAN, -EINVAL);
+	BAD(progress_interval, 0, -EINVAL);
+	BAD(target_fraction, 1.5, -EINVAL);
+	BAD(target_interval, 0, -EINVAL);
+	BAD(pin, (dq_pin_policy)9, -EINVAL);
+	BAD(pin, DQ_PIN_LIST, -EINVAL); /* no list */
+	{
+		dq_learner_config b = c;
+
+		b.pin = DQ_PIN_LIST;
+		b.pin_pus = &bad_pu;
+		b.n_pin_pus = 1;
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &b),
+				 -EINVAL);
+	}
+#undef BAD
+	assert_ptr_equal(l, (dq_learner *)0x1);
+	/* Shape mismatch between table and environment. */
+	{
+		dq_table_config tc;
+		dq_table *t2;
+
+		dq_table_config_init(&tc);
+		tc.n_states = 3;
+		tc.n_actions = 2;
+		dq_table_create(&t2, &tc);
+		assert_int_equal(dq_learner_create(&l, t2, f.env, &c), -EINVAL);
+		dq_table_destroy(t2);
+	}
+	assert_int_equal(dq_learner_run(NULL, NULL), -EINVAL);
+	assert_int_equal(dq_learner_stop(NULL), -EINVAL);
+	dq_learner_destroy(NULL);
+	teardown(&f);
+}
+
+/* max_steps is shared out exactly, whatever P. */
+static void
+test_exact_steps(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	dq_stats st;
+	uint64_t sum = 0;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 3;
+	f.cfg.max_steps = 100001;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.total.steps, 100001);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(dq_learner_agent_stats(l, i, &st), 0);
+		assert_true(st.steps == 33334 || st.steps == 33333);
+		sum += st.steps;
+	}
+	assert_int_equal(sum, 100001);
+	assert_int_equal(dq_learner_agent_stats(l, 3, &st), -ERANGE);
+	assert_int_equal(dq_learner_agent_stats(l, 0, NULL), -EINVAL);
+	/* A second run continues: counters accumulate. */
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.total.steps, 200002);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/* max_episodes is exact too: episodes are claimed before they start. */
+static void
+test_exact_episodes(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_HOGWILD);
+	f.cfg.n_threads = 4;
+	f.cfg.max_episodes = 777;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_EPISODES);
+	assert_int_equal(r.total.episodes, 777);
+	assert_true(r.total.returns_n > 0 && r.total.mean_return == 1.0);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+static void
+test_time_limit(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_LOCKED);
+	f.cfg.n_threads = 2;
+	f.cfg.max_seconds = 0.2;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_TIME);
+	assert_true(r.seconds >= 0.2 && r.seconds < 5.0);
+	assert_true(r.total.steps > 0);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+struct cb_state {
+	int progress_calls;
+	uint64_t last_steps;
+	int monotonic;
+	int stop_after;
+	int stop_calls;
+	dq_learner *l;
+	int use_stop_api;
+};
+
+static void
+on_progress(const dq_progress *p, void *arg)
+{
+	struct cb_state *cs = arg;
+
+	cs->progress_calls++;
+	if (p->total.steps < cs->last_steps)
+		cs->monotonic = 0;
+	cs->last_steps = p->total.steps;
+	if (cs->use_stop_api && cs->progress_calls == 3)
+		dq_learner_stop(cs->l);
+}
+
+static int
+should_stop(void *arg)
+{
+	struct cb_state *cs = arg;
+
+	return ++cs->stop_calls >= cs->stop_after;
+}
+
+static void
+test_callbacks(void **state)
+{
+	struct fixture f;
+	struct cb_state cs = { 0, 0, 1, 3, 0, NULL, 0 };
+	dq_learner *l;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.should_stop = should_stop;
+	f.cfg.should_stop_arg = &cs;
+	f.cfg.progress = on_progress;
+	f.cfg.progress_arg = &cs;
+	f.cfg.progress_interval = 0.01;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_CALLBACK);
+	assert_int_equal(cs.stop_calls, 3);
+	assert_true(cs.progress_calls >= 4); /* 3 periodic + the final one */
+	assert_true(cs.monotonic);
+	assert_true(cs.last_steps == r.total.steps);
+	dq_learner_destroy(l);
+
+	/* dq_learner_stop() from inside the progress callback. */
+	memset(&cs, 0, sizeof(cs));
+	cs.monotonic = 1;
+	cs.use_stop_api = 1;
+	f.cfg.should_stop = NULL;
+	f.cfg.max_seconds = 60; /* a backstop: some condition is required */
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	cs.l = l;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_REQUEST);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/*
+ * An environment that hands back an out-of-range state, or an error, at a
+ * known step: the run stops, every thread is joined, and the error names
+ * the agent and the step.
+ */
+static void
+test_env_failure(void **state)
+{
+	const int codes[] = { 0, -EIO, 5 };
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		struct corridor c = { 6, 500, codes[k] };
+		struct fixture f;
+		dq_learner *l;
+		dq_run_result r;
+		dq_run_error e;
+		int err;
+
+		setup(&f, &c, DQ_MODE_CAS);
+		f.cfg.n_threads = 2;
+		f.cfg.max_steps = 1000000;
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg),
+				 0);
+		err = dq_learner_run(l, &r);
+		assert_int_equal(err, codes[k] < 0 ? codes[k] : DQ_EENV);
+		assert_int_equal(r.reason, DQ_STOP_ERROR);
+		assert_int_equal(dq_learner_error(l, &e), 0);
+		assert_int_equal(e.code, err);
+		assert_true(e.agent < 2);
+		assert_int_equal(e.step, 499);
+		assert_string_equal(e.what, "step");
+		assert_true(r.total.steps < 1000000);
+		assert_int_equal(dq_learner_error(NULL, &e), -EINVAL);
+		dq_learner_destroy(l);
+		teardown(&f);
+	}
+}
+
+/* A seeded single-agent run is bit-identical, run after run. */
+static void
+test_reproducible_p1(void **state)
+{
+	const char *envs[] = { "maze4x3", "taxi" };
+
+	(void)state;
+	for (int e = 0; e < 2; e++) {
+		double *q[2];
+		size_t n = 0;
+
+		for (int rep = 0; rep < 2; rep++) {
+			dq_env *env;
+			dq_env_spec sp;
+			dq_table_config tc;
+			dq_table *t;
+			dq_learner_config c;
+			dq_learner *l;
+
+			assert_int_equal(dq_env_open_name(&env, envs[e]), 0);
+			dq_env_spec_get(env, &sp);
+			dq_table_config_init(&tc);
+			tc.n_states = sp.n_states;
+			tc.n_actions = sp.n_actions;
+			dq_table_create(&t, &tc);
+			dq_learner_config_init(&c);
+			c.pin = DQ_PIN_NONE;
+			c.max_steps = 200000;
+			c.agent.seed = 12345;
+			assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+			assert_int_equal(dq_learner_run(l, NULL), 0);
+			n = (size_t)sp.n_states * sp.n_actions;
+			q[rep] = malloc(n * sizeof(double));
+			dq_table_snapshot(t, q[rep], n);
+			dq_learner_destroy(l);
+			dq_table_destroy(t);
+			dq_env_close(env);
+		}
+		assert_memory_equal(q[0], q[1], n * sizeof(double));
+		free(q[0]);
+		free(q[1]);
+	}
+}
+
+/*
+ * Two agents reach the optimal greedy policy on the 4x3 maze (checked
+ * exactly against value iteration by the learner's target check).
+ */
+static void
+test_p2_reaches_optimal(void **state)
+{
+	const dq_mode modes[] = { DQ_MODE_CAS, DQ_MODE_HOGWILD,
+				  DQ_MODE_LOCKED };
+
+	(void)state;
+	for (int m = 0; m < 3; m++) {
+		dq_env *env;
+		dq_env_spec sp;
+		dq_table_config tc;
+		dq_table *t;
+		dq_learner_config c;
+		dq_learner *l;
+		dq_run_result r;
+
+		assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
+		dq_env_spec_get(env, &sp);
+		dq_table_config_init(&tc);
+		tc.n_states = sp.n_states;
+		tc.n_actions = sp.n_actions;
+		tc.mode = modes[m];
+		dq_table_create(&t, &tc);
+		dq_learner_config_init(&c);
+		c.n_threads = 2;
+		c.max_steps = 20000000;
+		c.max_seconds = 60;
+		c.target_fraction = 1.0;
+		c.target_interval = 0.001;
+		c.agent.seed = 7;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		assert_int_equal(r.reason, DQ_STOP_TARGET);
+		/* The fraction is measured again on the final table; agents
+		 * learn on until they see the stop, so it may have moved. */
+		assert_true(r.target_fraction >= 0.0);
+		assert_true(r.target_steps > 0 && r.target_seconds > 0);
+		dq_learner_destroy(l);
+		dq_table_destroy(t);
+		dq_env_close(env);
+	}
+}
+
+/* Pinning: plans and actual bindings are reported per agent. */
+static void
+test_pinning_reported(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	unsigned pus[8];
+	unsigned list[1] = { 0 };
+	int n;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.max_steps = 10000;
+	f.cfg.pin = DQ_PIN_LIST;
+	f.cfg.pin_pus = list;
+	f.cfg.n_pin_pus = 1;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	n = dq_learner_agent_cpus(l, 1, pus, 8);
+	assert_int_equal(n, 1);
+	assert_int_equal(pus[0], 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		n = dq_learner_agent_cpus(l, i, pus, 8);
+		if (r.pin_failures == 0) {
+			assert_int_equal(n, 1);
+			assert_int_equal(pus[0], 0);
+		}
+	}
+	assert_int_equal(dq_learner_agent_cpus(l, 2, pus, 8), -ERANGE);
+	assert_int_equal(dq_learner_agent_cpus(l, 0, NULL, 8), -EINVAL);
+	dq_learner_destroy(l);
+
+	f.cfg.pin = DQ_PIN_NONE;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(dq_learner_agent_cpus(l, 0, pus, 8), 0);
+	dq_learner_destroy(l);
+
+	f.cfg.pin = DQ_PIN_CORES;
+	f.cfg.pin_strict = true;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.pin_failures, 0);
+	/* Two agents, two cores here: two distinct PUs. */
+	if (dq_cores() >= 2) {
+		unsigned a0, a1;
+
+		assert_int_equal(dq_learner_agent_cpus(l, 0, &a0, 1), 1);
+		assert_int_equal(dq_learner_agent_cpus(l, 1, &a1, 1), 1);
+		assert_true(a0 != a1);
+	}
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/* target_fraction needs a model. */
+static void
+test_target_needs_model(void **state)
+{
+	dq_env *env;
+	dq_table_config tc;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l;
+	dq_env_spec sp;
+
+	(void)state;
+	assert_int_equal(dq_env_open_name(&env, "cartpole"), 0);
+	dq_env_spec_get(env, &sp);
+	dq_table_config_init(&tc);
+	tc.n_states = sp.n_states;
+	tc.n_actions = sp.n_actions;
+	dq_table_create(&t, &tc);
+	dq_learner_config_init(&c);
+	c.target_fraction = 0.9;
+	assert_int_equal(dq_learner_create(&l, t, env, &c), -ENOTSUP);
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_exact_steps),
+		cmocka_unit_test(test_exact_episodes),
+		cmocka_unit_test(test_time_limit),
+		cmocka_unit_test(test_callbacks),
+		cmocka_unit_test(test_env_failure),
+		cmocka_unit_test(test_reproducible_p1),
+		cmocka_unit_test(test_p2_reaches_optimal),
+		cmocka_unit_test(test_pinning_reported),
+		cmocka_unit_test(test_target_needs_model),
+	};
+
+	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
+}
