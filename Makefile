@@ -148,6 +148,7 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
 	$(Q)$(MAKE) --no-print-directory test-pkgconfig
 	$(Q)$(MAKE) --no-print-directory format-check
+	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-tsan
 	@echo "make check: all suites passed (plain, ASan+UBSan, TSan)"
@@ -203,7 +204,7 @@ bench: $(BENCHES)
 
 docs: | $(DEPS_STAMP)
 	$(Q)mkdir -p build/docs
-	$(Q)doxygen docs/Doxyfile
+	$(Q)doxygen docs/Doxyfile && echo "docs: doxygen ok (warnings are errors)"
 
 # ------------------------------------------------------------- install ---
 
