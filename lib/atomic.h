@@ -87,10 +87,4 @@ dq__cas_strong_int(dq__atomic_int *p, int expected, int desired,
 						       success, failure);
 }
 
-static inline void
-dq__fence(memory_order mo)
-{
-	atomic_thread_fence(mo);
-}
-
 #endif /* DQ_ATOMIC_H */
