@@ -32,6 +32,14 @@ dq__mul_overflows(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
+#include <pthread.h>
+
+/* The learner's thread-creation hook (pthread_create; tests inject
+ * failures). Not thread-safe to change while a learner runs. */
+typedef int (*dq__thread_create_fn)(pthread_t *, const pthread_attr_t *,
+				    void *(*)(void *), void *);
+extern dq__thread_create_fn dq__thread_create;
+
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);
 

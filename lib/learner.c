@@ -76,6 +76,12 @@ struct dq_learner {
 	bool sync_ready;
 };
 
+/*
+ * How agent threads are started. Tests replace it to make thread creation
+ * fail at a chosen agent and check that nothing is left behind.
+ */
+dq__thread_create_fn dq__thread_create = pthread_create;
+
 static double
 now_seconds(void)
 {
@@ -699,8 +705,8 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 
 	t0 = now_seconds();
 	for (; started < l->n; started++) {
-		int e = pthread_create(&l->slots[started]->thread, NULL,
-				       agent_main, l->slots[started]);
+		int e = dq__thread_create(&l->slots[started]->thread, NULL,
+					  agent_main, l->slots[started]);
 
 		if (e) {
 			err = -EAGAIN;

@@ -2,9 +2,11 @@
  * propagation (lib/learner.c). */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "dq_test.h"
+#include "internal.h"
 
 /* ---- a tiny corridor environment, written against the public ABI ----- */
 
@@ -587,6 +589,53 @@ test_target_needs_model(void **state)
 	dq_env_close(env);
 }
 
+/* ---- thread creation failing: a clean error, nothing left running ---- */
+
+static int create_calls, fail_at_call;
+
+static int
+failing_create(pthread_t *th, const pthread_attr_t *attr,
+	       void *(*fn)(void *), void *arg)
+{
+	if (++create_calls == fail_at_call)
+		return EAGAIN;
+	return pthread_create(th, attr, fn, arg);
+}
+
+static void
+test_thread_create_fails(void **state)
+{
+	(void)state;
+	for (int at = 1; at <= 3; at++) {
+		struct fixture f;
+		dq_learner *l;
+		dq_run_result r;
+		dq_run_error e;
+
+		setup(&f, NULL, DQ_MODE_CAS);
+		f.cfg.n_threads = 3;
+		f.cfg.max_steps = 3000000; /* the failure must cut it short */
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg),
+				 0);
+		create_calls = 0;
+		fail_at_call = at;
+		dq__thread_create = failing_create;
+		assert_int_equal(dq_learner_run(l, &r), -EAGAIN);
+		dq__thread_create = pthread_create;
+		assert_int_equal(r.reason, DQ_STOP_ERROR);
+		assert_true(r.total.steps < 3000000);
+		dq_learner_error(l, &e);
+		assert_int_equal(e.code, -EAGAIN);
+		assert_int_equal(e.agent, at - 1);
+		assert_string_equal(e.what, "thread");
+		/* Every started thread was joined: the learner runs again. */
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		assert_int_equal(r.reason, DQ_STOP_STEPS);
+		dq_learner_destroy(l);
+		teardown(&f);
+	}
+}
+
 int
 main(void)
 {
@@ -601,6 +650,7 @@ main(void)
 		cmocka_unit_test(test_p2_reaches_optimal),
 		cmocka_unit_test(test_pinning_reported),
 		cmocka_unit_test(test_target_needs_model),
+		cmocka_unit_test(test_thread_create_fails),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
