@@ -485,9 +485,10 @@ typedef struct dq_env_instance dq_env_instance;
  * @param params key=value,... string; NULL means defaults.
  * @param user passed to ops->open unchanged.
  * @return 0; -EINVAL for NULL @p out/@p ops, missing mandatory callbacks
- *         (open, reset, step) or an invalid spec (S or A of 0, a model
- *         without start_probs); DQ_EABI when ops->abi != DQ_ENV_ABI;
- *         -ENOMEM; or what ops->open returned.
+ *         (open, reset, step) or non-NULL reserved fields; DQ_EABI when
+ *         ops->abi != DQ_ENV_ABI; DQ_EENV for an invalid spec (S or A of
+ *         0, a model without outcomes or start_probs); -ENOMEM; or what
+ *         ops->open returned.
  * Thread-safety: safe from any thread.
  * Ordering: the handle is published by the caller's own hand-off.
  */
@@ -1027,7 +1028,9 @@ typedef struct dq_model dq_model;
 typedef struct dq_solve_config {
 	double gamma;         /**< Discount in [0,1]. Default 0.95. */
 	double tolerance;     /**< Stop when a sweep changes no value by
-			       *   more than this. Default 1e-12. */
+			       *   more than this (or by more than
+			       *   16 ulps of it, below which floating-point
+			       *   iteration can cycle). Default 1e-12. */
 	uint64_t max_sweeps;  /**< Give up after this many (-ETIMEDOUT).
 			       *   Default 10^7. */
 	uint32_t n_threads;   /**< Threads for large models; 0 = one per
@@ -1072,9 +1075,10 @@ DQ_API void dq_model_destroy(dq_model *m);
  * @param policy receives a greedy optimal policy, lowest index on ties
  *        within 1e-9 (NULL to skip; else np >= S).
  * @return the number of sweeps (>= 0); -EINVAL for NULL @p m or @p cfg, a
- *         bad gamma or tolerance, or too small arrays; -ETIMEDOUT when
- *         max_sweeps pass first (gamma 1 with improper policies);
- *         -ENOMEM.
+ *         bad gamma or tolerance, max_sweeps of 0, n_threads above
+ *         DQ_MAX_THREADS, or too small arrays; -ETIMEDOUT when max_sweeps
+ *         pass first (gamma 1 with improper policies); -ERANGE when values
+ *         overflow to infinity; -ENOMEM.
  * Thread-safety: safe from any thread; @p m may be shared.
  * Ordering: none.
  */
@@ -1090,7 +1094,7 @@ DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
  * @param start_value receives the expectation of V^pi under the start
  *        distribution (may be NULL).
  * @return the number of sweeps (>= 0); -EINVAL; -ERANGE for an action out
- *         of range; -ETIMEDOUT; -ENOMEM.
+ *         of range or values overflowing to infinity; -ETIMEDOUT; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

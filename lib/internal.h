@@ -22,7 +22,7 @@
 #define DQ__INLINE static inline
 #endif
 
-/* a * b into *out, false on size_t overflow. */
+/* a * b into *out; returns 1 (and leaves *out) on size_t overflow. */
 static inline int
 dq__mul_overflows(size_t a, size_t b, size_t *out)
 {
