@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -452,7 +454,8 @@ typedef struct dq_env_ops {
 	/** Free the definition (optional). */
 	void (*close)(void *def);
 	/** Create one instance (optional: NULL means the definition itself
-	 *  is the instance, for stateless environments). */
+	 *  is the instance, for stateless environments). Allocate it with
+	 *  dq_env_instance_alloc() so agents never share a cache line. */
 	int (*create)(void *def, void **inst);
 	/** Free one instance (optional). */
 	void (*destroy)(void *inst);
@@ -472,6 +475,28 @@ typedef struct dq_env_ops {
 	int (*set_state)(void *inst, uint32_t s);
 	void *reserved[3]; /**< Must be NULL. */
 } dq_env_ops;
+
+/**
+ * Allocate @p size zeroed bytes for an environment instance on cache lines
+ * of its own (64-byte aligned, size rounded up to 64). Instances are written
+ * on every step by their agent's thread; two instances sharing a cache line
+ * would make the agents' cores fight over it. Free with free().
+ *
+ * @return the memory, or NULL when out of memory.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+static inline void *
+dq_env_instance_alloc(size_t size)
+{
+	size_t rounded = (size + 63) / 64 * 64;
+	void *p = rounded >= size ? aligned_alloc(64, rounded ? rounded : 64)
+				  : NULL;
+
+	if (p)
+		memset(p, 0, rounded ? rounded : 64);
+	return p;
+}
 
 /** An opened environment: ops + shared definition + spec (opaque). */
 typedef struct dq_env dq_env;
@@ -604,6 +629,17 @@ DQ_API int dq_env_instance_reset(dq_env_instance *inst, dq_rng *rng,
  */
 DQ_API int dq_env_instance_step(dq_env_instance *inst, uint32_t action,
 				dq_rng *rng, dq_step *out);
+
+/**
+ * Put an instance in state @p s (the environment's set_state callback), to
+ * evaluate or resume from a chosen state.
+ *
+ * @return 0; -EINVAL for NULL; -ERANGE for @p s; -ENOTSUP when the
+ *         environment has no set_state; or the environment's own error.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_env_instance_set_state(dq_env_instance *inst, uint32_t s);
 
 /**
  * Check that a parameter string names only @p keys and is well formed.

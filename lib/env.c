@@ -208,3 +208,18 @@ dq_env_instance_step(dq_env_instance *inst, uint32_t action, dq_rng *rng,
 		return -ERANGE;
 	return dq__env_inst_step(&inst->i, action, rng, out);
 }
+
+int
+dq_env_instance_set_state(dq_env_instance *inst, uint32_t s)
+{
+	int err;
+
+	if (!inst)
+		return -EINVAL;
+	if (s >= inst->i.env->spec.n_states)
+		return -ERANGE;
+	if (!inst->i.env->ops->set_state)
+		return -ENOTSUP;
+	err = inst->i.env->ops->set_state(inst->i.state, s);
+	return err > 0 ? DQ_EENV : err;
+}

@@ -294,6 +294,47 @@ test_stateless_env(void **state)
 	assert_int_equal(f.destroyed, 0);
 }
 
+static void
+test_set_state_and_alloc(void **state)
+{
+	struct fake f = fake_default();
+	dq_env_ops ops = fake_ops();
+	dq_env *env;
+	dq_env_instance *inst;
+	dq_rng rng;
+	dq_step st;
+	unsigned char *p;
+
+	(void)state;
+	dq_rng_seed(&rng, 3, 0);
+	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), 0);
+	assert_int_equal(dq_env_instance_create(env, &inst), 0);
+	assert_int_equal(dq_env_instance_set_state(inst, 1), -ENOTSUP);
+	assert_int_equal(dq_env_instance_set_state(inst, 3), -ERANGE);
+	assert_int_equal(dq_env_instance_set_state(NULL, 0), -EINVAL);
+	dq_env_instance_destroy(inst);
+	dq_env_close(env);
+
+	/* A built-in with set_state: taxi at (0,0), passenger at G, going to
+	 * R; north is a wall-free move off the grid, so it stays. */
+	assert_int_equal(dq_env_open_name(&env, "taxi"), 0);
+	assert_int_equal(dq_env_instance_create(env, &inst), 0);
+	assert_int_equal(dq_env_instance_set_state(inst, 4), 0);
+	assert_int_equal(dq_env_instance_step(inst, 1, &rng, &st), 0);
+	assert_int_equal(st.next_state, 4);
+	assert_true(st.reward == -1.0);
+	dq_env_instance_destroy(inst);
+	dq_env_close(env);
+
+	p = dq_env_instance_alloc(10);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % 64, 0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(p[i], 0);
+	free(p);
+	assert_null(dq_env_instance_alloc(SIZE_MAX - 10));
+}
+
 int
 main(void)
 {
@@ -302,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_spec_name_model),
 		cmocka_unit_test(test_instances),
 		cmocka_unit_test(test_stateless_env),
+		cmocka_unit_test(test_set_state_and_alloc),
 	};
 
 	return cmocka_run_group_tests_name("env", tests, NULL, NULL);

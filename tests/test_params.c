@@ -1,0 +1,297 @@
+/* Unit tests for lib/params.c: the key=value,... parameter parser. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dq_test.h"
+
+static const char *const keys_ab[] = {"a", "b", NULL};
+
+static void
+test_check_accepts(void **state)
+{
+	static const char *const keys[] = {"alpha", "b_2", "C", NULL};
+
+	(void)state;
+	assert_int_equal(dq_params_check(NULL, keys), 0);
+	assert_int_equal(dq_params_check("", keys), 0);
+	assert_int_equal(dq_params_check("alpha=1", keys), 0);
+	assert_int_equal(dq_params_check("alpha=1,b_2=x,C=-3.5e2", keys), 0);
+	assert_int_equal(dq_params_check("C=1,alpha=2", keys), 0);
+	/* A string with no pairs needs no keys at all. */
+	assert_int_equal(dq_params_check("", (const char *const[]){NULL}), 0);
+}
+
+static void
+test_check_rejects(void **state)
+{
+	static const char *const bad[] = {
+	    "a",	"a1",	       "=1",   "a=",	  "a=1,",     ",a=1",
+	    "a=1,,b=2", "a=b=c",       " a=1", "a =1",	  "a=1 ,b=2", "a-b=1",
+	    "a==1",	"a=1,=2",      ",",    "a=1,b",	  "a.b=1",    "A=1",
+	    "a=1,a=2",	"b=1,a=2,b=3", "c=1",  "a=1,c=2", "ab=1",     "a=1;b=2",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (dq_params_check(bad[i], keys_ab) != -EINVAL)
+			fail_msg("accepted \"%s\"", bad[i]);
+	}
+	assert_int_equal(dq_params_check("a=1", NULL), -EINVAL);
+	assert_int_equal(dq_params_check(NULL, NULL), -EINVAL);
+}
+
+/* Keys up to 63 characters, values up to 127: one more is an error. */
+static void
+test_check_lengths(void **state)
+{
+	char key63[64], key64[65], buf[256];
+	const char *keys[3];
+
+	(void)state;
+	memset(key63, 'k', 63);
+	key63[63] = '\0';
+	memset(key64, 'k', 64);
+	key64[64] = '\0';
+	keys[0] = key63;
+	keys[1] = key64;
+	keys[2] = NULL;
+	snprintf(buf, sizeof(buf), "%s=1", key63);
+	assert_int_equal(dq_params_check(buf, keys), 0);
+	snprintf(buf, sizeof(buf), "%s=1", key64);
+	assert_int_equal(dq_params_check(buf, keys), -EINVAL);
+
+	memcpy(buf, "a=", 2);
+	memset(buf + 2, '7', 127);
+	buf[129] = '\0';
+	assert_int_equal(dq_params_check(buf, keys_ab), 0);
+	{
+		uint64_t v;
+
+		/* 127 digits parse but overflow: a range error. */
+		assert_int_equal(dq_params_u64(buf, "a", 0, 0, UINT64_MAX, &v),
+				 -ERANGE);
+	}
+	buf[129] = '7';
+	buf[130] = '\0';
+	assert_int_equal(dq_params_check(buf, keys_ab), -EINVAL);
+}
+
+static void
+test_double(void **state)
+{
+	double v;
+
+	(void)state;
+	assert_int_equal(dq_params_double(NULL, "a", 1.5, 0, 2, &v), 0);
+	assert_true(v == 1.5);
+	assert_int_equal(dq_params_double("", "a", -1, -2, 2, &v), 0);
+	assert_true(v == -1);
+	assert_int_equal(dq_params_double("b=3", "a", 0.25, 0, 1, &v), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(dq_params_double("a=0.5", "a", 0, 0, 1, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(dq_params_double("b=1,a=-2e-3", "a", 0, -1, 1, &v), 0);
+	assert_true(v == -2e-3);
+	assert_int_equal(dq_params_double("a=.25", "a", 0, 0, 1, &v), 0);
+	assert_true(v == 0.25);
+	assert_int_equal(dq_params_double("a=+1", "a", 0, 0, 1, &v), 0);
+	assert_true(v == 1);
+	assert_int_equal(dq_params_double("a=0", "a", 5, 0, 10, &v), 0);
+	assert_true(v == 0);
+	/* Underflow is a tiny number, which is what was written. */
+	assert_int_equal(dq_params_double("a=1e-400", "a", 5, 0, 1, &v), 0);
+	assert_true(v >= 0 && v < 1e-300);
+}
+
+static void
+test_double_errors(void **state)
+{
+	static const char *const unparsable[] = {
+	    "a=x",    "a=1.5z", "a=1 ",	      "a=nan", "a=-nan", "a=inf",
+	    "a=+inf", "a=-inf", "a=infinity", "a=1e",  "a=--1",	 "a=1..2",
+	};
+	double v = 42;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unparsable) / sizeof(unparsable[0]);
+	     i++) {
+		if (dq_params_double(unparsable[i], "a", 0, -1e9, 1e9, &v) !=
+		    -EINVAL)
+			fail_msg("parsed \"%s\"", unparsable[i]);
+	}
+	assert_true(v == 42); /* *out untouched on failure */
+	assert_int_equal(dq_params_double("a=2", "a", 0, 0, 1, &v), -ERANGE);
+	assert_int_equal(dq_params_double("a=-0.1", "a", 0, 0, 1, &v), -ERANGE);
+	assert_int_equal(dq_params_double("a=1e999", "a", 0, 0, 1, &v),
+			 -ERANGE);
+	assert_int_equal(
+	    dq_params_double("a=-1e999", "a", 0, -1e300, 1e300, &v), -ERANGE);
+	assert_true(v == 42);
+	/* Inclusive bounds. */
+	assert_int_equal(dq_params_double("a=1", "a", 0, 0, 1, &v), 0);
+	assert_true(v == 1);
+	/* Bad arguments and a malformed string, whatever key is asked. */
+	assert_int_equal(dq_params_double("a=1", "a", 0, 0, 1, NULL), -EINVAL);
+	assert_int_equal(dq_params_double("a=1", NULL, 0, 0, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("a=1", "", 0, 0, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("a=1", "a", 0, 2, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("a=1", "a", 0, NAN, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("b,a=1", "a", 0, 0, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("a=1,b", "c", 0, 0, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_double("a=1,a=1", "a", 0, 0, 1, &v),
+			 -EINVAL);
+}
+
+static void
+test_u64(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} ok[] = {
+	    {"n=0", 0},
+	    {"n=42", 42},
+	    {"n=007", 7},
+	    {"n=10k", 10000},
+	    {"n=10K", 10000},
+	    {"n=3M", 3000000},
+	    {"n=25M", 25000000},
+	    {"n=2G", 2000000000},
+	    {"n=0k", 0},
+	    {"n=18446744073709551615", UINT64_MAX},
+	    {"n=18446744073G", 18446744073000000000u},
+	};
+	uint64_t v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = 1;
+		assert_int_equal(
+		    dq_params_u64(ok[i].s, "n", 5, 0, UINT64_MAX, &v), 0);
+		assert_true(v == ok[i].v);
+	}
+	assert_int_equal(dq_params_u64(NULL, "n", 5, 0, 10, &v), 0);
+	assert_true(v == 5);
+	assert_int_equal(dq_params_u64("m=1", "n", 7, 0, 10, &v), 0);
+	assert_true(v == 7);
+	/* The default is not range-checked: the caller chose it. */
+	assert_int_equal(dq_params_u64("", "n", 0, 1, 10, &v), 0);
+	assert_true(v == 0);
+}
+
+static void
+test_u64_errors(void **state)
+{
+	static const char *const unparsable[] = {
+	    "n=x",   "n=1.5", "n=0x10", "n=k",	"n=10kk", "n=+5",
+	    "n=1e6", "n=5m",  "n=5g",	"n=5 ", "n=-",	  "n=1k2",
+	};
+	static const char *const out_of_range[] = {
+	    "n=18446744073709551616",
+	    "n=99999999999999999999",
+	    "n=18446744074G",
+	    "n=-1",
+	    "n=-0",
+	    "n=11",
+	    "n=2",
+	    "n=1k",
+	};
+	uint64_t v = 99;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(unparsable) / sizeof(unparsable[0]);
+	     i++) {
+		if (dq_params_u64(unparsable[i], "n", 0, 0, 10, &v) != -EINVAL)
+			fail_msg("parsed \"%s\"", unparsable[i]);
+	}
+	for (size_t i = 0; i < sizeof(out_of_range) / sizeof(out_of_range[0]);
+	     i++) {
+		if (dq_params_u64(out_of_range[i], "n", 0, 3, 10, &v) !=
+		    -ERANGE)
+			fail_msg("\"%s\" in range", out_of_range[i]);
+	}
+	assert_true(v == 99);
+	assert_int_equal(dq_params_u64("n=1", "n", 0, 0, 1, NULL), -EINVAL);
+	assert_int_equal(dq_params_u64("n=1", NULL, 0, 0, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_u64("n=1", "n", 0, 2, 1, &v), -EINVAL);
+	assert_int_equal(dq_params_u64("n=1,,", "n", 0, 0, 9, &v), -EINVAL);
+	assert_int_equal(dq_params_u64("n=1,n=1", "n", 0, 0, 9, &v), -EINVAL);
+}
+
+static void
+test_bool(void **state)
+{
+	static const char *const yes[] = {"f=1",    "f=true", "f=yes", "f=on",
+					  "f=TRUE", "f=Yes",  "f=oN"};
+	static const char *const no[] = {"f=0",	    "f=false", "f=no", "f=off",
+					 "f=FALSE", "f=No",    "f=OFF"};
+	static const char *const bad[] = {"f=2",  "f=y",     "f=n",
+					  "f=01", "f=truee", "f=of",
+					  "f=-1", "f=t",     "f=nope"};
+	bool v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		v = false;
+		assert_int_equal(dq_params_bool(yes[i], "f", false, &v), 0);
+		assert_true(v);
+		assert_int_equal(dq_params_bool(no[i], "f", true, &v), 0);
+		assert_false(v);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = true;
+		if (dq_params_bool(bad[i], "f", true, &v) != -EINVAL)
+			fail_msg("parsed \"%s\"", bad[i]);
+		assert_true(v);
+	}
+	assert_int_equal(dq_params_bool(NULL, "f", true, &v), 0);
+	assert_true(v);
+	assert_int_equal(dq_params_bool("g=0", "f", false, &v), 0);
+	assert_false(v);
+	assert_int_equal(dq_params_bool("f=1", "f", false, NULL), -EINVAL);
+	assert_int_equal(dq_params_bool("f=1", NULL, false, &v), -EINVAL);
+	assert_int_equal(dq_params_bool("f=1,", "f", false, &v), -EINVAL);
+}
+
+/* Several keys read from one string, as an environment's open does. */
+static void
+test_several(void **state)
+{
+	static const char *const keys[] = {"rate", "n", "on", NULL};
+	const char *p = "n=3k,on=yes,rate=0.125";
+	uint64_t n;
+	double rate;
+	bool on;
+
+	(void)state;
+	assert_int_equal(dq_params_check(p, keys), 0);
+	assert_int_equal(dq_params_u64(p, "n", 0, 0, 10000, &n), 0);
+	assert_int_equal(dq_params_double(p, "rate", 0, 0, 1, &rate), 0);
+	assert_int_equal(dq_params_bool(p, "on", false, &on), 0);
+	assert_true(n == 3000 && rate == 0.125 && on);
+	/* A key that is a prefix of another is a different key. */
+	assert_int_equal(dq_params_u64("nn=5", "n", 1, 0, 10, &n), 0);
+	assert_true(n == 1);
+	assert_int_equal(dq_params_u64("nn=5,n=2", "n", 1, 0, 10, &n), 0);
+	assert_true(n == 2);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_check_accepts),
+	    cmocka_unit_test(test_check_rejects),
+	    cmocka_unit_test(test_check_lengths),
+	    cmocka_unit_test(test_double),
+	    cmocka_unit_test(test_double_errors),
+	    cmocka_unit_test(test_u64),
+	    cmocka_unit_test(test_u64_errors),
+	    cmocka_unit_test(test_bool),
+	    cmocka_unit_test(test_several),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
