@@ -725,7 +725,19 @@ typedef struct dq_agent_config {
 				 *   Default 100. */
 	bool random_ties;     /**< Break greedy ties at random (default)
 			       *   rather than by lowest index. */
+	/** Replica mode when > 0: the agent learns into a private copy of
+	 *  the table and every sync_every steps adds what it changed into
+	 *  the shared table (under the table's discipline: in cas mode no
+	 *  change is lost) and refreshes its copy from it. Reads and writes
+	 *  then stay in the agent's own cache; the shared table lags each
+	 *  agent by at most sync_every steps. For tables of at most
+	 *  DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update goes
+	 *  straight to the shared table. */
+	uint32_t sync_every;
 } dq_agent_config;
+
+/** The largest table (S x A) an agent may replicate (sync_every > 0). */
+#define DQ_REPLICA_MAX_ENTRIES (1u << 22)
 
 /** Counters of one agent (or of all, summed, from the learner). */
 typedef struct dq_stats {
@@ -758,7 +770,7 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
- *         clock_step of 0.
+ *         clock_step of 0, sync_every above 2^30.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -768,7 +780,8 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  * Create an agent that learns into @p table.
  *
  * @return 0; -EINVAL for NULL pointers or a bad config (see
- *         dq_agent_config_check()); -ENOMEM.
+ *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
+ *         table has more than DQ_REPLICA_MAX_ENTRIES entries; -ENOMEM.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.
@@ -808,6 +821,18 @@ DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
 DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
 			    double reward, uint32_t next_state,
 			    bool terminated);
+
+/**
+ * Replica mode: add what the agent changed since its last sync into the
+ * shared table now, and refresh its copy. Call it before reading the shared
+ * table for a result, or before destroying the agent (destroy does not
+ * sync). A no-op without replica mode.
+ *
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: as dq_table_add() for each changed entry.
+ */
+DQ_API int dq_agent_sync(dq_agent *agent);
 
 /**
  * End the current episode for the statistics without a terminal

@@ -59,7 +59,8 @@ dq_agent_config_check(const dq_agent_config *cfg)
 		return -EINVAL;
 	if (cfg->return_window == 0 || cfg->return_window > AGENT_MAX_WINDOW)
 		return -EINVAL;
-	if (cfg->clock_step == 0 || cfg->stream > (1u << 20))
+	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
+	    cfg->sync_every > (1u << 30))
 		return -EINVAL;
 	return 0;
 }
@@ -101,6 +102,65 @@ dq__sched_seek(dq__sched *sc, double clock)
 	}
 }
 
+/*
+ * Replica mode: the private copy, the base it is diffed against, and the
+ * list of changed entries, which never holds more than min(S x A,
+ * sync_every) entries since each step changes at most one.
+ */
+static int
+agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
+{
+	size_t n = (size_t)t->n_states * t->n_actions;
+	size_t cap = n < sync_every ? n : sync_every;
+
+	if (n > DQ_REPLICA_MAX_ENTRIES)
+		return -ERANGE;
+	ag->local = malloc(n * sizeof(double));
+	ag->base = malloc(n * sizeof(double));
+	ag->is_dirty = calloc(n, 1);
+	ag->dirty = malloc(cap * sizeof(uint32_t));
+	if (!ag->local || !ag->base || !ag->is_dirty || !ag->dirty)
+		return -ENOMEM;
+	ag->sync_every = sync_every;
+	return dq__agent_sync(ag);
+}
+
+/*
+ * Add the private changes into the shared table under its discipline (a
+ * delta, so in cas mode racing agents lose nothing), then refresh the copy
+ * from the shared table. Returns the CAS retries.
+ */
+int
+dq__agent_sync(dq_agent *ag)
+{
+	const dq_table *t = ag->table;
+	const uint32_t n = ag->n_actions;
+	int retries = 0;
+
+	if (!ag->local)
+		return 0;
+	for (uint32_t i = 0; i < ag->n_dirty; i++) {
+		uint32_t e = ag->dirty[i];
+		double delta = ag->local[e] - ag->base[e];
+
+		ag->is_dirty[e] = 0;
+		if (delta != 0.0)
+			retries += dq__table_apply(ag->table, e / n, e % n, 1.0,
+						   delta, true);
+	}
+	ag->n_dirty = 0;
+	ag->since_sync = 0;
+	for (uint32_t s = 0; s < t->n_states; s++) {
+		double *row = ag->local + (size_t)s * n;
+
+		for (uint32_t a = 0; a < n; a++)
+			row[a] = dq__table_get(t, s, a);
+	}
+	memcpy(ag->base, ag->local,
+	       (size_t)t->n_states * n * sizeof(double));
+	return retries;
+}
+
 int
 dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 {
@@ -120,6 +180,13 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->k = cfg->return_window;
 	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
+	if (cfg->sync_every) {
+		err = agent_replica_init(ag, t, cfg->sync_every);
+		if (err) {
+			dq__agent_fini(ag);
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -127,7 +194,14 @@ void
 dq__agent_fini(dq_agent *ag)
 {
 	free(ag->returns);
+	free(ag->local);
+	free(ag->base);
+	free(ag->is_dirty);
+	free(ag->dirty);
 	ag->returns = NULL;
+	ag->local = ag->base = NULL;
+	ag->is_dirty = NULL;
+	ag->dirty = NULL;
 }
 
 void
@@ -219,6 +293,15 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	    a >= agent->n_actions)
 		return -ERANGE;
 	return dq__agent_observe(agent, s, a, reward, next_state, terminated);
+}
+
+int
+dq_agent_sync(dq_agent *agent)
+{
+	if (!agent)
+		return -EINVAL;
+	agent->retries += (uint64_t)dq__agent_sync(agent);
+	return 0;
 }
 
 int

@@ -47,6 +47,16 @@ struct dq_agent {
 	uint32_t k;
 	uint32_t ret_head;
 	uint32_t ret_count;
+
+	/* Replica mode (sync_every > 0): a private S x A copy, the values it
+	 * held at the last sync, and the entries changed since. */
+	double *local;
+	double *base;
+	uint8_t *is_dirty;
+	uint32_t *dirty;
+	uint32_t n_dirty;
+	uint32_t sync_every;
+	uint32_t since_sync;
 };
 
 void dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride);
@@ -55,6 +65,39 @@ int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);
 void dq__agent_fini(dq_agent *ag);
 void dq__agent_episode_end(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
+int dq__agent_sync(dq_agent *ag);
+
+/* Greedy action and maximum of a private row (replica mode): the same
+ * rules as dq__table_greedy() and dq__table_max() on plain doubles. */
+static inline uint32_t
+dq__row_greedy(const double *row, uint32_t n, dq_rng *rng)
+{
+	double best = row[0];
+	uint32_t arg = 0, ties = 1;
+
+	for (uint32_t a = 1; a < n; a++) {
+		if (row[a] > best) {
+			best = row[a];
+			arg = a;
+			ties = 1;
+		} else if (row[a] == best && rng) {
+			if (dq_rng_below(rng, ++ties) == 0)
+				arg = a;
+		}
+	}
+	return arg;
+}
+
+static inline double
+dq__row_max(const double *row, uint32_t n)
+{
+	double best = row[0];
+
+	for (uint32_t a = 1; a < n; a++)
+		if (row[a] > best)
+			best = row[a];
+	return best;
+}
 
 static inline void
 dq__sched_step(dq__sched *sc)
@@ -84,7 +127,38 @@ dq__agent_act(dq_agent *ag, uint32_t s)
 
 	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
 		return dq_rng_below(&ag->rng, ag->n_actions);
+	if (ag->local)
+		return dq__row_greedy(ag->local + (size_t)s * ag->n_actions,
+				      ag->n_actions,
+				      ag->random_ties ? &ag->rng : NULL);
 	return dq__table_greedy(ag->table, s, ag->random_ties ? &ag->rng : NULL);
+}
+
+/*
+ * Replica mode's update: into the private copy, remembering the entry for
+ * the next sync; every sync_every steps the changes go to the shared table.
+ */
+static inline int
+dq__agent_update_local(dq_agent *ag, uint32_t s, uint32_t a, double r,
+		       uint32_t s2, bool terminated)
+{
+	const uint32_t n = ag->n_actions;
+	size_t e = (size_t)s * n + a;
+	double target = r, q = ag->local[e], nq;
+
+	if (!terminated)
+		target += ag->gamma * dq__row_max(ag->local + (size_t)s2 * n, n);
+	nq = q + ag->alpha.value * (target - q);
+	if (dq__d2u(nq) != dq__d2u(q)) {
+		ag->local[e] = nq;
+		if (!ag->is_dirty[e]) {
+			ag->is_dirty[e] = 1;
+			ag->dirty[ag->n_dirty++] = (uint32_t)e;
+		}
+	}
+	if (++ag->since_sync < ag->sync_every)
+		return 0;
+	return dq__agent_sync(ag);
 }
 
 /*
@@ -98,9 +172,14 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r,
 	double target = r;
 	int retries;
 
-	if (!terminated)
-		target += ag->gamma * dq__table_max(ag->table, s2);
-	retries = dq__table_update(ag->table, s, a, ag->alpha.value, target);
+	if (ag->local) {
+		retries = dq__agent_update_local(ag, s, a, r, s2, terminated);
+	} else {
+		if (!terminated)
+			target += ag->gamma * dq__table_max(ag->table, s2);
+		retries = dq__table_update(ag->table, s, a, ag->alpha.value,
+					   target);
+	}
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;

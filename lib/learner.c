@@ -549,9 +549,14 @@ agent_main(void *arg)
 					      MAX_BOUND_PUS);
 		sl->n_bound = err > 0 ? err : 0;
 	}
+	/* Replica mode: start from the shared table as it is now. */
+	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
 	err = agent_loop(sl, &what);
 	if (err)
 		record_error(sl, err, what);
+	/* Replica mode: what this agent learned reaches the shared table
+	 * before the run returns (a no-op otherwise). */
+	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);

@@ -269,6 +269,105 @@ test_owned_loop_learns(void **state)
 	dq_table_destroy(t);
 }
 
+/*
+ * Replica mode: updates stay private until a sync, then arrive in the
+ * shared table as deltas, so two agents' changes to one entry both count.
+ */
+static void
+test_replica_sync(void **state)
+{
+	dq_table *t = table(2, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *a1, *a2;
+	dq_stats st;
+	double v;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.alpha.start = 0.5;
+	c.sync_every = 1000;
+	assert_int_equal(dq_agent_create(&a1, t, &c), 0);
+	c.stream = 1;
+	assert_int_equal(dq_agent_create(&a2, t, &c), 0);
+	/* Each moves Q(0,1) from 0 halfway to 4: +2 each, privately. */
+	dq_agent_observe(a1, 0, 1, 4.0, 1, true);
+	dq_agent_observe(a2, 0, 1, 4.0, 1, true);
+	dq_table_get(t, 0, 1, &v);
+	assert_true(v == 0.0);
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_table_get(t, 0, 1, &v);
+	assert_true(v == 2.0);
+	assert_int_equal(dq_agent_sync(a2), 0);
+	dq_table_get(t, 0, 1, &v);
+	assert_true(v == 4.0); /* both deltas, none lost */
+	/* a1 refreshes from the shared table at its next sync. */
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_agent_observe(a1, 0, 1, 4.0, 1, true); /* 4 -> 4: no change */
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_table_get(t, 0, 1, &v);
+	assert_true(v == 4.0);
+	/* The agent also acts on its copy. */
+	uint32_t act;
+	dq_agent_config_init(&c);
+	dq_agent_stats_get(a1, &st);
+	assert_int_equal(st.steps, 2);
+	dq_agent_destroy(a1);
+	dq_agent_destroy(a2);
+	c.epsilon.start = 0.0;
+	c.sync_every = 1;
+	dq_agent_create(&a1, t, &c);
+	dq_agent_act(a1, 0, &act);
+	assert_int_equal(act, 1);
+	/* sync_every 1: every observe reaches the table at once. */
+	dq_agent_observe(a1, 1, 0, 3.0, 0, true);
+	dq_table_get(t, 1, 0, &v);
+	assert_true(v == 0.0 + 0.1 * (3.0 - 0.0));
+	dq_agent_destroy(a1);
+	assert_int_equal(dq_agent_sync(NULL), -EINVAL);
+	dq_table_destroy(t);
+
+	/* Too large a table to replicate; too large a sync interval. */
+	t = table(1u << 21, 4, 0.0);
+	c.sync_every = 16;
+	assert_int_equal(dq_agent_create(&a1, t, &c), -ERANGE);
+	c.sync_every = (1u << 30) + 1;
+	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
+	dq_table_destroy(t);
+}
+
+/* The owned-loop corridor, learned through a replica. */
+static void
+test_replica_learns(void **state)
+{
+	dq_table *t = table(5, 2, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	uint32_t a, s = 0;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.epsilon.start = 0.3;
+	c.alpha.start = 0.5;
+	c.gamma = 0.9;
+	c.sync_every = 64;
+	dq_agent_create(&ag, t, &c);
+	for (int i = 0; i < 20000; i++) {
+		dq_agent_act(ag, s, &a);
+		uint32_t s2 = a ? s + 1 : (s ? s - 1 : 0);
+		bool term = s2 == 4;
+
+		dq_agent_observe(ag, s, a, term ? 1.0 : 0.0, s2, term);
+		s = term ? 0 : s2;
+	}
+	dq_agent_sync(ag);
+	for (uint32_t k = 0; k < 4; k++) {
+		dq_table_greedy(t, k, NULL, &a);
+		assert_int_equal(a, 1);
+	}
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+}
+
 int
 main(void)
 {
@@ -280,6 +379,8 @@ main(void)
 		cmocka_unit_test(test_schedules),
 		cmocka_unit_test(test_episode_stats),
 		cmocka_unit_test(test_owned_loop_learns),
+		cmocka_unit_test(test_replica_sync),
+		cmocka_unit_test(test_replica_learns),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);
