@@ -181,13 +181,13 @@ test-pkgconfig: all
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
 		include/distq.h $(TEST_SRC) tests/dq_test.h $(EXAMPLE_SRC) \
-		$(CLI_SRC) $(BENCH_SRC)
+		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC)
 
 format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
 		clang-format --dry-run -Werror $(LIB_SRC) \
 		$(wildcard lib/*.h lib/envs/*.h) include/distq.h \
-		$(EXAMPLE_SRC) $(CLI_SRC) && echo "format-check: ok"; \
+		$(EXAMPLE_SRC) $(CLI_SRC) $(wildcard cli/*.h) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
 
 # ---------------------------------------------------------------- demo ---

@@ -1249,10 +1249,14 @@ typedef struct dq_checkpoint_meta {
  * Save @p t with @p meta to @p path, atomically (see above). meta->n_states
  * and n_actions are taken from the table.
  *
- * @return 0; -EINVAL for NULL pointers or unterminated strings in
- *         @p meta; -ENOMEM; a negative errno from the file system
- *         (-EACCES, -ENOSPC, -EROFS, -EIO ...), in which case any previous
- *         file at @p path is intact and no temporary file is left.
+ * @return 0; -EINVAL for NULL pointers, unterminated strings, an invalid
+ *         mode or non-finite numbers in @p meta; -ERANGE for a table too
+ *         large for the format; -ENOMEM; a negative errno from the file
+ *         system (-EACCES, -ENOSPC, -EROFS, -EIO, -EFBIG ...), in which case
+ *         any previous file at @p path is intact and no temporary file is
+ *         left. (One exception: when only the final fsync of the directory
+ *         fails, the new file is already in place; the error is still
+ *         returned because its durability is not guaranteed.)
  * Thread-safety: safe concurrently with updates to @p t (the values are a
  *                per-entry consistent snapshot, as dq_table_snapshot()).
  * Ordering: relaxed reads of the table.
@@ -1264,8 +1268,9 @@ DQ_API int dq_checkpoint_save(const char *path, const dq_table *t,
  * Read only the header of a checkpoint, checking the whole file.
  *
  * @return 0; -EINVAL for NULL pointers; a negative errno from opening or
- *         reading (-ENOENT, -EACCES ...); DQ_EFORMAT (not a checkpoint),
- *         DQ_EVERSION, DQ_ETRUNC, DQ_ECORRUPT.
+ *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_EFORMAT (not a
+ *         checkpoint, or not a regular file), DQ_EVERSION, DQ_ETRUNC
+ *         (shorter than its header says, or empty), DQ_ECORRUPT.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

@@ -40,6 +40,22 @@ dq_strerror(int err)
 		return "read-only file system";
 	case -EOVERFLOW:
 		return "value too large";
+	case -ENOTDIR:
+		return "a path component is not a directory";
+	case -EISDIR:
+		return "is a directory";
+	case -EFBIG:
+		return "file too large";
+	case -ENAMETOOLONG:
+		return "file name too long";
+	case -ELOOP:
+		return "too many levels of symbolic links";
+	case -EPERM:
+		return "operation not permitted";
+	case -EDQUOT:
+		return "disk quota exceeded";
+	case -EBADF:
+		return "bad file descriptor";
 	case DQ_EABI:
 		return "environment built for another ABI (DQ_ENV_ABI mismatch)";
 	case DQ_EENV:

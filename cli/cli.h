@@ -1,0 +1,138 @@
+/*
+ * The distq program's own declarations: argument parsing, messages, and
+ * the helpers its subcommands share. The program uses the public API only
+ * (<distq.h>); nothing here is part of the library.
+ */
+#ifndef DISTQ_CLI_H
+#define DISTQ_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <distq.h>
+
+/* Exit statuses: documented in docs/cli.md. */
+#define CLI_OK 0
+#define CLI_FAIL 1	    /* a runtime failure, after a message */
+#define CLI_USAGE 2	    /* bad usage, after a message */
+#define CLI_INTERRUPTED 130 /* stopped by Ctrl-C, as 128 + SIGINT */
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------ commands -- */
+
+/* One option of a subcommand; tables end with a NULL name. */
+struct cli_opt {
+	const char *name;    /* long name without "--" */
+	char short_name;     /* '\0' for none */
+	const char *metavar; /* NULL for a flag, else the value's name */
+	int id;		     /* what cli_next() returns for it */
+	const char *help;    /* one line for --help */
+};
+
+struct cli_cmd;
+typedef int (*cli_run_fn)(const struct cli_cmd *cmd, int argc, char **argv);
+
+/* One subcommand: how it is called and what it says about itself. */
+struct cli_cmd {
+	const char *name;
+	const char *synopsis; /* after "distq NAME", e.g. "[options] ENV" */
+	const char *summary;  /* one line for the command list */
+	const char *details;  /* more text for --help; may be NULL */
+	const struct cli_opt *opts;
+	cli_run_fn run;
+};
+
+int cli_envs(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_model(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_solve(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_train(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_eval(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_version(const struct cli_cmd *cmd, int argc, char **argv);
+
+extern const struct cli_opt cli_envs_opts[], cli_model_opts[], cli_solve_opts[],
+    cli_train_opts[], cli_eval_opts[], cli_version_opts[];
+
+/* ----------------------------------------------------------- arguments -- */
+
+#define CLI_MAX_POS 4
+
+/* cli_next()'s results besides an option id (ids must be >= 0). */
+#define CLI_ARGS_END (-1)  /* no more options */
+#define CLI_ARGS_ERR (-2)  /* bad usage, message printed */
+#define CLI_ARGS_HELP (-3) /* --help was given and printed */
+
+/* The state of parsing one subcommand's arguments. */
+struct cli_args {
+	const struct cli_cmd *cmd;
+	int argc;
+	char **argv;
+	int i;		   /* next argv index */
+	bool no_more_opts; /* after "--" */
+	const char *pos[CLI_MAX_POS];
+	int npos; /* positional arguments seen */
+};
+
+void cli_args_init(struct cli_args *a, const struct cli_cmd *cmd, int argc,
+		   char **argv);
+int cli_next(struct cli_args *a, const char **val);
+int cli_want_pos(const struct cli_args *a, int min, int max);
+
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+    CLI_PRINTF(2, 3);
+int cli_fail(int err, const char *fmt, ...) CLI_PRINTF(2, 3);
+void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
+void cli_help(const struct cli_cmd *cmd);
+const char *cli_strerror(int err);
+int cli_flush(void);
+
+/* Strict number parsing: 0, or CLI_USAGE after a message naming @opt. */
+int cli_parse_u64(const struct cli_cmd *cmd, const char *opt, const char *s,
+		  uint64_t min, uint64_t max, uint64_t *out);
+int cli_parse_double(const struct cli_cmd *cmd, const char *opt, const char *s,
+		     double min, double max, bool min_open, double *out);
+int cli_parse_mode(const struct cli_cmd *cmd, const char *s, dq_mode *out);
+int cli_parse_threads(const struct cli_cmd *cmd, const char *s, uint32_t *out);
+int cli_parse_pin(const struct cli_cmd *cmd, const char *s,
+		  dq_pin_policy *policy, unsigned **pus, size_t *n);
+
+const char *cli_mode_name(dq_mode mode);
+void cli_si(char *buf, size_t cap, double v);
+
+/* ------------------------------------------------------------- shared -- */
+
+/* An environment opened from "name[:params]". */
+struct cli_env {
+	dq_env *env;
+	dq_env_spec spec;
+	const char *name;   /* the environment's own name */
+	const char *params; /* what followed the colon, or "" */
+};
+
+int cli_env_open(struct cli_env *e, const char *spec);
+void cli_env_close(struct cli_env *e);
+int cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode,
+		     double q0, bool pad);
+
+/* What the exact solver says about a table's greedy policy. */
+struct cli_exact {
+	double gamma;
+	double pi_start;   /* start value of the greedy policy */
+	double star_start; /* optimal start value */
+	double fraction;   /* optimal fraction of the start distribution */
+	double tol;
+};
+
+int cli_exact(const dq_env *env, const dq_table *t, double gamma,
+	      struct cli_exact *out);
+void cli_exact_print(const struct cli_exact *x);
+
+/* Summary lines: a left-aligned key, then the value. */
+void cli_kv(const char *key, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+#endif /* DISTQ_CLI_H */

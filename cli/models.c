@@ -1,0 +1,278 @@
+/*
+ * The read-only subcommands: envs (what is built in), model (an
+ * environment's exported dynamics as TSV) and solve (the exact Q* or V*).
+ * Their output is meant for awk and plotting scripts: one header line, tab
+ * separated, doubles with %.17g so that they read back bit for bit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+/*
+ * Parse a subcommand with a few options and exactly @npos positional
+ * arguments (the first goes to *env). Flags are collected as bits of
+ * *flags by id (ids below 32); options with a value go to @on_value.
+ */
+typedef int (*value_fn)(const struct cli_cmd *cmd, int id, const char *val,
+			void *ctx);
+
+static int
+parse_simple(const struct cli_cmd *cmd, int argc, char **argv, int npos,
+	     unsigned *flags, value_fn on_value, void *ctx, const char **env)
+{
+	struct cli_args a;
+	const char *val;
+	int k;
+
+	cli_args_init(&a, cmd, argc, argv);
+	while ((k = cli_next(&a, &val)) >= 0) {
+		if (!val)
+			*flags |= 1u << k;
+		else if (on_value(cmd, k, val, ctx))
+			return CLI_USAGE;
+	}
+	if (k == CLI_ARGS_HELP)
+		return CLI_ARGS_HELP;
+	if (k == CLI_ARGS_ERR || cli_want_pos(&a, npos, npos))
+		return CLI_USAGE;
+	if (env)
+		*env = a.pos[0];
+	return CLI_OK;
+}
+
+static int
+no_values(const struct cli_cmd *cmd, int id, const char *val, void *ctx)
+{
+	(void)cmd, (void)id, (void)val, (void)ctx;
+	return CLI_USAGE; /* unreachable: these commands take only flags */
+}
+
+/* ---------------------------------------------------------------- envs -- */
+
+const struct cli_opt cli_envs_opts[] = {{NULL, 0, NULL, 0, NULL}};
+
+static void
+envs_row(const dq_env_ops *ops, const dq_env_spec *sp)
+{
+	char limit[16];
+
+	if (sp->max_episode_steps)
+		snprintf(limit, sizeof(limit), "%u", sp->max_episode_steps);
+	else
+		snprintf(limit, sizeof(limit), "none");
+	printf("%-20s %10u %8u  %-6s %10s\n", ops->name, sp->n_states,
+	       sp->n_actions, sp->max_outcomes ? "yes" : "no", limit);
+}
+
+/* Each environment is opened with its defaults to report its real shape. */
+int
+cli_envs(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const dq_env_ops **ops;
+	unsigned flags = 0;
+	int n, status;
+
+	status =
+	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL);
+	if (status)
+		return status == CLI_ARGS_HELP ? CLI_OK : status;
+	n = dq_env_builtins(NULL, 0);
+	if (n < 0)
+		return cli_fail(n, "listing environments");
+	ops = calloc((size_t)n + 1, sizeof(*ops));
+	if (!ops)
+		return cli_fail(-ENOMEM, "listing environments");
+	dq_env_builtins(ops, (size_t)n);
+	printf("%-20s %10s %8s  %-6s %10s\n", "name", "states", "actions",
+	       "model", "step-limit");
+	for (int i = 0; i < n; i++) {
+		dq_env_spec sp;
+		dq_env *env;
+		int err = dq_env_open(&env, ops[i], NULL, NULL);
+
+		if (!err) {
+			dq_env_spec_get(env, &sp);
+			envs_row(ops[i], &sp);
+			dq_env_close(env);
+		} else {
+			status =
+			    cli_fail(err, "environment '%s'", ops[i]->name);
+		}
+	}
+	free(ops);
+	return status;
+}
+
+/* --------------------------------------------------------------- model -- */
+
+enum { MODEL_START };
+
+const struct cli_opt cli_model_opts[] = {
+    {"start", 0, NULL, MODEL_START,
+     "print the start distribution (state, prob) instead"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int
+model_start(const struct cli_env *e)
+{
+	double *p = malloc(e->spec.n_states * sizeof(*p));
+	int err;
+
+	if (!p)
+		return cli_fail(-ENOMEM, "start distribution");
+	err = dq_env_start_probs(e->env, p, e->spec.n_states);
+	if (err) {
+		free(p);
+		return cli_fail(err, "start distribution of '%s'", e->name);
+	}
+	printf("state\tprob\n");
+	for (uint32_t s = 0; s < e->spec.n_states; s++)
+		if (p[s] > 0)
+			printf("%u\t%.17g\n", s, p[s]);
+	free(p);
+	return CLI_OK;
+}
+
+/* One line per outcome of every (s,a), in state then action order. */
+static int
+model_outcomes(const struct cli_env *e)
+{
+	size_t cap = e->spec.max_outcomes;
+	dq_outcome *out = malloc(cap * sizeof(*out));
+
+	if (!out)
+		return cli_fail(-ENOMEM, "model");
+	printf("state\taction\tprob\tnext_state\treward\tterminated\n");
+	for (uint32_t s = 0; s < e->spec.n_states; s++) {
+		for (uint32_t a = 0; a < e->spec.n_actions; a++) {
+			int n = dq_env_outcomes(e->env, s, a, out, cap);
+
+			/* An environment reporting more outcomes than its
+			 * spec's max_outcomes broke its contract. */
+			if (n >= 0 && (size_t)n > cap)
+				n = DQ_EENV;
+			if (n < 0) {
+				free(out);
+				return cli_fail(n,
+						"model of '%s' at state %u "
+						"action %u",
+						e->name, s, a);
+			}
+			for (int k = 0; k < n; k++)
+				printf("%u\t%u\t%.17g\t%u\t%.17g\t%d\n", s, a,
+				       out[k].prob, out[k].next_state,
+				       out[k].reward, out[k].terminated);
+		}
+	}
+	free(out);
+	return CLI_OK;
+}
+
+int
+cli_model(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct cli_env e;
+	const char *spec;
+	unsigned flags = 0;
+	int status;
+
+	status =
+	    parse_simple(cmd, argc, argv, 1, &flags, no_values, NULL, &spec);
+	if (status)
+		return status == CLI_ARGS_HELP ? CLI_OK : status;
+	if (cli_env_open(&e, spec))
+		return CLI_FAIL;
+	if (!e.spec.max_outcomes)
+		status = cli_fail(-ENOTSUP, "model of '%s'", e.name);
+	else if (flags & (1u << MODEL_START))
+		status = model_start(&e);
+	else
+		status = model_outcomes(&e);
+	cli_env_close(&e);
+	return status;
+}
+
+/* --------------------------------------------------------------- solve -- */
+
+enum { SOLVE_GAMMA, SOLVE_VALUES };
+
+const struct cli_opt cli_solve_opts[] = {
+    {"gamma", 'g', "G", SOLVE_GAMMA, "discount in [0, 1] (default 0.95)"},
+    {"values", 0, NULL, SOLVE_VALUES, "print V* (state, v) instead of Q*"},
+    {NULL, 0, NULL, 0, NULL},
+};
+
+static int
+solve_value(const struct cli_cmd *cmd, int id, const char *val, void *ctx)
+{
+	(void)id; /* --gamma is the only option with a value */
+	return cli_parse_double(cmd, "--gamma", val, 0.0, 1.0, false, ctx);
+}
+
+static void
+solve_print(const dq_env_spec *sp, const double *q, const double *v)
+{
+	if (v) {
+		printf("state\tv\n");
+		for (uint32_t s = 0; s < sp->n_states; s++)
+			printf("%u\t%.17g\n", s, v[s]);
+		return;
+	}
+	printf("state\taction\tq\n");
+	for (uint32_t s = 0; s < sp->n_states; s++)
+		for (uint32_t a = 0; a < sp->n_actions; a++)
+			printf("%u\t%u\t%.17g\n", s, a,
+			       q[(size_t)s * sp->n_actions + a]);
+}
+
+int
+cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	double *q = NULL, *v = NULL;
+	dq_solve_config c;
+	dq_model *m = NULL;
+	struct cli_env e;
+	const char *spec;
+	unsigned flags = 0;
+	size_t nq;
+	int status, err;
+
+	dq_solve_config_init(&c);
+	status = parse_simple(cmd, argc, argv, 1, &flags, solve_value, &c.gamma,
+			      &spec);
+	if (status)
+		return status == CLI_ARGS_HELP ? CLI_OK : status;
+	if (cli_env_open(&e, spec))
+		return CLI_FAIL;
+	nq = (size_t)e.spec.n_states * e.spec.n_actions;
+	err = dq_model_create(&m, e.env);
+	if (err) {
+		status = cli_fail(err, "model of '%s'", e.name);
+		goto out;
+	}
+	if (flags & (1u << SOLVE_VALUES))
+		v = malloc(e.spec.n_states * sizeof(*v));
+	else
+		q = malloc(nq * sizeof(*q));
+	if (!q && !v) {
+		status = cli_fail(-ENOMEM, "solving '%s'", e.name);
+		goto out;
+	}
+	err = dq_model_solve(m, &c, q, q ? nq : 0, v, v ? e.spec.n_states : 0,
+			     NULL, 0);
+	if (err < 0) {
+		status = cli_fail(err, "solving '%s' with gamma %g", e.name,
+				  c.gamma);
+		goto out;
+	}
+	solve_print(&e.spec, q, v);
+out:
+	free(q);
+	free(v);
+	dq_model_destroy(m);
+	cli_env_close(&e);
+	return status;
+}
