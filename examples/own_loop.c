@@ -85,7 +85,7 @@ main(void)
 		return 1;
 	}
 	for (uint32_t i = 0; i < 2; i++) {
-		sims[i] = (struct sim){ table, i, 0, 0 };
+		sims[i] = (struct sim){table, i, 0, 0};
 		pthread_create(&th[i], NULL, simulate, &sims[i]);
 	}
 	for (int i = 0; i < 2; i++)

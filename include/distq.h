@@ -42,7 +42,7 @@ extern "C" {
 #define DQ_VERSION_MINOR 1 /**< Compatible additions. */
 #define DQ_VERSION_PATCH 0 /**< Fixes only. */
 /** The version as one number: 0xMMmmpp. */
-#define DQ_VERSION_HEX                                                         \
+#define DQ_VERSION_HEX \
 	((DQ_VERSION_MAJOR << 16) | (DQ_VERSION_MINOR << 8) | DQ_VERSION_PATCH)
 
 /**
@@ -72,14 +72,14 @@ DQ_API const char *dq_version_string(void);
  * @{ */
 
 #define DQ_ERRNO_BASE (-1000) /**< Every libdistq-specific code is below. */
-#define DQ_EABI (-1001)       /**< Environment built for another ABI. */
-#define DQ_EENV (-1002)       /**< Environment broke its contract. */
+#define DQ_EABI (-1001)	      /**< Environment built for another ABI. */
+#define DQ_EENV (-1002)	      /**< Environment broke its contract. */
 #define DQ_EFORMAT (-1003)    /**< File is not a libdistq file. */
 #define DQ_EVERSION (-1004)   /**< File has an unsupported version. */
 #define DQ_ETRUNC (-1005)     /**< File is truncated. */
 #define DQ_ECORRUPT (-1006)   /**< File fails its checksum. */
 #define DQ_EMISMATCH (-1007)  /**< File is for another environment/shape. */
-#define DQ_EPIN (-1008)       /**< Strict pinning was asked and failed. */
+#define DQ_EPIN (-1008)	      /**< Strict pinning was asked and failed. */
 
 /**
  * Describe an error code.
@@ -120,7 +120,8 @@ typedef struct dq_rng {
  */
 DQ_API int dq_rng_seed(dq_rng *rng, uint64_t seed, uint64_t stream);
 
-static inline uint64_t dq__rotl64(uint64_t x, int k)
+static inline uint64_t
+dq__rotl64(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
@@ -208,9 +209,9 @@ typedef enum dq_mode {
 typedef struct dq_table_config {
 	uint32_t n_states;  /**< S, at least 1. */
 	uint32_t n_actions; /**< A, at least 1. */
-	dq_mode mode;       /**< Update discipline. Default DQ_MODE_CAS. */
-	double q0;          /**< Initial value of every entry. Default 0. */
-	bool pad_rows;      /**< Start each row on its own cache line. */
+	dq_mode mode;	    /**< Update discipline. Default DQ_MODE_CAS. */
+	double q0;	    /**< Initial value of every entry. Default 0. */
+	bool pad_rows;	    /**< Start each row on its own cache line. */
 	uint32_t n_stripes; /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
 } dq_table_config;
 
@@ -218,9 +219,9 @@ typedef struct dq_table_config {
 typedef struct dq_table_info {
 	uint32_t n_states;     /**< S. */
 	uint32_t n_actions;    /**< A. */
-	dq_mode mode;          /**< Update discipline. */
+	dq_mode mode;	       /**< Update discipline. */
 	size_t row_stride;     /**< Entries from one row start to the next. */
-	size_t bytes;          /**< Bytes of entry storage. */
+	size_t bytes;	       /**< Bytes of entry storage. */
 	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
 } dq_table_info;
 
@@ -276,8 +277,7 @@ DQ_API int dq_table_info_get(const dq_table *t, dq_table_info *info);
  * Ordering: relaxed: the value is one that was stored at some point, with
  *           no ordering against other entries.
  */
-DQ_API int dq_table_get(const dq_table *t, uint32_t s, uint32_t a,
-			double *out);
+DQ_API int dq_table_get(const dq_table *t, uint32_t s, uint32_t a, double *out);
 
 /**
  * Overwrite one entry (e.g. to load a saved table).
@@ -300,8 +300,7 @@ DQ_API int dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value);
  * Thread-safety: safe concurrently with updates.
  * Ordering: relaxed, per entry.
  */
-DQ_API int dq_table_row(const dq_table *t, uint32_t s, double *out,
-			size_t n);
+DQ_API int dq_table_row(const dq_table *t, uint32_t s, double *out, size_t n);
 
 /**
  * Largest value in row @p s.
@@ -416,26 +415,26 @@ DQ_API int dq_table_policy(const dq_table *t, uint32_t *policy, size_t n);
 
 /** What an environment is, reported by its open function. */
 typedef struct dq_env_spec {
-	uint32_t n_states;          /**< S, at least 1. */
-	uint32_t n_actions;         /**< A, at least 1. */
+	uint32_t n_states;	    /**< S, at least 1. */
+	uint32_t n_actions;	    /**< A, at least 1. */
 	uint32_t max_episode_steps; /**< Truncation limit; 0 = none. */
-	uint32_t max_outcomes;      /**< Most outcomes of one (s,a) in the
+	uint32_t max_outcomes;	    /**< Most outcomes of one (s,a) in the
 				     *   model; 0 = no model exported. */
 } dq_env_spec;
 
 /** What one step did. */
 typedef struct dq_step {
 	uint32_t next_state; /**< s', in [0, S). */
-	double reward;       /**< r. */
+	double reward;	     /**< r. */
 	bool terminated;     /**< s' is terminal: no bootstrap from it. */
-	bool truncated;      /**< The environment cut the episode itself. */
+	bool truncated;	     /**< The environment cut the episode itself. */
 } dq_step;
 
 /** One outcome of taking action a in state s. */
 typedef struct dq_outcome {
-	double prob;         /**< Probability, > 0; a (s,a)'s sum to 1. */
+	double prob;	     /**< Probability, > 0; a (s,a)'s sum to 1. */
 	uint32_t next_state; /**< s'. */
-	double reward;       /**< r. */
+	double reward;	     /**< r. */
 	bool terminated;     /**< s' ends the episode. */
 } dq_outcome;
 
@@ -445,7 +444,7 @@ typedef struct dq_outcome {
  * Optional callbacks may be NULL.
  */
 typedef struct dq_env_ops {
-	uint32_t abi;     /**< DQ_ENV_ABI at the time of building. */
+	uint32_t abi;	  /**< DQ_ENV_ABI at the time of building. */
 	const char *name; /**< Short name, e.g. "taxi". */
 	/** Parse @p params (never NULL; "" = defaults), build the shared
 	 *  definition and describe it. @p user is dq_env_open()'s. */
@@ -490,8 +489,8 @@ static inline void *
 dq_env_instance_alloc(size_t size)
 {
 	size_t rounded = (size + 63) / 64 * 64;
-	void *p = rounded >= size ? aligned_alloc(64, rounded ? rounded : 64)
-				  : NULL;
+	void *p =
+	    rounded >= size ? aligned_alloc(64, rounded ? rounded : 64) : NULL;
 
 	if (p)
 		memset(p, 0, rounded ? rounded : 64);
@@ -517,8 +516,8 @@ typedef struct dq_env_instance dq_env_instance;
  * Thread-safety: safe from any thread.
  * Ordering: the handle is published by the caller's own hand-off.
  */
-DQ_API int dq_env_open(dq_env **out, const dq_env_ops *ops,
-		       const char *params, void *user);
+DQ_API int dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params,
+		       void *user);
 
 /**
  * Open a built-in environment by name, e.g. "taxi" or
@@ -699,31 +698,31 @@ DQ_API int dq_params_bool(const char *params, const char *key, bool def,
 /** How a schedule moves from start to end. */
 typedef enum dq_schedule_kind {
 	DQ_SCHEDULE_CONSTANT = 0, /**< Always start. */
-	DQ_SCHEDULE_LINEAR = 1,   /**< start -> end over steps, then end. */
-	DQ_SCHEDULE_EXP = 2,      /**< end + (start-end) * exp(-t/steps). */
+	DQ_SCHEDULE_LINEAR = 1,	  /**< start -> end over steps, then end. */
+	DQ_SCHEDULE_EXP = 2,	  /**< end + (start-end) * exp(-t/steps). */
 } dq_schedule_kind;
 
 /** A value that changes with the step count t. */
 typedef struct dq_schedule {
 	dq_schedule_kind kind; /**< Shape. */
-	double start;          /**< Value at t = 0. */
-	double end;            /**< Value reached (linear) or approached. */
-	double steps;          /**< Length (linear) or time constant (exp). */
+	double start;	       /**< Value at t = 0. */
+	double end;	       /**< Value reached (linear) or approached. */
+	double steps;	       /**< Length (linear) or time constant (exp). */
 } dq_schedule;
 
 /** Agent options; fill with dq_agent_config_init(). */
 typedef struct dq_agent_config {
-	double gamma;         /**< Discount in [0,1]. Default 0.95. */
-	dq_schedule alpha;    /**< Step size, in (0,1]. Default 0.1. */
-	dq_schedule epsilon;  /**< Exploration, in [0,1]. Default 0.1. */
-	uint64_t seed;        /**< Base seed. Default 1. */
-	uint32_t stream;      /**< RNG stream (agent id). Default 0. */
-	uint32_t clock_step;  /**< Schedule steps per agent step. Default 1;
+	double gamma;		/**< Discount in [0,1]. Default 0.95. */
+	dq_schedule alpha;	/**< Step size, in (0,1]. Default 0.1. */
+	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1. */
+	uint64_t seed;		/**< Base seed. Default 1. */
+	uint32_t stream;	/**< RNG stream (agent id). Default 0. */
+	uint32_t clock_step;	/**< Schedule steps per agent step. Default 1;
 			       *   the learner uses P so that schedules run
 			       *   on total steps. */
 	uint32_t return_window; /**< K: episodes in the mean return.
 				 *   Default 100. */
-	bool random_ties;     /**< Break greedy ties at random (default)
+	bool random_ties;	/**< Break greedy ties at random (default)
 			       *   rather than by lowest index. */
 	/** Replica mode when > 0: the agent learns into a private copy of
 	 *  the table and every sync_every steps adds what it changed into
@@ -741,14 +740,14 @@ typedef struct dq_agent_config {
 
 /** Counters of one agent (or of all, summed, from the learner). */
 typedef struct dq_stats {
-	uint64_t steps;       /**< Steps taken (observe calls). */
+	uint64_t steps;	      /**< Steps taken (observe calls). */
 	uint64_t episodes;    /**< Episodes finished. */
 	uint64_t cas_retries; /**< Failed CAS attempts (cas mode). */
 	uint64_t returns_n;   /**< Episodes in the mean below (<= K each). */
 	double mean_return;   /**< Mean return over the last K episodes
 			       *   (of each agent); NaN when none yet. */
-	double epsilon;       /**< Current epsilon (mean over agents). */
-	double alpha;         /**< Current alpha (mean over agents). */
+	double epsilon;	      /**< Current epsilon (mean over agents). */
+	double alpha;	      /**< Current alpha (mean over agents). */
 } dq_stats;
 
 /** An agent bound to a table (opaque). */
@@ -883,46 +882,46 @@ typedef enum dq_pin_policy {
 
 /** A consistent view of the totals, given to the progress callback. */
 typedef struct dq_progress {
-	double seconds;   /**< Since the run started. */
-	dq_stats total;   /**< Summed over agents (see dq_stats). */
+	double seconds;		 /**< Since the run started. */
+	dq_stats total;		 /**< Summed over agents (see dq_stats). */
 	double steps_per_second; /**< Since the previous callback. */
-	double target_fraction;  /**< Last measured optimal fraction (see
+	double target_fraction;	 /**< Last measured optimal fraction (see
 				  *   dq_learner_config.target_fraction);
 				  *   NaN when not measured. */
 } dq_progress;
 
 /** Learner options; fill with dq_learner_config_init(). */
 typedef struct dq_learner_config {
-	uint32_t n_threads;       /**< P agents, 1..DQ_MAX_THREADS. Default
+	uint32_t n_threads;	    /**< P agents, 1..DQ_MAX_THREADS. Default
 				   *   1; dq_learner_config_init() never
 				   *   guesses the core count. */
-	dq_agent_config agent;    /**< Per-agent learning options; agent i
+	dq_agent_config agent;	    /**< Per-agent learning options; agent i
 				   *   uses stream i and clock_step P. */
-	uint64_t max_steps;       /**< Stop after this many total steps
+	uint64_t max_steps;	    /**< Stop after this many total steps
 				   *   (0 = no limit). */
-	uint64_t max_episodes;    /**< Stop after this many total episodes
+	uint64_t max_episodes;	    /**< Stop after this many total episodes
 				   *   (0 = no limit). */
-	double max_seconds;       /**< Wall-clock budget (0 = no limit). */
+	double max_seconds;	    /**< Wall-clock budget (0 = no limit). */
 	uint32_t max_episode_steps; /**< Truncate episodes (0 = the
 				     *   environment's own limit). */
 	/** Called from the monitoring thread every progress_interval; return
 	 *  non-zero to stop the run. May be NULL. */
 	int (*should_stop)(void *arg);
-	void *should_stop_arg;     /**< Passed to should_stop. */
+	void *should_stop_arg; /**< Passed to should_stop. */
 	/** Called from the monitoring thread with a consistent snapshot of
 	 *  the totals every progress_interval, and once at the end. */
 	void (*progress)(const dq_progress *p, void *arg);
-	void *progress_arg;        /**< Passed to progress. */
-	double progress_interval;  /**< Seconds; default 0.1. */
-	dq_pin_policy pin;         /**< Default DQ_PIN_CORES. */
-	const unsigned *pin_pus;   /**< For DQ_PIN_LIST. */
-	size_t n_pin_pus;          /**< Entries in pin_pus. */
-	bool pin_strict;           /**< A failed binding is an error. */
+	void *progress_arg;	  /**< Passed to progress. */
+	double progress_interval; /**< Seconds; default 0.1. */
+	dq_pin_policy pin;	  /**< Default DQ_PIN_CORES. */
+	const unsigned *pin_pus;  /**< For DQ_PIN_LIST. */
+	size_t n_pin_pus;	  /**< Entries in pin_pus. */
+	bool pin_strict;	  /**< A failed binding is an error. */
 	/** Stop when the greedy policy is optimal from at least this
 	 *  fraction of the start-state probability (0 = off). Needs an
 	 *  environment with a model. Checked off the agents' hot path. */
 	double target_fraction;
-	double target_interval;    /**< Seconds between checks; default
+	double target_interval; /**< Seconds between checks; default
 				    *   0.002. */
 } dq_learner_config;
 
@@ -931,34 +930,34 @@ typedef struct dq_learner_config {
 
 /** Why a run ended. */
 typedef enum dq_stop_reason {
-	DQ_STOP_NONE = 0,      /**< Not run yet, or still running. */
-	DQ_STOP_STEPS = 1,     /**< max_steps reached. */
-	DQ_STOP_EPISODES = 2,  /**< max_episodes reached. */
-	DQ_STOP_TIME = 3,      /**< max_seconds elapsed. */
-	DQ_STOP_CALLBACK = 4,  /**< should_stop returned non-zero. */
-	DQ_STOP_REQUEST = 5,   /**< dq_learner_stop() was called. */
-	DQ_STOP_TARGET = 6,    /**< target_fraction reached. */
-	DQ_STOP_ERROR = 7,     /**< An agent failed (dq_learner_error()). */
+	DQ_STOP_NONE = 0,     /**< Not run yet, or still running. */
+	DQ_STOP_STEPS = 1,    /**< max_steps reached. */
+	DQ_STOP_EPISODES = 2, /**< max_episodes reached. */
+	DQ_STOP_TIME = 3,     /**< max_seconds elapsed. */
+	DQ_STOP_CALLBACK = 4, /**< should_stop returned non-zero. */
+	DQ_STOP_REQUEST = 5,  /**< dq_learner_stop() was called. */
+	DQ_STOP_TARGET = 6,   /**< target_fraction reached. */
+	DQ_STOP_ERROR = 7,    /**< An agent failed (dq_learner_error()). */
 } dq_stop_reason;
 
 /** What went wrong in a run. */
 typedef struct dq_run_error {
-	int code;        /**< Negative error code; 0 when none. */
-	uint32_t agent;  /**< Which agent failed. */
-	uint64_t step;   /**< That agent's step count when it failed. */
+	int code;	  /**< Negative error code; 0 when none. */
+	uint32_t agent;	  /**< Which agent failed. */
+	uint64_t step;	  /**< That agent's step count when it failed. */
 	const char *what; /**< "reset", "step", "pin" or "thread". */
 } dq_run_error;
 
 /** A summary of the last run. */
 typedef struct dq_run_result {
-	dq_stop_reason reason; /**< Why it ended. */
-	double seconds;        /**< Wall time of the run. */
-	dq_stats total;        /**< Final totals. */
+	dq_stop_reason reason;	/**< Why it ended. */
+	double seconds;		/**< Wall time of the run. */
+	dq_stats total;		/**< Final totals. */
 	double target_fraction; /**< Optimal fraction of the final table
 				 *   (agents run a few steps past a check
 				 *   that met the target); NaN if off. */
-	double target_seconds; /**< When target_fraction was reached; NaN. */
-	uint64_t target_steps; /**< Total steps when reached; 0 if not. */
+	double target_seconds;	/**< When target_fraction was reached; NaN. */
+	uint64_t target_steps;	/**< Total steps when reached; 0 if not. */
 	uint32_t pin_failures; /**< Agents whose binding failed (non-strict). */
 } dq_run_result;
 
@@ -1059,8 +1058,8 @@ DQ_API int dq_learner_agent_stats(const dq_learner *l, uint32_t i,
  * Thread-safety: not concurrently with the start of a run.
  * Ordering: none.
  */
-DQ_API int dq_learner_agent_cpus(const dq_learner *l, uint32_t i,
-				 unsigned *pus, size_t cap);
+DQ_API int dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
+				 size_t cap);
 
 /**
  * The number of physical cores of this machine (hwloc; the OS's online
@@ -1087,14 +1086,14 @@ typedef struct dq_model dq_model;
 
 /** Solver options; fill with dq_solve_config_init(). */
 typedef struct dq_solve_config {
-	double gamma;         /**< Discount in [0,1]. Default 0.95. */
-	double tolerance;     /**< Stop when a sweep changes no value by
+	double gamma;	     /**< Discount in [0,1]. Default 0.95. */
+	double tolerance;    /**< Stop when a sweep changes no value by
 			       *   more than this (or by more than
 			       *   16 ulps of it, below which floating-point
 			       *   iteration can cycle). Default 1e-12. */
-	uint64_t max_sweeps;  /**< Give up after this many (-ETIMEDOUT).
+	uint64_t max_sweeps; /**< Give up after this many (-ETIMEDOUT).
 			       *   Default 10^7. */
-	uint32_t n_threads;   /**< Threads for large models; 0 = one per
+	uint32_t n_threads;  /**< Threads for large models; 0 = one per
 			       *   core when the model is large. */
 } dq_solve_config;
 
@@ -1170,8 +1169,8 @@ DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
-DQ_API int dq_model_start_value(const dq_model *m, const double *v,
-				size_t nv, double *out);
+DQ_API int dq_model_start_value(const dq_model *m, const double *v, size_t nv,
+				double *out);
 
 /**
  * Fraction of the start-state probability on which V^pi is within @p tol
@@ -1230,19 +1229,19 @@ DQ_API int dq_model_shape(const dq_model *m, uint32_t *n_states,
 
 /** Everything in a checkpoint besides the values. */
 typedef struct dq_checkpoint_meta {
-	char env[64];          /**< Environment name, NUL-terminated. */
-	char params[256];      /**< Environment parameters, NUL-terminated. */
-	uint32_t n_states;     /**< S. */
-	uint32_t n_actions;    /**< A. */
-	uint32_t version;      /**< Format version (filled on read). */
-	dq_mode mode;          /**< Update discipline of the saved run. */
-	double gamma;          /**< Discount. */
-	double alpha;          /**< Step size at save time. */
-	double epsilon;        /**< Exploration at save time. */
-	uint64_t seed;         /**< Base seed of the run. */
-	uint64_t steps;        /**< Total steps trained. */
-	uint64_t episodes;     /**< Total episodes trained. */
-	double seconds;        /**< Total training wall time. */
+	char env[64];	    /**< Environment name, NUL-terminated. */
+	char params[256];   /**< Environment parameters, NUL-terminated. */
+	uint32_t n_states;  /**< S. */
+	uint32_t n_actions; /**< A. */
+	uint32_t version;   /**< Format version (filled on read). */
+	dq_mode mode;	    /**< Update discipline of the saved run. */
+	double gamma;	    /**< Discount. */
+	double alpha;	    /**< Step size at save time. */
+	double epsilon;	    /**< Exploration at save time. */
+	uint64_t seed;	    /**< Base seed of the run. */
+	uint64_t steps;	    /**< Total steps trained. */
+	uint64_t episodes;  /**< Total episodes trained. */
+	double seconds;	    /**< Total training wall time. */
 } dq_checkpoint_meta;
 
 /**

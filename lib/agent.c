@@ -17,8 +17,8 @@ dq_agent_config_init(dq_agent_config *cfg)
 		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->gamma = 0.95;
-	cfg->alpha = (dq_schedule){ DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0 };
-	cfg->epsilon = (dq_schedule){ DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0 };
+	cfg->alpha = (dq_schedule){DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0};
+	cfg->epsilon = (dq_schedule){DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0};
 	cfg->seed = 1;
 	cfg->stream = 0;
 	cfg->clock_step = 1;
@@ -32,7 +32,7 @@ dq_agent_config_init(dq_agent_config *cfg)
 static bool
 sched_valid(const dq_schedule *s, double lo, bool open_lo, double hi)
 {
-	const double v[2] = { s->start, s->end };
+	const double v[2] = {s->start, s->end};
 
 	if (s->kind != DQ_SCHEDULE_CONSTANT && s->kind != DQ_SCHEDULE_LINEAR &&
 	    s->kind != DQ_SCHEDULE_EXP)
@@ -86,14 +86,15 @@ dq__sched_seek(dq__sched *sc, double clock)
 	switch (d->kind) {
 	case DQ_SCHEDULE_LINEAR:
 		sc->inc = (d->end - d->start) / d->steps * sc->stride;
-		sc->value = clock >= d->steps
-				    ? d->end
-				    : d->start + (d->end - d->start) *
-							 (clock / d->steps);
+		sc->value =
+		    clock >= d->steps
+			? d->end
+			: d->start + (d->end - d->start) * (clock / d->steps);
 		break;
 	case DQ_SCHEDULE_EXP:
 		sc->inc = exp(-sc->stride / d->steps);
-		sc->value = d->end + (d->start - d->end) * exp(-clock / d->steps);
+		sc->value =
+		    d->end + (d->start - d->end) * exp(-clock / d->steps);
 		break;
 	default:
 		sc->inc = 0.0;
@@ -156,8 +157,7 @@ dq__agent_sync(dq_agent *ag)
 		for (uint32_t a = 0; a < n; a++)
 			row[a] = dq__table_get(t, s, a);
 	}
-	memcpy(ag->base, ag->local,
-	       (size_t)t->n_states * n * sizeof(double));
+	memcpy(ag->base, ag->local, (size_t)t->n_states * n * sizeof(double));
 	return retries;
 }
 
@@ -289,8 +289,8 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 {
 	if (!agent || !isfinite(reward))
 		return -EINVAL;
-	if (s >= agent->table->n_states || next_state >= agent->table->n_states ||
-	    a >= agent->n_actions)
+	if (s >= agent->table->n_states ||
+	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
 	return dq__agent_observe(agent, s, a, reward, next_state, terminated);
 }

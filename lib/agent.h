@@ -131,7 +131,8 @@ dq__agent_act(dq_agent *ag, uint32_t s)
 		return dq__row_greedy(ag->local + (size_t)s * ag->n_actions,
 				      ag->n_actions,
 				      ag->random_ties ? &ag->rng : NULL);
-	return dq__table_greedy(ag->table, s, ag->random_ties ? &ag->rng : NULL);
+	return dq__table_greedy(ag->table, s,
+				ag->random_ties ? &ag->rng : NULL);
 }
 
 /*
@@ -147,7 +148,8 @@ dq__agent_update_local(dq_agent *ag, uint32_t s, uint32_t a, double r,
 	double target = r, q = ag->local[e], nq;
 
 	if (!terminated)
-		target += ag->gamma * dq__row_max(ag->local + (size_t)s2 * n, n);
+		target +=
+		    ag->gamma * dq__row_max(ag->local + (size_t)s2 * n, n);
 	nq = q + ag->alpha.value * (target - q);
 	if (dq__d2u(nq) != dq__d2u(q)) {
 		ag->local[e] = nq;
@@ -166,8 +168,8 @@ dq__agent_update_local(dq_agent *ag, uint32_t s, uint32_t a, double r,
  * episode still bootstraps from s' (the caller ends the episode).
  */
 static inline int
-dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r,
-		  uint32_t s2, bool terminated)
+dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
+		  bool terminated)
 {
 	double target = r;
 	int retries;
@@ -177,8 +179,8 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r,
 	} else {
 		if (!terminated)
 			target += ag->gamma * dq__table_max(ag->table, s2);
-		retries = dq__table_update(ag->table, s, a, ag->alpha.value,
-					   target);
+		retries =
+		    dq__table_update(ag->table, s, a, ag->alpha.value, target);
 	}
 	ag->retries += (uint64_t)retries;
 	ag->steps++;

@@ -39,8 +39,7 @@ env_spec_check(const dq_env_ops *ops, const dq_env_spec *spec)
 }
 
 int
-dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params,
-	    void *user)
+dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params, void *user)
 {
 	dq_env *env;
 	int err;

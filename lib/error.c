@@ -57,7 +57,8 @@ dq_strerror(int err)
 	case -EBADF:
 		return "bad file descriptor";
 	case DQ_EABI:
-		return "environment built for another ABI (DQ_ENV_ABI mismatch)";
+		return "environment built for another ABI (DQ_ENV_ABI "
+		       "mismatch)";
 	case DQ_EENV:
 		return "environment broke its contract (state out of range, "
 		       "non-finite reward, invalid model or callback error)";
@@ -91,5 +92,5 @@ const char *
 dq_version_string(void)
 {
 	return DQ__STR(DQ_VERSION_MAJOR) "." DQ__STR(
-		DQ_VERSION_MINOR) "." DQ__STR(DQ_VERSION_PATCH);
+	    DQ_VERSION_MINOR) "." DQ__STR(DQ_VERSION_PATCH);
 }

@@ -19,8 +19,16 @@
 #define PUBLISH_EVERY 1024u
 #define MAX_BOUND_PUS 8
 
-enum { PUB_STEPS, PUB_EPISODES, PUB_RETRIES, PUB_RET_N, PUB_MEAN, PUB_EPS,
-       PUB_ALPHA, PUB_N };
+enum {
+	PUB_STEPS,
+	PUB_EPISODES,
+	PUB_RETRIES,
+	PUB_RET_N,
+	PUB_MEAN,
+	PUB_EPS,
+	PUB_ALPHA,
+	PUB_N
+};
 
 /*
  * One agent thread's slot. The agent (hot, written every step) and the
@@ -33,8 +41,8 @@ typedef struct slot {
 	dq__env_inst inst;
 	dq_learner *l;
 	uint32_t id;
-	unsigned pu;      /* planned PU, DQ__PIN_UNBOUND for none */
-	uint64_t quota;   /* steps allowed in this run */
+	unsigned pu;	/* planned PU, DQ__PIN_UNBOUND for none */
+	uint64_t quota; /* steps allowed in this run */
 	bool pin_failed;
 	int n_bound;
 	unsigned bound[MAX_BOUND_PUS];
@@ -407,8 +415,8 @@ learner_totals(const dq_learner *l, dq_stats *tot)
 		eps += st.epsilon;
 		alpha += st.alpha;
 	}
-	tot->mean_return = tot->returns_n ? ret_sum / (double)tot->returns_n
-					  : NAN;
+	tot->mean_return =
+	    tot->returns_n ? ret_sum / (double)tot->returns_n : NAN;
 	tot->epsilon = eps / l->n;
 	tot->alpha = alpha / l->n;
 }
@@ -545,8 +553,8 @@ agent_main(void *arg)
 		}
 	}
 	if (l->topo && sl->pu != DQ__PIN_UNBOUND && !sl->pin_failed) {
-		err = dq__topo_thread_binding(l->topo, sl->bound,
-					      MAX_BOUND_PUS);
+		err =
+		    dq__topo_thread_binding(l->topo, sl->bound, MAX_BOUND_PUS);
 		sl->n_bound = err > 0 ? err : 0;
 	}
 	/* Replica mode: start from the shared table as it is now. */
@@ -668,14 +676,15 @@ monitor(dq_learner *l, double t0, dq_run_result *res)
 			learner_totals(l, &p.total);
 			p.seconds = now - t0;
 			p.steps_per_second =
-				(double)(p.total.steps - last_steps) /
-				(now - last_t);
+			    (double)(p.total.steps - last_steps) /
+			    (now - last_t);
 			p.target_fraction = res->target_fraction;
 			last_t = now;
 			last_steps = p.total.steps;
 			if (c->progress)
 				c->progress(&p, c->progress_arg);
-			if (c->should_stop && c->should_stop(c->should_stop_arg))
+			if (c->should_stop &&
+			    c->should_stop(c->should_stop_arg))
 				request_stop(l, DQ_STOP_CALLBACK);
 			next_progress = now + c->progress_interval;
 		}
@@ -730,18 +739,18 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 
 	learner_totals(l, &res.total);
 	/* relaxed: the joins above order everything the agents wrote */
-	res.reason = (dq_stop_reason)dq__load_int(&l->reason,
-						   memory_order_relaxed);
+	res.reason =
+	    (dq_stop_reason)dq__load_int(&l->reason, memory_order_relaxed);
 	/* Every agent ended on its own: its step quota, or no episode left
 	 * to claim (claims past the budget push the counter beyond it). */
 	if (res.reason == DQ_STOP_NONE)
-		res.reason = l->cfg.max_episodes &&
-				     /* relaxed: after the joins */
-				     dq__load_u64(&l->tickets,
-						  memory_order_relaxed) >
-					     l->cfg.max_episodes
-			     ? DQ_STOP_EPISODES
-			     : DQ_STOP_STEPS;
+		res.reason =
+		    l->cfg.max_episodes &&
+			    /* relaxed: after the joins */
+			    dq__load_u64(&l->tickets, memory_order_relaxed) >
+				l->cfg.max_episodes
+			? DQ_STOP_EPISODES
+			: DQ_STOP_STEPS;
 	for (uint32_t i = 0; i < started; i++)
 		res.pin_failures += l->slots[i]->pin_failed;
 	if (l->cfg.target_fraction > 0.0)
@@ -753,9 +762,8 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		p.seconds = res.seconds;
 		p.total = res.total;
 		p.steps_per_second = res.seconds > 0.0
-					     ? (double)res.total.steps /
-						       res.seconds
-					     : 0.0;
+					 ? (double)res.total.steps / res.seconds
+					 : 0.0;
 		p.target_fraction = res.target_fraction;
 		l->cfg.progress(&p, l->cfg.progress_arg);
 	}

@@ -25,11 +25,10 @@ splitmix64(uint64_t *x)
 void
 dq__rng_jump(dq_rng *rng)
 {
-	static const uint64_t jump[] = { 0x180ec6d33cfd0abaull,
-					 0xd5a61266f0c9392cull,
-					 0xa9582618e03fc9aaull,
-					 0x39abdc4529b1661cull };
-	uint64_t s[4] = { 0, 0, 0, 0 };
+	static const uint64_t jump[] = {
+	    0x180ec6d33cfd0abaull, 0xd5a61266f0c9392cull, 0xa9582618e03fc9aaull,
+	    0x39abdc4529b1661cull};
+	uint64_t s[4] = {0, 0, 0, 0};
 
 	for (int i = 0; i < 4; i++) {
 		for (int b = 0; b < 64; b++) {

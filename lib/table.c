@@ -113,8 +113,7 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	/* Padding entries are set too, so the whole block is initialised. */
 	for (size_t i = 0; i < entries; i++)
 		/* relaxed: not yet shared; publication is the caller's */
-		dq__store_u64(&t->q[i], dq__d2u(cfg->q0),
-			      memory_order_relaxed);
+		dq__store_u64(&t->q[i], dq__d2u(cfg->q0), memory_order_relaxed);
 	*out = t;
 	return 0;
 }
@@ -214,8 +213,7 @@ dq_table_max(const dq_table *t, uint32_t s, double *out)
 }
 
 int
-dq_table_greedy(const dq_table *t, uint32_t s, dq_rng *rng,
-		uint32_t *action)
+dq_table_greedy(const dq_table *t, uint32_t s, dq_rng *rng, uint32_t *action)
 {
 	int err = table_check(t, s, 0);
 
@@ -273,7 +271,7 @@ dq_table_snapshot(const dq_table *t, double *out, size_t n)
 	for (uint32_t s = 0; s < t->n_states; s++)
 		for (uint32_t a = 0; a < t->n_actions; a++)
 			out[(size_t)s * t->n_actions + a] =
-				dq__table_get(t, s, a);
+			    dq__table_get(t, s, a);
 	return 0;
 }
 

@@ -61,8 +61,8 @@ static inline double
 dq__table_get(const dq_table *t, uint32_t s, uint32_t a)
 {
 	/* relaxed: a single value, no other data published through it */
-	return dq__u2d(dq__load_u64(dq__table_row(t, s) + a,
-				    memory_order_relaxed));
+	return dq__u2d(
+	    dq__load_u64(dq__table_row(t, s) + a, memory_order_relaxed));
 }
 
 static inline double
@@ -135,7 +135,8 @@ dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
 		old = dq__load_u64(p, memory_order_relaxed);
 		for (;;) {
 			q = dq__u2d(old);
-			nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+			nu = dq__d2u(add ? q + target
+					 : q + alpha * (target - q));
 			if (nu == old)
 				return retries;
 			/* relaxed/relaxed: one location's modification order
