@@ -9,9 +9,13 @@ pkg-config --exists distq || { echo "pkg-config: distq not found" >&2; exit 1; }
 # shellcheck disable=SC2046
 $cc -std=c11 -Wall -Wextra -Werror -o "$out" "$src" $(pkg-config --cflags --libs distq)
 LD_LIBRARY_PATH="$stage/lib" "$out" >/dev/null
-# shellcheck disable=SC2046
-$cc -std=c11 -Wall -Wextra -Werror -o "$out-static" "$src" $(pkg-config --static --cflags distq) \
-	"$stage/lib/libdistq.a" $(pkg-config --static --libs-only-l --libs-only-other distq | sed 's/-ldistq//')
+# Static libdistq with the system's shared hwloc and zlib (what a program
+# that vendors libdistq.a does; a fully static hwloc needs libudev's too).
+# The private dependencies come from distq.pc's Requires.private.
+privreq=$(pkg-config --print-requires-private distq | awk '{print $1}' | tr '\n' ' ')
+# shellcheck disable=SC2046,SC2086
+$cc -std=c11 -Wall -Wextra -Werror -o "$out-static" "$src" $(pkg-config --cflags distq) \
+	"$stage/lib/libdistq.a" $(pkg-config --libs $privreq) -lm -pthread
 "$out-static" >/dev/null
 # The shared library exports the public API and nothing else.
 bad=$(nm -D --defined-only "$stage/lib/libdistq.so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^dq_' || true)
