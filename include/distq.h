@@ -1048,6 +1048,41 @@ DQ_API int dq_learner_error(const dq_learner *l, dq_run_error *err);
 DQ_API int dq_learner_agent_stats(const dq_learner *l, uint32_t i,
 				  dq_stats *out);
 
+/** What an agent needs to resume where it stopped. */
+typedef struct dq_agent_state {
+	dq_rng rng;	      /**< Its random stream. */
+	double alpha_clock;   /**< Schedule time of alpha. */
+	double epsilon_clock; /**< Schedule time of epsilon. */
+	uint64_t steps;	      /**< Steps taken. */
+	uint64_t episodes;    /**< Episodes finished. */
+	uint64_t cas_retries; /**< CAS retries. */
+} dq_agent_state;
+
+/**
+ * The resumable state of agent @p i, as last published: during a run,
+ * from one instant of that agent at most a few thousand steps old; after
+ * a run, exact.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
+ * Thread-safety: safe concurrently with a run.
+ * Ordering: acquire-based seqlock read, as dq_learner_agent_stats().
+ */
+DQ_API int dq_learner_agent_state(const dq_learner *l, uint32_t i,
+				  dq_agent_state *out);
+
+/**
+ * Restore agent @p i (from a checkpoint): its stream, schedules and
+ * counters. The episode in progress is not restored; the agent starts a new
+ * one at the next run.
+ *
+ * @return 0; -EINVAL for NULL pointers, an all-zero RNG state or negative
+ *         or non-finite clocks; -ERANGE for @p i >= P; -EBUSY while running.
+ * Thread-safety: not concurrently with dq_learner_run().
+ * Ordering: the next dq_learner_run() publishes it to the agent's thread.
+ */
+DQ_API int dq_learner_set_agent_state(dq_learner *l, uint32_t i,
+				      const dq_agent_state *st);
+
 /**
  * The PUs (OS indexes) agent @p i is bound to: during or after a run, its
  * actual binding; before the first run, the binding planned for it.

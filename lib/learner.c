@@ -27,6 +27,9 @@ enum {
 	PUB_MEAN,
 	PUB_EPS,
 	PUB_ALPHA,
+	PUB_RNG, /* four words */
+	PUB_ALPHA_CLOCK = PUB_RNG + 4,
+	PUB_EPS_CLOCK,
 	PUB_N
 };
 
@@ -352,6 +355,10 @@ slot_publish(slot *s)
 	v[PUB_MEAN] = dq__d2u(st.mean_return);
 	v[PUB_EPS] = dq__d2u(st.epsilon);
 	v[PUB_ALPHA] = dq__d2u(st.alpha);
+	for (int i = 0; i < 4; i++)
+		v[PUB_RNG + i] = s->ag.rng.s[i];
+	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
+	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
 
 	/* relaxed: ordered before the data by their release stores */
 	dq__store_u32(&s->seq, q + 1, memory_order_relaxed);
@@ -365,9 +372,8 @@ slot_publish(slot *s)
 
 /* Seqlock reader: retries until it saw one even, unchanged sequence. */
 static void
-slot_read(const slot *s, dq_stats *st)
+slot_read_raw(const slot *s, uint64_t v[PUB_N])
 {
-	uint64_t v[PUB_N];
 	uint32_t q1, q2;
 
 	for (;;) {
@@ -385,6 +391,14 @@ slot_read(const slot *s, dq_stats *st)
 		if (q1 == q2)
 			break;
 	}
+}
+
+static void
+slot_read(const slot *s, dq_stats *st)
+{
+	uint64_t v[PUB_N];
+
+	slot_read_raw(s, v);
 	memset(st, 0, sizeof(*st));
 	st->steps = v[PUB_STEPS];
 	st->episodes = v[PUB_EPISODES];
@@ -827,4 +841,55 @@ dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 	if (cap)
 		pus[0] = s->pu;
 	return 1;
+}
+
+int
+dq_learner_agent_state(const dq_learner *l, uint32_t i, dq_agent_state *out)
+{
+	uint64_t v[PUB_N];
+
+	if (!l || !out)
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	slot_read_raw(l->slots[i], v);
+	memset(out, 0, sizeof(*out));
+	for (int k = 0; k < 4; k++)
+		out->rng.s[k] = v[PUB_RNG + k];
+	out->alpha_clock = dq__u2d(v[PUB_ALPHA_CLOCK]);
+	out->epsilon_clock = dq__u2d(v[PUB_EPS_CLOCK]);
+	out->steps = v[PUB_STEPS];
+	out->episodes = v[PUB_EPISODES];
+	out->cas_retries = v[PUB_RETRIES];
+	return 0;
+}
+
+int
+dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
+{
+	dq_agent *ag;
+
+	if (!l || !st)
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	if (!(st->rng.s[0] | st->rng.s[1] | st->rng.s[2] | st->rng.s[3]) ||
+	    !(st->alpha_clock >= 0.0 && isfinite(st->alpha_clock)) ||
+	    !(st->epsilon_clock >= 0.0 && isfinite(st->epsilon_clock)))
+		return -EINVAL;
+	/* relaxed: a hint only; the caller promises no concurrent run */
+	if (dq__load_int(&l->running, memory_order_relaxed))
+		return -EBUSY;
+	ag = &l->slots[i]->ag;
+	ag->rng = st->rng;
+	dq__sched_seek(&ag->alpha, st->alpha_clock);
+	dq__sched_seek(&ag->epsilon, st->epsilon_clock);
+	ag->steps = st->steps;
+	ag->episodes = st->episodes;
+	ag->retries = st->cas_retries;
+	ag->in_episode = false;
+	ag->ep_return = 0.0;
+	/* The published view follows at once, not at the next run. */
+	slot_publish(l->slots[i]);
+	return 0;
 }

@@ -591,6 +591,54 @@ test_target_needs_model(void **state)
 	dq_env_close(env);
 }
 
+/* Agent state for resuming: read after a run, restored into another. */
+static void
+test_agent_state_roundtrip(void **state)
+{
+	struct fixture f;
+	dq_learner *l1, *l2;
+	dq_agent_state a, b, zero;
+	dq_run_result r;
+	dq_stats st;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.max_steps = 20000;
+	f.cfg.agent.epsilon =
+		(dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100000 };
+	assert_int_equal(dq_learner_create(&l1, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l1, &r), 0);
+	assert_int_equal(dq_learner_agent_state(l1, 1, &a), 0);
+	assert_int_equal(a.steps, 10000);
+	/* Schedules run on total steps: P x the agent's own. */
+	assert_true(a.epsilon_clock == 20000.0);
+	assert_int_equal(dq_learner_create(&l2, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_set_agent_state(l2, 0, &a), 0);
+	assert_int_equal(dq_learner_agent_state(l2, 0, &b), 0);
+	assert_memory_equal(&a.rng, &b.rng, sizeof(a.rng));
+	assert_true(b.epsilon_clock == a.epsilon_clock);
+	assert_int_equal(b.steps, a.steps);
+	assert_int_equal(dq_learner_agent_stats(l2, 0, &st), 0);
+	assert_true(fabs(st.epsilon - (1.0 - 0.9 * 0.2)) < 1e-12);
+	/* The restored agent continues its counters. */
+	assert_int_equal(dq_learner_run(l2, &r), 0);
+	assert_int_equal(r.total.steps, 10000 + 20000);
+
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(dq_learner_set_agent_state(l2, 0, &zero), -EINVAL);
+	b = a;
+	b.alpha_clock = -1;
+	assert_int_equal(dq_learner_set_agent_state(l2, 0, &b), -EINVAL);
+	assert_int_equal(dq_learner_set_agent_state(l2, 2, &a), -ERANGE);
+	assert_int_equal(dq_learner_set_agent_state(NULL, 0, &a), -EINVAL);
+	assert_int_equal(dq_learner_agent_state(l2, 2, &b), -ERANGE);
+	assert_int_equal(dq_learner_agent_state(l2, 0, NULL), -EINVAL);
+	dq_learner_destroy(l1);
+	dq_learner_destroy(l2);
+	teardown(&f);
+}
+
 /* ---- thread creation failing: a clean error, nothing left running ---- */
 
 static int create_calls, fail_at_call;
@@ -653,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_pinning_reported),
 		cmocka_unit_test(test_target_needs_model),
 		cmocka_unit_test(test_thread_create_fails),
+		cmocka_unit_test(test_agent_state_roundtrip),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
