@@ -40,6 +40,12 @@ typedef int (*dq__thread_create_fn)(pthread_t *, const pthread_attr_t *,
 				    void *(*)(void *), void *);
 extern dq__thread_create_fn dq__thread_create;
 
+/* The agent threads' binding hook (dq__topo_bind_thread; tests refuse
+ * bindings with it). The topology is opaque here. */
+struct dq__topo;
+typedef int (*dq__bind_thread_fn)(struct dq__topo *, unsigned);
+extern dq__bind_thread_fn dq__bind_thread;
+
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);
 

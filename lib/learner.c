@@ -93,6 +93,9 @@ struct dq_learner {
  */
 dq__thread_create_fn dq__thread_create = pthread_create;
 
+/* How an agent thread binds itself. Tests replace it to refuse bindings. */
+dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
+
 static double
 now_seconds(void)
 {
@@ -550,7 +553,7 @@ agent_main(void *arg)
 	sl->pin_failed = false;
 	sl->n_bound = 0;
 	if (sl->pu != DQ__PIN_UNBOUND) {
-		err = dq__topo_bind_thread(l->topo, sl->pu);
+		err = dq__bind_thread(l->topo, sl->pu);
 		if (err) {
 			sl->pin_failed = true;
 			if (l->cfg.pin_strict) {

@@ -591,6 +591,53 @@ test_target_needs_model(void **state)
 	dq_env_close(env);
 }
 
+/* ---- pinning refused: unpinned with a count, or an error when strict -- */
+
+static int
+refuse_bind(struct dq__topo *t, unsigned pu)
+{
+	(void)t;
+	(void)pu;
+	return -EPERM;
+}
+
+static void
+test_pin_refused(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	dq_run_error e;
+	unsigned pus[4];
+	dq__bind_thread_fn orig = dq__bind_thread;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.max_steps = 100000;
+	f.cfg.pin = DQ_PIN_CORES;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	dq__bind_thread = refuse_bind;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.total.steps, 100000);
+	assert_int_equal(r.pin_failures, 2);
+	assert_int_equal(dq_learner_agent_cpus(l, 0, pus, 4), 0);
+	dq_learner_destroy(l);
+
+	f.cfg.pin_strict = true;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), DQ_EPIN);
+	assert_int_equal(r.reason, DQ_STOP_ERROR);
+	dq_learner_error(l, &e);
+	assert_int_equal(e.code, DQ_EPIN);
+	assert_string_equal(e.what, "pin");
+	assert_int_equal(e.step, 0);
+	dq__bind_thread = orig;
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
 /* Agent state for resuming: read after a run, restored into another. */
 static void
 test_agent_state_roundtrip(void **state)
@@ -702,6 +749,7 @@ main(void)
 		cmocka_unit_test(test_target_needs_model),
 		cmocka_unit_test(test_thread_create_fails),
 		cmocka_unit_test(test_agent_state_roundtrip),
+		cmocka_unit_test(test_pin_refused),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
