@@ -16,7 +16,7 @@
 #include "topology.h"
 
 /* Agents publish their counters every this many steps (a power of two). */
-#define PUBLISH_EVERY 1024u
+#define PUBLISH_EVERY 256u
 #define MAX_BOUND_PUS 8
 
 enum {
