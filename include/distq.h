@@ -1037,8 +1037,8 @@ DQ_API int dq_learner_stop(dq_learner *l);
 DQ_API int dq_learner_error(const dq_learner *l, dq_run_error *err);
 
 /**
- * Counters of agent @p i, as last published (agents publish every few
- * thousand steps and at the end of a run).
+ * Counters of agent @p i, as last published (agents publish every 256
+ * steps and at the end of a run).
  *
  * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
  * Thread-safety: safe concurrently with a run.
@@ -1060,7 +1060,7 @@ typedef struct dq_agent_state {
 
 /**
  * The resumable state of agent @p i, as last published: during a run,
- * from one instant of that agent at most a few thousand steps old; after
+ * from one instant of that agent at most 256 steps old; after
  * a run, exact.
  *
  * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
