@@ -180,6 +180,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->k = cfg->return_window;
 	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
+	ag->scheduled = cfg->alpha.kind != DQ_SCHEDULE_CONSTANT ||
+			cfg->epsilon.kind != DQ_SCHEDULE_CONSTANT;
 	if (cfg->sync_every) {
 		err = agent_replica_init(ag, t, cfg->sync_every);
 		if (err) {

@@ -34,8 +34,14 @@ struct dq_agent {
 	double gamma;
 	uint32_t n_actions;
 	bool random_ties;
+	bool scheduled; /* some schedule is not constant */
 	bool in_episode;
 	double ep_return;
+	/* The greedy action of s' found while bootstrapping from it, reused by
+	 * the next act if that is in s' (valid only until then). */
+	bool next_valid;
+	uint32_t next_state;
+	uint32_t next_greedy;
 
 	/* Counters. */
 	uint64_t steps;
@@ -67,38 +73,6 @@ void dq__agent_episode_end(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
 
-/* Greedy action and maximum of a private row (replica mode): the same
- * rules as dq__table_greedy() and dq__table_max() on plain doubles. */
-static inline uint32_t
-dq__row_greedy(const double *row, uint32_t n, dq_rng *rng)
-{
-	double best = row[0];
-	uint32_t arg = 0, ties = 1;
-
-	for (uint32_t a = 1; a < n; a++) {
-		if (row[a] > best) {
-			best = row[a];
-			arg = a;
-			ties = 1;
-		} else if (row[a] == best && rng) {
-			if (dq_rng_below(rng, ++ties) == 0)
-				arg = a;
-		}
-	}
-	return arg;
-}
-
-static inline double
-dq__row_max(const double *row, uint32_t n)
-{
-	double best = row[0];
-
-	for (uint32_t a = 1; a < n; a++)
-		if (row[a] > best)
-			best = row[a];
-	return best;
-}
-
 static inline void
 dq__sched_step(dq__sched *sc)
 {
@@ -119,38 +93,73 @@ dq__sched_step(dq__sched *sc)
 	}
 }
 
-/* Epsilon-greedy choice on the shared table. */
+/* Greedy action (and maximum) of a private row (replica mode): the same
+ * rules as dq__table_greedy_max() on plain doubles. */
+static inline uint32_t
+dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
+{
+	double best = row[0];
+	uint32_t arg = 0, ties = 1;
+
+	for (uint32_t a = 1; a < n; a++) {
+		if (row[a] < best) /* finite: see dq__table_greedy_max() */
+			continue;
+		if (row[a] > best) {
+			best = row[a];
+			arg = a;
+			ties = 1;
+		} else if (rng && dq_rng_below(rng, ++ties) == 0) {
+			arg = a;
+		}
+	}
+	if (max)
+		*max = best;
+	return arg;
+}
+
+/* Greedy action of s and its value, on the copy the agent learns in. */
+static inline uint32_t
+dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max)
+{
+	dq_rng *rng = ag->random_ties ? &ag->rng : NULL;
+
+	if (ag->local)
+		return dq__row_greedy_max(ag->local + (size_t)s * ag->n_actions,
+					  ag->n_actions, rng, max);
+	return dq__table_greedy_max(ag->table, s, rng, max);
+}
+
+/*
+ * Epsilon-greedy choice. The greedy action of the state the last observe
+ * bootstrapped from was found then; it is reused when this is that state
+ * (the row may have changed since by other agents' updates: a few
+ * nanoseconds of staleness, which asynchronous learning already allows).
+ */
 static inline uint32_t
 dq__agent_act(dq_agent *ag, uint32_t s)
 {
 	double eps = ag->epsilon.value;
+	bool cached = ag->next_valid && ag->next_state == s;
 
+	ag->next_valid = false;
 	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
 		return dq_rng_below(&ag->rng, ag->n_actions);
-	if (ag->local)
-		return dq__row_greedy(ag->local + (size_t)s * ag->n_actions,
-				      ag->n_actions,
-				      ag->random_ties ? &ag->rng : NULL);
-	return dq__table_greedy(ag->table, s,
-				ag->random_ties ? &ag->rng : NULL);
+	if (cached)
+		return ag->next_greedy;
+	return dq__agent_greedy_max(ag, s, NULL);
 }
 
 /*
- * Replica mode's update: into the private copy, remembering the entry for
+ * Replica mode's write: into the private copy, remembering the entry for
  * the next sync; every sync_every steps the changes go to the shared table.
  */
 static inline int
-dq__agent_update_local(dq_agent *ag, uint32_t s, uint32_t a, double r,
-		       uint32_t s2, bool terminated)
+dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
-	const uint32_t n = ag->n_actions;
-	size_t e = (size_t)s * n + a;
-	double target = r, q = ag->local[e], nq;
+	size_t e = (size_t)s * ag->n_actions + a;
+	double q = ag->local[e];
+	double nq = q + ag->alpha.value * (target - q);
 
-	if (!terminated)
-		target +=
-		    ag->gamma * dq__row_max(ag->local + (size_t)s2 * n, n);
-	nq = q + ag->alpha.value * (target - q);
 	if (dq__d2u(nq) != dq__d2u(q)) {
 		ag->local[e] = nq;
 		if (!ag->is_dirty[e]) {
@@ -165,29 +174,37 @@ dq__agent_update_local(dq_agent *ag, uint32_t s, uint32_t a, double r,
 
 /*
  * One Q-learning update. Only termination cuts the bootstrap: a truncated
- * episode still bootstraps from s' (the caller ends the episode).
+ * episode still bootstraps from s' (the caller ends the episode). The scan
+ * of row s' yields both max Q(s',.) and the greedy action the next act in
+ * s' will want; the latter is kept unless the update below changes row s'
+ * itself (s' == s).
  */
 static inline int
 dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 		  bool terminated)
 {
-	double target = r;
+	double target = r, max;
 	int retries;
 
-	if (ag->local) {
-		retries = dq__agent_update_local(ag, s, a, r, s2, terminated);
-	} else {
-		if (!terminated)
-			target += ag->gamma * dq__table_max(ag->table, s2);
+	if (!terminated) {
+		ag->next_greedy = dq__agent_greedy_max(ag, s2, &max);
+		ag->next_state = s2;
+		ag->next_valid = s2 != s;
+		target += ag->gamma * max;
+	}
+	if (ag->local)
+		retries = dq__agent_write_local(ag, s, a, target);
+	else
 		retries =
 		    dq__table_update(ag->table, s, a, ag->alpha.value, target);
-	}
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;
 	ag->in_episode = true;
-	dq__sched_step(&ag->alpha);
-	dq__sched_step(&ag->epsilon);
+	if (ag->scheduled) {
+		dq__sched_step(&ag->alpha);
+		dq__sched_step(&ag->epsilon);
+	}
 	if (terminated)
 		dq__agent_episode_end(ag);
 	return retries;

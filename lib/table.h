@@ -73,7 +73,9 @@ dq__table_max(const dq_table *t, uint32_t s)
 	 * mixes instants, which is acceptable (docs/memory-model.md) */
 	double best = dq__u2d(dq__load_u64(row, memory_order_relaxed));
 
-	for (uint32_t a = 1; a < t->n_actions; a++) {
+	const uint32_t n = t->n_actions; /* see dq__table_greedy_max() */
+
+	for (uint32_t a = 1; a < n; a++) {
 		/* relaxed: as above */
 		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
 
@@ -84,32 +86,48 @@ dq__table_max(const dq_table *t, uint32_t s)
 }
 
 /*
- * Greedy action of row s. With an rng, ties are broken uniformly at random
- * by reservoir sampling (one draw per tie found, none without ties);
- * without one, by the lowest index.
+ * Greedy action of row s, and its value in *max when max is not NULL (one
+ * pass for both: the agent bootstraps from the maximum of s' and acts
+ * greedily in s' next). With an rng, ties are broken uniformly at random by
+ * reservoir sampling (one draw per tie found, none without ties); without
+ * one, by the lowest index.
  */
 static inline uint32_t
-dq__table_greedy(const dq_table *t, uint32_t s, dq_rng *rng)
+dq__table_greedy_max(const dq_table *t, uint32_t s, dq_rng *rng, double *max)
 {
 	const dq__atomic_u64 *row = dq__table_row(t, s);
 	/* relaxed: per-entry snapshot, see dq__table_max() */
 	double best = dq__u2d(dq__load_u64(row, memory_order_relaxed));
 	uint32_t arg = 0, ties = 1;
+	/* A local bound: the atomic loads below keep the compiler from
+	 * assuming t->n_actions unchanged across iterations. */
+	const uint32_t n = t->n_actions;
 
-	for (uint32_t a = 1; a < t->n_actions; a++) {
+	for (uint32_t a = 1; a < n; a++) {
 		/* relaxed: as above */
 		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
 
+		/* Entries are finite, so "not below and not above" is a
+		 * tie: one comparison for the common case. */
+		if (v < best)
+			continue;
 		if (v > best) {
 			best = v;
 			arg = a;
 			ties = 1;
-		} else if (v == best && rng) {
-			if (dq_rng_below(rng, ++ties) == 0)
-				arg = a;
+		} else if (rng && dq_rng_below(rng, ++ties) == 0) {
+			arg = a;
 		}
 	}
+	if (max)
+		*max = best;
 	return arg;
+}
+
+static inline uint32_t
+dq__table_greedy(const dq_table *t, uint32_t s, dq_rng *rng)
+{
+	return dq__table_greedy_max(t, s, rng, NULL);
 }
 
 /*
