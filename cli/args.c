@@ -1,5 +1,7 @@
 /*
- * Argument parsing and messages for the distq program.
+ * Argument parsing and messages for the distq program: the table of
+ * subcommands and the dispatch to them, each subcommand's options, and the
+ * messages.
  *
  * Options are parsed by hand from each subcommand's table rather than with
  * getopt_long(): the tables also produce --help, the messages can name the
@@ -10,6 +12,10 @@
  * Numbers are parsed strictly: the whole string must be the number (no
  * sign where none is meaningful, no leading blanks, no trailing junk), and
  * it must lie in the option's range. A bad value is a usage error.
+ *
+ * Every usage error is found while parsing, before anything is opened or
+ * started, so that cli_check_args() can say what the program would say
+ * without doing anything.
  */
 #include <errno.h>
 #include <math.h>
@@ -21,6 +27,13 @@
 #include "cli.h"
 
 /* ------------------------------------------------------------ messages -- */
+
+/*
+ * Output that cli_check_args() turns off while it parses: stdout always
+ * (--help), stderr on request. Per thread, so that a fuzzer or a test may
+ * parse in one thread while another runs the program.
+ */
+static _Thread_local bool no_stdout, no_stderr;
 
 /*
  * dq_strerror() knows the errors the library itself produces; a system
@@ -42,6 +55,8 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (no_stderr)
+		return CLI_USAGE;
 	fprintf(stderr, "distq%s%s: ", cmd ? " " : "", cmd ? cmd->name : "");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -57,6 +72,8 @@ cli_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (no_stderr)
+		return CLI_FAIL;
 	fputs("distq: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -70,6 +87,8 @@ cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (no_stderr)
+		return;
 	fputs("distq: warning: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -119,6 +138,8 @@ print_wrapped(const char *text, int col)
 void
 cli_help(const struct cli_cmd *cmd)
 {
+	if (no_stdout)
+		return;
 	printf("usage: distq %s %s\n\n%s\n", cmd->name, cmd->synopsis,
 	       cmd->summary);
 	if (cmd->details)
@@ -369,6 +390,22 @@ cli_parse_mode(const struct cli_cmd *cmd, const char *s, dq_mode *out)
 			       s);
 }
 
+/* One thread per physical core, within the learner's limits. */
+uint32_t
+cli_threads_all(void)
+{
+	int n = dq_cores();
+
+	return n < 1			      ? 1
+	       : (unsigned)n > DQ_MAX_THREADS ? DQ_MAX_THREADS
+					      : (uint32_t)n;
+}
+
+/*
+ * A thread count, or "all", which gives 0 here: counting the cores probes
+ * the hardware, which parsing must not do (see cli_check_args()); the
+ * caller resolves 0 with cli_threads_all() when it runs.
+ */
 int
 cli_parse_threads(const struct cli_cmd *cmd, const char *s, uint32_t *out)
 {
@@ -376,11 +413,7 @@ cli_parse_threads(const struct cli_cmd *cmd, const char *s, uint32_t *out)
 	int err;
 
 	if (!strcmp(s, "all")) {
-		int n = dq_cores();
-
-		*out = n < 1			      ? 1
-		       : (unsigned)n > DQ_MAX_THREADS ? DQ_MAX_THREADS
-						      : (uint32_t)n;
+		*out = 0;
 		return 0;
 	}
 	err = cli_parse_u64(cmd, "--threads", s, 1, DQ_MAX_THREADS, &v);
@@ -483,4 +516,124 @@ cli_si(char *buf, size_t cap, double v)
 		snprintf(buf, cap, "%.0f", v);
 	else
 		snprintf(buf, cap, "%.1f%c", v, units[u]);
+}
+
+/* ------------------------------------------------------------ program -- */
+
+static const struct cli_cmd commands[] = {
+    {"envs", "", "List the built-in environments.", NULL, cli_envs_opts,
+     cli_envs, cli_envs_check},
+    {"model", "[--start] ENV",
+     "Print an environment's model (or start distribution) as TSV.",
+     "ENV is a built-in name, optionally with parameters after a colon,\n"
+     "e.g. maze4x3:slip=0.1,living_reward=-0.04.\n",
+     cli_model_opts, cli_model, cli_model_check},
+    {"solve", "[--gamma G] [--values] ENV",
+     "Solve a model exactly: print Q* (or V*) as TSV.", NULL, cli_solve_opts,
+     cli_solve, cli_solve_check},
+    {"train", "[options] ENV | --resume FILE [options] [ENV]",
+     "Train a shared Q-table with one agent thread per core.",
+     "Without --steps, --seconds, --episodes or --target, training stops\n"
+     "after 10M steps (counted from the start of this run, also when\n"
+     "resuming). Ctrl-C stops early and still prints the summary (and\n"
+     "saves); a second Ctrl-C kills the program. --resume continues a run\n"
+     "from its checkpoint: the table, the agents' states and the counters;\n"
+     "hyperparameters come from the file unless given here.\n",
+     cli_train_opts, cli_train, cli_train_check},
+    {"eval", "--load FILE [options] ENV",
+     "Run greedy episodes from a saved checkpoint.", NULL, cli_eval_opts,
+     cli_eval, cli_eval_check},
+    {"version", "", "Print the program's and the library's versions.", NULL,
+     cli_version_opts, cli_version, cli_version_check},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	if (f == stdout ? no_stdout : no_stderr)
+		return;
+	fprintf(f, "usage: distq COMMAND [options] [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\n'distq COMMAND --help' describes one command.\n");
+}
+
+static const struct cli_cmd *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/*
+ * The program's top level, for cli_main() (@run) and cli_check_args()
+ * (!@run): one path through the arguments, so that the two cannot
+ * disagree about what is bad usage.
+ */
+static int
+dispatch(int argc, char **argv, bool run)
+{
+	const struct cli_cmd *cmd;
+	int status;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		if (argc > 2 && !strcmp(argv[1], "help")) {
+			cmd = find_command(argv[2]);
+			if (!cmd)
+				return cli_usage_error(
+				    NULL, "unknown command '%s'", argv[2]);
+			cli_help(cmd);
+		} else {
+			usage(stdout);
+		}
+		return run ? cli_flush() : CLI_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		cmd = find_command("version");
+		return run ? cmd->run(cmd, 1, argv + 1)
+			   : cmd->check(cmd, 1, argv + 1);
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd) {
+		if (argv[1][0] == '-')
+			return cli_usage_error(NULL, "unknown option '%s'",
+					       argv[1]);
+		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+	}
+	if (!run)
+		return cmd->check(cmd, argc - 1, argv + 1);
+	status = cmd->run(cmd, argc - 1, argv + 1);
+	if (status == CLI_OK)
+		status = cli_flush();
+	return status;
+}
+
+int
+cli_main(int argc, char **argv)
+{
+	return dispatch(argc, argv, true);
+}
+
+int
+cli_check_args(int argc, char **argv, bool messages)
+{
+	bool out = no_stdout, err = no_stderr;
+	int status;
+
+	no_stdout = true;
+	no_stderr = !messages;
+	status = dispatch(argc, argv, false);
+	no_stdout = out;
+	no_stderr = err;
+	return status == CLI_USAGE ? CLI_USAGE : CLI_OK;
 }

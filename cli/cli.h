@@ -38,7 +38,11 @@ struct cli_opt {
 struct cli_cmd;
 typedef int (*cli_run_fn)(const struct cli_cmd *cmd, int argc, char **argv);
 
-/* One subcommand: how it is called and what it says about itself. */
+/*
+ * One subcommand: how it is called and what it says about itself. @run
+ * parses its arguments and does the work; @check parses them exactly as
+ * @run does and stops there (CLI_OK, also for --help, or CLI_USAGE).
+ */
 struct cli_cmd {
 	const char *name;
 	const char *synopsis; /* after "distq NAME", e.g. "[options] ENV" */
@@ -46,17 +50,39 @@ struct cli_cmd {
 	const char *details;  /* more text for --help; may be NULL */
 	const struct cli_opt *opts;
 	cli_run_fn run;
+	cli_run_fn check;
 };
 
 int cli_envs(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_envs_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_model(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_model_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_solve(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_solve_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_train(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_train_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_eval(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_eval_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_version(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_version_check(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const struct cli_opt cli_envs_opts[], cli_model_opts[], cli_solve_opts[],
     cli_train_opts[], cli_eval_opts[], cli_version_opts[];
+
+/* ------------------------------------------------------------ program -- */
+
+/* The whole program: what main() does, returning the exit status. */
+int cli_main(int argc, char **argv);
+
+/*
+ * Parse a whole command line (argv[0] is the program's name) exactly as
+ * cli_main() does, and stop there: return CLI_USAGE when the program would
+ * exit with it for bad usage, CLI_OK otherwise. It opens no file, starts
+ * no thread, probes no hardware and prints nothing on stdout (not even
+ * --help); usage messages go to stderr only when @messages is true. For
+ * fuzzing and for tests of the parser.
+ */
+int cli_check_args(int argc, char **argv, bool messages);
 
 /* ----------------------------------------------------------- arguments -- */
 
@@ -98,6 +124,7 @@ int cli_parse_double(const struct cli_cmd *cmd, const char *opt, const char *s,
 		     double min, double max, bool min_open, double *out);
 int cli_parse_mode(const struct cli_cmd *cmd, const char *s, dq_mode *out);
 int cli_parse_threads(const struct cli_cmd *cmd, const char *s, uint32_t *out);
+uint32_t cli_threads_all(void);
 int cli_parse_pin(const struct cli_cmd *cmd, const char *s,
 		  dq_pin_policy *policy, unsigned **pus, size_t *n);
 

@@ -199,6 +199,15 @@ eval_report(const struct eval_opts *o, const struct cli_env *e,
 }
 
 int
+cli_eval_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct eval_opts o;
+	int status = eval_parse(cmd, argc, argv, &o);
+
+	return status == CLI_ARGS_HELP ? CLI_OK : status;
+}
+
+int
 cli_eval(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct eval_opts o;

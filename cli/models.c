@@ -1,8 +1,9 @@
 /*
  * The read-only subcommands: envs (what is built in), model (an
- * environment's exported dynamics as TSV) and solve (the exact Q* or V*).
- * Their output is meant for awk and plotting scripts: one header line, tab
- * separated, doubles with %.17g so that they read back bit for bit.
+ * environment's exported dynamics as TSV), solve (the exact Q* or V*) and
+ * version. Their output is meant for awk and plotting scripts: one header
+ * line, tab separated, doubles with %.17g so that they read back bit for
+ * bit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -66,6 +67,22 @@ envs_row(const dq_env_ops *ops, const dq_env_spec *sp)
 	       sp->n_actions, sp->max_outcomes ? "yes" : "no", limit);
 }
 
+/* What a check function returns for parse_simple()'s result. */
+static int
+checked(int status)
+{
+	return status == CLI_ARGS_HELP ? CLI_OK : status;
+}
+
+int
+cli_envs_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	unsigned flags = 0;
+
+	return checked(
+	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL));
+}
+
 /* Each environment is opened with its defaults to report its real shape. */
 int
 cli_envs(const struct cli_cmd *cmd, int argc, char **argv)
@@ -77,7 +94,7 @@ cli_envs(const struct cli_cmd *cmd, int argc, char **argv)
 	status =
 	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL);
 	if (status)
-		return status == CLI_ARGS_HELP ? CLI_OK : status;
+		return checked(status);
 	n = dq_env_builtins(NULL, 0);
 	if (n < 0)
 		return cli_fail(n, "listing environments");
@@ -172,6 +189,16 @@ model_outcomes(const struct cli_env *e)
 }
 
 int
+cli_model_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *spec;
+	unsigned flags = 0;
+
+	return checked(
+	    parse_simple(cmd, argc, argv, 1, &flags, no_values, NULL, &spec));
+}
+
+int
 cli_model(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct cli_env e;
@@ -182,7 +209,7 @@ cli_model(const struct cli_cmd *cmd, int argc, char **argv)
 	status =
 	    parse_simple(cmd, argc, argv, 1, &flags, no_values, NULL, &spec);
 	if (status)
-		return status == CLI_ARGS_HELP ? CLI_OK : status;
+		return checked(status);
 	if (cli_env_open(&e, spec))
 		return CLI_FAIL;
 	if (!e.spec.max_outcomes)
@@ -229,6 +256,17 @@ solve_print(const dq_env_spec *sp, const double *q, const double *v)
 }
 
 int
+cli_solve_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	const char *spec;
+	unsigned flags = 0;
+	double gamma;
+
+	return checked(parse_simple(cmd, argc, argv, 1, &flags, solve_value,
+				    &gamma, &spec));
+}
+
+int
 cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	double *q = NULL, *v = NULL;
@@ -244,7 +282,7 @@ cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 	status = parse_simple(cmd, argc, argv, 1, &flags, solve_value, &c.gamma,
 			      &spec);
 	if (status)
-		return status == CLI_ARGS_HELP ? CLI_OK : status;
+		return checked(status);
 	if (cli_env_open(&e, spec))
 		return CLI_FAIL;
 	nq = (size_t)e.spec.n_states * e.spec.n_actions;
@@ -275,4 +313,41 @@ out:
 	dq_model_destroy(m);
 	cli_env_close(&e);
 	return status;
+}
+
+/* ------------------------------------------------------------- version -- */
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+const struct cli_opt cli_version_opts[] = {{NULL, 0, NULL, 0, NULL}};
+
+int
+cli_version_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	unsigned flags = 0;
+
+	return checked(
+	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL));
+}
+
+/*
+ * The header the program was built with and the library it runs with can
+ * differ when the shared library is upgraded underneath; print both.
+ */
+int
+cli_version(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	unsigned flags = 0;
+	int status;
+
+	status =
+	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL);
+	if (status)
+		return checked(status);
+	printf("distq %s (libdistq %s, checkpoint format %u, env ABI %u)\n",
+	       STR(DQ_VERSION_MAJOR) "." STR(DQ_VERSION_MINOR) "." STR(
+		   DQ_VERSION_PATCH),
+	       dq_version_string(), DQ_CHECKPOINT_VERSION, DQ_ENV_ABI);
+	return cli_flush();
 }

@@ -5,7 +5,9 @@
  * The program is a thin shell over dq_learner: every learning decision is
  * the library's. What is here is option handling, the progress line, the
  * Ctrl-C handling, the summary (including the exact solver's verdict on
- * the greedy policy for environments with a model) and the checkpoint.
+ * the greedy policy for environments with a model), checkpoints (during
+ * the run from the progress callback, and at the end) and resuming a run
+ * from one.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,9 +40,17 @@ enum {
 	T_PAD,
 	T_SYNC,
 	T_SAVE,
+	T_CHECKPOINT,
+	T_EVERY,
+	T_RESUME,
 	T_QUIET,
 	T_NO_EXACT,
+	T_N
 };
+
+/* Which options the command line set, as bits by id. */
+#define GIVEN(id) (1u << (id))
+_Static_assert(T_N <= 32, "option ids fit the bits of train_opts.given");
 
 const struct cli_opt cli_train_opts[] = {
     {"threads", 't', "N|all", T_THREADS,
@@ -66,7 +76,16 @@ const struct cli_opt cli_train_opts[] = {
     {"sync", 0, "K", T_SYNC,
      "replica mode: agents learn in private copies merged every K steps "
      "(default 0: update the shared table directly)"},
-    {"save", 'o', "FILE", T_SAVE, "write a checkpoint when done"},
+    {"save", 'o', "FILE", T_SAVE,
+     "write a checkpoint when done (the same as --checkpoint FILE)"},
+    {"checkpoint", 0, "FILE", T_CHECKPOINT,
+     "write resumable checkpoints to FILE: at the end, and during the run "
+     "with --checkpoint-every"},
+    {"checkpoint-every", 0, "S", T_EVERY,
+     "also write the checkpoint every S seconds while training"},
+    {"resume", 0, "FILE", T_RESUME,
+     "continue the run saved in FILE: table, agents and counters; its "
+     "hyperparameters unless given here (ENV may be left out)"},
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
@@ -74,8 +93,8 @@ const struct cli_opt cli_train_opts[] = {
 };
 
 struct train_opts {
-	const char *env_spec;
-	uint32_t threads;
+	const char *env_spec; /* NULL when resuming without ENV */
+	uint32_t threads;     /* 0: all cores, or the checkpoint's agents */
 	uint64_t steps, episodes;
 	double seconds, target;
 	double alpha, gamma, epsilon, q0;
@@ -86,7 +105,11 @@ struct train_opts {
 	size_t n_pus;
 	uint64_t sync;
 	bool strict_pin, pad, quiet, exact;
-	const char *save;
+	const char *save;	/* --save */
+	const char *checkpoint; /* --checkpoint, or --save */
+	double every;		/* --checkpoint-every; 0: only at the end */
+	const char *resume;	/* --resume */
+	unsigned given;		/* GIVEN(id) of every option set */
 };
 
 /* Defaults are the library's own, except the thread count (all cores). */
@@ -104,7 +127,7 @@ train_defaults(struct train_opts *o)
 	o->mode = DQ_MODE_CAS;
 	o->pin = DQ_PIN_CORES;
 	o->exact = true;
-	o->threads = 0; /* "all", resolved after parsing */
+	o->threads = 0; /* resolved when the run starts */
 }
 
 /* One option with a value; 0 or CLI_USAGE after a message. */
@@ -144,12 +167,25 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 	case T_MODE:
 		return cli_parse_mode(cmd, v, &o->mode);
 	case T_PIN:
+		/* A second --pin replaces the first; a bad one must not leave
+		 * the freed list behind for cli_train() to free again. */
 		free(o->pus);
+		o->pus = NULL;
+		o->n_pus = 0;
 		return cli_parse_pin(cmd, v, &o->pin, &o->pus, &o->n_pus);
 	case T_SYNC:
 		return cli_parse_u64(cmd, "--sync", v, 0, 1u << 30, &o->sync);
 	case T_SAVE:
 		o->save = v;
+		return 0;
+	case T_CHECKPOINT:
+		o->checkpoint = v;
+		return 0;
+	case T_EVERY:
+		return cli_parse_double(cmd, "--checkpoint-every", v, 0.0, 1e9,
+					true, &o->every);
+	case T_RESUME:
+		o->resume = v;
 		return 0;
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
@@ -168,6 +204,10 @@ train_flag(struct train_opts *o, int id)
 		o->exact = false;
 }
 
+/*
+ * Every usage error of train is found here, before anything is opened: the
+ * checks that combine options as well as each option's own.
+ */
 static int
 train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	    struct train_opts *o)
@@ -178,6 +218,7 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 
 	cli_args_init(&a, cmd, argc, argv);
 	while ((k = cli_next(&a, &val)) >= 0) {
+		o->given |= GIVEN(k);
 		if (!val)
 			train_flag(o, k);
 		else if (train_value(cmd, o, k, val))
@@ -185,17 +226,28 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	}
 	if (k == CLI_ARGS_HELP)
 		return CLI_ARGS_HELP;
-	if (k == CLI_ARGS_ERR || cli_want_pos(&a, 1, 1))
+	if (k == CLI_ARGS_ERR || cli_want_pos(&a, o->resume ? 0 : 1, 1))
 		return CLI_USAGE;
-	o->env_spec = a.pos[0];
-	colon = strchr(o->env_spec, ':');
-	if (o->save && colon && strlen(colon + 1) >= 256)
+	o->env_spec = a.npos ? a.pos[0] : NULL;
+	if (o->save && o->checkpoint && strcmp(o->save, o->checkpoint))
+		return cli_usage_error(cmd, "--save and --checkpoint name "
+					    "different files (--save FILE is "
+					    "--checkpoint FILE)");
+	if (!o->checkpoint)
+		o->checkpoint = o->save;
+	if (o->every > 0 && !o->checkpoint)
+		return cli_usage_error(cmd, "--checkpoint-every needs "
+					    "--checkpoint FILE");
+	if (o->resume && (o->given & GIVEN(T_Q0)))
+		return cli_usage_error(cmd, "--q0 cannot be used with "
+					    "--resume: the table comes from "
+					    "the checkpoint");
+	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
+	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
 					    "than a checkpoint holds (255)");
 	if (!o->steps && !o->episodes && !o->seconds && !o->target)
 		o->steps = TRAIN_DEFAULT_STEPS;
-	if (!o->threads)
-		cli_parse_threads(cmd, "all", &o->threads);
 	return CLI_OK;
 }
 
@@ -226,15 +278,53 @@ should_stop(void *arg)
 	return atomic_load_explicit(&interrupted, memory_order_relaxed);
 }
 
+/*
+ * What one run of train carries around, shared with the progress callback.
+ * The callback runs in the thread that called dq_learner_run(), which is
+ * the learner's monitor while the agents learn, so nothing here is touched
+ * by two threads at once.
+ *
+ * Counters: the learner's totals are the sum of its agents' counters, and
+ * a resumed agent's counters go on from its checkpoint. The base_* fields
+ * hold what earlier runs counted beyond the agents restored here (agents
+ * of the checkpoint this run has no slot for, or a checkpoint without
+ * agent states), so that base + the learner's totals is the whole run's.
+ */
+struct train_ctx {
+	const struct train_opts *o;
+	const struct cli_env *e;
+	const dq_table *t;
+	dq_learner *l;
+	uint32_t n;		/* agents */
+	dq_agent_state *agents; /* n slots, for checkpoints */
+	uint64_t base_steps, base_episodes;
+	double base_seconds;
+	uint64_t start_steps; /* the learner's total when this run started */
+	bool live;	      /* the progress line is on */
+	/* Progress line: the rate since the previous line. */
+	double last_seconds;
+	uint64_t last_steps;
+	/* Checkpoints during the run. */
+	double next_checkpoint; /* run seconds */
+	unsigned checkpoints, checkpoint_failures;
+};
+
 /* The progress line, rewritten in place on a terminal. */
 static void
-progress(const dq_progress *p, void *arg)
+progress_line(struct train_ctx *x, const dq_progress *p)
 {
 	char steps[16], rate[16], ret[32], opt[32];
+	double dt = p->seconds - x->last_seconds;
+	uint64_t ds =
+	    p->total.steps > x->last_steps ? p->total.steps - x->last_steps : 0;
 
-	(void)arg;
-	cli_si(steps, sizeof(steps), (double)p->total.steps);
-	cli_si(rate, sizeof(rate), p->steps_per_second);
+	/* The rate is computed here rather than taken from the library's
+	 * p->steps_per_second so that restored agents' counts are not
+	 * mistaken for steps of this run. */
+	x->last_seconds = p->seconds;
+	x->last_steps = p->total.steps;
+	cli_si(steps, sizeof(steps), (double)(x->base_steps + p->total.steps));
+	cli_si(rate, sizeof(rate), dt > 0 ? (double)ds / dt : 0.0);
 	if (isnan(p->total.mean_return))
 		snprintf(ret, sizeof(ret), "-");
 	else
@@ -249,8 +339,91 @@ progress(const dq_progress *p, void *arg)
 	fflush(stderr);
 }
 
+/*
+ * Agent @i's resumable state as last published. An agent publishes every
+ * 1024 of its steps; before its first publication the learner reports an
+ * all-zero state, and the state of that agent at its start is the right
+ * stand-in: its stream (stream i of the seed, as the learner seeds it),
+ * zero counters and clocks. A restored agent is published at once.
+ */
+static int
+agent_state(struct train_ctx *x, uint32_t i, dq_agent_state *st)
+{
+	const uint64_t *r = st->rng.s;
+	int err = dq_learner_agent_state(x->l, i, st);
+
+	if (err || (r[0] | r[1] | r[2] | r[3]))
+		return err;
+	memset(st, 0, sizeof(*st));
+	return dq_rng_seed(&st->rng, x->o->seed, i);
+}
+
+/*
+ * Write the checkpoint: the table (read during the save), the run's
+ * description, and each agent's state (read just before). The step and
+ * episode counts are the sums of the states written, so that a resume
+ * finds the file's totals equal to its agents' counts plus the base.
+ */
+static int
+train_checkpoint(struct train_ctx *x, double seconds)
+{
+	const struct train_opts *o = x->o;
+	uint64_t steps = 0, episodes = 0;
+	dq_checkpoint_meta m;
+
+	for (uint32_t i = 0; i < x->n; i++) {
+		int err = agent_state(x, i, &x->agents[i]);
+
+		if (err)
+			return err;
+		steps += x->agents[i].steps;
+		episodes += x->agents[i].episodes;
+	}
+	memset(&m, 0, sizeof(m));
+	snprintf(m.env, sizeof(m.env), "%s", x->e->name);
+	snprintf(m.params, sizeof(m.params), "%s", x->e->params);
+	m.mode = o->mode;
+	m.gamma = o->gamma;
+	m.alpha = o->alpha; /* the schedules are constant */
+	m.epsilon = o->epsilon;
+	m.seed = o->seed;
+	m.steps = x->base_steps + steps;
+	m.episodes = x->base_episodes + episodes;
+	m.seconds = x->base_seconds + seconds;
+	return dq_checkpoint_save_run(o->checkpoint, x->t, &m, x->agents, x->n);
+}
+
+/*
+ * The learner's progress callback. A checkpoint that fails during the run
+ * is reported and training goes on: the next one may succeed, and the one
+ * at the end decides the exit status.
+ */
 static void
-train_config(const struct train_opts *o, dq_learner_config *c, bool live)
+progress(const dq_progress *p, void *arg)
+{
+	struct train_ctx *x = arg;
+	int err;
+
+	if (x->live)
+		progress_line(x, p);
+	if (x->o->every <= 0 || p->seconds < x->next_checkpoint)
+		return;
+	x->next_checkpoint = p->seconds + x->o->every;
+	err = train_checkpoint(x, p->seconds);
+	if (!err) {
+		x->checkpoints++;
+		return;
+	}
+	x->checkpoint_failures++;
+	if (x->live)
+		fputc('\n', stderr);
+	cli_warn("checkpoint '%s' at %.1f s: %s (training goes on)",
+		 x->o->checkpoint, p->seconds, cli_strerror(err));
+}
+
+static void
+train_config(const struct train_opts *o, dq_learner_config *c,
+	     struct train_ctx *x)
 {
 	dq_learner_config_init(c);
 	c->n_threads = o->threads;
@@ -270,8 +443,10 @@ train_config(const struct train_opts *o, dq_learner_config *c, bool live)
 	c->n_pin_pus = o->n_pus;
 	c->pin_strict = o->strict_pin;
 	c->should_stop = should_stop;
-	if (live)
+	if (x->live || o->every > 0) {
 		c->progress = progress;
+		c->progress_arg = x;
+	}
 }
 
 /* Run with Ctrl-C routed to should_stop(), and the old handler back after. */
@@ -306,6 +481,149 @@ train_failed(const dq_learner *l, int err)
 	return cli_fail(err, "training");
 }
 
+/* ------------------------------------------------------------- resume -- */
+
+/* A checkpoint being resumed: its header and its agents' states. */
+struct train_resume {
+	dq_checkpoint_meta m;
+	dq_agent_state *agents;
+	uint32_t n_agents; /* states in agents[] */
+	/* "env:params" when ENV was left out */
+	char spec[sizeof(((dq_checkpoint_meta *)0)->env) + 1 +
+		  sizeof(((dq_checkpoint_meta *)0)->params)];
+};
+
+/*
+ * Read the checkpoint's header and take from it every hyperparameter the
+ * command line did not set (precedence: command line, then checkpoint,
+ * then defaults), and the environment when ENV was left out.
+ */
+static int
+resume_read(struct train_opts *o, struct train_resume *rs)
+{
+	const dq_checkpoint_meta *m = &rs->m;
+	int err = dq_checkpoint_read_meta(o->resume, &rs->m);
+
+	if (err)
+		return cli_fail(err, "%s", o->resume);
+	if (!(o->given & GIVEN(T_ALPHA)))
+		o->alpha = m->alpha;
+	if (!(o->given & GIVEN(T_GAMMA)))
+		o->gamma = m->gamma;
+	if (!(o->given & GIVEN(T_EPSILON)))
+		o->epsilon = m->epsilon;
+	if (!(o->given & GIVEN(T_SEED)))
+		o->seed = m->seed;
+	if (!(o->given & GIVEN(T_MODE)))
+		o->mode = m->mode;
+	if (!(o->alpha > 0.0 && o->alpha <= 1.0) ||
+	    !(o->gamma >= 0.0 && o->gamma <= 1.0) ||
+	    !(o->epsilon >= 0.0 && o->epsilon <= 1.0))
+		return cli_fail(-EINVAL,
+				"%s: hyperparameters out of range (alpha %g, "
+				"gamma %g, epsilon %g)",
+				o->resume, o->alpha, o->gamma, o->epsilon);
+	if (!o->env_spec) {
+		snprintf(rs->spec, sizeof(rs->spec), "%s%s%s", m->env,
+			 *m->params ? ":" : "", m->params);
+		o->env_spec = rs->spec;
+	}
+	return CLI_OK;
+}
+
+/* The environment given must be the checkpoint's, parameters included. */
+static int
+resume_check_env(const struct train_opts *o, const struct train_resume *rs,
+		 const struct cli_env *e)
+{
+	if (strcmp(rs->m.env, e->name))
+		return cli_fail(DQ_EMISMATCH, "%s: trained on '%s', not '%s'",
+				o->resume, rs->m.env, e->name);
+	if (strcmp(rs->m.params, e->params))
+		return cli_fail(DQ_EMISMATCH,
+				"%s: trained with parameters '%s', not '%s' "
+				"(leave ENV out to use the checkpoint's)",
+				o->resume, rs->m.params, e->params);
+	return CLI_OK;
+}
+
+/*
+ * Load the table and the agents' states, from one open of the file. Its
+ * header is read again with them: the file may have been replaced since
+ * resume_read() (another run checkpointing to it), and the counters must
+ * belong with the states.
+ */
+static int
+resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
+	    struct train_resume *rs)
+{
+	uint32_t cap = rs->m.n_agents ? rs->m.n_agents : 1;
+	dq_checkpoint_meta m;
+	int n;
+
+	rs->agents = calloc(cap, sizeof(*rs->agents));
+	if (!rs->agents)
+		return cli_fail(-ENOMEM, "%s", o->resume);
+	n = dq_checkpoint_load_run(o->resume, t, &m, rs->agents, cap);
+	if (n == DQ_EMISMATCH)
+		return cli_fail(n, "%s: a %u x %u table, '%s' needs %u x %u",
+				o->resume, rs->m.n_states, rs->m.n_actions,
+				e->name, e->spec.n_states, e->spec.n_actions);
+	if (n < 0)
+		return cli_fail(n, "%s", o->resume);
+	rs->n_agents = (uint32_t)n < cap ? (uint32_t)n : cap;
+	rs->m.steps = m.steps;
+	rs->m.episodes = m.episodes;
+	rs->m.seconds = m.seconds;
+	return CLI_OK;
+}
+
+/*
+ * Restore the first min(P, saved) agents. An explicit --seed gives them
+ * new streams (stream i of the new seed) but keeps their counters and
+ * schedule clocks; agents beyond the saved ones start afresh.
+ */
+static int
+resume_agents(const struct train_opts *o, const struct train_resume *rs,
+	      struct train_ctx *x)
+{
+	uint32_t k = x->n < rs->n_agents ? x->n : rs->n_agents;
+	uint64_t steps = 0, episodes = 0;
+	int err;
+
+	for (uint32_t i = 0; i < k; i++) {
+		dq_agent_state st = rs->agents[i];
+
+		if (o->given & GIVEN(T_SEED))
+			dq_rng_seed(&st.rng, o->seed, i);
+		err = dq_learner_set_agent_state(x->l, i, &st);
+		if (err)
+			return cli_fail(err, "%s: restoring agent %u",
+					o->resume, i);
+		steps += st.steps;
+		episodes += st.episodes;
+	}
+	x->start_steps = steps;
+	x->base_steps = rs->m.steps > steps ? rs->m.steps - steps : 0;
+	x->base_episodes =
+	    rs->m.episodes > episodes ? rs->m.episodes - episodes : 0;
+	x->base_seconds = rs->m.seconds;
+	if (!rs->n_agents)
+		cli_warn("%s holds no agent states: the agents start afresh "
+			 "(seed %llu)",
+			 o->resume, (unsigned long long)o->seed);
+	else if (rs->n_agents < x->n)
+		cli_warn("%s holds %u agent states, running %u agents: "
+			 "restored %u, the others start afresh",
+			 o->resume, rs->n_agents, x->n, k);
+	else if (rs->n_agents > x->n)
+		cli_warn("%s holds %u agent states, running %u agents: "
+			 "restored the first %u (the others' counts stay in "
+			 "the totals)",
+			 o->resume, rs->n_agents, x->n, k);
+	return CLI_OK;
+}
+
 /* ------------------------------------------------------------ summary -- */
 
 static const char *
@@ -335,23 +653,36 @@ pin_name(const struct train_opts *o)
 				       : "list";
 }
 
+/*
+ * The summary. Counts are the whole run's, earlier runs of a resumed one
+ * included; the rate and the seconds are this run's.
+ */
 static void
-train_summary(const struct train_opts *o, const struct cli_env *e,
-	      const dq_run_result *r)
+train_summary(const struct train_ctx *x, const dq_run_result *r)
 {
+	const struct train_opts *o = x->o;
+	const struct cli_env *e = x->e;
 	const dq_stats *t = &r->total;
+	uint64_t now =
+	    t->steps > x->start_steps ? t->steps - x->start_steps : 0;
 	char rate[16];
 
 	cli_si(rate, sizeof(rate),
-	       r->seconds > 0 ? (double)t->steps / r->seconds : 0.0);
+	       r->seconds > 0 ? (double)now / r->seconds : 0.0);
 	cli_kv("environment", "%s%s%s\n", e->name, *e->params ? ":" : "",
 	       e->params);
 	cli_kv("agents", "%u (mode %s, pin %s)\n", o->threads,
 	       cli_mode_name(o->mode), pin_name(o));
-	cli_kv("steps", "%llu\n", (unsigned long long)t->steps);
+	if (o->resume)
+		cli_kv("steps", "%llu (%llu in this run)\n",
+		       (unsigned long long)(x->base_steps + t->steps),
+		       (unsigned long long)now);
+	else
+		cli_kv("steps", "%llu\n", (unsigned long long)t->steps);
 	cli_kv("seconds", "%.3f\n", r->seconds);
 	cli_kv("steps/s", "%s\n", rate);
-	cli_kv("episodes", "%llu\n", (unsigned long long)t->episodes);
+	cli_kv("episodes", "%llu\n",
+	       (unsigned long long)(x->base_episodes + t->episodes));
 	if (isnan(t->mean_return))
 		cli_kv("mean return", "- (no episode finished)\n");
 	else
@@ -385,62 +716,84 @@ train_exact(const struct train_opts *o, const struct cli_env *e,
 		cli_exact_print(&x);
 }
 
+/* The checkpoint at the end: the agents have stopped, so it is exact. */
 static int
-train_save(const struct train_opts *o, const struct cli_env *e,
-	   const dq_table *t, const dq_run_result *r)
+train_save(struct train_ctx *x, const dq_run_result *r)
 {
-	dq_checkpoint_meta m;
-	int err;
+	int err = train_checkpoint(x, r->seconds);
 
-	memset(&m, 0, sizeof(m));
-	snprintf(m.env, sizeof(m.env), "%s", e->name);
-	snprintf(m.params, sizeof(m.params), "%s", e->params);
-	m.mode = o->mode;
-	m.gamma = o->gamma;
-	m.alpha = r->total.alpha;
-	m.epsilon = r->total.epsilon;
-	if (!isfinite(m.alpha) || !isfinite(m.epsilon)) {
-		m.alpha = o->alpha; /* no agent published yet */
-		m.epsilon = o->epsilon;
-	}
-	m.seed = o->seed;
-	m.steps = r->total.steps;
-	m.episodes = r->total.episodes;
-	m.seconds = r->seconds;
-	err = dq_checkpoint_save(o->save, t, &m);
+	if (x->checkpoints || x->checkpoint_failures)
+		cli_kv("checkpoints",
+		       "%u during the run (every %g s), %u failed\n",
+		       x->checkpoints, x->o->every, x->checkpoint_failures);
 	if (err)
-		return cli_fail(err, "saving '%s'", o->save);
-	cli_kv("saved", "%s\n", o->save);
+		return cli_fail(err, "saving '%s'", x->o->checkpoint);
+	cli_kv("saved", "%s\n", x->o->checkpoint);
 	return CLI_OK;
 }
 
 /* --------------------------------------------------------------- main -- */
 
 static int
-train(const struct train_opts *o)
+train(struct train_opts *o)
 {
+	struct train_resume rs;
+	struct train_ctx x;
 	dq_learner_config c;
 	dq_learner *l = NULL;
 	dq_table *t = NULL;
 	dq_run_result r;
 	struct cli_env e;
-	bool live = !o->quiet && isatty(STDERR_FILENO);
-	int status, err;
+	int status = CLI_OK, err;
 
+	memset(&rs, 0, sizeof(rs));
+	memset(&x, 0, sizeof(x));
+	memset(&e, 0, sizeof(e));
+	x.o = o;
+	x.e = &e;
+	x.live = !o->quiet && isatty(STDERR_FILENO);
+	x.next_checkpoint = o->every;
+	if (o->resume && resume_read(o, &rs))
+		return CLI_FAIL;
 	if (cli_env_open(&e, o->env_spec))
 		return CLI_FAIL;
+	if (o->resume && resume_check_env(o, &rs, &e)) {
+		status = CLI_FAIL;
+		goto out;
+	}
 	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad);
+	if (!status && o->resume)
+		status = resume_load(o, &e, t, &rs);
 	if (status)
 		goto out;
-	train_config(o, &c, live);
+	/* A resumed run keeps its agent count unless told otherwise. */
+	if (!o->threads)
+		o->threads = !(o->given & GIVEN(T_THREADS)) && rs.n_agents &&
+				     rs.n_agents <= DQ_MAX_THREADS
+				 ? rs.n_agents
+				 : cli_threads_all();
+	x.t = t;
+	x.n = o->threads;
+	x.agents = calloc(x.n, sizeof(*x.agents));
+	if (!x.agents) {
+		status = cli_fail(-ENOMEM, "agent states");
+		goto out;
+	}
+	train_config(o, &c, &x);
 	err = dq_learner_create(&l, t, e.env, &c);
 	if (err) {
 		status = cli_fail(err, "creating %u agents on '%s'", o->threads,
 				  e.name);
 		goto out;
 	}
+	x.l = l;
+	if (o->resume && resume_agents(o, &rs, &x)) {
+		status = CLI_FAIL;
+		goto out;
+	}
+	x.last_steps = x.start_steps;
 	err = train_run(l, &r);
-	if (live)
+	if (x.live)
 		fputc('\n', stderr);
 	if (err) {
 		status = train_failed(l, err);
@@ -449,10 +802,14 @@ train(const struct train_opts *o)
 	if (r.pin_failures)
 		cli_warn("%u agents could not be pinned; running unpinned",
 			 r.pin_failures);
-	train_summary(o, &e, &r);
+	if (o->resume)
+		cli_kv("resumed", "%s (%llu steps, %llu episodes, %u agents)\n",
+		       o->resume, (unsigned long long)rs.m.steps,
+		       (unsigned long long)rs.m.episodes, rs.n_agents);
+	train_summary(&x, &r);
 	train_exact(o, &e, t);
-	if (o->save)
-		status = train_save(o, &e, t, &r);
+	if (o->checkpoint)
+		status = train_save(&x, &r);
 	/* A run cut short by Ctrl-C has done its duty (summary, checkpoint)
 	 * but says so to the shell, as programs killed by SIGINT do. */
 	if (status == CLI_OK && r.reason == DQ_STOP_CALLBACK)
@@ -461,7 +818,21 @@ out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
 	cli_env_close(&e);
+	free(x.agents);
+	free(rs.agents);
 	return status;
+}
+
+int
+cli_train_check(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct train_opts o;
+	int status;
+
+	train_defaults(&o);
+	status = train_parse(cmd, argc, argv, &o);
+	free(o.pus);
+	return status == CLI_ARGS_HELP ? CLI_OK : status;
 }
 
 int

@@ -884,10 +884,13 @@ typedef enum dq_pin_policy {
 typedef struct dq_progress {
 	double seconds;		 /**< Since the run started. */
 	dq_stats total;		 /**< Summed over agents (see dq_stats). */
-	double steps_per_second; /**< Since the previous callback. */
+	double steps_per_second; /**< This run's steps per second since the
+				  *   previous callback (over the whole run in
+				  *   the final call). */
 	double target_fraction;	 /**< Last measured optimal fraction (see
 				  *   dq_learner_config.target_fraction);
 				  *   NaN when not measured. */
+	bool final;		 /**< The call at the end of the run. */
 } dq_progress;
 
 /** Learner options; fill with dq_learner_config_init(). */
@@ -952,12 +955,16 @@ typedef struct dq_run_error {
 typedef struct dq_run_result {
 	dq_stop_reason reason;	/**< Why it ended. */
 	double seconds;		/**< Wall time of the run. */
-	dq_stats total;		/**< Final totals. */
+	dq_stats total;		/**< Final totals, including earlier runs
+				 *   and restored agents' counts. */
+	uint64_t run_steps;	/**< Steps taken in this run. */
 	double target_fraction; /**< Optimal fraction of the final table
 				 *   (agents run a few steps past a check
 				 *   that met the target); NaN if off. */
 	double target_seconds;	/**< When target_fraction was reached; NaN. */
-	uint64_t target_steps;	/**< Total steps when reached; 0 if not. */
+	uint64_t target_steps;	/**< Steps of this run when reached (as
+				 *   published: P x 256 steps resolution);
+				 *   0 if not. */
 	uint32_t pin_failures; /**< Agents whose binding failed (non-strict). */
 } dq_run_result;
 
@@ -1252,17 +1259,21 @@ DQ_API int dq_model_shape(const dq_model *m, uint32_t *n_states,
 /** @defgroup checkpoint Checkpoints
  * A checkpoint is a versioned binary file: a fixed little-endian header
  * (magic "DISTQCKP", format version, environment name and parameters, S, A,
- * value type, hyperparameters, counters), the S x A values, and a CRC-32
- * (zlib) over everything before it. It is written atomically: a temporary
- * file in the same directory, fsync, rename over the target, fsync of the
- * directory; a crash leaves either the old file or the new one. The format
+ * value type, hyperparameters, counters), optional header sections (the
+ * agents' resumable states), the S x A values, and a CRC-32 (zlib) over
+ * everything before it. It is written atomically: a temporary file in the
+ * same directory, fsync, rename over the target, fsync of the directory; a
+ * crash leaves either the old file or the new one, and at worst a stale
+ * temporary file, which the next save to the same path removes. The format
  * is specified in docs/checkpoint-format.md.
  * @{ */
 
-/** The checkpoint format version this library writes. */
+/** The checkpoint format version this library writes. Files with agent
+ *  states are still version 1: they use the header extension that
+ *  version 1 readers skip. */
 #define DQ_CHECKPOINT_VERSION 1u
 
-/** Everything in a checkpoint besides the values. */
+/** Everything in a checkpoint besides the values and the agents' states. */
 typedef struct dq_checkpoint_meta {
 	char env[64];	    /**< Environment name, NUL-terminated. */
 	char params[256];   /**< Environment parameters, NUL-terminated. */
@@ -1277,11 +1288,21 @@ typedef struct dq_checkpoint_meta {
 	uint64_t steps;	    /**< Total steps trained. */
 	uint64_t episodes;  /**< Total episodes trained. */
 	double seconds;	    /**< Total training wall time. */
+	uint32_t n_agents;  /**< Agent states in the file (filled on read;
+			     *   0 for a file without them; ignored on
+			     *   save, where dq_checkpoint_save_run()'s
+			     *   argument counts). */
 } dq_checkpoint_meta;
 
 /**
- * Save @p t with @p meta to @p path, atomically (see above). meta->n_states
- * and n_actions are taken from the table.
+ * Save @p t with @p meta to @p path, atomically (see above), without agent
+ * states: dq_checkpoint_save_run() with none. meta->n_states, n_actions,
+ * version and n_agents are ignored (the shape is taken from the table).
+ *
+ * Before it writes, a save removes the temporary files that earlier saves
+ * to the same @p path left when they were killed (names
+ * "<path>.tmp.XXXXXX" whose writer no longer holds their lock); it never
+ * touches a save in progress.
  *
  * @return 0; -EINVAL for NULL pointers, unterminated strings, an invalid
  *         mode or non-finite numbers in @p meta; -ERANGE for a table too
@@ -1292,26 +1313,57 @@ typedef struct dq_checkpoint_meta {
  *         fails, the new file is already in place; the error is still
  *         returned because its durability is not guaranteed.)
  * Thread-safety: safe concurrently with updates to @p t (the values are a
- *                per-entry consistent snapshot, as dq_table_snapshot()).
+ *                per-entry consistent snapshot, as dq_table_snapshot()),
+ *                and with other saves, to the same path or not.
  * Ordering: relaxed reads of the table.
  */
 DQ_API int dq_checkpoint_save(const char *path, const dq_table *t,
 			      const dq_checkpoint_meta *meta);
 
 /**
- * Read only the header of a checkpoint, checking the whole file.
+ * Save @p t, @p meta and the resumable states of @p n_agents agents (what
+ * dq_learner_agent_state() gives, agent i at index i), atomically, as
+ * dq_checkpoint_save() does. With @p n_agents 0 the file is exactly what
+ * dq_checkpoint_save() writes.
+ *
+ * The table is read during the save while the states were read by the
+ * caller before, so a checkpoint taken during a run is consistent per
+ * entry and per agent, not as a whole: see docs/checkpoint-format.md,
+ * "Snapshots during training".
+ *
+ * @param agents @p n_agents states (may be NULL when @p n_agents is 0).
+ * @return the errors of dq_checkpoint_save(); also -EINVAL for NULL
+ *         @p agents with a non-zero @p n_agents, more than DQ_MAX_THREADS
+ *         agents, or a state dq_learner_set_agent_state() would refuse
+ *         (an all-zero RNG state, a negative or non-finite clock).
+ * Thread-safety: as dq_checkpoint_save(); @p agents must not change
+ *                during the call.
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_checkpoint_save_run(const char *path, const dq_table *t,
+				  const dq_checkpoint_meta *meta,
+				  const dq_agent_state *agents,
+				  uint32_t n_agents);
+
+/**
+ * Read only the header of a checkpoint (meta->n_agents included), checking
+ * the whole file.
  *
  * @return 0; -EINVAL for NULL pointers; a negative errno from opening or
  *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_EFORMAT (not a
- *         checkpoint, or not a regular file), DQ_EVERSION, DQ_ETRUNC
- *         (shorter than its header says, or empty), DQ_ECORRUPT.
+ *         checkpoint, or not a regular file), DQ_EVERSION (another format
+ *         version, value type, or a header section this library does not
+ *         know and must not ignore), DQ_ETRUNC (shorter than its header
+ *         says, or empty), DQ_ECORRUPT.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
 DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
 
 /**
- * Load a checkpoint's values into @p t, whose shape must match.
+ * Load a checkpoint's values into @p t, whose shape must match. Agent
+ * states in the file are checked but not returned (see
+ * dq_checkpoint_load_run()).
  *
  * @param meta receives the header (may be NULL).
  * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
@@ -1322,6 +1374,28 @@ DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
  */
 DQ_API int dq_checkpoint_load(const char *path, dq_table *t,
 			      dq_checkpoint_meta *meta);
+
+/**
+ * Load a checkpoint's values into @p t, as dq_checkpoint_load(), and its
+ * agent states: the first min(n, @p cap) of the n in the file are copied
+ * to @p agents, ready for dq_learner_set_agent_state(). Everything comes
+ * from one open of one file, so the table, header and states belong
+ * together even when another process replaces the file meanwhile.
+ *
+ * @param meta receives the header (may be NULL); meta->n_agents is n.
+ * @param agents receives up to @p cap states (may be NULL when @p cap is
+ *        0).
+ * @return n, the number of agent states in the file (0 for a file without
+ *         them, such as one written by dq_checkpoint_save()); -EINVAL for
+ *         NULL @p path or @p t, or NULL @p agents with a non-zero @p cap;
+ *         the errors of dq_checkpoint_load(). On any error @p t, @p meta
+ *         and @p agents are unchanged.
+ * Thread-safety: as dq_checkpoint_load().
+ * Ordering: relaxed stores.
+ */
+DQ_API int dq_checkpoint_load_run(const char *path, dq_table *t,
+				  dq_checkpoint_meta *meta,
+				  dq_agent_state *agents, uint32_t cap);
 
 /** @} */
 

@@ -4,25 +4,29 @@
  * The format (docs/checkpoint-format.md is the specification) is written
  * and read one byte at a time through put_/get_ helpers, never by dumping
  * a struct, so it is the same on every compiler and byte order. A
- * checkpoint is a fixed 416-byte header protected by its own CRC-32, the
- * S x A values as IEEE-754 binary64, and a 12-byte trailer holding the file
- * length and a CRC-32 over every byte before it.
+ * checkpoint is a fixed 416-byte header protected by its own CRC-32, an
+ * optional header extension made of tagged sections (the agents' states),
+ * the S x A values as IEEE-754 binary64, and a 12-byte trailer holding the
+ * file length and a CRC-32 over every byte before it.
  *
  * The header has its own checksum so that the reader can trust the sizes
  * it announces before it reads the rest: a short file whose header checks
  * out is truncated (DQ_ETRUNC), while a header with a flipped bit is
  * corrupt (DQ_ECORRUPT) and never sends the reader looking for a length
- * that was never written.
+ * that was never written. The extension is parsed only once the file CRC
+ * has vouched for it.
  *
  * This file uses only the table's public interface: a checkpoint is a
  * snapshot of values plus what the caller tells it about the run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,13 +54,45 @@
 #define CKP_OFF_PARAMS 152u
 #define CKP_OFF_RESERVED 408u
 #define CKP_OFF_HEADER_CRC 412u
-#define CKP_HEADER_LEN 416u	  /* what version 1 writes, and the minimum */
+#define CKP_HEADER_LEN 416u	  /* the fixed header, and the minimum */
 #define CKP_HEADER_MAX (1u << 20) /* larger headers are nonsense */
 #define CKP_TRAILER_LEN 12u	  /* u64 file length, u32 CRC-32 */
 #define CKP_VALUE_F64LE 1u
 
 #define CKP_ENV_LEN 64u
 #define CKP_PARAMS_LEN 256u
+
+/*
+ * Header sections, in [CKP_HEADER_LEN, header_len): u32 tag, u32 body
+ * length, the body, zeros up to a multiple of 8. A reader skips a section
+ * it does not know unless the tag has CKP_TAG_CRITICAL set.
+ */
+#define CKP_SEC_HEAD 8u
+#define CKP_TAG_CRITICAL 0x80000000u
+#define CKP_TAG_AGENTS 1u
+
+/* The agents section: u32 count, u32 record length, then the records. */
+#define CKP_AGENTS_HEAD 8u
+#define CKP_AGENT_REC 72u
+#define CKP_AREC_RNG 0u
+#define CKP_AREC_ALPHA_CLOCK 32u
+#define CKP_AREC_EPS_CLOCK 40u
+#define CKP_AREC_STEPS 48u
+#define CKP_AREC_EPISODES 56u
+#define CKP_AREC_RETRIES 64u
+
+/* The most agents a writer stores: the header must stay under its cap. */
+#define CKP_AGENTS_MAX DQ_MAX_THREADS
+_Static_assert(CKP_HEADER_LEN + CKP_SEC_HEAD + CKP_AGENTS_HEAD +
+		       (uint64_t)CKP_AGENTS_MAX * CKP_AGENT_REC <=
+		   CKP_HEADER_MAX,
+	       "the agents of a full learner fit in a header");
+
+/* A stale temporary file is "<name>" CKP_TMP_INFIX and six characters. */
+#define CKP_TMP_INFIX ".tmp."
+#define CKP_TMP_RANDOM 6u
+/* Saves that lose their fresh temporary file to a cleaner give up here. */
+#define CKP_TMP_TRIES 16
 
 /* Values are encoded and decoded through a bounded buffer, not all at once. */
 #define CKP_CHUNK_VALUES 8192u
@@ -68,6 +104,7 @@ _Static_assert(sizeof(((dq_checkpoint_meta *)0)->params) == CKP_PARAMS_LEN,
 	       "meta.params must match the file's field");
 _Static_assert(CKP_OFF_ENV + CKP_ENV_LEN == CKP_OFF_PARAMS, "layout");
 _Static_assert(CKP_OFF_PARAMS + CKP_PARAMS_LEN == CKP_OFF_RESERVED, "layout");
+_Static_assert(CKP_AREC_RETRIES + 8 == CKP_AGENT_REC, "layout");
 
 /* ---------------------------------------------------------------- bytes -- */
 
@@ -167,15 +204,16 @@ ckp_file_len(uint64_t header_len, uint32_t s, uint32_t a, uint64_t *len)
 
 /* --------------------------------------------------------------- header -- */
 
-/* Lay out the version 1 header, including its own CRC. */
+/* Lay out the fixed header, including its own CRC; the values start at
+ * @hlen (CKP_HEADER_LEN plus the extension). */
 static void
 ckp_header_encode(uint8_t *h, const dq_checkpoint_meta *m, uint32_t s,
-		  uint32_t a)
+		  uint32_t a, uint32_t hlen)
 {
 	memset(h, 0, CKP_HEADER_LEN);
 	memcpy(h, CKP_MAGIC, CKP_MAGIC_LEN);
 	put_u32(h + CKP_OFF_VERSION, DQ_CHECKPOINT_VERSION);
-	put_u32(h + CKP_OFF_HEADER_LEN, CKP_HEADER_LEN);
+	put_u32(h + CKP_OFF_HEADER_LEN, hlen);
 	put_u32(h + CKP_OFF_VALUE_TYPE, CKP_VALUE_F64LE);
 	put_u32(h + CKP_OFF_MODE, (uint32_t)m->mode);
 	put_u32(h + CKP_OFF_STATES, s);
@@ -265,6 +303,139 @@ ckp_header_decode(const uint8_t *h, dq_checkpoint_meta *m, uint64_t *len)
 	return 0;
 }
 
+/* ------------------------------------------------------------- sections -- */
+
+/* What dq_learner_set_agent_state() accepts; a file holds nothing else. */
+static bool
+agent_state_valid(const dq_agent_state *st)
+{
+	const uint64_t *r = st->rng.s;
+
+	return (r[0] | r[1] | r[2] | r[3]) && st->alpha_clock >= 0.0 &&
+	       isfinite(st->alpha_clock) && st->epsilon_clock >= 0.0 &&
+	       isfinite(st->epsilon_clock);
+}
+
+/* Bytes of the header extension that holds @n agents (none for 0). */
+static size_t
+ckp_ext_len(uint32_t n)
+{
+	if (!n)
+		return 0;
+	return CKP_SEC_HEAD + CKP_AGENTS_HEAD + (size_t)n * CKP_AGENT_REC;
+}
+
+/* The agents section: a multiple of 8 bytes long, so it needs no padding. */
+static void
+ckp_ext_encode(uint8_t *p, const dq_agent_state *ag, uint32_t n)
+{
+	put_u32(p, CKP_TAG_AGENTS);
+	put_u32(p + 4, (uint32_t)(ckp_ext_len(n) - CKP_SEC_HEAD));
+	put_u32(p + CKP_SEC_HEAD, n);
+	put_u32(p + CKP_SEC_HEAD + 4, CKP_AGENT_REC);
+	p += CKP_SEC_HEAD + CKP_AGENTS_HEAD;
+	for (uint32_t i = 0; i < n; i++, p += CKP_AGENT_REC) {
+		for (int k = 0; k < 4; k++)
+			put_u64(p + CKP_AREC_RNG + 8 * k, ag[i].rng.s[k]);
+		put_f64(p + CKP_AREC_ALPHA_CLOCK, ag[i].alpha_clock);
+		put_f64(p + CKP_AREC_EPS_CLOCK, ag[i].epsilon_clock);
+		put_u64(p + CKP_AREC_STEPS, ag[i].steps);
+		put_u64(p + CKP_AREC_EPISODES, ag[i].episodes);
+		put_u64(p + CKP_AREC_RETRIES, ag[i].cas_retries);
+	}
+}
+
+/* One agent record; a longer record (a later revision) has its known
+ * fields first, so the same offsets read it. */
+static void
+ckp_agent_decode(const uint8_t *p, dq_agent_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (int k = 0; k < 4; k++)
+		st->rng.s[k] = get_u64(p + CKP_AREC_RNG + 8 * k);
+	st->alpha_clock = get_f64(p + CKP_AREC_ALPHA_CLOCK);
+	st->epsilon_clock = get_f64(p + CKP_AREC_EPS_CLOCK);
+	st->steps = get_u64(p + CKP_AREC_STEPS);
+	st->episodes = get_u64(p + CKP_AREC_EPISODES);
+	st->cas_retries = get_u64(p + CKP_AREC_RETRIES);
+}
+
+/* Where a parsed header extension keeps the agents' records. */
+typedef struct ckp_agents {
+	const uint8_t *rec; /* first record; NULL without a section */
+	uint32_t n;	    /* records */
+	uint32_t rec_len;   /* bytes from one record to the next */
+} ckp_agents;
+
+/* Check the body of an agents section: its sizes, then every record. */
+static int
+ckp_agents_parse(const uint8_t *body, uint32_t len, ckp_agents *ag)
+{
+	uint32_t n, rl;
+
+	if (len < CKP_AGENTS_HEAD)
+		return DQ_ECORRUPT;
+	n = get_u32(body);
+	rl = get_u32(body + 4);
+	/* u32 x u32 cannot overflow 64 bits. */
+	if (rl < CKP_AGENT_REC || rl % 8 ||
+	    (uint64_t)n * rl != len - CKP_AGENTS_HEAD)
+		return DQ_ECORRUPT;
+	for (uint32_t i = 0; i < n; i++) {
+		dq_agent_state st;
+
+		ckp_agent_decode(body + CKP_AGENTS_HEAD + (size_t)i * rl, &st);
+		if (!agent_state_valid(&st))
+			return DQ_ECORRUPT;
+	}
+	ag->rec = body + CKP_AGENTS_HEAD;
+	ag->n = n;
+	ag->rec_len = rl;
+	return 0;
+}
+
+/*
+ * Walk the header sections in @ext (@len bytes, a multiple of 8, already
+ * vouched for by the file CRC). Every section must fit, have a non-zero
+ * tag and zero padding; the agents section may appear once. A section this
+ * library does not know is skipped, unless its tag says it must be
+ * understood (CKP_TAG_CRITICAL): then the file is from a later revision
+ * that this reader would misread, which is DQ_EVERSION.
+ */
+static int
+ckp_ext_parse(const uint8_t *ext, size_t len, ckp_agents *ag)
+{
+	memset(ag, 0, sizeof(*ag));
+	while (len) {
+		uint32_t tag, blen;
+		uint64_t padded;
+		int err;
+
+		if (len < CKP_SEC_HEAD)
+			return DQ_ECORRUPT;
+		tag = get_u32(ext);
+		blen = get_u32(ext + 4);
+		padded = ((uint64_t)blen + 7) / 8 * 8;
+		if (!tag || padded > len - CKP_SEC_HEAD)
+			return DQ_ECORRUPT;
+		for (uint64_t k = blen; k < padded; k++)
+			if (ext[CKP_SEC_HEAD + k])
+				return DQ_ECORRUPT;
+		if (tag == CKP_TAG_AGENTS) {
+			if (ag->rec)
+				return DQ_ECORRUPT; /* a second one */
+			err = ckp_agents_parse(ext + CKP_SEC_HEAD, blen, ag);
+			if (err)
+				return err;
+		} else if (tag & CKP_TAG_CRITICAL) {
+			return DQ_EVERSION;
+		}
+		ext += CKP_SEC_HEAD + padded;
+		len -= CKP_SEC_HEAD + (size_t)padded;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------ I/O -- */
 
 /* write() until done; EINTR and short writes are not errors. */
@@ -324,14 +495,21 @@ meta_check(const dq_checkpoint_meta *m)
 	return 0;
 }
 
+/* What a save writes besides the values, encoded. */
+typedef struct ckp_image {
+	uint8_t header[CKP_HEADER_LEN];
+	uint8_t *ext; /* header extension, NULL when empty */
+	size_t ext_len;
+	uint64_t file_len;
+} ckp_image;
+
 /*
- * Write header, values and trailer to @fd. The values are encoded a chunk
- * at a time so that the extra memory is bounded whatever the table's size;
- * the CRC runs over exactly the bytes written.
+ * Write header, extension, values and trailer to @fd. The values are
+ * encoded a chunk at a time so that the extra memory is bounded whatever
+ * the table's size; the CRC runs over exactly the bytes written.
  */
 static int
-ckp_write_body(int fd, const uint8_t *header, const double *vals, size_t n,
-	       uint64_t file_len)
+ckp_write_body(int fd, const ckp_image *im, const double *vals, size_t n)
 {
 	uint8_t *buf = malloc(CKP_CHUNK_BYTES);
 	uint8_t trailer[CKP_TRAILER_LEN];
@@ -340,8 +518,12 @@ ckp_write_body(int fd, const uint8_t *header, const double *vals, size_t n,
 
 	if (!buf)
 		return -ENOMEM;
-	crc = crc_update(0, header, CKP_HEADER_LEN);
-	err = write_all(fd, header, CKP_HEADER_LEN);
+	crc = crc_update(0, im->header, CKP_HEADER_LEN);
+	err = write_all(fd, im->header, CKP_HEADER_LEN);
+	if (!err && im->ext_len) {
+		crc = crc_update(crc, im->ext, im->ext_len);
+		err = write_all(fd, im->ext, im->ext_len);
+	}
 	for (size_t i = 0; !err && i < n; i += CKP_CHUNK_VALUES) {
 		size_t k = n - i < CKP_CHUNK_VALUES ? n - i : CKP_CHUNK_VALUES;
 
@@ -353,7 +535,7 @@ ckp_write_body(int fd, const uint8_t *header, const double *vals, size_t n,
 	free(buf);
 	if (err)
 		return err;
-	put_u64(trailer, file_len);
+	put_u64(trailer, im->file_len);
 	crc = crc_update(crc, trailer, 8);
 	put_u32(trailer + 8, crc);
 	return write_all(fd, trailer, CKP_TRAILER_LEN);
@@ -377,6 +559,15 @@ dir_of(const char *path)
 	return dir;
 }
 
+/* The last component of @path. */
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 /*
  * A file that replaces another keeps the other's permission bits; mkstemp()
  * gives 0600 otherwise, which suits a file nobody else asked to read.
@@ -393,54 +584,193 @@ keep_mode(int fd, const char *path)
 	return 0;
 }
 
+/* ------------------------------------------------------ temporary files -- */
+
+/*
+ * Temporary files and their cleaning. A save writes "<path>.tmp.XXXXXX"
+ * and renames it over <path>; a process killed before the rename cannot
+ * remove it, so the next save to <path> does. The danger is removing the
+ * file of a save that is still running, in this process or another. Each
+ * writer therefore holds an exclusive flock() on its temporary file from
+ * just after creating it until after the rename (or its own unlink), and a
+ * cleaner removes only files whose lock it can take. flock() locks belong
+ * to the open file description, so they conflict between threads of one
+ * process too, and the kernel drops them when their holder dies: a lock a
+ * cleaner can take belongs to a file that nobody is writing.
+ */
+
+/* "<base>.tmp." followed by exactly mkstemp()'s six letters or digits. */
+static bool
+is_tmp_name(const char *name, const char *base, size_t blen)
+{
+	const size_t ilen = sizeof(CKP_TMP_INFIX) - 1;
+	const char *p;
+
+	if (strncmp(name, base, blen) ||
+	    strncmp(name + blen, CKP_TMP_INFIX, ilen))
+		return false;
+	p = name + blen + ilen;
+	for (unsigned i = 0; i < CKP_TMP_RANDOM; i++) {
+		char c = p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9')))
+			return false;
+	}
+	return p[CKP_TMP_RANDOM] == '\0';
+}
+
+/*
+ * Remove @name in directory @dfd if it is a stale temporary file: a
+ * regular file whose lock we can take and whose first bytes are those of a
+ * checkpoint (a killed writer leaves a prefix of one; the check spares an
+ * unrelated file that happens to match the name). Unlinking goes by name,
+ * so the name must still be the file we locked; it cannot change while we
+ * hold the lock, since only the file's own writer renames it, and only
+ * while holding the lock itself.
+ */
+static void
+ckp_remove_stale(int dfd, const char *name)
+{
+	uint8_t head[CKP_MAGIC_LEN];
+	struct stat st, by_name;
+	ssize_t n;
+	int fd =
+	    openat(dfd, name,
+		   O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		n = pread(fd, head, sizeof(head), 0);
+		if (n >= 0 && !memcmp(head, CKP_MAGIC, (size_t)n) &&
+		    fstatat(dfd, name, &by_name, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    by_name.st_dev == st.st_dev && by_name.st_ino == st.st_ino)
+			unlinkat(dfd, name, 0);
+	}
+	close(fd); /* drops the lock */
+}
+
+/* Remove the stale temporary files of saves to @base in @dfd; best effort. */
+static void
+ckp_clean_stale(int dfd, const char *base)
+{
+	size_t blen = strlen(base);
+	struct dirent *e;
+	DIR *d;
+	int fd;
+
+	if (!blen)
+		return;
+	/* fdopendir() owns its descriptor; keep @dfd for the caller. */
+	fd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (is_tmp_name(e->d_name, base, blen))
+			ckp_remove_stale(dfd, e->d_name);
+	closedir(d);
+}
+
+/*
+ * Create and lock the temporary file: @tmp holds @path (@plen bytes) and
+ * room for the suffix. Between mkstemp() and flock() a cleaner in another
+ * save may take the fresh, unlocked file for stale: it then either holds
+ * the lock (EWOULDBLOCK) or has unlinked the file already (no link left
+ * once we hold the lock). Both mean "try another name"; the cleaner
+ * removes the file. On a file system without flock() the file stays
+ * unlocked, and no cleaner there can lock it either, so none removes it.
+ */
+static int
+tmp_create(char *tmp, size_t plen)
+{
+	static const char suffix[] = CKP_TMP_INFIX "XXXXXX";
+	struct stat st;
+	int fd, err;
+
+	for (int tries = 0; tries < CKP_TMP_TRIES; tries++) {
+		memcpy(tmp + plen, suffix, sizeof(suffix));
+		fd = mkstemp(tmp);
+		if (fd < 0)
+			return -errno;
+		/* mkstemp() cannot open with O_CLOEXEC; narrow the window in
+		 * which a concurrent fork+exec could inherit the descriptor
+		 * (and with it the lock). */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+			goto fail;
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			if (errno != EWOULDBLOCK && errno != EINTR)
+				return fd; /* no locks on this file system */
+		} else if (fstat(fd, &st) != 0) {
+			goto fail;
+		} else if (st.st_nlink > 0) {
+			return fd;
+		}
+		close(fd);
+	}
+	return -EAGAIN;
+fail:
+	err = -errno;
+	unlink(tmp);
+	close(fd);
+	return err;
+}
+
 /*
  * The atomic write protocol: temporary file beside the target, written and
  * fsync'ed, closed (close can report a deferred write error), renamed over
  * the target, then the directory fsync'ed so the rename itself is durable.
- * The directory is opened before the rename so that every failure which
- * can still be undone happens while the old file is in place; only a
- * failing directory fsync is reported after the new file is visible.
+ * The directory is opened first, so that every failure which can still be
+ * undone happens while the old file is in place; only a failing directory
+ * fsync is reported after the new file is visible. The temporary file's
+ * lock outlives the close through a duplicate descriptor of the same open
+ * file description, and is dropped only after the rename or the unlink.
  */
 static int
-ckp_write_file(const char *path, const uint8_t *header, const double *vals,
-	       size_t n, uint64_t file_len)
+ckp_write_file(const char *path, const ckp_image *im, const double *vals,
+	       size_t n)
 {
-	static const char suffix[] = ".tmp.XXXXXX";
 	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(suffix));
+	char *tmp = malloc(plen + sizeof(CKP_TMP_INFIX) + CKP_TMP_RANDOM);
 	char *dir = dir_of(path);
-	int fd = -1, dfd = -1, err = 0;
+	int fd = -1, lfd = -1, dfd = -1, err = 0;
 
 	if (!tmp || !dir) {
 		err = -ENOMEM;
 		goto out;
 	}
 	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, suffix, sizeof(suffix));
-	fd = mkstemp(tmp);
-	if (fd < 0) {
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
 		err = -errno;
 		goto out;
 	}
-	/* mkstemp() cannot open with O_CLOEXEC; narrow the window in which
-	 * a concurrent fork+exec could inherit the descriptor. */
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-		err = -errno;
+	ckp_clean_stale(dfd, base_of(path));
+	fd = tmp_create(tmp, plen);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = keep_mode(fd, path);
 	if (!err)
-		err = keep_mode(fd, path);
-	if (!err)
-		err = ckp_write_body(fd, header, vals, n, file_len);
+		err = ckp_write_body(fd, im, vals, n);
 	if (!err && fsync(fd) != 0)
 		err = -errno;
+	if (!err) {
+		lfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (lfd < 0)
+			err = -errno;
+	}
 	if (close(fd) != 0 && !err)
 		err = -errno;
 	if (err)
 		goto unlink;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		err = -errno;
-		goto unlink;
-	}
 	if (rename(tmp, path) != 0) {
 		err = -errno;
 		goto unlink;
@@ -453,6 +783,8 @@ ckp_write_file(const char *path, const uint8_t *header, const double *vals,
 unlink:
 	unlink(tmp);
 out:
+	if (lfd >= 0)
+		close(lfd);
 	if (dfd >= 0)
 		close(dfd);
 	free(dir);
@@ -461,39 +793,60 @@ out:
 }
 
 int
-dq_checkpoint_save(const char *path, const dq_table *t,
-		   const dq_checkpoint_meta *meta)
+dq_checkpoint_save_run(const char *path, const dq_table *t,
+		       const dq_checkpoint_meta *meta,
+		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	uint8_t header[CKP_HEADER_LEN];
+	ckp_image im = {.ext = NULL};
 	dq_table_info info;
-	uint64_t file_len;
-	double *vals;
+	double *vals = NULL;
 	size_t n;
 	int err;
 
-	if (!path || !*path || !t || !meta)
+	if (!path || !*path || !t || !meta || (n_agents && !agents) ||
+	    n_agents > CKP_AGENTS_MAX)
 		return -EINVAL;
 	err = meta_check(meta);
 	if (err)
 		return err;
+	for (uint32_t i = 0; i < n_agents; i++)
+		if (!agent_state_valid(&agents[i]))
+			return -EINVAL;
 	err = dq_table_info_get(t, &info);
 	if (err)
 		return err;
-	if (!ckp_file_len(CKP_HEADER_LEN, info.n_states, info.n_actions,
-			  &file_len))
+	im.ext_len = ckp_ext_len(n_agents);
+	if (!ckp_file_len(CKP_HEADER_LEN + im.ext_len, info.n_states,
+			  info.n_actions, &im.file_len))
 		return -ERANGE;
 	n = (size_t)info.n_states * info.n_actions;
 	/* Snapshot first: a failed allocation must not leave a temp file. */
 	vals = malloc(n * sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	err = dq_table_snapshot(t, vals, n);
-	if (!err) {
-		ckp_header_encode(header, meta, info.n_states, info.n_actions);
-		err = ckp_write_file(path, header, vals, n, file_len);
+	if (im.ext_len)
+		im.ext = malloc(im.ext_len);
+	if (!vals || (im.ext_len && !im.ext)) {
+		err = -ENOMEM;
+		goto out;
 	}
+	err = dq_table_snapshot(t, vals, n);
+	if (err)
+		goto out;
+	ckp_header_encode(im.header, meta, info.n_states, info.n_actions,
+			  (uint32_t)(CKP_HEADER_LEN + im.ext_len));
+	if (n_agents)
+		ckp_ext_encode(im.ext, agents, n_agents);
+	err = ckp_write_file(path, &im, vals, n);
+out:
+	free(im.ext);
 	free(vals);
 	return err;
+}
+
+int
+dq_checkpoint_save(const char *path, const dq_table *t,
+		   const dq_checkpoint_meta *meta)
+{
+	return dq_checkpoint_save_run(path, t, meta, NULL, 0);
 }
 
 /* ----------------------------------------------------------------- read -- */
@@ -505,6 +858,8 @@ typedef struct ckp_reader {
 	uint64_t header_len; /* where the values start */
 	uint32_t crc;	     /* running CRC-32 over what was read */
 	dq_checkpoint_meta meta;
+	uint8_t *ext; /* the header extension, once read */
+	ckp_agents agents;
 } ckp_reader;
 
 /*
@@ -549,40 +904,35 @@ ckp_open(const char *path, ckp_reader *r)
 	return 0;
 }
 
-/* Feed @n bytes of the file to the CRC, for header bytes we do not know. */
-static int
-ckp_skip(ckp_reader *r, uint8_t *buf, uint64_t n)
-{
-	while (n) {
-		size_t k = n < CKP_CHUNK_BYTES ? (size_t)n : CKP_CHUNK_BYTES;
-		int err = read_all(r->fd, buf, k);
-
-		if (err)
-			return err;
-		r->crc = crc_update(r->crc, buf, k);
-		n -= k;
-	}
-	return 0;
-}
-
 /*
- * Read the rest of an opened checkpoint: any header extension, the values
- * (decoded into @out when it is not NULL), and the trailer, and check the
- * CRC and that every value is finite. The whole file is read either way,
- * so read_meta() and load() judge a file alike.
+ * Read the rest of an opened checkpoint: the header extension (kept in
+ * memory; at most CKP_HEADER_MAX bytes), the values (decoded into @out
+ * when it is not NULL), and the trailer; check the CRC, that every value
+ * is finite, and only then the extension's sections. The whole file is
+ * read either way, so read_meta() and load() judge a file alike.
  */
 static int
-ckp_read_values(ckp_reader *r, double *out)
+ckp_read_rest(ckp_reader *r, double *out)
 {
 	uint64_t n = (uint64_t)r->meta.n_states * r->meta.n_actions;
-	uint8_t *buf = malloc(CKP_CHUNK_BYTES);
+	size_t ext_len = (size_t)(r->header_len - CKP_HEADER_LEN);
 	uint8_t trailer[CKP_TRAILER_LEN];
 	bool finite = true;
-	int err;
+	uint8_t *buf;
+	int err = 0;
 
+	if (ext_len) {
+		r->ext = malloc(ext_len);
+		if (!r->ext)
+			return -ENOMEM;
+		err = read_all(r->fd, r->ext, ext_len);
+		if (err)
+			return err;
+		r->crc = crc_update(r->crc, r->ext, ext_len);
+	}
+	buf = malloc(CKP_CHUNK_BYTES);
 	if (!buf)
 		return -ENOMEM;
-	err = ckp_skip(r, buf, r->header_len - CKP_HEADER_LEN);
 	for (uint64_t i = 0; !err && i < n; i += CKP_CHUNK_VALUES) {
 		size_t k = n - i < CKP_CHUNK_VALUES ? (size_t)(n - i)
 						    : CKP_CHUNK_VALUES;
@@ -610,7 +960,12 @@ ckp_read_values(ckp_reader *r, double *out)
 		return DQ_ECORRUPT;
 	/* A table only ever holds finite values: a file with any other was
 	 * not written by dq_checkpoint_save(), whatever its CRC says. */
-	return finite ? 0 : DQ_ECORRUPT;
+	if (!finite)
+		return DQ_ECORRUPT;
+	err = ckp_ext_parse(r->ext, ext_len, &r->agents);
+	if (!err)
+		r->meta.n_agents = r->agents.n;
+	return err;
 }
 
 static void
@@ -618,6 +973,7 @@ ckp_close(ckp_reader *r)
 {
 	if (r->fd >= 0)
 		close(r->fd);
+	free(r->ext);
 }
 
 int
@@ -630,7 +986,7 @@ dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta)
 		return -EINVAL;
 	err = ckp_open(path, &r);
 	if (!err)
-		err = ckp_read_values(&r, NULL);
+		err = ckp_read_rest(&r, NULL);
 	ckp_close(&r);
 	if (!err)
 		*meta = r.meta;
@@ -639,12 +995,14 @@ dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta)
 
 /*
  * The values go to a temporary buffer first and reach the table only when
- * the whole file has checked out, so a failure leaves the table as it was.
- * A file for another shape is still read through, so that a damaged file
- * is reported as damaged rather than as a mismatch.
+ * the whole file has checked out, so a failure leaves the table (and
+ * @meta and @agents) as they were. A file for another shape is still read
+ * through, so that a damaged file is reported as damaged rather than as a
+ * mismatch.
  */
 int
-dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
+dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
+		       dq_agent_state *agents, uint32_t cap)
 {
 	ckp_reader r = {.fd = -1};
 	dq_table_info info;
@@ -652,7 +1010,7 @@ dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
 	size_t n;
 	int err;
 
-	if (!path || !t)
+	if (!path || !t || (cap && !agents))
 		return -EINVAL;
 	err = dq_table_info_get(t, &info);
 	if (err)
@@ -662,7 +1020,7 @@ dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
 		goto out;
 	if (r.meta.n_states != info.n_states ||
 	    r.meta.n_actions != info.n_actions) {
-		err = ckp_read_values(&r, NULL);
+		err = ckp_read_rest(&r, NULL);
 		if (!err)
 			err = DQ_EMISMATCH;
 		goto out;
@@ -673,13 +1031,27 @@ dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = ckp_read_values(&r, vals);
+	err = ckp_read_rest(&r, vals);
 	if (!err)
 		err = dq_table_load(t, vals, n);
-	if (!err && meta)
+	if (err)
+		goto out;
+	if (meta)
 		*meta = r.meta;
+	for (uint32_t i = 0; i < r.agents.n && i < cap; i++)
+		ckp_agent_decode(r.agents.rec + (size_t)i * r.agents.rec_len,
+				 &agents[i]);
+	err = (int)r.agents.n;
 out:
 	free(vals);
 	ckp_close(&r);
 	return err;
+}
+
+int
+dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
+{
+	int err = dq_checkpoint_load_run(path, t, meta, NULL, 0);
+
+	return err < 0 ? err : 0;
 }

@@ -96,6 +96,8 @@ dq__thread_create_fn dq__thread_create = pthread_create;
 /* How an agent thread binds itself. Tests replace it to refuse bindings. */
 dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
 
+static void slot_publish(slot *s);
+
 static double
 now_seconds(void)
 {
@@ -309,6 +311,9 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		}
 	}
 	l->sync_ready = true;
+	/* Readers see each agent's starting state before any run. */
+	for (uint32_t i = 0; i < l->n; i++)
+		slot_publish(l->slots[i]);
 	*out = l;
 	return 0;
 fail:
@@ -651,14 +656,14 @@ active_agents(dq_learner *l)
  * when an agent ends; returns when every agent has ended.
  */
 static void
-monitor(dq_learner *l, double t0, dq_run_result *res)
+monitor(dq_learner *l, double t0, uint64_t start_steps, dq_run_result *res)
 {
 	const dq_learner_config *c = &l->cfg;
 	const bool target = c->target_fraction > 0.0;
 	double next_progress = t0 + c->progress_interval;
 	double next_target = t0 + c->target_interval;
 	double last_t = t0;
-	uint64_t last_steps = 0;
+	uint64_t last_steps = start_steps;
 
 	while (active_agents(l)) {
 		double deadline = next_progress, now;
@@ -681,7 +686,7 @@ monitor(dq_learner *l, double t0, dq_run_result *res)
 
 				learner_totals(l, &tot);
 				res->target_seconds = now_seconds() - t0;
-				res->target_steps = tot.steps;
+				res->target_steps = tot.steps - start_steps;
 				request_stop(l, DQ_STOP_TARGET);
 			}
 			next_target = now + c->target_interval;
@@ -712,6 +717,7 @@ int
 dq_learner_run(dq_learner *l, dq_run_result *result)
 {
 	dq_run_result res;
+	dq_stats start;
 	uint32_t started = 0;
 	double t0;
 	int err = 0;
@@ -734,6 +740,9 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	assign_quotas(l);
 	l->n_active = l->n;
 
+	/* Counters continue across runs (and from restored agents): this
+	 * run's rates and step counts are measured from here. */
+	learner_totals(l, &start);
 	t0 = now_seconds();
 	for (; started < l->n; started++) {
 		int e = dq__thread_create(&l->slots[started]->thread, NULL,
@@ -749,12 +758,13 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		}
 	}
 	if (!err)
-		monitor(l, t0, &res);
+		monitor(l, t0, start.steps, &res);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
 
 	learner_totals(l, &res.total);
+	res.run_steps = res.total.steps - start.steps;
 	/* relaxed: the joins above order everything the agents wrote */
 	res.reason =
 	    (dq_stop_reason)dq__load_int(&l->reason, memory_order_relaxed);
@@ -779,9 +789,10 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		p.seconds = res.seconds;
 		p.total = res.total;
 		p.steps_per_second = res.seconds > 0.0
-					 ? (double)res.total.steps / res.seconds
+					 ? (double)res.run_steps / res.seconds
 					 : 0.0;
 		p.target_fraction = res.target_fraction;
+		p.final = true;
 		l->cfg.progress(&p, l->cfg.progress_arg);
 	}
 	/* relaxed: after the joins */

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,6 +41,22 @@
 #define OFF_HEADER_CRC 412
 #define HEADER_LEN 416
 #define TRAILER_LEN 12
+
+/* The agents section, from the start of the header extension. */
+#define SEC_TAG 0
+#define SEC_LEN 4
+#define AG_COUNT 8
+#define AG_REC_LEN 12
+#define AG_RECS 16
+#define AREC_LEN 72
+#define AREC_RNG 0
+#define AREC_ALPHA_CLOCK 32
+#define AREC_EPS_CLOCK 40
+#define AREC_STEPS 48
+#define AREC_EPISODES 56
+#define AREC_RETRIES 64
+#define TAG_AGENTS 1u
+#define TAG_CRITICAL 0x80000000u
 
 #define S 5
 #define A 3
@@ -584,13 +601,38 @@ test_foreign_files(void **state)
 	expect_error("/dev/null", DQ_EFORMAT);
 }
 
-/* A later minor revision may append header fields; v1 readers skip them. */
+/*
+ * A copy of the file @b (@len bytes, header_len HEADER_LEN) with @ext
+ * (@ext_len bytes, a multiple of 8) as its header extension, resealed and
+ * written to @path.
+ */
+static void
+spit_with_ext(const char *path, const uint8_t *b, size_t len,
+	      const uint8_t *ext, size_t ext_len)
+{
+	uint8_t *e = malloc(len + ext_len);
+
+	assert_non_null(e);
+	memcpy(e, b, HEADER_LEN);
+	memcpy(e + HEADER_LEN, ext, ext_len);
+	memcpy(e + HEADER_LEN + ext_len, b + HEADER_LEN, len - HEADER_LEN);
+	put32(e + OFF_HEADER_LEN, (uint32_t)(HEADER_LEN + ext_len));
+	reseal(e, len + ext_len);
+	spit(path, e, len + ext_len);
+	free(e);
+}
+
+/*
+ * A later minor revision may append header sections; a reader skips those
+ * it does not know, unless their tag says they must be understood.
+ */
 static void
 test_extended_header(void **state)
 {
 	char path[128], ext[128];
 	dq_checkpoint_meta m;
 	double snap[S * A];
+	uint8_t sec[16];
 	size_t len;
 	uint8_t *b, *e;
 	dq_table *t;
@@ -600,17 +642,15 @@ test_extended_header(void **state)
 	path_in(ext, sizeof(ext), "ext.ckp");
 	save_ref(path);
 	b = slurp(path, &len);
-	e = malloc(len + 16);
-	assert_non_null(e);
-	memcpy(e, b, HEADER_LEN);
-	memset(e + HEADER_LEN, 0xee, 16);
-	memcpy(e + HEADER_LEN + 16, b + HEADER_LEN, len - HEADER_LEN);
-	put32(e + OFF_HEADER_LEN, HEADER_LEN + 16);
-	reseal(e, len + 16);
-	spit(ext, e, len + 16);
+	memset(sec, 0, sizeof(sec));
+	put32(sec + SEC_TAG, 7);
+	put32(sec + SEC_LEN, 5); /* 5 bytes, then 3 of padding */
+	memset(sec + 8, 0xee, 5);
+	spit_with_ext(ext, b, len, sec, sizeof(sec));
 
 	assert_int_equal(dq_checkpoint_read_meta(ext, &m), 0);
 	assert_int_equal(m.n_states, S);
+	assert_int_equal(m.n_agents, 0);
 	t = make_table(S, A, 0.0);
 	assert_int_equal(dq_checkpoint_load(ext, t, NULL), 0);
 	assert_int_equal(dq_table_snapshot(t, snap, S * A), 0);
@@ -618,10 +658,16 @@ test_extended_header(void **state)
 	dq_table_destroy(t);
 
 	/* The extension is covered by the file CRC. */
-	e[HEADER_LEN + 3] ^= 1;
-	spit(ext, e, len + 16);
+	e = slurp(ext, &len);
+	e[HEADER_LEN + 9] ^= 1;
+	spit(ext, e, len);
 	expect_error(ext, DQ_ECORRUPT);
 	free(e);
+
+	/* The same section marked "must be understood". */
+	put32(sec + SEC_TAG, 7 | TAG_CRITICAL);
+	spit_with_ext(ext, b, len - 16, sec, sizeof(sec));
+	expect_error(ext, DQ_EVERSION);
 	free(b);
 	unlink(path);
 	unlink(ext);
@@ -887,6 +933,562 @@ test_save_during_updates(void **state)
 	unlink(path);
 }
 
+/* ------------------------------------------------------------- agents -- */
+
+#define NAG 3
+
+/* Agent states with values a sloppy encoding would get wrong. */
+static void
+agents_fill(dq_agent_state *ag, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&ag[i], 0, sizeof(ag[i]));
+		ag[i].rng.s[0] = 0x0123456789abcdefull + i;
+		ag[i].rng.s[1] = ~0ull - i;
+		ag[i].rng.s[2] = i;
+		ag[i].rng.s[3] = 1ull << (i % 64);
+		ag[i].alpha_clock = i == 0 ? 0.0 : 1.0 / 3.0 + i;
+		ag[i].epsilon_clock = i == 1 ? 4.9406564584124654e-324 : 1e15;
+		ag[i].steps = i == 2 ? UINT64_MAX : 1000u * i;
+		ag[i].episodes = 17u + i;
+		ag[i].cas_retries = 5u * i;
+	}
+}
+
+static void
+save_agents_ref(const char *path)
+{
+	dq_agent_state ag[NAG];
+	dq_checkpoint_meta m;
+	dq_table *t = make_tricky();
+
+	meta_fill(&m);
+	agents_fill(ag, NAG);
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, ag, NAG), 0);
+	dq_table_destroy(t);
+}
+
+static void
+test_agents_round_trip(void **state)
+{
+	char path[128], plain[128];
+	dq_agent_state want[NAG], got[NAG + 1], guard;
+	dq_checkpoint_meta m;
+	double snap[S * A];
+	uint8_t *b1, *b2;
+	size_t l1, l2;
+	dq_table *t;
+
+	(void)state;
+	path_in(path, sizeof(path), "agents.ckp");
+	save_agents_ref(path);
+	agents_fill(want, NAG);
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(dq_checkpoint_read_meta(path, &m), 0);
+	assert_int_equal(m.n_agents, NAG);
+	assert_int_equal(m.version, DQ_CHECKPOINT_VERSION);
+
+	t = make_table(S, A, 0.5);
+	memset(got, 0x77, sizeof(got));
+	guard = got[NAG];
+	assert_int_equal(dq_checkpoint_load_run(path, t, &m, got, NAG + 1),
+			 NAG);
+	assert_int_equal(m.n_agents, NAG);
+	assert_memory_equal(got, want, sizeof(want)); /* bit-exact */
+	assert_memory_equal(&got[NAG], &guard, sizeof(guard));
+	assert_int_equal(dq_table_snapshot(t, snap, S * A), 0);
+	assert_memory_equal(snap, tricky, sizeof(snap));
+
+	/* Fewer slots than agents: the first ones only. */
+	memset(got, 0x77, sizeof(got));
+	assert_int_equal(dq_checkpoint_load_run(path, t, NULL, got, 1), NAG);
+	assert_memory_equal(&got[0], &want[0], sizeof(got[0]));
+	assert_memory_equal(&got[1], &guard, sizeof(guard));
+	assert_int_equal(dq_checkpoint_load_run(path, t, NULL, NULL, 0), NAG);
+	/* The plain load accepts the file and still returns 0. */
+	assert_int_equal(dq_checkpoint_load(path, t, &m), 0);
+	assert_int_equal(m.n_agents, NAG);
+
+	/* Without agents, save_run writes what save writes, and a file
+	 * without agents loads with none. */
+	path_in(plain, sizeof(plain), "plain.ckp");
+	save_ref(plain);
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, NULL, 0), 0);
+	b1 = slurp(plain, &l1);
+	b2 = slurp(path, &l2);
+	assert_int_equal(l1, l2);
+	assert_memory_equal(b1, b2, l1);
+	free(b1);
+	free(b2);
+	memset(got, 0x77, sizeof(got));
+	assert_int_equal(dq_checkpoint_load_run(plain, t, &m, got, NAG), 0);
+	assert_int_equal(m.n_agents, 0);
+	assert_memory_equal(&got[0], &guard, sizeof(guard));
+	dq_table_destroy(t);
+	unlink(path);
+	unlink(plain);
+}
+
+/* The agents section is where docs/checkpoint-format.md says. */
+static void
+test_agents_layout(void **state)
+{
+	dq_agent_state want[NAG];
+	char path[128];
+	size_t len, ext = 16 + AREC_LEN * NAG;
+	uint64_t bits;
+	uint8_t *b, *r;
+
+	(void)state;
+	path_in(path, sizeof(path), "alayout.ckp");
+	save_agents_ref(path);
+	agents_fill(want, NAG);
+	b = slurp(path, &len);
+	assert_int_equal(len, FILE_LEN + ext);
+	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
+	assert_int_equal(get32(b + HEADER_LEN + SEC_TAG), TAG_AGENTS);
+	assert_int_equal(get32(b + HEADER_LEN + SEC_LEN), ext - 8);
+	assert_int_equal(get32(b + HEADER_LEN + AG_COUNT), NAG);
+	assert_int_equal(get32(b + HEADER_LEN + AG_REC_LEN), AREC_LEN);
+	for (int i = 0; i < NAG; i++) {
+		r = b + HEADER_LEN + AG_RECS + AREC_LEN * i;
+		for (int k = 0; k < 4; k++)
+			assert_true(get64(r + AREC_RNG + 8 * k) ==
+				    want[i].rng.s[k]);
+		memcpy(&bits, &want[i].alpha_clock, 8);
+		assert_true(get64(r + AREC_ALPHA_CLOCK) == bits);
+		memcpy(&bits, &want[i].epsilon_clock, 8);
+		assert_true(get64(r + AREC_EPS_CLOCK) == bits);
+		assert_true(get64(r + AREC_STEPS) == want[i].steps);
+		assert_true(get64(r + AREC_EPISODES) == want[i].episodes);
+		assert_true(get64(r + AREC_RETRIES) == want[i].cas_retries);
+	}
+	for (int i = 0; i < S * A; i++) {
+		memcpy(&bits, &tricky[i], 8);
+		assert_true(get64(b + HEADER_LEN + ext + 8 * i) == bits);
+	}
+	assert_int_equal(get32(b + OFF_HEADER_CRC),
+			 (uint32_t)crc32(0, b, OFF_HEADER_CRC));
+	assert_true(get64(b + len - TRAILER_LEN) == len);
+	assert_int_equal(get32(b + len - 4),
+			 (uint32_t)crc32(0, b, (uInt)(len - 4)));
+	free(b);
+	unlink(path);
+}
+
+/* Every prefix and every single-bit flip of a file with agents is caught. */
+static void
+test_agents_damage(void **state)
+{
+	char path[128], bad[128];
+	dq_checkpoint_meta m;
+	size_t len;
+	uint8_t *b;
+
+	(void)state;
+	path_in(path, sizeof(path), "agood.ckp");
+	path_in(bad, sizeof(bad), "abad.ckp");
+	save_agents_ref(path);
+	b = slurp(path, &len);
+	for (size_t n = 0; n < len; n += 1 + (n >= HEADER_LEN) * 3) {
+		spit(bad, b, n);
+		expect_error(bad, DQ_ETRUNC);
+	}
+	/* test_bit_flips covers the fixed header, values and trailer; here
+	 * every bit of the agents section and of the header length. */
+	for (size_t i = OFF_HEADER_LEN; i < HEADER_LEN + 16 + AREC_LEN * NAG;
+	     i++) {
+		if (i == OFF_HEADER_LEN + 4)
+			i = HEADER_LEN;
+		for (int bit = 0; bit < 8; bit++) {
+			b[i] ^= (uint8_t)(1u << bit);
+			spit(bad, b, len);
+			assert_int_equal(dq_checkpoint_read_meta(bad, &m),
+					 DQ_ECORRUPT);
+			b[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	b[HEADER_LEN + AG_RECS + 1] ^= 2;
+	spit(bad, b, len);
+	expect_error(bad, DQ_ECORRUPT);
+	free(b);
+	unlink(path);
+	unlink(bad);
+}
+
+/* One agent record, encoded as the format says. */
+static void
+put_agent(uint8_t *r, const dq_agent_state *st)
+{
+	for (int k = 0; k < 4; k++)
+		put64(r + AREC_RNG + 8 * k, st->rng.s[k]);
+	putf64(r + AREC_ALPHA_CLOCK, st->alpha_clock);
+	putf64(r + AREC_EPS_CLOCK, st->epsilon_clock);
+	put64(r + AREC_STEPS, st->steps);
+	put64(r + AREC_EPISODES, st->episodes);
+	put64(r + AREC_RETRIES, st->cas_retries);
+}
+
+/*
+ * Build an agents section of @n records of @rec_len bytes at @p; returns
+ * its length.
+ */
+static size_t
+build_agents(uint8_t *p, uint32_t n, uint32_t rec_len)
+{
+	dq_agent_state ag[NAG];
+	size_t body = 8 + (size_t)n * rec_len;
+
+	assert_true(n <= NAG);
+	agents_fill(ag, NAG);
+	memset(p, 0, 8 + body);
+	put32(p + SEC_TAG, TAG_AGENTS);
+	put32(p + SEC_LEN, (uint32_t)body);
+	put32(p + AG_COUNT, n);
+	put32(p + AG_REC_LEN, rec_len);
+	for (uint32_t i = 0; i < n; i++)
+		put_agent(p + AG_RECS + (size_t)i * rec_len, &ag[i]);
+	return 8 + body;
+}
+
+/*
+ * Sections whose checksums are right but whose content is not: built by
+ * hand and resealed, so only the section checks can catch them.
+ */
+static void
+test_agents_resealed(void **state)
+{
+	char path[128], bad[128];
+	dq_agent_state want[NAG], got[NAG];
+	uint8_t x[1024];
+	size_t len, n;
+	uint8_t *b;
+	dq_table *t = make_table(S, A, 0.0);
+
+	(void)state;
+	path_in(path, sizeof(path), "base.ckp");
+	path_in(bad, sizeof(bad), "sec.ckp");
+	save_ref(path);
+	b = slurp(path, &len);
+	agents_fill(want, NAG);
+
+	/* Well formed by hand: loads. */
+	n = build_agents(x, 2, AREC_LEN);
+	spit_with_ext(bad, b, len, x, n);
+	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG), 2);
+	assert_memory_equal(got, want, 2 * sizeof(got[0]));
+	/* Longer records (a later revision): known fields still read. */
+	n = build_agents(x, 2, AREC_LEN + 16);
+	spit_with_ext(bad, b, len, x, n);
+	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG), 2);
+	assert_memory_equal(got, want, 2 * sizeof(got[0]));
+	/* An unknown section before it is skipped. */
+	memset(x, 0, 16);
+	put32(x + SEC_TAG, 99);
+	put32(x + SEC_LEN, 8);
+	n = 16 + build_agents(x + 16, 1, AREC_LEN);
+	spit_with_ext(bad, b, len, x, n);
+	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG), 1);
+
+	/* Tag 0. */
+	n = build_agents(x, 1, AREC_LEN);
+	put32(x + SEC_TAG, 0);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* A length past the extension, or short of the records. */
+	n = build_agents(x, 1, AREC_LEN);
+	put32(x + SEC_LEN, (uint32_t)n);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = build_agents(x, 1, AREC_LEN);
+	put32(x + SEC_LEN, UINT32_MAX);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = build_agents(x, 2, AREC_LEN);
+	put32(x + AG_COUNT, 1);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = build_agents(x, 1, AREC_LEN);
+	put32(x + AG_COUNT, UINT32_MAX);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* A body too short for its own count. */
+	memset(x, 0, 16);
+	put32(x + SEC_TAG, TAG_AGENTS);
+	put32(x + SEC_LEN, 4);
+	spit_with_ext(bad, b, len, x, 16);
+	expect_error(bad, DQ_ECORRUPT);
+	/* Records shorter than the format's, or not a multiple of 8. */
+	n = build_agents(x, 1, AREC_LEN - 8);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = build_agents(x, 1, AREC_LEN + 4);
+	put32(x + SEC_LEN, (uint32_t)(n - 8 - 4)); /* padded to 8 again */
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* Padding that is not zero. */
+	memset(x, 0, 16);
+	put32(x + SEC_TAG, 99);
+	put32(x + SEC_LEN, 5);
+	x[8 + 6] = 1;
+	spit_with_ext(bad, b, len, x, 16);
+	expect_error(bad, DQ_ECORRUPT);
+	/* Two agents sections. */
+	n = build_agents(x, 1, AREC_LEN);
+	n += build_agents(x + n, 1, AREC_LEN);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* A section that must be understood, after the agents. */
+	n = build_agents(x, 1, AREC_LEN);
+	memset(x + n, 0, 8);
+	put32(x + n + SEC_TAG, 5 | TAG_CRITICAL);
+	spit_with_ext(bad, b, len, x, n + 8);
+	expect_error(bad, DQ_EVERSION);
+
+	/* Records that no agent can be in. */
+	static const struct {
+		size_t off;
+		double v;
+	} clocks[] = {
+	    {AREC_ALPHA_CLOCK, -1.0},	  {AREC_ALPHA_CLOCK, NAN},
+	    {AREC_EPS_CLOCK, -1e-300},	  {AREC_EPS_CLOCK, INFINITY},
+	    {AREC_ALPHA_CLOCK, INFINITY},
+	};
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		n = build_agents(x, 2, AREC_LEN);
+		putf64(x + AG_RECS + AREC_LEN + clocks[i].off, clocks[i].v);
+		spit_with_ext(bad, b, len, x, n);
+		expect_error(bad, DQ_ECORRUPT);
+	}
+	n = build_agents(x, 2, AREC_LEN);
+	memset(x + AG_RECS + AREC_LEN + AREC_RNG, 0, 32);
+	spit_with_ext(bad, b, len, x, n);
+	expect_error(bad, DQ_ECORRUPT);
+
+	/* A failed load_run leaves the states alone. */
+	memset(got, 0x33, sizeof(got));
+	memcpy(want, got, sizeof(got));
+	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG),
+			 DQ_ECORRUPT);
+	assert_memory_equal(got, want, sizeof(got));
+	dq_table_destroy(t);
+	t = make_table(S + 1, A, 0.0);
+	save_agents_ref(bad);
+	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG),
+			 DQ_EMISMATCH);
+	assert_memory_equal(got, want, sizeof(got));
+	dq_table_destroy(t);
+	free(b);
+	unlink(path);
+	unlink(bad);
+}
+
+static void
+test_agents_invalid_args(void **state)
+{
+	dq_agent_state ag[NAG], *many;
+	dq_checkpoint_meta m;
+	char path[128];
+	dq_table *t = make_table(S, A, 0.0);
+
+	(void)state;
+	path_in(path, sizeof(path), "aargs.ckp");
+	meta_fill(&m);
+	agents_fill(ag, NAG);
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, NULL, 1), -EINVAL);
+	ag[1].rng.s[0] = ag[1].rng.s[1] = ag[1].rng.s[2] = ag[1].rng.s[3] = 0;
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, ag, NAG), -EINVAL);
+	agents_fill(ag, NAG);
+	ag[2].alpha_clock = -0.5;
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, ag, NAG), -EINVAL);
+	agents_fill(ag, NAG);
+	ag[0].epsilon_clock = NAN;
+	assert_int_equal(dq_checkpoint_save_run(path, t, &m, ag, NAG), -EINVAL);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* The most a learner has fits; one more does not. */
+	many = calloc(DQ_MAX_THREADS + 1, sizeof(*many));
+	assert_non_null(many);
+	for (uint32_t i = 0; i <= DQ_MAX_THREADS; i++) {
+		many[i].rng.s[0] = i + 1;
+		many[i].steps = i;
+	}
+	assert_int_equal(
+	    dq_checkpoint_save_run(path, t, &m, many, DQ_MAX_THREADS + 1),
+	    -EINVAL);
+	assert_int_equal(
+	    dq_checkpoint_save_run(path, t, &m, many, DQ_MAX_THREADS), 0);
+	memset(many, 0, (DQ_MAX_THREADS + 1) * sizeof(*many));
+	assert_int_equal(
+	    dq_checkpoint_load_run(path, t, NULL, many, DQ_MAX_THREADS + 1),
+	    (int)DQ_MAX_THREADS);
+	assert_true(many[DQ_MAX_THREADS - 1].steps == DQ_MAX_THREADS - 1);
+	assert_true(many[DQ_MAX_THREADS].rng.s[0] == 0);
+	free(many);
+
+	assert_int_equal(dq_checkpoint_load_run(path, t, NULL, NULL, 1),
+			 -EINVAL);
+	assert_int_equal(dq_checkpoint_load_run(NULL, t, NULL, NULL, 0),
+			 -EINVAL);
+	assert_int_equal(dq_checkpoint_load_run(path, NULL, NULL, NULL, 0),
+			 -EINVAL);
+	dq_table_destroy(t);
+	unlink(path);
+}
+
+/* ------------------------------------------------------ stale temps -- */
+
+/* Create @name in the test directory holding @len bytes of @data. */
+static void
+make_file(const char *name, const void *data, size_t len)
+{
+	char path[160];
+
+	path_in(path, sizeof(path), name);
+	spit(path, data, len);
+}
+
+static bool
+exists(const char *name)
+{
+	char path[160];
+	struct stat st;
+
+	path_in(path, sizeof(path), name);
+	return lstat(path, &st) == 0;
+}
+
+/*
+ * A save removes what killed saves to the same path left behind, and
+ * nothing else: not a save in progress (whose lock it cannot take), not
+ * another target's temporary files, not files that only look like one.
+ */
+static void
+test_stale_temps(void **state)
+{
+	static const char *const removed[] = {
+	    "st.ckp.tmp.AbC123", /* a killed writer's partial file */
+	    "st.ckp.tmp.000000", /* killed before the first byte */
+	    "st.ckp.tmp.zzzzzz", /* complete, killed before the rename */
+	};
+	static const char *const kept[] = {
+	    "st.ckp.tmp.AbC12",	  /* not six characters */
+	    "st.ckp.tmp.AbC1234", /* not six characters */
+	    "st.ckp.tmp.AbC-23",  /* not mkstemp's */
+	    "xst.ckp.tmp.AbC123", /* another target */
+	    "st.ckp.tmp.backup",  /* right name, not a checkpoint */
+	};
+	char path[128], name[160], sub[160];
+	uint8_t *ref;
+	size_t len;
+	dq_checkpoint_meta m;
+	dq_table *t = make_tricky();
+	int held;
+
+	(void)state;
+	path_in(path, sizeof(path), "st.ckp");
+	save_ref(path);
+	ref = slurp(path, &len);
+	make_file(removed[0], ref, 200);
+	make_file(removed[1], "", 0);
+	make_file(removed[2], ref, len);
+	for (size_t i = 0; i + 1 < sizeof(kept) / sizeof(kept[0]); i++)
+		make_file(kept[i], ref, 100);
+	make_file(kept[4], "my backup", 9);
+	/* A directory and a symbolic link with a temporary file's name. */
+	path_in(sub, sizeof(sub), "st.ckp.tmp.Dir123");
+	assert_int_equal(mkdir(sub, 0700), 0);
+	path_in(name, sizeof(name), "st.ckp.tmp.Lnk123");
+	assert_int_equal(symlink(path, name), 0);
+	/* A save in progress elsewhere: its writer holds the lock. */
+	make_file("st.ckp.tmp.Busy42", ref, 50);
+	path_in(name, sizeof(name), "st.ckp.tmp.Busy42");
+	held = open(name, O_RDONLY);
+	assert_true(held >= 0);
+	assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
+
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	for (size_t i = 0; i < sizeof(removed) / sizeof(removed[0]); i++)
+		assert_false(exists(removed[i]));
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		assert_true(exists(kept[i]));
+	assert_true(exists("st.ckp.tmp.Dir123"));
+	assert_true(exists("st.ckp.tmp.Lnk123"));
+	assert_true(exists("st.ckp.tmp.Busy42"));
+	expect_ref(path);
+
+	/* Once its writer is gone, the next save removes it. */
+	close(held);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	assert_false(exists("st.ckp.tmp.Busy42"));
+
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
+		path_in(name, sizeof(name), kept[i]);
+		unlink(name);
+	}
+	rmdir(sub);
+	path_in(name, sizeof(name), "st.ckp.tmp.Lnk123");
+	unlink(name);
+	assert_int_equal(temp_files(dir), 0);
+	free(ref);
+	dq_table_destroy(t);
+	unlink(path);
+}
+
+/*
+ * Threads saving to one path at once: each save succeeds (one's cleaning
+ * never removes another's temporary file), the file is always whole, and
+ * nothing is left behind.
+ */
+struct racer {
+	const char *path;
+	dq_table *t;
+	int failures;
+};
+
+static void *
+racer_main(void *arg)
+{
+	struct racer *r = arg;
+	dq_checkpoint_meta m;
+
+	meta_fill(&m);
+	for (int k = 0; k < 40; k++)
+		if (dq_checkpoint_save(r->path, r->t, &m) != 0)
+			r->failures++;
+	return NULL;
+}
+
+static void
+test_concurrent_saves(void **state)
+{
+	struct racer r[3];
+	pthread_t th[3];
+	char path[128];
+
+	(void)state;
+	path_in(path, sizeof(path), "race.ckp");
+	for (int i = 0; i < 3; i++) {
+		r[i].path = path;
+		r[i].t = make_tricky();
+		r[i].failures = 0;
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, racer_main, &r[i]), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].failures, 0);
+		dq_table_destroy(r[i].t);
+	}
+	expect_ref(path);
+	assert_int_equal(temp_files(dir), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -903,6 +1505,13 @@ main(void)
 	    cmocka_unit_test(test_save_failures),
 	    cmocka_unit_test(test_invalid_args),
 	    cmocka_unit_test(test_save_during_updates),
+	    cmocka_unit_test(test_agents_round_trip),
+	    cmocka_unit_test(test_agents_layout),
+	    cmocka_unit_test(test_agents_damage),
+	    cmocka_unit_test(test_agents_resealed),
+	    cmocka_unit_test(test_agents_invalid_args),
+	    cmocka_unit_test(test_stale_temps),
+	    cmocka_unit_test(test_concurrent_saves),
 	};
 
 	return cmocka_run_group_tests_name("checkpoint", tests, setup,

@@ -76,6 +76,12 @@ expect_rc 2 train maze4x3 --quiet=yes
 expect_rc 2 eval maze4x3
 expect_rc 2 solve maze4x3 --gamma 2
 expect_rc 2 envs extra
+expect_rc 2 train maze4x3 --checkpoint-every 1
+expect_grep "needs --checkpoint" "$tmp/err" "--checkpoint-every alone"
+expect_rc 2 train maze4x3 --checkpoint a.ckp --checkpoint-every 0
+expect_rc 2 train maze4x3 --save a.ckp --checkpoint b.ckp
+expect_rc 2 train --resume a.ckp --q0 1
+expect_rc 2 train --resume a.ckp maze4x3 taxi
 
 # ----------------------------------------------------------- help: 0 --
 expect_rc 0 --help
@@ -179,6 +185,60 @@ echo "just some text, long enough to be judged by its first bytes" \
 expect_rc 1 eval maze4x3 --load "$tmp/text"
 expect_grep "not a libdistq file" "$tmp/err" "eval: not a checkpoint"
 expect_rc 0 eval maze4x3 --load "$ckp" --episodes 5
+
+# ------------------------------------------ checkpoints during a run --
+# A 1.5 s run checkpointing every 0.2 s: the file appears (and is a sound
+# checkpoint) while the run is still going.
+live=$tmp/live.ckp
+"$distq" train maze4x3 -q -t 1 --seconds 1.5 --no-exact --checkpoint "$live" \
+	--checkpoint-every 0.2 >"$tmp/live.out" 2>"$tmp/live.err" &
+pid=$!
+n=0
+while [ ! -s "$live" ] && [ $n -lt 100 ]; do sleep 0.02; n=$((n + 1)); done
+if [ -s "$live" ] && kill -0 $pid 2>/dev/null; then ok; else
+	bad "--checkpoint-every: no checkpoint while the run was going"; fi
+if "$distq" eval maze4x3 --load "$live" -n 5 >/dev/null 2>"$tmp/err"; then ok
+else bad "--checkpoint-every: the checkpoint written during the run"; fi
+wait $pid
+rc=$?
+if [ $rc -eq 0 ]; then ok; else bad "train --checkpoint-every: exit $rc"; fi
+if awk '$1 == "checkpoints" { n = $2 } END { exit !(n >= 3) }' \
+	"$tmp/live.out"; then ok; else
+	bad "--checkpoint-every 0.2 for 1.5 s: fewer than 3 checkpoints"
+	cat "$tmp/live.out"; fi
+expect_grep "^saved  *$live" "$tmp/live.out" "--checkpoint: final save"
+
+# ------------------------------------------------------------- resume --
+a=$tmp/run-a.ckp
+b=$tmp/run-b.ckp
+expect_rc 0 train maze4x3 -q -t 2 -n 200000 --gamma 0.9 --checkpoint "$a"
+# --steps counts this run's steps; the totals go on.
+expect_rc 0 train --resume "$a" -q -n 100000 --checkpoint "$b"
+expect_grep "^steps  *300000 (100000 in this run)$" "$tmp/out" \
+	"resume: step count"
+expect_grep "^agents  *2 " "$tmp/out" "resume: the checkpoint's agents"
+expect_grep "^resumed  *$a (200000 steps" "$tmp/out" "resume: summary"
+if [ ! -s "$tmp/err" ]; then ok; else bad "resume: unexpected stderr"; fi
+expect_rc 0 eval maze4x3 --load "$b" -n 5
+expect_grep "(300000 steps, .*, gamma 0.9)" "$tmp/out" \
+	"resume: counts and the file's gamma carried on"
+# The command line wins over the file; ENV may be given if it matches.
+expect_rc 0 train maze4x3 --resume "$b" -q -n 1000 --gamma 0.8 -t 1 \
+	--save "$b"
+expect_grep "restored the first 1" "$tmp/err" "resume: fewer agents"
+expect_grep "^steps  *301000 (1000 in this run)$" "$tmp/out" \
+	"resume with fewer agents: totals kept"
+expect_rc 0 eval maze4x3 --load "$b" -n 5
+expect_grep "(301000 steps, .*, gamma 0.8)" "$tmp/out" \
+	"resume: --gamma given wins"
+# Another environment, or other parameters, are refused.
+expect_rc 1 train taxi --resume "$a" -q -n 1000
+expect_grep "trained on 'maze4x3'" "$tmp/err" "resume: wrong environment"
+expect_rc 1 train maze4x3:slip=0.1 --resume "$a" -q -n 1000
+expect_grep "trained with parameters" "$tmp/err" "resume: wrong parameters"
+expect_rc 1 train --resume "$tmp/does-not-exist" -q -n 1000
+expect_rc 1 train --resume "$tmp/flip.ckp" -q -n 1000
+expect_grep "corrupt" "$tmp/err" "resume: damaged file"
 
 # ---------------------------------------------------- other train paths --
 expect_rc 0 train taxi -q --threads 1 --target 1 --steps 5M --seed 3

@@ -680,6 +680,10 @@ test_agent_state_roundtrip(void **state)
 	/* Schedules run on total steps: P x the agent's own. */
 	assert_true(a.epsilon_clock == 20000.0);
 	assert_int_equal(dq_learner_create(&l2, f.table, f.env, &f.cfg), 0);
+	/* A new learner's agents are readable (and savable) at once. */
+	assert_int_equal(dq_learner_agent_state(l2, 1, &b), 0);
+	assert_true(b.rng.s[0] | b.rng.s[1] | b.rng.s[2] | b.rng.s[3]);
+	assert_int_equal(b.steps, 0);
 	assert_int_equal(dq_learner_set_agent_state(l2, 0, &a), 0);
 	assert_int_equal(dq_learner_agent_state(l2, 0, &b), 0);
 	assert_memory_equal(&a.rng, &b.rng, sizeof(a.rng));
@@ -690,6 +694,7 @@ test_agent_state_roundtrip(void **state)
 	/* The restored agent continues its counters. */
 	assert_int_equal(dq_learner_run(l2, &r), 0);
 	assert_int_equal(r.total.steps, 10000 + 20000);
+	assert_int_equal(r.run_steps, 20000);
 
 	memset(&zero, 0, sizeof(zero));
 	assert_int_equal(dq_learner_set_agent_state(l2, 0, &zero), -EINVAL);
