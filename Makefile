@@ -2,7 +2,10 @@
 #
 #   make            library (static + shared), examples, the distq program
 #   make demo       install missing Debian packages, build, train on all cores
-#   make check      unit tests, examples, pkg-config build, ASan+UBSan, TSan
+#   make check      unit tests, examples, pkg-config build, ASan+UBSan, TSan,
+#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target)
+#   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
+#   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
 #   make bench      benchmarks (never part of check)
 #   make docs       Doxygen over the public header, warnings are errors
 #   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise)
@@ -80,7 +83,8 @@ DEPS_STAMP := build/.deps-ok
 
 .PHONY: all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	format-check
+	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
+	stress stress-build
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
@@ -134,11 +138,19 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 		$(STATIC) $(LDLIBS_ALL)
 
 # Unit tests mirror lib/ one to one and may use private headers.
+# TEST_LDFLAGS: extra link flags of one test (set per target below).
 $(BUILD)/tests/%: tests/%.c tests/dq_test.h $(STATIC)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
-		$(STATIC) -lcmocka $(LDLIBS_ALL)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(TEST_LDFLAGS) \
+		-o $@ $< $(STATIC) -lcmocka $(LDLIBS_ALL)
+
+# test_faults fails allocations on purpose: every call to the allocator
+# from its own code and from libdistq.a's objects goes to its __wrap_*
+# functions instead (calls inside shared libraries are not redirected).
+FAULTS_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
+	-Wl,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=free
+$(BUILD)/tests/test_faults: private TEST_LDFLAGS := $(FAULTS_WRAP)
 
 # ---------------------------------------------------------------- tests --
 
@@ -151,7 +163,9 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory check-asan
 	$(Q)$(MAKE) --no-print-directory check-tsan
-	@echo "make check: all suites passed (plain, ASan+UBSan, TSan)"
+	$(Q)$(MAKE) --no-print-directory check-fuzz
+	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
+	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz)"
 
 test: test-unit test-examples
 
@@ -189,6 +203,86 @@ format-check:
 		$(wildcard lib/*.h lib/envs/*.h) include/distq.h \
 		$(EXAMPLE_SRC) $(CLI_SRC) $(wildcard cli/*.h) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
+
+# ---------------------------------------------------------------- fuzz ---
+
+# Every tests/fuzz/fuzz_<name>.c is a libFuzzer target, build/fuzz/
+# fuzz_<name>, linked with the library and the distq program's sources
+# but not its main(), all compiled by clang with ASan and UBSan (and
+# coverage for the fuzzer). Its seeds are tests/fuzz/corpus_<name>/, which
+# scripts/fuzz.sh copies to a scratch directory under build/ before each
+# run so that the checked-in corpus never changes. clang is a dependency
+# (scripts/deps.sh); without it these targets fail and say why.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CHECK_SECONDS ?= 10
+FUZZ_DIR := build/fuzz
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,\
+	$(LIB_SRC) $(filter-out cli/distq.c,$(CLI_SRC)))
+FUZZ_CPPFLAGS := -DDQ_BUILDING_LIBRARY -Iinclude -Ilib \
+	-D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -pthread -MMD -MP \
+	-fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer $(CFLAGS)
+# Checked on every use (it takes a moment), so that a missing clang is
+# named as such rather than as a failed compile.
+fuzz-toolchain: | $(DEPS_STAMP)
+	$(Q)sh scripts/fuzz.sh --toolchain $(FUZZ_CC)
+
+$(FUZZ_DIR)/obj/%.o: %.c | fuzz-toolchain
+	$(call say,FUZZCC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ) | fuzz-toolchain
+	$(call say,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-o $@ $< $(FUZZ_OBJ) $(LDLIBS_ALL)
+
+# Kept between builds (they are only named by the pattern rule above).
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	$(Q)sh scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+check-fuzz: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_CHECK_SECONDS)
+
+# Regenerate the checkpoint seeds (checked in; rarely needed).
+fuzz-seeds: $(STATIC)
+	$(Q)mkdir -p $(FUZZ_DIR) tests/fuzz/corpus_checkpoint
+	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+		-o $(FUZZ_DIR)/seed_checkpoint tests/fuzz/seed_checkpoint.c \
+		$(STATIC) $(LDLIBS_ALL)
+	$(Q)$(FUZZ_DIR)/seed_checkpoint tests/fuzz/corpus_checkpoint
+	$(Q)ls -l tests/fuzz/corpus_checkpoint
+
+# -------------------------------------------------------------- stress ---
+
+# Minutes of contention (tests/stress/*.c), built plain and under TSan,
+# plus the checkpoint kill test many times over; see docs/reliability.md.
+STRESS_SECONDS ?= 120
+STRESS_SRC := $(wildcard tests/stress/*.c)
+STRESSERS := $(STRESS_SRC:tests/stress/%.c=$(BUILD)/stress/%)
+
+$(BUILD)/stress/%: tests/stress/%.c $(STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
+		$(STATIC) $(LDLIBS_ALL)
+
+# test_crash (tests/test_crash.c) is the checkpoint kill test.
+stress-build: $(STRESSERS) $(filter %/test_crash,$(TESTS))
+
+stress: $(DEPS_STAMP)
+	$(Q)$(MAKE) --no-print-directory stress-build
+	$(Q)$(MAKE) --no-print-directory SANITIZE=thread stress-build
+	$(Q)sh scripts/stress.sh $(STRESS_SECONDS) build build/san-thread
 
 # ---------------------------------------------------------------- demo ---
 
@@ -234,3 +328,4 @@ clean:
 	rm -rf build
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(EXAMPLES:=.d)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZERS:=.d) $(STRESSERS:=.d)
