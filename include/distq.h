@@ -725,9 +725,10 @@ typedef struct dq_agent_config {
 	bool random_ties;	/**< Break greedy ties at random (default)
 			       *   rather than by lowest index. */
 	/** Replica mode when > 0: the agent learns into a private copy of
-	 *  the table and every sync_every steps adds what it changed into
-	 *  the shared table (under the table's discipline: in cas mode no
-	 *  change is lost) and refreshes its copy from it. Reads and writes
+	 *  the table and every sync_every steps replays the updates it made
+	 *  onto the shared table (one TD update per changed entry, under the
+	 *  table's discipline: in cas mode none is lost; see
+	 *  docs/memory-model.md) and refreshes its copy from it. Reads and writes
 	 *  then stay in the agent's own cache; the shared table lags each
 	 *  agent by at most sync_every steps. For tables of at most
 	 *  DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update goes
@@ -822,14 +823,14 @@ DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
 			    bool terminated);
 
 /**
- * Replica mode: add what the agent changed since its last sync into the
- * shared table now, and refresh its copy. Call it before reading the shared
+ * Replica mode: replay the updates the agent made since its last sync onto
+ * the shared table now, and refresh its copy. Call it before reading the shared
  * table for a result, or before destroying the agent (destroy does not
  * sync). A no-op without replica mode.
  *
  * @return 0, or -EINVAL for NULL.
  * Thread-safety: the owning thread only; the table may be shared.
- * Ordering: as dq_table_add() for each changed entry.
+ * Ordering: as dq_table_update() for each changed entry.
  */
 DQ_API int dq_agent_sync(dq_agent *agent);
 

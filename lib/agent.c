@@ -104,9 +104,9 @@ dq__sched_seek(dq__sched *sc, double clock)
 }
 
 /*
- * Replica mode: the private copy, the base it is diffed against, and the
- * list of changed entries, which never holds more than min(S x A,
- * sync_every) entries since each step changes at most one.
+ * Replica mode: the private copy, and the pending list of changed entries,
+ * which never holds more than min(S x A, sync_every) entries since each
+ * step changes at most one.
  */
 static int
 agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
@@ -117,19 +117,29 @@ agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
 	if (n > DQ_REPLICA_MAX_ENTRIES)
 		return -ERANGE;
 	ag->local = malloc(n * sizeof(double));
-	ag->base = malloc(n * sizeof(double));
-	ag->is_dirty = calloc(n, 1);
-	ag->dirty = malloc(cap * sizeof(uint32_t));
-	if (!ag->local || !ag->base || !ag->is_dirty || !ag->dirty)
+	ag->slot_of = calloc(n, sizeof(uint32_t));
+	ag->pend = malloc(cap * sizeof(dq__pending));
+	if (!ag->local || !ag->slot_of || !ag->pend)
 		return -ENOMEM;
 	ag->sync_every = sync_every;
 	return dq__agent_sync(ag);
 }
 
 /*
- * Add the private changes into the shared table under its discipline (a
- * delta, so in cas mode racing agents lose nothing), then refresh the copy
- * from the shared table. Returns the CAS retries.
+ * Push one window's changes, then refresh the copy from the shared table.
+ * Returns the CAS retries.
+ *
+ * An entry updated m times in the window with step sizes alpha_1..alpha_m
+ * went from b (its value at the last sync) to l = keep * b + c, where
+ * keep = prod (1 - alpha_i) and c collects the targets. Replaying the same
+ * updates on the shared value S instead gives keep * S + c = S + (1 - keep)
+ * * (T - S) with T = (l - keep * b) / (1 - keep): one TD update with step
+ * 1 - keep towards T, applied under the table's discipline (in cas mode it
+ * is never lost). When no other agent moved the entry (S = b) the result is
+ * exactly l; when others did, their change is contracted by keep, as if
+ * this agent's updates came after theirs. Adding the plain difference
+ * l - b instead would count both agents' pull towards a common target in
+ * full and overshoot it, which on small hot tables makes values oscillate.
  */
 int
 dq__agent_sync(dq_agent *ag)
@@ -140,16 +150,23 @@ dq__agent_sync(dq_agent *ag)
 
 	if (!ag->local)
 		return 0;
-	for (uint32_t i = 0; i < ag->n_dirty; i++) {
-		uint32_t e = ag->dirty[i];
-		double delta = ag->local[e] - ag->base[e];
+	for (uint32_t i = 0; i < ag->n_pend; i++) {
+		const dq__pending *p = &ag->pend[i];
+		double l = ag->local[p->e], step = 1.0 - p->keep;
+		double target = (l - p->keep * p->base) / step;
 
-		ag->is_dirty[e] = 0;
-		if (delta != 0.0)
-			retries += dq__table_apply(ag->table, e / n, e % n, 1.0,
-						   delta, true);
+		ag->slot_of[p->e] = 0;
+		if (dq__d2u(l) == dq__d2u(p->base))
+			continue;
+		if (step > 0.0 && isfinite(target))
+			retries += dq__table_apply(
+			    ag->table, p->e / n, p->e % n, step, target, false);
+		else /* keep rounded to 1: alphas below half an ulp */
+			retries +=
+			    dq__table_apply(ag->table, p->e / n, p->e % n, 1.0,
+					    l - p->base, true);
 	}
-	ag->n_dirty = 0;
+	ag->n_pend = 0;
 	ag->since_sync = 0;
 	for (uint32_t s = 0; s < t->n_states; s++) {
 		double *row = ag->local + (size_t)s * n;
@@ -157,7 +174,6 @@ dq__agent_sync(dq_agent *ag)
 		for (uint32_t a = 0; a < n; a++)
 			row[a] = dq__table_get(t, s, a);
 	}
-	memcpy(ag->base, ag->local, (size_t)t->n_states * n * sizeof(double));
 	return retries;
 }
 
@@ -197,13 +213,12 @@ dq__agent_fini(dq_agent *ag)
 {
 	free(ag->returns);
 	free(ag->local);
-	free(ag->base);
-	free(ag->is_dirty);
-	free(ag->dirty);
+	free(ag->slot_of);
+	free(ag->pend);
 	ag->returns = NULL;
-	ag->local = ag->base = NULL;
-	ag->is_dirty = NULL;
-	ag->dirty = NULL;
+	ag->local = NULL;
+	ag->slot_of = NULL;
+	ag->pend = NULL;
 }
 
 void

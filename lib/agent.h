@@ -24,6 +24,13 @@ typedef struct dq__sched {
 	double stride; /* schedule steps per agent step */
 } dq__sched;
 
+/* An entry a replica changed since its last sync (see dq__agent_sync()). */
+typedef struct dq__pending {
+	uint32_t e;  /* s * A + a */
+	double base; /* its value at the last sync */
+	double keep; /* product of (1 - alpha) over the window's updates */
+} dq__pending;
+
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -54,13 +61,14 @@ struct dq_agent {
 	uint32_t ret_head;
 	uint32_t ret_count;
 
-	/* Replica mode (sync_every > 0): a private S x A copy, the values it
-	 * held at the last sync, and the entries changed since. */
+	/* Replica mode (sync_every > 0): a private S x A copy, and for each
+	 * entry changed since the last sync its value then and the product
+	 * of (1 - alpha) over this window's updates to it (slot_of[e] is its
+	 * index in pend plus one, 0 when unchanged). */
 	double *local;
-	double *base;
-	uint8_t *is_dirty;
-	uint32_t *dirty;
-	uint32_t n_dirty;
+	uint32_t *slot_of;
+	dq__pending *pend;
+	uint32_t n_pend;
 	uint32_t sync_every;
 	uint32_t since_sync;
 };
@@ -150,22 +158,28 @@ dq__agent_act(dq_agent *ag, uint32_t s)
 }
 
 /*
- * Replica mode's write: into the private copy, remembering the entry for
- * the next sync; every sync_every steps the changes go to the shared table.
+ * Replica mode's write: into the private copy. From an entry's first change
+ * in a window on, it is remembered with its value at the last sync and the
+ * product of (1 - alpha) of the window's updates to it, so that the sync
+ * can replay the window onto whatever the shared value has become. Every
+ * sync_every steps the window goes to the shared table.
  */
 static inline int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
-	size_t e = (size_t)s * ag->n_actions + a;
+	uint32_t e = s * ag->n_actions + a;
+	double alpha = ag->alpha.value;
 	double q = ag->local[e];
-	double nq = q + ag->alpha.value * (target - q);
+	double nq = q + alpha * (target - q);
+	uint32_t k = ag->slot_of[e];
 
-	if (dq__d2u(nq) != dq__d2u(q)) {
+	if (k) {
+		ag->pend[k - 1].keep *= 1.0 - alpha;
 		ag->local[e] = nq;
-		if (!ag->is_dirty[e]) {
-			ag->is_dirty[e] = 1;
-			ag->dirty[ag->n_dirty++] = (uint32_t)e;
-		}
+	} else if (dq__d2u(nq) != dq__d2u(q)) {
+		ag->pend[ag->n_pend] = (dq__pending){e, q, 1.0 - alpha};
+		ag->slot_of[e] = ++ag->n_pend;
+		ag->local[e] = nq;
 	}
 	if (++ag->since_sync < ag->sync_every)
 		return 0;
