@@ -497,6 +497,34 @@ dq_env_instance_alloc(size_t size)
 	return p;
 }
 
+/**
+ * Add the outcome "with probability @p prob, what @p st describes" to the
+ * @p n outcomes in @p o, merging it into an earlier one with the same next
+ * state (its probability is added). For environments whose reward and end
+ * flag follow from the next state alone, so that a model lists each
+ * landing state once (a corner turns two slips into one "stay"). @p o must
+ * have room for n + 1 outcomes.
+ *
+ * @return the new count, n or n + 1.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+static inline size_t
+dq_outcome_merge(dq_outcome *o, size_t n, double prob, const dq_step *st)
+{
+	for (size_t j = 0; j < n; j++) {
+		if (o[j].next_state == st->next_state) {
+			o[j].prob += prob;
+			return n;
+		}
+	}
+	o[n].prob = prob;
+	o[n].next_state = st->next_state;
+	o[n].reward = st->reward;
+	o[n].terminated = st->terminated;
+	return n + 1;
+}
+
 /** An opened environment: ops + shared definition + spec (opaque). */
 typedef struct dq_env dq_env;
 

@@ -335,6 +335,25 @@ test_set_state_and_alloc(void **state)
 	assert_null(dq_env_instance_alloc(SIZE_MAX - 10));
 }
 
+static void
+test_outcome_merge(void **state)
+{
+	dq_outcome o[3];
+	dq_step a = { 4, -1.0, false, false }, b = { 7, 1.0, true, false };
+	size_t n = 0;
+
+	(void)state;
+	n = dq_outcome_merge(o, n, 0.8, &a);
+	n = dq_outcome_merge(o, n, 0.1, &b);
+	n = dq_outcome_merge(o, n, 0.1, &a); /* same landing state: merged */
+	assert_int_equal(n, 2);
+	assert_int_equal(o[0].next_state, 4);
+	assert_true(o[0].prob == 0.8 + 0.1 && o[0].reward == -1.0);
+	assert_false(o[0].terminated);
+	assert_int_equal(o[1].next_state, 7);
+	assert_true(o[1].prob == 0.1 && o[1].terminated);
+}
+
 int
 main(void)
 {
@@ -344,6 +363,7 @@ main(void)
 		cmocka_unit_test(test_instances),
 		cmocka_unit_test(test_stateless_env),
 		cmocka_unit_test(test_set_state_and_alloc),
+		cmocka_unit_test(test_outcome_merge),
 	};
 
 	return cmocka_run_group_tests_name("env", tests, NULL, NULL);

@@ -214,20 +214,6 @@ fl_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 	return 0;
 }
 
-/* Add an outcome, merged into an earlier one with the same next state. */
-static void
-fl_add(dq_outcome *o, size_t *n, double prob, const dq_step *st)
-{
-	for (size_t j = 0; j < *n; j++) {
-		if (o[j].next_state == st->next_state) {
-			o[j].prob += prob;
-			return;
-		}
-	}
-	o[(*n)++] =
-	    (dq_outcome){prob, st->next_state, st->reward, st->terminated};
-}
-
 /*
  * Outcomes merged by next state (reward and end flag follow from it), so
  * e.g. "left" from the top-left corner is {stay 2/3, down 1/3}.
@@ -247,11 +233,11 @@ fl_outcomes(const void *def, uint32_t s, uint32_t a, dq_outcome *out,
 		o[n++] = (dq_outcome){1.0, s, 0.0, true};
 	} else if (!d->slippery) {
 		fl_move(d, s, a, &st);
-		fl_add(o, &n, 1.0, &st);
+		n = dq_outcome_merge(o, n, 1.0, &st);
 	} else {
 		for (unsigned k = 0; k < 3; k++) {
 			fl_move(d, s, (a + 3 + k) % FL_ACTIONS, &st);
-			fl_add(o, &n, 1.0 / 3.0, &st);
+			n = dq_outcome_merge(o, n, 1.0 / 3.0, &st);
 		}
 	}
 	for (size_t i = 0; i < n && i < cap; i++)

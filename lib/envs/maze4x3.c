@@ -191,24 +191,6 @@ maze_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 }
 
 /*
- * Add an outcome to @p o, merging it into an earlier one with the same
- * next state: reward and end flag depend on the next state alone, so the
- * whole (next_state, reward, terminated) triple then matches too.
- */
-static void
-maze_add(dq_outcome *o, size_t *n, double prob, const dq_step *st)
-{
-	for (size_t j = 0; j < *n; j++) {
-		if (o[j].next_state == st->next_state) {
-			o[j].prob += prob;
-			return;
-		}
-	}
-	o[(*n)++] =
-	    (dq_outcome){prob, st->next_state, st->reward, st->terminated};
-}
-
-/*
  * The three directions merged by landing cell: a corner, for instance,
  * turns two of them into one "stay" outcome. Zero-probability directions
  * (slip 0 or 1) are left out, as the model must list only positive ones.
@@ -235,7 +217,7 @@ maze_outcomes(const void *def, uint32_t s, uint32_t a, dq_outcome *out,
 			if (probs[i] <= 0.0)
 				continue;
 			maze_arrive(d, maze_move(s, dirs[i]), &st);
-			maze_add(o, &n, probs[i], &st);
+			n = dq_outcome_merge(o, n, probs[i], &st);
 		}
 	}
 	for (size_t i = 0; i < n && i < cap; i++)
