@@ -936,8 +936,9 @@ typedef struct dq_learner_config {
 	double max_seconds;	    /**< Wall-clock budget (0 = no limit). */
 	uint32_t max_episode_steps; /**< Truncate episodes (0 = the
 				     *   environment's own limit). */
-	/** Called from the monitoring thread every progress_interval; return
-	 *  non-zero to stop the run. May be NULL. */
+	/** Called from the monitoring thread every progress_interval, until
+	 *  a stop is under way; return non-zero to stop the run. May be
+	 *  NULL. */
 	int (*should_stop)(void *arg);
 	void *should_stop_arg; /**< Passed to should_stop. */
 	/** Called from the monitoring thread with a consistent snapshot of
