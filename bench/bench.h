@@ -142,6 +142,57 @@ bench_parse_threads(const char *s, uint32_t *out, int cap)
 }
 
 /*
+ * A comma-separated list of names out of names[0..n), each setting
+ * chosen[i]. False for an unknown name or an empty list.
+ */
+static inline bool
+bench_parse_names(const char *s, const char *const *names, int n, bool *chosen)
+{
+	char buf[256], *tok, *save = NULL;
+	bool any = false;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	memset(chosen, 0, (size_t)n * sizeof(*chosen));
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		int k;
+
+		for (k = 0; k < n; k++)
+			if (strcmp(tok, names[k]) == 0)
+				break;
+		if (k == n)
+			return false;
+		chosen[k] = any = true;
+	}
+	return any;
+}
+
+/* --pin cores|none. */
+static inline bool
+bench_parse_pin(const char *s, dq_pin_policy *pin)
+{
+	if (strcmp(s, "cores") == 0)
+		*pin = DQ_PIN_CORES;
+	else if (strcmp(s, "none") == 0)
+		*pin = DQ_PIN_NONE;
+	else
+		return false;
+	return true;
+}
+
+/* A ratio for a table cell: "-" when it could not be measured. */
+static inline void
+bench_fmt_ratio(char *buf, size_t n, double v, const char *suffix)
+{
+	if (isnan(v))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.2f%s", v, suffix);
+}
+
+/*
  * The default thread counts: 1, 2, 4, ... below the core count, then the
  * core count itself, so that every machine gets its full width measured
  * even when it is not a power of two.

@@ -147,30 +147,6 @@ usage(FILE *f)
 	    "  --quiet           no progress on stderr\n");
 }
 
-static bool
-parse_kinds(const char *s, bool *kinds)
-{
-	char buf[256], *tok, *save = NULL;
-	bool any = false;
-
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	memset(kinds, 0, K_N * sizeof(*kinds));
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int k;
-
-		for (k = 0; k < K_N; k++)
-			if (strcmp(tok, kind_names[k]) == 0)
-				break;
-		if (k == K_N)
-			return false;
-		kinds[k] = any = true;
-	}
-	return any;
-}
-
 /* Options as the usage message says; exits 2 on anything malformed. */
 static void
 parse_opts(int argc, char **argv, opts *o)
@@ -244,7 +220,8 @@ parse_opts(int argc, char **argv, opts *o)
 			ok = o->n_threads > 0;
 			break;
 		case O_MODES:
-			ok = parse_kinds(optarg, o->kinds);
+			ok = bench_parse_names(optarg, kind_names, K_N,
+					       o->kinds);
 			break;
 		case O_STEPS:
 			ok = bench_parse_u64(optarg, 1, UINT64_MAX / 2,
@@ -282,12 +259,7 @@ parse_opts(int argc, char **argv, opts *o)
 					     &o->seed);
 			break;
 		case O_PIN:
-			if (strcmp(optarg, "cores") == 0)
-				o->pin = DQ_PIN_CORES;
-			else if (strcmp(optarg, "none") == 0)
-				o->pin = DQ_PIN_NONE;
-			else
-				ok = false;
+			ok = bench_parse_pin(optarg, &o->pin);
 			break;
 		case O_PAD:
 			o->pad = true;
@@ -770,15 +742,6 @@ ratio(const point *a, const point *b)
 	return a && b && b->med > 0 ? a->med / b->med : NAN;
 }
 
-static void
-fmt_ratio(char *buf, size_t n, double v, const char *suffix)
-{
-	if (isnan(v))
-		snprintf(buf, n, "-");
-	else
-		snprintf(buf, n, "%.2f%s", v, suffix);
-}
-
 /*
  * The table of one environment, as text (md false) or markdown. Speedup
  * is over one thread of the same kind; efficiency is speedup / P; "vs
@@ -816,13 +779,13 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 		double sp = ratio(pt, one);
 		char s_sp[32], s_eff[32], s_vs[32], s_rr[32], s_range[64];
 
-		fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
+		bench_fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
 		if (isnan(sp))
 			snprintf(s_eff, sizeof(s_eff), "-");
 		else
 			snprintf(s_eff, sizeof(s_eff), "%.0f%%",
 				 sp / pt->threads * 100);
-		fmt_ratio(s_vs, sizeof(s_vs), ratio(pt, hand1), "");
+		bench_fmt_ratio(s_vs, sizeof(s_vs), ratio(pt, hand1), "");
 		if (pt->kind == K_CAS || pt->kind == K_SYNC ||
 		    pt->kind == K_PRIVATE)
 			snprintf(s_rr, sizeof(s_rr), "%.2e", pt->med_rpstep);

@@ -112,30 +112,6 @@ usage(FILE *f)
 	    "  --quiet            no progress on stderr\n");
 }
 
-static bool
-parse_modes(const char *s, bool *modes)
-{
-	char buf[256], *tok, *save = NULL;
-	bool any = false;
-
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	memset(modes, 0, MAX_MODES * sizeof(*modes));
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		int m;
-
-		for (m = 0; m < MAX_MODES; m++)
-			if (strcmp(tok, mode_names[m]) == 0)
-				break;
-		if (m == MAX_MODES)
-			return false;
-		modes[m] = any = true;
-	}
-	return any;
-}
-
 /* Options as the usage message says; exits 2 on anything malformed. */
 static void
 parse_opts(int argc, char **argv, opts *o)
@@ -214,7 +190,8 @@ parse_opts(int argc, char **argv, opts *o)
 			ok = o->n_threads > 0;
 			break;
 		case O_MODES:
-			ok = parse_modes(optarg, o->modes);
+			ok = bench_parse_names(optarg, mode_names, MAX_MODES,
+					       o->modes);
 			break;
 		case O_SEEDS:
 			ok = bench_parse_u64(optarg, 1, MAX_SEEDS, &v);
@@ -259,12 +236,7 @@ parse_opts(int argc, char **argv, opts *o)
 			o->sync = (uint32_t)v;
 			break;
 		case O_PIN:
-			if (strcmp(optarg, "cores") == 0)
-				o->pin = DQ_PIN_CORES;
-			else if (strcmp(optarg, "none") == 0)
-				o->pin = DQ_PIN_NONE;
-			else
-				ok = false;
+			ok = bench_parse_pin(optarg, &o->pin);
 			break;
 		case O_CSV:
 			o->csv = optarg;
@@ -408,16 +380,6 @@ fmt_value(char *buf, size_t n, double v, int digits)
 		snprintf(buf, n, "%.*g", digits, v);
 }
 
-/* A ratio for a table, "-" when it cannot be formed. */
-static void
-fmt_ratio(char *buf, size_t n, double v, const char *suffix)
-{
-	if (isnan(v))
-		snprintf(buf, n, "-");
-	else
-		snprintf(buf, n, "%.2f%s", v, suffix);
-}
-
 /*
  * The table of one environment, as text or markdown. Time speedup is the
  * one-thread median time over this point's; the steps ratio is this
@@ -451,8 +413,8 @@ report_env(FILE *f, bool md, const char *env, const point *pts, int n)
 			sr = pt->med_steps / one->med_steps;
 		fmt_value(s_s, sizeof(s_s), pt->med_secs, 3);
 		fmt_value(s_n, sizeof(s_n), pt->med_steps, 3);
-		fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
-		fmt_ratio(s_r, sizeof(s_r), sr, "");
+		bench_fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
+		bench_fmt_ratio(s_r, sizeof(s_r), sr, "");
 		if (md)
 			fprintf(f,
 				"| %s | %u | %u | %u | %s | %s | %s | %s "

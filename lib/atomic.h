@@ -60,12 +60,6 @@ dq__store_u32(dq__atomic_u32 *p, uint32_t v, memory_order mo)
 	atomic_store_explicit(p, v, mo);
 }
 
-static inline uint32_t
-dq__fetch_add_u32(dq__atomic_u32 *p, uint32_t v, memory_order mo)
-{
-	return atomic_fetch_add_explicit(p, v, mo);
-}
-
 static inline int
 dq__load_int(const dq__atomic_int *p, memory_order mo)
 {

@@ -732,10 +732,14 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	res.target_fraction = NAN;
 	res.target_seconds = NAN;
 	memset(&l->err, 0, sizeof(l->err));
-	/* relaxed: no agent thread exists yet; pthread_create publishes */
+	/* relaxed (this and the next three): no agent thread exists yet,
+	 * and pthread_create publishes these resets to the threads */
 	dq__store_int(&l->err_set, 0, memory_order_relaxed);
+	/* relaxed: as above */
 	dq__store_int(&l->reason, DQ_STOP_NONE, memory_order_relaxed);
+	/* relaxed: as above */
 	dq__store_int(&l->stop, 0, memory_order_relaxed);
+	/* relaxed: as above */
 	dq__store_u64(&l->tickets, 0, memory_order_relaxed);
 	assign_quotas(l);
 	l->n_active = l->n;
