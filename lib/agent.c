@@ -296,7 +296,7 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 		return -EINVAL;
 	if (state >= agent->table->n_states)
 		return -ERANGE;
-	*action = dq__agent_act(agent, state);
+	*action = dq__agent_act(agent, state, agent->local != NULL);
 	return 0;
 }
 
@@ -309,7 +309,8 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	if (s >= agent->table->n_states ||
 	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
-	return dq__agent_observe(agent, s, a, reward, next_state, terminated);
+	return dq__agent_observe(agent, s, a, reward, next_state, terminated,
+				 agent->table->mode, agent->local != NULL);
 }
 
 int

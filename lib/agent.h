@@ -116,7 +116,7 @@ dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
 			best = row[a];
 			arg = a;
 			ties = 1;
-		} else if (rng && dq_rng_below(rng, ++ties) == 0) {
+		} else if (rng && dq__rng_one_in(rng, ++ties)) {
 			arg = a;
 		}
 	}
@@ -125,13 +125,22 @@ dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
 	return arg;
 }
 
+/*
+ * The act/observe step below takes two things a learner's run never changes
+ * as arguments: the table's discipline (`mode`) and whether the agent learns
+ * in a replica (`replica`, i.e. ag->local != NULL). The learner's hot loop
+ * passes them as constants, one specialised loop per combination, so that
+ * neither is tested on every step; the public dq_agent_*() calls pass the
+ * agent's own. Passing anything else is a bug.
+ */
+
 /* Greedy action of s and its value, on the copy the agent learns in. */
-static inline uint32_t
-dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max)
+DQ__INLINE uint32_t
+dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max, bool replica)
 {
 	dq_rng *rng = ag->random_ties ? &ag->rng : NULL;
 
-	if (ag->local)
+	if (replica)
 		return dq__row_greedy_max(ag->local + (size_t)s * ag->n_actions,
 					  ag->n_actions, rng, max);
 	return dq__table_greedy_max(ag->table, s, rng, max);
@@ -143,8 +152,8 @@ dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max)
  * (the row may have changed since by other agents' updates: a few
  * nanoseconds of staleness, which asynchronous learning already allows).
  */
-static inline uint32_t
-dq__agent_act(dq_agent *ag, uint32_t s)
+DQ__INLINE uint32_t
+dq__agent_act(dq_agent *ag, uint32_t s, bool replica)
 {
 	double eps = ag->epsilon.value;
 	bool cached = ag->next_valid && ag->next_state == s;
@@ -154,7 +163,7 @@ dq__agent_act(dq_agent *ag, uint32_t s)
 		return dq_rng_below(&ag->rng, ag->n_actions);
 	if (cached)
 		return ag->next_greedy;
-	return dq__agent_greedy_max(ag, s, NULL);
+	return dq__agent_greedy_max(ag, s, NULL, replica);
 }
 
 /*
@@ -193,24 +202,24 @@ dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
  * s' will want; the latter is kept unless the update below changes row s'
  * itself (s' == s).
  */
-static inline int
+DQ__INLINE int
 dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
-		  bool terminated)
+		  bool terminated, dq_mode mode, bool replica)
 {
 	double target = r, max;
 	int retries;
 
 	if (!terminated) {
-		ag->next_greedy = dq__agent_greedy_max(ag, s2, &max);
+		ag->next_greedy = dq__agent_greedy_max(ag, s2, &max, replica);
 		ag->next_state = s2;
 		ag->next_valid = s2 != s;
 		target += ag->gamma * max;
 	}
-	if (ag->local)
+	if (replica)
 		retries = dq__agent_write_local(ag, s, a, target);
 	else
-		retries =
-		    dq__table_update(ag->table, s, a, ag->alpha.value, target);
+		retries = dq__table_apply_as(ag->table, mode, s, a,
+					     ag->alpha.value, target, false);
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;

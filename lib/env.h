@@ -34,16 +34,33 @@ void dq__env_inst_fini(dq__env_inst *inst);
  * guard between foreign code and the shared table.
  */
 static inline int
+dq__env_check_reset(int err, uint32_t state, uint32_t n_states)
+{
+	if (DQ__UNLIKELY(err))
+		return err < 0 ? err : DQ_EENV;
+	if (DQ__UNLIKELY(state >= n_states))
+		return DQ_EENV;
+	return 0;
+}
+
+static inline int
+dq__env_check_step(int err, const dq_step *out, uint32_t n_states)
+{
+	if (DQ__UNLIKELY(err))
+		return err < 0 ? err : DQ_EENV;
+	if (DQ__UNLIKELY(out->next_state >= n_states || !isfinite(out->reward)))
+		return DQ_EENV;
+	return 0;
+}
+
+static inline int
 dq__env_inst_reset(dq__env_inst *inst, dq_rng *rng, uint32_t *state)
 {
 	const dq_env *env = inst->env;
 	int err = env->ops->reset(inst->state, rng, state);
 
-	if (DQ__UNLIKELY(err))
-		return err < 0 ? err : DQ_EENV;
-	if (DQ__UNLIKELY(*state >= env->spec.n_states))
-		return DQ_EENV;
-	return 0;
+	/* *state only after the call: argument order is unspecified */
+	return dq__env_check_reset(err, *state, env->spec.n_states);
 }
 
 static inline int
@@ -53,12 +70,44 @@ dq__env_inst_step(dq__env_inst *inst, uint32_t action, dq_rng *rng,
 	const dq_env *env = inst->env;
 	int err = env->ops->step(inst->state, action, rng, out);
 
-	if (DQ__UNLIKELY(err))
-		return err < 0 ? err : DQ_EENV;
-	if (DQ__UNLIKELY(out->next_state >= env->spec.n_states ||
-			 !isfinite(out->reward)))
-		return DQ_EENV;
-	return 0;
+	return dq__env_check_step(err, out, env->spec.n_states);
+}
+
+/*
+ * An instance as a hot loop calls it: the entry points, the instance and
+ * the bound read once into a local, which the compiler keeps in registers
+ * (through the handle, the opaque call would force three dependent reloads
+ * on every step). Same checks as dq__env_inst_reset() and _step().
+ */
+typedef struct dq__env_hot {
+	int (*reset)(void *inst, dq_rng *rng, uint32_t *state);
+	int (*step)(void *inst, uint32_t action, dq_rng *rng, dq_step *out);
+	void *state;
+	uint32_t n_states;
+} dq__env_hot;
+
+static inline dq__env_hot
+dq__env_hot_of(const dq__env_inst *inst)
+{
+	return (dq__env_hot){inst->env->ops->reset, inst->env->ops->step,
+			     inst->state, inst->env->spec.n_states};
+}
+
+static inline int
+dq__env_hot_reset(const dq__env_hot *h, dq_rng *rng, uint32_t *state)
+{
+	int err = h->reset(h->state, rng, state);
+
+	return dq__env_check_reset(err, *state, h->n_states);
+}
+
+static inline int
+dq__env_hot_step(const dq__env_hot *h, uint32_t action, dq_rng *rng,
+		 dq_step *out)
+{
+	int err = h->step(h->state, action, rng, out);
+
+	return dq__env_check_step(err, out, h->n_states);
 }
 
 #endif /* DQ_ENV_H */

@@ -16,10 +16,12 @@
 #define DQ__LIKELY(x) __builtin_expect(!!(x), 1)
 #define DQ__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define DQ__INLINE static inline __attribute__((always_inline))
+#define DQ__COLD __attribute__((cold, noinline))
 #else
 #define DQ__LIKELY(x) (x)
 #define DQ__UNLIKELY(x) (x)
 #define DQ__INLINE static inline
+#define DQ__COLD
 #endif
 
 /* a * b into *out; returns 1 (and leaves *out) on size_t overflow. */
@@ -45,6 +47,11 @@ extern dq__thread_create_fn dq__thread_create;
 struct dq__topo;
 typedef int (*dq__bind_thread_fn)(struct dq__topo *, unsigned);
 extern dq__bind_thread_fn dq__bind_thread;
+
+/* dq_rng_below(rng, n) == 0, out of line: a tie found while scanning a row
+ * for its greedy action. Kept out of the scan so that the rare draw does not
+ * make every scan save and restore the registers it needs. */
+DQ__COLD bool dq__rng_one_in(dq_rng *rng, uint32_t n);
 
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);

@@ -489,14 +489,18 @@ claim_episode(dq_learner *l)
 
 /*
  * The hot loop: act, step the own environment, learn, repeat. No
- * allocation, lock (outside locked mode) or system call per step.
+ * allocation, lock (outside locked mode) or system call per step. It runs
+ * in chunks that end at each publication (every PUBLISH_EVERY steps) or at
+ * the quota; the stop flag is polled between chunks, so an agent stops
+ * within PUBLISH_EVERY steps of a request (a few microseconds). `mode` and
+ * `replica` are constants in each of agent_loop()'s instances.
  */
-static int
-agent_loop(slot *sl, const char **what)
+DQ__INLINE int
+agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
-	dq__env_inst *inst = &sl->inst;
+	const dq__env_hot env = dq__env_hot_of(&sl->inst);
 	const uint32_t limit = l->episode_limit;
 	const bool tickets = l->cfg.max_episodes > 0;
 	const uint64_t quota = sl->quota;
@@ -510,41 +514,64 @@ agent_loop(slot *sl, const char **what)
 	ag->ep_return = 0.0;
 	if (tickets && !claim_episode(l))
 		return 0;
-	*what = "reset";
-	err = dq__env_inst_reset(inst, &ag->rng, &s);
+	err = dq__env_hot_reset(&env, &ag->rng, &s);
 	if (err)
-		return err;
+		goto reset_failed;
 	while (done < quota) {
+		const uint64_t next = (done | (PUBLISH_EVERY - 1)) + 1;
+		const uint64_t end = next < quota ? next : quota;
+
 		/* relaxed: a poll; the flag guards no data, and the stopping
-		 * thread's store becomes visible within a few iterations */
+		 * thread's store becomes visible within a chunk or two */
 		if (DQ__UNLIKELY(dq__load_int(&l->stop, memory_order_relaxed)))
 			break;
-		uint32_t a = dq__agent_act(ag, s);
+		do {
+			uint32_t a = dq__agent_act(ag, s, replica);
 
-		*what = "step";
-		err = dq__env_inst_step(inst, a, &ag->rng, &st);
-		if (DQ__UNLIKELY(err))
-			return err;
-		dq__agent_observe(ag, s, a, st.reward, st.next_state,
-				  st.terminated);
-		done++;
-		len++;
-		if (st.terminated || st.truncated || len == limit) {
-			dq__agent_episode_end(ag);
-			len = 0;
-			if (tickets && !claim_episode(l))
-				break;
-			*what = "reset";
-			err = dq__env_inst_reset(inst, &ag->rng, &s);
-			if (DQ__UNLIKELY(err))
+			err = dq__env_hot_step(&env, a, &ag->rng, &st);
+			if (DQ__UNLIKELY(err)) {
+				*what = "step";
 				return err;
-		} else {
-			s = st.next_state;
-		}
-		if ((done & (PUBLISH_EVERY - 1)) == 0)
-			slot_publish(sl);
+			}
+			dq__agent_observe(ag, s, a, st.reward, st.next_state,
+					  st.terminated, mode, replica);
+			done++;
+			len++;
+			if (st.terminated || st.truncated || len == limit) {
+				dq__agent_episode_end(ag);
+				len = 0;
+				if (tickets && !claim_episode(l))
+					return 0;
+				err = dq__env_hot_reset(&env, &ag->rng, &s);
+				if (DQ__UNLIKELY(err))
+					goto reset_failed;
+			} else {
+				s = st.next_state;
+			}
+		} while (done < end);
+		slot_publish(sl);
 	}
 	return 0;
+reset_failed:
+	*what = "reset";
+	return err;
+}
+
+/* One instance of the hot loop per discipline, and one for replicas. */
+static int
+agent_loop(slot *sl, const char **what)
+{
+	if (sl->ag.local)
+		return agent_loop_as(sl, what, sl->ag.table->mode, true);
+	switch (sl->ag.table->mode) {
+	case DQ_MODE_CAS:
+		return agent_loop_as(sl, what, DQ_MODE_CAS, false);
+	case DQ_MODE_HOGWILD:
+		return agent_loop_as(sl, what, DQ_MODE_HOGWILD, false);
+	case DQ_MODE_LOCKED:
+	default:
+		return agent_loop_as(sl, what, DQ_MODE_LOCKED, false);
+	}
 }
 
 static void *

@@ -45,6 +45,12 @@ dq__rng_jump(dq_rng *rng)
 		rng->s[i] = s[i];
 }
 
+bool
+dq__rng_one_in(dq_rng *rng, uint32_t n)
+{
+	return dq_rng_below(rng, n) == 0;
+}
+
 int
 dq_rng_seed(dq_rng *rng, uint64_t seed, uint64_t stream)
 {

@@ -115,7 +115,7 @@ dq__table_greedy_max(const dq_table *t, uint32_t s, dq_rng *rng, double *max)
 			best = v;
 			arg = a;
 			ties = 1;
-		} else if (rng && dq_rng_below(rng, ++ties) == 0) {
+		} else if (rng && dq__rng_one_in(rng, ++ties)) {
 			arg = a;
 		}
 	}
@@ -131,22 +131,23 @@ dq__table_greedy(const dq_table *t, uint32_t s, dq_rng *rng)
 }
 
 /*
- * Apply q' = f(q) to one entry under the table's discipline, where
- * f(q) = q + alpha * (target - q) when add is false and q + delta (passed
- * in target) when add is true. Returns the CAS retries. A result with the
- * same bits as the stored value writes nothing, so a converged entry stops
- * invalidating other cores' copies of its cache line.
+ * Apply q' = f(q) to one entry under discipline `mode` (the table's own:
+ * the learner's hot loop passes it as a constant so that the switch folds
+ * away), where f(q) = q + alpha * (target - q) when add is false and
+ * q + delta (passed in target) when add is true. Returns the CAS retries. A
+ * result with the same bits as the stored value writes nothing, so a
+ * converged entry stops invalidating other cores' copies of its cache line.
  */
-static inline int
-dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
-		double target, bool add)
+DQ__INLINE int
+dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
+		   double alpha, double target, bool add)
 {
 	dq__atomic_u64 *p = dq__table_row(t, s) + a;
 	uint64_t old, nu;
 	double q;
 	int retries = 0;
 
-	switch (t->mode) {
+	switch (mode) {
 	case DQ_MODE_CAS:
 		/* relaxed: the CAS below re-checks the value; no other data
 		 * is ordered by this entry */
@@ -194,10 +195,10 @@ dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
 }
 
 static inline int
-dq__table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
-		 double target)
+dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
+		double target, bool add)
 {
-	return dq__table_apply(t, s, a, alpha, target, false);
+	return dq__table_apply_as(t, t->mode, s, a, alpha, target, add);
 }
 
 #endif /* DQ_TABLE_H */
