@@ -32,11 +32,11 @@ test_config_check(void **state)
 	assert_true(c.gamma == 0.95 && c.alpha.start == 0.1 &&
 		    c.epsilon.start == 0.1);
 
-#define BAD(field, value)                                                     \
-	do {                                                                  \
-		dq_agent_config b = c;                                        \
-		b.field = value;                                              \
-		assert_int_equal(dq_agent_config_check(&b), -EINVAL);         \
+#define BAD(field, value)                                             \
+	do {                                                          \
+		dq_agent_config b = c;                                \
+		b.field = value;                                      \
+		assert_int_equal(dq_agent_config_check(&b), -EINVAL); \
 	} while (0)
 	BAD(gamma, -0.1);
 	BAD(gamma, 1.01);
@@ -53,13 +53,13 @@ test_config_check(void **state)
 	BAD(stream, (1u << 20) + 1);
 #undef BAD
 	/* Linear schedules check both ends and the length. */
-	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 1.5, 10 };
+	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 1.5, 10};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.0, 0 };
+	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.0, 0};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){ DQ_SCHEDULE_EXP, 1.0, 0.0, INFINITY };
+	c.epsilon = (dq_schedule){DQ_SCHEDULE_EXP, 1.0, 0.0, INFINITY};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){ DQ_SCHEDULE_EXP, 1.0, 0.0, 100 };
+	c.epsilon = (dq_schedule){DQ_SCHEDULE_EXP, 1.0, 0.0, 100};
 	assert_int_equal(dq_agent_config_check(&c), 0);
 	c.gamma = 0.0;
 	assert_int_equal(dq_agent_config_check(&c), 0);
@@ -141,7 +141,7 @@ test_epsilon_extremes(void **state)
 	dq_table *t = table(1, 5, 0.0);
 	dq_agent_config c;
 	dq_agent *ag;
-	unsigned hits[5] = { 0 };
+	unsigned hits[5] = {0};
 	uint32_t a;
 
 	(void)state;
@@ -176,8 +176,8 @@ test_schedules(void **state)
 
 	(void)state;
 	dq_agent_config_init(&c);
-	c.epsilon = (dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100 };
-	c.alpha = (dq_schedule){ DQ_SCHEDULE_EXP, 0.5, 0.01, 50 };
+	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100};
+	c.alpha = (dq_schedule){DQ_SCHEDULE_EXP, 0.5, 0.01, 50};
 	dq_agent_create(&ag, t, &c);
 	for (int i = 0; i < 50; i++)
 		dq_agent_observe(ag, 0, 0, 0.0, 1, false);
@@ -218,11 +218,11 @@ test_episode_stats(void **state)
 	dq_agent_stats_get(ag, &st);
 	assert_true(isnan(st.mean_return));
 	dq_agent_observe(ag, 0, 0, 1.0, 1, false);
-	dq_agent_observe(ag, 1, 0, 2.0, 0, true);	/* return 3 */
+	dq_agent_observe(ag, 1, 0, 2.0, 0, true);      /* return 3 */
 	assert_int_equal(dq_agent_episode_end(ag), 0); /* no-op */
 	dq_agent_observe(ag, 0, 0, -1.0, 1, false);
-	dq_agent_episode_end(ag);			/* return -1 */
-	dq_agent_episode_end(ag);			/* no-op */
+	dq_agent_episode_end(ag); /* return -1 */
+	dq_agent_episode_end(ag); /* no-op */
 	dq_agent_stats_get(ag, &st);
 	assert_int_equal(st.episodes, 2);
 	assert_int_equal(st.steps, 3);
@@ -375,15 +375,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_check),
-		cmocka_unit_test(test_create_and_args),
-		cmocka_unit_test(test_observe_math),
-		cmocka_unit_test(test_epsilon_extremes),
-		cmocka_unit_test(test_schedules),
-		cmocka_unit_test(test_episode_stats),
-		cmocka_unit_test(test_owned_loop_learns),
-		cmocka_unit_test(test_replica_sync),
-		cmocka_unit_test(test_replica_learns),
+	    cmocka_unit_test(test_config_check),
+	    cmocka_unit_test(test_create_and_args),
+	    cmocka_unit_test(test_observe_math),
+	    cmocka_unit_test(test_epsilon_extremes),
+	    cmocka_unit_test(test_schedules),
+	    cmocka_unit_test(test_episode_stats),
+	    cmocka_unit_test(test_owned_loop_learns),
+	    cmocka_unit_test(test_replica_sync),
+	    cmocka_unit_test(test_replica_learns),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);

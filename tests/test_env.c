@@ -88,7 +88,7 @@ fake_outcomes(const void *def, uint32_t s, uint32_t a, dq_outcome *out,
 	(void)def;
 	(void)a;
 	for (size_t i = 0; i < cap && i < 2; i++)
-		out[i] = (dq_outcome){ 0.5, s, -1.0, false };
+		out[i] = (dq_outcome){0.5, s, -1.0, false};
 	return 2;
 }
 
@@ -105,16 +105,16 @@ static dq_env_ops
 fake_ops(void)
 {
 	dq_env_ops ops = {
-		.abi = DQ_ENV_ABI,
-		.name = "fake",
-		.open = fake_open,
-		.close = fake_close,
-		.create = fake_create,
-		.destroy = fake_destroy,
-		.reset = fake_reset,
-		.step = fake_step,
-		.outcomes = fake_outcomes,
-		.start_probs = fake_start,
+	    .abi = DQ_ENV_ABI,
+	    .name = "fake",
+	    .open = fake_open,
+	    .close = fake_close,
+	    .create = fake_create,
+	    .destroy = fake_destroy,
+	    .reset = fake_reset,
+	    .step = fake_step,
+	    .outcomes = fake_outcomes,
+	    .start_probs = fake_start,
 	};
 	return ops;
 }
@@ -125,7 +125,7 @@ fake_default(void)
 	struct fake f;
 
 	memset(&f, 0, sizeof(f));
-	f.spec = (dq_env_spec){ 3, 2, 10, 2 };
+	f.spec = (dq_env_spec){3, 2, 10, 2};
 	f.reward = -1.0;
 	return f;
 }
@@ -339,7 +339,7 @@ static void
 test_outcome_merge(void **state)
 {
 	dq_outcome o[3];
-	dq_step a = { 4, -1.0, false, false }, b = { 7, 1.0, true, false };
+	dq_step a = {4, -1.0, false, false}, b = {7, 1.0, true, false};
 	size_t n = 0;
 
 	(void)state;
@@ -358,12 +358,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_open_checks),
-		cmocka_unit_test(test_spec_name_model),
-		cmocka_unit_test(test_instances),
-		cmocka_unit_test(test_stateless_env),
-		cmocka_unit_test(test_set_state_and_alloc),
-		cmocka_unit_test(test_outcome_merge),
+	    cmocka_unit_test(test_open_checks),
+	    cmocka_unit_test(test_spec_name_model),
+	    cmocka_unit_test(test_instances),
+	    cmocka_unit_test(test_stateless_env),
+	    cmocka_unit_test(test_set_state_and_alloc),
+	    cmocka_unit_test(test_outcome_merge),
 	};
 
 	return cmocka_run_group_tests_name("env", tests, NULL, NULL);

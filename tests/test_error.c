@@ -8,10 +8,10 @@
 static void
 test_strerror(void **state)
 {
-	const int codes[] = { 0, -EINVAL, -ENOMEM, -ERANGE, -ENOENT,
-			      -ENOTSUP, -EBUSY, -EAGAIN, DQ_EABI, DQ_EENV,
-			      DQ_EFORMAT, DQ_EVERSION, DQ_ETRUNC, DQ_ECORRUPT,
-			      DQ_EMISMATCH, DQ_EPIN };
+	const int codes[] = {0,		-EINVAL,     -ENOMEM,	   -ERANGE,
+			     -ENOENT,	-ENOTSUP,    -EBUSY,	   -EAGAIN,
+			     DQ_EABI,	DQ_EENV,     DQ_EFORMAT,   DQ_EVERSION,
+			     DQ_ETRUNC, DQ_ECORRUPT, DQ_EMISMATCH, DQ_EPIN};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -45,8 +45,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_version),
 	};
 
 	return cmocka_run_group_tests_name("error", tests, NULL, NULL);

@@ -56,7 +56,7 @@ static void
 test_uniform_and_below(void **state)
 {
 	dq_rng r;
-	unsigned hist[6] = { 0 };
+	unsigned hist[6] = {0};
 	double sum = 0;
 
 	(void)state;
@@ -81,10 +81,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed_args),
-		cmocka_unit_test(test_reproducible_and_distinct),
-		cmocka_unit_test(test_stream_is_jump),
-		cmocka_unit_test(test_uniform_and_below),
+	    cmocka_unit_test(test_seed_args),
+	    cmocka_unit_test(test_reproducible_and_distinct),
+	    cmocka_unit_test(test_stream_is_jump),
+	    cmocka_unit_test(test_uniform_and_below),
 	};
 
 	return cmocka_run_group_tests_name("rng", tests, NULL, NULL);

@@ -128,8 +128,7 @@ test_range_errors(void **state)
 static void
 test_update_math(void **state)
 {
-	const dq_mode modes[] = { DQ_MODE_CAS, DQ_MODE_HOGWILD,
-				  DQ_MODE_LOCKED };
+	const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED};
 	double v;
 
 	(void)state;
@@ -162,7 +161,7 @@ static void
 test_greedy_and_ties(void **state)
 {
 	dq_table *t = make(2, 4, DQ_MODE_CAS, 0.0, true);
-	unsigned hits[4] = { 0 };
+	unsigned hits[4] = {0};
 	uint32_t a, pol[2];
 	dq_rng rng;
 	double v;
@@ -241,9 +240,8 @@ adder_main(void *arg)
 
 	for (unsigned long i = 0; i < ad->iters; i++) {
 		uint32_t e = (uint32_t)(i % ad->entries);
-		int r = ad->use_update
-				? dq_table_update(ad->t, e, 0, 0.5, 0.0)
-				: dq_table_add(ad->t, e / 2, e % 2, 1.0);
+		int r = ad->use_update ? dq_table_update(ad->t, e, 0, 0.5, 0.0)
+				       : dq_table_add(ad->t, e / 2, e % 2, 1.0);
 
 		assert_true(r >= 0);
 		ad->retries += (unsigned long)r;
@@ -260,9 +258,9 @@ run_adders(dq_table *t, int threads, unsigned long iters, uint32_t entries,
 
 	*retries = 0;
 	for (int i = 0; i < threads; i++) {
-		ad[i] = (struct adder){ t, entries, iters, use_update, 0 };
-		assert_int_equal(pthread_create(&th[i], NULL, adder_main, &ad[i]),
-				 0);
+		ad[i] = (struct adder){t, entries, iters, use_update, 0};
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, adder_main, &ad[i]), 0);
 	}
 	for (int i = 0; i < threads; i++) {
 		pthread_join(th[i], NULL);
@@ -364,16 +362,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_invalid),
-		cmocka_unit_test(test_q0_and_info),
-		cmocka_unit_test(test_range_errors),
-		cmocka_unit_test(test_update_math),
-		cmocka_unit_test(test_greedy_and_ties),
-		cmocka_unit_test(test_snapshot_load_fill),
-		cmocka_unit_test(test_cas_add_exact),
-		cmocka_unit_test(test_cas_update_exact),
-		cmocka_unit_test(test_locked_add_exact),
-		cmocka_unit_test(test_hogwild_bounded),
+	    cmocka_unit_test(test_create_invalid),
+	    cmocka_unit_test(test_q0_and_info),
+	    cmocka_unit_test(test_range_errors),
+	    cmocka_unit_test(test_update_math),
+	    cmocka_unit_test(test_greedy_and_ties),
+	    cmocka_unit_test(test_snapshot_load_fill),
+	    cmocka_unit_test(test_cas_add_exact),
+	    cmocka_unit_test(test_cas_update_exact),
+	    cmocka_unit_test(test_locked_add_exact),
+	    cmocka_unit_test(test_hogwild_bounded),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
