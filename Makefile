@@ -81,7 +81,7 @@ SONAME := libdistq.so.$(MAJOR)
 SHARED := $(BUILD)/libdistq.so.$(VERSION)
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all deps demo check test test-unit test-examples test-pkgconfig \
+.PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build
@@ -201,7 +201,8 @@ format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
 		clang-format --dry-run -Werror $(LIB_SRC) \
 		$(wildcard lib/*.h lib/envs/*.h) include/distq.h \
-		$(EXAMPLE_SRC) $(CLI_SRC) $(wildcard cli/*.h) && echo "format-check: ok"; \
+		$(TEST_SRC) tests/dq_test.h $(EXAMPLE_SRC) $(CLI_SRC) \
+		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
 
 # ---------------------------------------------------------------- fuzz ---
@@ -302,10 +303,15 @@ docs: | $(DEPS_STAMP)
 
 # ------------------------------------------------------------- install ---
 
-$(BUILD)/distq.pc: distq.pc.in Makefile
+# Written by every install, never reused: it holds PREFIX, which can
+# differ between two installs from one build tree.
+$(BUILD)/distq.pc: FORCE
+	$(Q)mkdir -p $(@D)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
-		$< > $@
+		distq.pc.in > $@
+
+FORCE:
 
 install: all $(BUILD)/distq.pc
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \

@@ -11,9 +11,9 @@
 /* ---- a tiny corridor environment, written against the public ABI ----- */
 
 struct corridor {
-	uint32_t n;         /* states; reward 1 and termination at n-1 */
-	uint32_t fail_at;   /* step (per instance) returning a bad state */
-	int fail_code;      /* 0: bad state; else returned error */
+	uint32_t n;	  /* states; reward 1 and termination at n-1 */
+	uint32_t fail_at; /* step (per instance) returning a bad state */
+	int fail_code;	  /* 0: bad state; else returned error */
 };
 
 struct corridor_inst {
@@ -25,7 +25,7 @@ struct corridor_inst {
 static int
 corridor_open(void **def, const char *params, void *user, dq_env_spec *spec)
 {
-	static struct corridor dflt = { 6, 0, 0 };
+	static struct corridor dflt = {6, 0, 0};
 	const struct corridor *c = user ? user : &dflt;
 
 	(void)params;
@@ -123,15 +123,15 @@ corridor_start(const void *def, double *p, size_t n)
 }
 
 static const dq_env_ops corridor_ops = {
-	.abi = DQ_ENV_ABI,
-	.name = "corridor",
-	.open = corridor_open,
-	.create = corridor_create,
-	.destroy = corridor_destroy,
-	.reset = corridor_reset,
-	.step = corridor_step,
-	.outcomes = corridor_outcomes,
-	.start_probs = corridor_start,
+    .abi = DQ_ENV_ABI,
+    .name = "corridor",
+    .open = corridor_open,
+    .create = corridor_create,
+    .destroy = corridor_destroy,
+    .reset = corridor_reset,
+    .step = corridor_step,
+    .outcomes = corridor_outcomes,
+    .start_probs = corridor_start,
 };
 
 struct fixture {
@@ -185,12 +185,12 @@ test_config_errors(void **state)
 	assert_int_equal(dq_learner_create(&l, f.table, NULL, &c), -EINVAL);
 	assert_int_equal(dq_learner_create(&l, f.table, f.env, NULL), -EINVAL);
 
-#define BAD(field, value, code)                                               \
-	do {                                                                  \
-		dq_learner_config b = c;                                      \
-		b.field = value;                                              \
-		assert_int_equal(dq_learner_create(&l, f.table, f.env, &b),   \
-				 code);                                       \
+#define BAD(field, value, code)                                             \
+	do {                                                                \
+		dq_learner_config b = c;                                    \
+		b.field = value;                                            \
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &b), \
+				 code);                                     \
 	} while (0)
 	BAD(n_threads, 0, -EINVAL);
 	BAD(n_threads, DQ_MAX_THREADS + 1, -EINVAL);
@@ -342,7 +342,7 @@ static void
 test_callbacks(void **state)
 {
 	struct fixture f;
-	struct cb_state cs = { 0, 0, 1, 3, 0, NULL, 0 };
+	struct cb_state cs = {0, 0, 1, 3, 0, NULL, 0};
 	dq_learner *l;
 	dq_run_result r;
 
@@ -385,11 +385,11 @@ test_callbacks(void **state)
 static void
 test_env_failure(void **state)
 {
-	const int codes[] = { 0, -EIO, 5 };
+	const int codes[] = {0, -EIO, 5};
 
 	(void)state;
 	for (int k = 0; k < 3; k++) {
-		struct corridor c = { 6, 500, codes[k] };
+		struct corridor c = {6, 500, codes[k]};
 		struct fixture f;
 		dq_learner *l;
 		dq_run_result r;
@@ -420,7 +420,7 @@ test_env_failure(void **state)
 static void
 test_reproducible_p1(void **state)
 {
-	const char *envs[] = { "maze4x3", "taxi" };
+	const char *envs[] = {"maze4x3", "taxi"};
 
 	(void)state;
 	for (int e = 0; e < 2; e++) {
@@ -475,12 +475,12 @@ test_p2_reaches_optimal(void **state)
 		uint32_t sync;
 		double gamma;
 	} runs[] = {
-		{ "maze4x3", DQ_MODE_CAS, 0, 0.95 },
-		{ "maze4x3", DQ_MODE_HOGWILD, 0, 0.95 },
-		{ "maze4x3", DQ_MODE_LOCKED, 0, 0.95 },
-		{ "maze4x3", DQ_MODE_CAS, 256, 0.95 },
-		{ "taxi", DQ_MODE_CAS, 0, 0.99 },
-		{ "frozenlake4x4", DQ_MODE_CAS, 0, 0.95 },
+	    {"maze4x3", DQ_MODE_CAS, 0, 0.95},
+	    {"maze4x3", DQ_MODE_HOGWILD, 0, 0.95},
+	    {"maze4x3", DQ_MODE_LOCKED, 0, 0.95},
+	    {"maze4x3", DQ_MODE_CAS, 256, 0.95},
+	    {"taxi", DQ_MODE_CAS, 0, 0.99},
+	    {"frozenlake4x4", DQ_MODE_CAS, 0, 0.95},
 	};
 
 	(void)state;
@@ -536,7 +536,7 @@ test_pinning_reported(void **state)
 	dq_learner *l;
 	dq_run_result r;
 	unsigned pus[8];
-	unsigned list[1] = { 0 };
+	unsigned list[1] = {0};
 	int n;
 
 	(void)state;
@@ -672,7 +672,7 @@ test_agent_state_roundtrip(void **state)
 	f.cfg.n_threads = 2;
 	f.cfg.max_steps = 20000;
 	f.cfg.agent.epsilon =
-		(dq_schedule){ DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100000 };
+	    (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100000};
 	assert_int_equal(dq_learner_create(&l1, f.table, f.env, &f.cfg), 0);
 	assert_int_equal(dq_learner_run(l1, &r), 0);
 	assert_int_equal(dq_learner_agent_state(l1, 1, &a), 0);
@@ -715,8 +715,8 @@ test_agent_state_roundtrip(void **state)
 static int create_calls, fail_at_call;
 
 static int
-failing_create(pthread_t *th, const pthread_attr_t *attr,
-	       void *(*fn)(void *), void *arg)
+failing_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+	       void *arg)
 {
 	if (++create_calls == fail_at_call)
 		return EAGAIN;
@@ -763,19 +763,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_exact_steps),
-		cmocka_unit_test(test_exact_episodes),
-		cmocka_unit_test(test_time_limit),
-		cmocka_unit_test(test_callbacks),
-		cmocka_unit_test(test_env_failure),
-		cmocka_unit_test(test_reproducible_p1),
-		cmocka_unit_test(test_p2_reaches_optimal),
-		cmocka_unit_test(test_pinning_reported),
-		cmocka_unit_test(test_target_needs_model),
-		cmocka_unit_test(test_thread_create_fails),
-		cmocka_unit_test(test_agent_state_roundtrip),
-		cmocka_unit_test(test_pin_refused),
+	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_exact_steps),
+	    cmocka_unit_test(test_exact_episodes),
+	    cmocka_unit_test(test_time_limit),
+	    cmocka_unit_test(test_callbacks),
+	    cmocka_unit_test(test_env_failure),
+	    cmocka_unit_test(test_reproducible_p1),
+	    cmocka_unit_test(test_p2_reaches_optimal),
+	    cmocka_unit_test(test_pinning_reported),
+	    cmocka_unit_test(test_target_needs_model),
+	    cmocka_unit_test(test_thread_create_fails),
+	    cmocka_unit_test(test_agent_state_roundtrip),
+	    cmocka_unit_test(test_pin_refused),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);
