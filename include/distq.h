@@ -952,7 +952,10 @@ typedef struct dq_learner_config {
 	bool pin_strict;	  /**< A failed binding is an error. */
 	/** Stop when the greedy policy is optimal from at least this
 	 *  fraction of the start-state probability (0 = off). Needs an
-	 *  environment with a model. Checked off the agents' hot path. */
+	 *  environment with a model. Checked every target_interval by
+	 *  one agent at a time, between chunks of 256 steps (so that the
+	 *  check never waits for a core): each check costs that agent
+	 *  O(S x A + the policy's outcomes) and allocates nothing. */
 	double target_fraction;
 	double target_interval; /**< Seconds between checks; default
 				    *   0.002. */
@@ -1038,7 +1041,8 @@ DQ_API void dq_learner_destroy(dq_learner *l);
 
 /**
  * Run the agents until a stop condition; blocks the calling thread, which
- * becomes the monitor (progress, stop checks, target checks). Every thread
+ * becomes the monitor (progress, time budget, should_stop; the agents make
+ * the target checks). Every thread
  * started is joined before it returns. A learner may be run again: agents
  * continue from their state (counters, schedules, RNG) and limits count
  * from the new run's start.

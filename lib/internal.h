@@ -53,6 +53,14 @@ extern dq__bind_thread_fn dq__bind_thread;
  * make every scan save and restore the registers it needs. */
 DQ__COLD bool dq__rng_one_in(dq_rng *rng, uint32_t n);
 
+/* dq_model_check_policy() in a caller's workspace of at least
+ * dq__model_check_ws_bytes(m) bytes, suitably aligned for size_t, with
+ * arguments already checked: allocates nothing. */
+size_t dq__model_check_ws_bytes(const dq_model *m);
+int dq__model_check_policy_ws(const dq_model *m, const double *q_star,
+			      const uint32_t *policy, double tol, void *ws,
+			      double *frac);
+
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);
 

@@ -66,15 +66,28 @@ struct dq_learner {
 	dq__topo *topo;
 	bool planned; /* pinning was planned from a topology */
 
-	/* Target check (only with cfg.target_fraction > 0). */
+	/* Target check (only with cfg.target_fraction > 0): the model, Q*,
+	 * and the check's buffers, so that a check allocates nothing. */
 	dq_model *model;
 	double *qstar;
 	uint32_t *policy;
+	void *check_ws;
 
-	/* Run state. The stop flag is read by every agent every step and
+	/* Run state. The stop flag is read by every agent every chunk and
 	 * written once per run: alone on its line, it stays shared-clean in
 	 * every core's cache until the write. */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int stop;
+	/* Target checks during a run are made by the agents, between chunks:
+	 * the first to find the clock past next_check claims check_busy and
+	 * checks (see check_target()). next_check is read by every agent
+	 * every chunk and written once per check. */
+	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 next_check; /* ns */
+	dq__atomic_int check_busy;
+	dq__atomic_u64 last_fraction; /* bits of a double, for progress */
+	uint64_t t0_ns, check_ns;     /* run start; target_interval */
+	uint64_t start_steps;	      /* steps before this run */
+	double target_seconds;	      /* written under check_busy */
+	uint64_t target_steps;	      /* ditto */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
 	dq__atomic_int reason;
@@ -97,6 +110,7 @@ dq__thread_create_fn dq__thread_create = pthread_create;
 dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
 
 static void slot_publish(slot *s);
+static void check_target(slot *sl);
 
 static double
 now_seconds(void)
@@ -105,6 +119,15 @@ now_seconds(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 int
@@ -216,7 +239,8 @@ learner_target_init(dq_learner *l)
 		return err;
 	l->qstar = malloc(nq * sizeof(double));
 	l->policy = malloc(l->table->n_states * sizeof(uint32_t));
-	if (!l->qstar || !l->policy)
+	l->check_ws = malloc(dq__model_check_ws_bytes(l->model));
+	if (!l->qstar || !l->policy || !l->check_ws)
 		return -ENOMEM;
 	dq_solve_config_init(&sc);
 	sc.gamma = l->cfg.agent.gamma;
@@ -333,6 +357,7 @@ dq_learner_destroy(dq_learner *l)
 	dq_model_destroy(l->model);
 	free(l->qstar);
 	free(l->policy);
+	free(l->check_ws);
 	if (l->sync_ready) {
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
@@ -504,6 +529,7 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	const uint32_t limit = l->episode_limit;
 	const bool tickets = l->cfg.max_episodes > 0;
 	const uint64_t quota = sl->quota;
+	const bool target = l->cfg.target_fraction > 0.0;
 	uint64_t done = 0;
 	uint32_t s, len = 0;
 	dq_step st;
@@ -550,6 +576,8 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			}
 		} while (done < end);
 		slot_publish(sl);
+		if (target)
+			check_target(sl);
 	}
 	return 0;
 reset_failed:
@@ -644,11 +672,60 @@ target_check(dq_learner *l)
 	size_t nq = (size_t)l->table->n_states * l->table->n_actions;
 	double frac = NAN;
 
+	DQ__UNUSED(nq);
 	dq_table_policy(l->table, l->policy, l->table->n_states);
-	if (dq_model_check_policy(l->model, l->qstar, nq, l->policy,
-				  l->table->n_states, 1e-9, &frac))
+	if (dq__model_check_policy_ws(l->model, l->qstar, l->policy, 1e-9,
+				      l->check_ws, &frac))
 		return NAN;
 	return frac;
+}
+
+/*
+ * An agent's target check, between chunks: when the check is due and no
+ * other agent is making one, measure the greedy policy and stop the run
+ * once it is good enough. Checks run on the agents' threads, not the
+ * monitor's: with as many agents as cores the monitor has no core of its
+ * own, and waits for one for up to a scheduler slice (milliseconds,
+ * measured) after each wake-up, which delays the detection by as much.
+ */
+static void
+check_target(slot *sl)
+{
+	dq_learner *l = sl->l;
+	uint64_t now = now_ns();
+	double frac;
+
+	/* relaxed: a hint; the claim below decides who checks */
+	if (now < dq__load_u64(&l->next_check, memory_order_relaxed))
+		return;
+	/* acquire: pairs with the release ending the previous check, whose
+	 * writes to the buffers and the target fields this one reuses */
+	if (!dq__cas_strong_int(&l->check_busy, 0, 1, memory_order_acquire,
+				memory_order_relaxed))
+		return;
+	/* relaxed: written only under check_busy, which orders it */
+	if (now >= dq__load_u64(&l->next_check, memory_order_relaxed)) {
+		frac = target_check(l);
+		/* relaxed: a number for progress reports, orders nothing */
+		dq__store_u64(&l->last_fraction, dq__d2u(frac),
+			      memory_order_relaxed);
+		if (frac >= l->cfg.target_fraction &&
+		    isnan(l->target_seconds)) {
+			dq_stats tot;
+
+			learner_totals(l, &tot);
+			l->target_seconds =
+			    (double)(now_ns() - l->t0_ns) * 1e-9;
+			l->target_steps = tot.steps - l->start_steps;
+			request_stop(l, DQ_STOP_TARGET);
+		}
+		/* relaxed: as above; the interval runs from the check's end,
+		 * so checks take at most half an agent even when slow */
+		dq__store_u64(&l->next_check, now_ns() + l->check_ns,
+			      memory_order_relaxed);
+	}
+	/* release: hands the buffers and target fields to the next check */
+	dq__store_int(&l->check_busy, 0, memory_order_release);
 }
 
 static void
@@ -679,45 +756,27 @@ active_agents(dq_learner *l)
 }
 
 /*
- * The monitor: wakes for progress, target checks and the time budget, or
- * when an agent ends; returns when every agent has ended.
+ * The monitor: wakes for progress and the time budget, or when an agent
+ * ends; returns when every agent has ended. (Target checks are the
+ * agents', see check_target().)
  */
 static void
-monitor(dq_learner *l, double t0, uint64_t start_steps, dq_run_result *res)
+monitor(dq_learner *l, double t0, uint64_t start_steps)
 {
 	const dq_learner_config *c = &l->cfg;
-	const bool target = c->target_fraction > 0.0;
 	double next_progress = t0 + c->progress_interval;
-	double next_target = t0 + c->target_interval;
 	double last_t = t0;
 	uint64_t last_steps = start_steps;
 
 	while (active_agents(l)) {
 		double deadline = next_progress, now;
 
-		if (target && next_target < deadline)
-			deadline = next_target;
 		if (c->max_seconds > 0.0 && t0 + c->max_seconds < deadline)
 			deadline = t0 + c->max_seconds;
 		wait_until(l, deadline);
 		now = now_seconds();
 		if (c->max_seconds > 0.0 && now - t0 >= c->max_seconds)
 			request_stop(l, DQ_STOP_TIME);
-		if (target && now >= next_target) {
-			double frac = target_check(l);
-
-			res->target_fraction = frac;
-			if (frac >= c->target_fraction &&
-			    isnan(res->target_seconds)) {
-				dq_stats tot;
-
-				learner_totals(l, &tot);
-				res->target_seconds = now_seconds() - t0;
-				res->target_steps = tot.steps - start_steps;
-				request_stop(l, DQ_STOP_TARGET);
-			}
-			next_target = now + c->target_interval;
-		}
 		if (now >= next_progress) {
 			dq_progress p;
 
@@ -727,7 +786,9 @@ monitor(dq_learner *l, double t0, uint64_t start_steps, dq_run_result *res)
 			p.steps_per_second =
 			    (double)(p.total.steps - last_steps) /
 			    (now - last_t);
-			p.target_fraction = res->target_fraction;
+			/* relaxed: a number; see check_target() */
+			p.target_fraction = dq__u2d(dq__load_u64(
+			    &l->last_fraction, memory_order_relaxed));
 			last_t = now;
 			last_steps = p.total.steps;
 			if (c->progress)
@@ -774,7 +835,22 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	/* Counters continue across runs (and from restored agents): this
 	 * run's rates and step counts are measured from here. */
 	learner_totals(l, &start);
-	t0 = now_seconds();
+	l->start_steps = start.steps;
+	l->target_seconds = NAN;
+	l->target_steps = 0;
+	/* Validated positive and finite; anything past a year is "never". */
+	l->check_ns = l->cfg.target_interval < 3.2e7
+			  ? (uint64_t)(l->cfg.target_interval * 1e9)
+			  : (uint64_t)3.2e16;
+	l->t0_ns = now_ns();
+	t0 = (double)l->t0_ns * 1e-9;
+	/* relaxed (this and the next two): as above */
+	dq__store_u64(&l->next_check, l->t0_ns + l->check_ns,
+		      memory_order_relaxed);
+	/* relaxed: as above */
+	dq__store_int(&l->check_busy, 0, memory_order_relaxed);
+	/* relaxed: as above */
+	dq__store_u64(&l->last_fraction, dq__d2u(NAN), memory_order_relaxed);
 	for (; started < l->n; started++) {
 		int e = dq__thread_create(&l->slots[started]->thread, NULL,
 					  agent_main, l->slots[started]);
@@ -789,7 +865,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		}
 	}
 	if (!err)
-		monitor(l, t0, start.steps, &res);
+		monitor(l, t0, start.steps);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
@@ -811,6 +887,9 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 			: DQ_STOP_STEPS;
 	for (uint32_t i = 0; i < started; i++)
 		res.pin_failures += l->slots[i]->pin_failed;
+	/* The agents' target fields: ordered by the joins above. */
+	res.target_seconds = l->target_seconds;
+	res.target_steps = l->target_steps;
 	if (l->cfg.target_fraction > 0.0)
 		res.target_fraction = target_check(l);
 	if (l->cfg.progress) {

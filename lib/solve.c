@@ -769,10 +769,40 @@ dq_model_optimal_fraction(const dq_model *m, const double *v_star,
 	return 0;
 }
 
+/* The policy's continuing outcomes (E below). */
+static size_t
+policy_outcomes(const dq_model *m, const uint32_t *policy)
+{
+	size_t E = 0;
+
+	for (uint32_t s = 0; s < m->n_states; s++) {
+		size_t e = (size_t)s * m->n_actions + policy[s];
+
+		E += m->off[e + 1] - m->off[e];
+	}
+	return E;
+}
+
+/* Workspace of the check for a policy with E continuing outcomes. E is at
+ * most n_cont, already held in memory: these sums cannot overflow. */
+static size_t
+check_ws_bytes(const dq_model *m, size_t E)
+{
+	return ((size_t)m->n_states + 1) * sizeof(size_t) +
+	       (E + m->n_states) * sizeof(uint32_t) + m->n_states;
+}
+
+size_t
+dq__model_check_ws_bytes(const dq_model *m)
+{
+	return check_ws_bytes(m, m->n_cont);
+}
+
 /*
- * Conservative check in O(S x A + S + the policy's outcomes) time and one
- * allocation of (S + 1) size_t + (E + S) uint32 + S bytes, E being the
- * policy's continuing outcomes.
+ * Conservative check in O(S x A + S + the policy's outcomes) time, in a
+ * workspace of (S + 1) size_t + (E + S) uint32 + S bytes, E being the
+ * policy's continuing outcomes; allocates nothing (the learner's agents run
+ * it between chunks of their hot loop). Arguments already checked.
  *
  * 1. A state is bad when its action is more than tol below the best of
  *    its Q* row (NaN counts as bad).
@@ -784,35 +814,22 @@ dq_model_optimal_fraction(const dq_model *m, const double *v_star,
  * 4. The fraction is the start probability of the unmarked states.
  */
 int
-dq_model_check_policy(const dq_model *m, const double *q_star, size_t nq,
-		      const uint32_t *policy, size_t np, double tol,
-		      double *frac)
+dq__model_check_policy_ws(const dq_model *m, const double *q_star,
+			  const uint32_t *policy, double tol, void *ws,
+			  double *frac)
 {
-	const uint32_t S = m ? m->n_states : 0, A = m ? m->n_actions : 0;
-	size_t E = 0, bytes, *roff;
+	const uint32_t S = m->n_states, A = m->n_actions;
+	size_t E, *roff;
 	uint32_t *rsrc, *queue, head = 0, tail = 0;
-	unsigned char *bad, *block;
+	unsigned char *bad;
 	double part = 0, total = 0;
 	int err;
 
-	if (!m || !q_star || !policy || !frac || nq < m->n_entries || np < S ||
-	    !(tol >= 0))
-		return -EINVAL;
 	err = check_policy_actions(m, policy);
 	if (err)
 		return err;
-	for (uint32_t s = 0; s < S; s++) {
-		size_t e = (size_t)s * A + policy[s];
-
-		E += m->off[e + 1] - m->off[e];
-	}
-	/* E <= n_cont, already held in memory: these sums cannot overflow. */
-	bytes =
-	    ((size_t)S + 1) * sizeof(size_t) + (E + S) * sizeof(uint32_t) + S;
-	block = malloc(bytes);
-	if (!block)
-		return -ENOMEM;
-	roff = (size_t *)(void *)block;
+	E = policy_outcomes(m, policy);
+	roff = ws;
 	rsrc = (uint32_t *)(void *)(roff + S + 1);
 	queue = rsrc + E;
 	bad = (unsigned char *)(queue + S);
@@ -868,7 +885,28 @@ dq_model_check_policy(const dq_model *m, const double *q_star, size_t nq,
 		if (!bad[s])
 			part += p;
 	}
-	free(block);
 	*frac = total > 0 ? part / total : 0;
 	return 0;
+}
+
+int
+dq_model_check_policy(const dq_model *m, const double *q_star, size_t nq,
+		      const uint32_t *policy, size_t np, double tol,
+		      double *frac)
+{
+	void *ws;
+	int err;
+
+	if (!m || !q_star || !policy || !frac || nq < m->n_entries ||
+	    np < m->n_states || !(tol >= 0))
+		return -EINVAL;
+	err = check_policy_actions(m, policy);
+	if (err)
+		return err;
+	ws = malloc(check_ws_bytes(m, policy_outcomes(m, policy)));
+	if (!ws)
+		return -ENOMEM;
+	err = dq__model_check_policy_ws(m, q_star, policy, tol, ws, frac);
+	free(ws);
+	return err;
 }

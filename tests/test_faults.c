@@ -614,10 +614,10 @@ test_learner_create(void **state)
 }
 
 /*
- * A run allocates nothing on the agents' path; only the monitor's target
- * checks do (dq_model_check_policy). With every allocation failing, a run
- * must still complete by its step limit, the checks counting as "not
- * measured" (NaN), and leak nothing.
+ * A run allocates nothing, target checks included (their buffers are the
+ * learner's, from dq_learner_create): with every allocation failing, a run
+ * with target checks behaves as usual, measures its policy, and asks for
+ * no memory at all.
  */
 static void
 test_learner_run_no_memory(void **state)
@@ -647,12 +647,14 @@ test_learner_run_no_memory(void **state)
 	err = dq_learner_run(l, &r);
 	calls = fi_disarm();
 	assert_int_equal(err, 0);
-	assert_int_equal(r.reason, DQ_STOP_STEPS);
-	assert_int_equal(r.total.steps, 200000);
-	assert_true(isnan(r.target_fraction));
-	assert_true(calls >= 1);
+	assert_true(r.reason == DQ_STOP_TARGET || r.reason == DQ_STOP_STEPS);
+	assert_true(r.total.steps <= 200000);
+	assert_true(r.target_fraction >= 0.0 && r.target_fraction <= 1.0);
+	if (r.reason == DQ_STOP_TARGET)
+		assert_true(r.target_steps <= r.total.steps);
+	assert_int_equal(calls, 0);
 	assert_int_equal(fi_live_count(), 0);
-	print_message("  %-50s %3lu allocations, all failed\n",
+	print_message("  %-50s %3lu allocations\n",
 		      "dq_learner_run target_fraction", calls);
 	total_paths++;
 	dq_learner_destroy(l);
