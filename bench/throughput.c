@@ -70,7 +70,8 @@ typedef struct opts {
 	uint64_t seed;
 	uint32_t sync; /* sync_every of the replica mode, 0 = not measured */
 	dq_pin_policy pin;
-	bool pad; /* library tables with one row per cache line */
+	bool pad;	  /* library tables with one row per cache line */
+	uint32_t stripes; /* mutexes of locked tables, 0 = the library's */
 	const char *csv, *summary, *markdown;
 	bool quiet;
 } opts;
@@ -141,6 +142,10 @@ usage(FILE *f)
 	    "                    (dq_agent_config.sync_every); shown as syncK\n"
 	    "  --pad             library tables start each row on its own\n"
 	    "                    cache line (dq_table_config.pad_rows)\n"
+	    "  --stripes N       mutexes of the locked tables\n"
+	    "                    (dq_table_config.n_stripes, which the\n"
+	    "                    library rounds to a power of two; default:\n"
+	    "                    its own choice; 1 = one global lock)\n"
 	    "  --csv FILE        raw rows, one per repetition\n"
 	    "  --summary FILE    one row per point (medians), for plots\n"
 	    "  --markdown FILE   the summary table in markdown\n"
@@ -166,6 +171,7 @@ parse_opts(int argc, char **argv, opts *o)
 		O_SEED,
 		O_PIN,
 		O_PAD,
+		O_STRIPES,
 		O_SYNC,
 		O_CSV,
 		O_SUMMARY,
@@ -188,6 +194,7 @@ parse_opts(int argc, char **argv, opts *o)
 	    {"seed", required_argument, NULL, O_SEED},
 	    {"pin", required_argument, NULL, O_PIN},
 	    {"pad", no_argument, NULL, O_PAD},
+	    {"stripes", required_argument, NULL, O_STRIPES},
 	    {"sync", required_argument, NULL, O_SYNC},
 	    {"csv", required_argument, NULL, O_CSV},
 	    {"summary", required_argument, NULL, O_SUMMARY},
@@ -263,6 +270,10 @@ parse_opts(int argc, char **argv, opts *o)
 			break;
 		case O_PAD:
 			o->pad = true;
+			break;
+		case O_STRIPES:
+			ok = bench_parse_u64(optarg, 1, 1u << 20, &v);
+			o->stripes = (uint32_t)v;
 			break;
 		case O_SYNC:
 			ok = bench_parse_u64(optarg, 1, 1u << 30, &v);
@@ -545,6 +556,8 @@ make_table(const bench_env *be, const opts *o, dq_mode mode, dq_table **t)
 	tc.mode = mode;
 	tc.q0 = o->q0;
 	tc.pad_rows = o->pad;
+	if (mode == DQ_MODE_LOCKED)
+		tc.n_stripes = o->stripes;
 	return dq_table_create(t, &tc);
 }
 
@@ -959,10 +972,14 @@ main(int argc, char **argv)
 	bench_print_header(stdout, "throughput");
 	printf("# alpha %g gamma %g epsilon %g q0 %g, %u reps (a rep whose "
 	       "threads got under %.0f%% of their cores is redone, %u tries at "
-	       "most), pin %s%s\n",
+	       "most), pin %s%s",
 	       o.alpha, o.gamma, o.epsilon, o.q0, o.reps, o.min_share * 100,
 	       o.attempts, o.pin == DQ_PIN_CORES ? "cores" : "none",
 	       o.pad ? ", rows padded to cache lines" : "");
+	if (o.stripes)
+		printf(", %u stripe%s in locked mode", o.stripes,
+		       o.stripes == 1 ? "" : "s");
+	printf("\n");
 	fflush(stdout);
 	for (int e = 0; e < o.n_envs && !ret; e++) {
 		if (bench_one(&envs[e], &o, csv, pts[e], &n_pts[e]))
