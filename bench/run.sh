@@ -152,8 +152,8 @@ elapsed=$(($(date +%s) - start))
 	echo "mode; efficiency = speedup / P; \"vs hand\" = steps/s over the"
 	echo "hand-written one-thread loop's. \`hand\` at P > 1 and \`private\` are"
 	echo "P independent learners on private tables (the scaling ceiling)."
-	echo "\`syncK\` is replica mode: a cas table, each agent learning in a"
-	echo "private copy that it adds into the shared table every K steps."
+	echo "\`syncK\` is replica mode: a cas table, each agent updating private"
+	echo "copies of the rows it writes and writing them back every K steps."
 	cat "$out/throughput.md"
 	echo
 	echo "## Time to an optimal policy"

@@ -14,8 +14,8 @@
  *           same code with nothing shared.
  *
  * and, with --sync K, the library's replica mode (syncK): each agent
- * learns in a private copy and adds its changes into the shared table
- * every K steps.
+ * updates private copies of the rows it writes and writes its changes
+ * back into the shared table every K steps.
  *
  * Every point is P threads doing a fixed total number of steps; the
  * repetitions of all points are interleaved (rep 1 of every point, then
@@ -138,7 +138,7 @@ usage(FILE *f)
 	    "  --seed N          base seed (1); repetition r uses N + r\n"
 	    "  --pin cores|none  placement of library threads (cores)\n"
 	    "  --sync K          also measure replica mode: cas table, each\n"
-	    "                    agent syncs its private copy every K steps\n"
+	    "                    agent writes its updates back every K steps\n"
 	    "                    (dq_agent_config.sync_every); shown as syncK\n"
 	    "  --pad             library tables start each row on its own\n"
 	    "                    cache line (dq_table_config.pad_rows)\n"

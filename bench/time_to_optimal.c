@@ -91,7 +91,7 @@ usage(FILE *f)
 	    "                     the core count)\n"
 	    "  --modes LIST       of cas,hogwild,locked,sync (default cas)\n"
 	    "  --sync K           also measure replica mode: cas table, each\n"
-	    "                     agent syncs its private copy every K steps\n"
+	    "                     agent writes its updates back every K steps\n"
 	    "                     (dq_agent_config.sync_every); shown as "
 	    "syncK\n"
 	    "  --seeds N          runs per point, median reported (5)\n"

@@ -74,7 +74,7 @@ const struct cli_opt cli_train_opts[] = {
     {"strict-pin", 0, NULL, T_STRICT_PIN, "fail if a thread cannot be pinned"},
     {"pad", 0, NULL, T_PAD, "start each table row on its own cache line"},
     {"sync", 0, "K", T_SYNC,
-     "replica mode: agents learn in private copies merged every K steps "
+     "replica mode: agents write their updates back every K steps "
      "(default 0: update the shared table directly)"},
     {"save", 'o', "FILE", T_SAVE,
      "write a checkpoint when done (the same as --checkpoint FILE)"},

@@ -752,15 +752,19 @@ typedef struct dq_agent_config {
 				 *   Default 100. */
 	bool random_ties;	/**< Break greedy ties at random (default)
 			       *   rather than by lowest index. */
-	/** Replica mode when > 0: the agent learns into a private copy of
-	 *  the table and every sync_every steps replays the updates it made
-	 *  onto the shared table (one TD update per changed entry, under the
-	 *  table's discipline: in cas mode none is lost; see
-	 *  docs/memory-model.md) and refreshes its copy from it. Reads and writes
-	 *  then stay in the agent's own cache; the shared table lags each
-	 *  agent by at most sync_every steps. For tables of at most
-	 *  DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update goes
-	 *  straight to the shared table. */
+	/** Replica mode when > 0: the agent's updates reach the shared
+	 *  table every sync_every steps instead of at once. The first write
+	 *  to a row in a window copies the row; the agent then reads and
+	 *  updates its copy, and reads rows it has not written from the
+	 *  shared table. At each sync every changed entry is written back
+	 *  as one merge under the table's discipline (in cas mode none is
+	 *  lost): an entry nobody else moved gets the agent's value
+	 *  exactly, so one agent learns bit for bit as with direct
+	 *  updates; otherwise the window is replayed onto the current
+	 *  value as one TD update (docs/memory-model.md). The shared table
+	 *  lags each agent by at most sync_every steps. For tables of at
+	 *  most DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update
+	 *  goes straight to the shared table. */
 	uint32_t sync_every;
 } dq_agent_config;
 
@@ -851,10 +855,11 @@ DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
 			    bool terminated);
 
 /**
- * Replica mode: replay the updates the agent made since its last sync onto
- * the shared table now, and refresh its copy. Call it before reading the shared
- * table for a result, or before destroying the agent (destroy does not
- * sync). A no-op without replica mode.
+ * Replica mode: write the updates the agent made since its last sync back
+ * to the shared table now, and release its row copies (it reads the shared
+ * table again). Call it before reading the shared table for a result, or
+ * before destroying the agent (destroy does not sync). A no-op without
+ * replica mode.
  *
  * @return 0, or -EINVAL for NULL.
  * Thread-safety: the owning thread only; the table may be shared.

@@ -104,76 +104,82 @@ dq__sched_seek(dq__sched *sc, double clock)
 }
 
 /*
- * Replica mode: the private copy, and the pending list of changed entries,
- * which never holds more than min(S x A, sync_every) entries since each
- * step changes at most one.
+ * Replica mode: the row index and room for min(S, sync_every) pending rows
+ * (each step writes one entry, and a sync empties them every sync_every).
  */
 static int
 agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
 {
 	size_t n = (size_t)t->n_states * t->n_actions;
-	size_t cap = n < sync_every ? n : sync_every;
+	size_t cap = t->n_states < sync_every ? t->n_states : sync_every;
 
 	if (n > DQ_REPLICA_MAX_ENTRIES)
 		return -ERANGE;
-	ag->local = malloc(n * sizeof(double));
-	ag->slot_of = calloc(n, sizeof(uint32_t));
-	ag->pend = malloc(cap * sizeof(dq__pending));
-	if (!ag->local || !ag->slot_of || !ag->pend)
+	ag->row_slot = calloc(t->n_states, sizeof(uint32_t));
+	ag->pend_row = malloc(cap * sizeof(uint32_t));
+	ag->pend_val = malloc(cap * t->n_actions * sizeof(double));
+	ag->pend_base = malloc(cap * t->n_actions * sizeof(double));
+	ag->pend_keep = malloc(cap * t->n_actions * sizeof(double));
+	if (!ag->row_slot || !ag->pend_row || !ag->pend_val || !ag->pend_base ||
+	    !ag->pend_keep)
 		return -ENOMEM;
 	ag->sync_every = sync_every;
-	return dq__agent_sync(ag);
+	return 0;
+}
+
+/* Row s becomes pending: copied from the table (relaxed loads: per-entry
+ * values, section 3 of docs/memory-model.md). Returns its index plus one. */
+uint32_t
+dq__agent_pend_row(dq_agent *ag, uint32_t s)
+{
+	const uint32_t n = ag->n_actions;
+	const uint32_t k = ag->n_pend++;
+	double *val = ag->pend_val + (size_t)k * n;
+	double *base = ag->pend_base + (size_t)k * n;
+	double *keep = ag->pend_keep + (size_t)k * n;
+
+	for (uint32_t a = 0; a < n; a++) {
+		val[a] = base[a] = dq__table_get(ag->table, s, a);
+		keep[a] = 1.0;
+	}
+	ag->pend_row[k] = s;
+	ag->row_slot[s] = k + 1;
+	return k + 1;
 }
 
 /*
- * Push one window's changes, then refresh the copy from the shared table.
- * Returns the CAS retries.
- *
- * An entry updated m times in the window with step sizes alpha_1..alpha_m
- * went from b (its value at the last sync) to l = keep * b + c, where
- * keep = prod (1 - alpha_i) and c collects the targets. Replaying the same
- * updates on the shared value S instead gives keep * S + c = S + (1 - keep)
- * * (T - S) with T = (l - keep * b) / (1 - keep): one TD update with step
- * 1 - keep towards T, applied under the table's discipline (in cas mode it
- * is never lost). When no other agent moved the entry (S = b) the result is
- * exactly l; when others did, their change is contracted by keep, as if
- * this agent's updates came after theirs. Adding the plain difference
- * l - b instead would count both agents' pull towards a common target in
- * full and overshoot it, which on small hot tables makes values oscillate.
+ * Write the window back: every entry the agent changed goes to the table as
+ * one dq__merge_value() under the table's discipline (in cas mode none is
+ * lost), and the rows are released, so the agent reads the table's values
+ * again, others' updates included. Returns the CAS retries.
  */
 int
 dq__agent_sync(dq_agent *ag)
 {
-	const dq_table *t = ag->table;
 	const uint32_t n = ag->n_actions;
 	int retries = 0;
 
-	if (!ag->local)
+	if (!dq__agent_replica(ag))
 		return 0;
-	for (uint32_t i = 0; i < ag->n_pend; i++) {
-		const dq__pending *p = &ag->pend[i];
-		double l = ag->local[p->e], step = 1.0 - p->keep;
-		double target = (l - p->keep * p->base) / step;
+	for (uint32_t k = 0; k < ag->n_pend; k++) {
+		const uint32_t s = ag->pend_row[k];
+		const size_t i0 = (size_t)k * n;
 
-		ag->slot_of[p->e] = 0;
-		if (dq__d2u(l) == dq__d2u(p->base))
-			continue;
-		if (step > 0.0 && isfinite(target))
-			retries += dq__table_apply(
-			    ag->table, p->e / n, p->e % n, step, target, false);
-		else /* keep rounded to 1: alphas below half an ulp */
+		ag->row_slot[s] = 0;
+		for (uint32_t a = 0; a < n; a++) {
+			const double l = ag->pend_val[i0 + a];
+			const double b = ag->pend_base[i0 + a];
+
+			if (dq__d2u(l) == dq__d2u(b))
+				continue; /* unchanged, or updated back */
 			retries +=
-			    dq__table_apply(ag->table, p->e / n, p->e % n, 1.0,
-					    l - p->base, true);
+			    dq__table_apply(ag->table, s, a,
+					    (dq__op){DQ__OP_MERGE, b, l,
+						     ag->pend_keep[i0 + a]});
+		}
 	}
 	ag->n_pend = 0;
 	ag->since_sync = 0;
-	for (uint32_t s = 0; s < t->n_states; s++) {
-		double *row = ag->local + (size_t)s * n;
-
-		for (uint32_t a = 0; a < n; a++)
-			row[a] = dq__table_get(t, s, a);
-	}
 	return retries;
 }
 
@@ -212,13 +218,17 @@ void
 dq__agent_fini(dq_agent *ag)
 {
 	free(ag->returns);
-	free(ag->local);
-	free(ag->slot_of);
-	free(ag->pend);
+	free(ag->row_slot);
+	free(ag->pend_row);
+	free(ag->pend_val);
+	free(ag->pend_base);
+	free(ag->pend_keep);
 	ag->returns = NULL;
-	ag->local = NULL;
-	ag->slot_of = NULL;
-	ag->pend = NULL;
+	ag->row_slot = NULL;
+	ag->pend_row = NULL;
+	ag->pend_val = NULL;
+	ag->pend_base = NULL;
+	ag->pend_keep = NULL;
 }
 
 void
@@ -296,7 +306,7 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 		return -EINVAL;
 	if (state >= agent->table->n_states)
 		return -ERANGE;
-	*action = dq__agent_act(agent, state, agent->local != NULL);
+	*action = dq__agent_act(agent, state, dq__agent_replica(agent));
 	return 0;
 }
 
@@ -310,7 +320,7 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
 	return dq__agent_observe(agent, s, a, reward, next_state, terminated,
-				 agent->table->mode, agent->local != NULL);
+				 agent->table->mode, dq__agent_replica(agent));
 }
 
 int

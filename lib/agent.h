@@ -24,13 +24,6 @@ typedef struct dq__sched {
 	double stride; /* schedule steps per agent step */
 } dq__sched;
 
-/* An entry a replica changed since its last sync (see dq__agent_sync()). */
-typedef struct dq__pending {
-	uint32_t e;  /* s * A + a */
-	double base; /* its value at the last sync */
-	double keep; /* product of (1 - alpha) over the window's updates */
-} dq__pending;
-
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -61,13 +54,20 @@ struct dq_agent {
 	uint32_t ret_head;
 	uint32_t ret_count;
 
-	/* Replica mode (sync_every > 0): a private S x A copy, and for each
-	 * entry changed since the last sync its value then and the product
-	 * of (1 - alpha) over this window's updates to it (slot_of[e] is its
-	 * index in pend plus one, 0 when unchanged). */
-	double *local;
-	uint32_t *slot_of;
-	dq__pending *pend;
+	/* Replica mode (sync_every > 0): updates reach the shared table every
+	 * sync_every steps, not at once. The first write to a row in a window
+	 * copies the row (pend_val, and pend_base: its values then); from
+	 * then on the agent reads and updates the row in its copy, and
+	 * pend_keep holds each entry's product of (1 - alpha) over the
+	 * window's updates (1 when not updated). Other rows are read from the
+	 * shared table. row_slot[s] is row s's index among the pending rows
+	 * plus one, 0 when it has none. At most min(S, sync_every) rows are
+	 * pending, since each step writes one entry. */
+	uint32_t *row_slot; /* S */
+	uint32_t *pend_row; /* the pending rows' states */
+	double *pend_val;   /* pending rows x A, and the next two */
+	double *pend_base;
+	double *pend_keep;
 	uint32_t n_pend;
 	uint32_t sync_every;
 	uint32_t since_sync;
@@ -80,6 +80,14 @@ void dq__agent_fini(dq_agent *ag);
 void dq__agent_episode_end(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
+uint32_t dq__agent_pend_row(dq_agent *ag, uint32_t s);
+
+/* Replica mode (see struct dq_agent). */
+static inline bool
+dq__agent_replica(const dq_agent *ag)
+{
+	return ag->row_slot != NULL;
+}
 
 static inline void
 dq__sched_step(dq__sched *sc)
@@ -128,20 +136,23 @@ dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
 /*
  * The act/observe step below takes two things a learner's run never changes
  * as arguments: the table's discipline (`mode`) and whether the agent learns
- * in a replica (`replica`, i.e. ag->local != NULL). The learner's hot loop
+ * in replica mode (`replica`, i.e. dq__agent_replica(ag)). The learner's hot loop
  * passes them as constants, one specialised loop per combination, so that
  * neither is tested on every step; the public dq_agent_*() calls pass the
  * agent's own. Passing anything else is a bug.
  */
 
-/* Greedy action of s and its value, on the copy the agent learns in. */
+/* Greedy action of s and its value, as the agent sees row s: its own copy
+ * when it wrote the row in this window (replica mode), else the table. */
 DQ__INLINE uint32_t
 dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max, bool replica)
 {
 	dq_rng *rng = ag->random_ties ? &ag->rng : NULL;
+	uint32_t k;
 
-	if (replica)
-		return dq__row_greedy_max(ag->local + (size_t)s * ag->n_actions,
+	if (replica && (k = ag->row_slot[s]) != 0)
+		return dq__row_greedy_max(ag->pend_val +
+					      (size_t)(k - 1) * ag->n_actions,
 					  ag->n_actions, rng, max);
 	return dq__table_greedy_max(ag->table, s, rng, max);
 }
@@ -167,29 +178,24 @@ dq__agent_act(dq_agent *ag, uint32_t s, bool replica)
 }
 
 /*
- * Replica mode's write: into the private copy. From an entry's first change
- * in a window on, it is remembered with its value at the last sync and the
- * product of (1 - alpha) of the window's updates to it, so that the sync
- * can replay the window onto whatever the shared value has become. Every
+ * Replica mode's write: into the agent's copy of row s, made at the row's
+ * first write in this window (dq__agent_pend_row(), out of line). Every
  * sync_every steps the window goes to the shared table.
  */
-static inline int
+DQ__INLINE int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
-	uint32_t e = s * ag->n_actions + a;
-	double alpha = ag->alpha.value;
-	double q = ag->local[e];
-	double nq = q + alpha * (target - q);
-	uint32_t k = ag->slot_of[e];
+	const double alpha = ag->alpha.value;
+	uint32_t k = ag->row_slot[s];
+	size_t i;
+	double q;
 
-	if (k) {
-		ag->pend[k - 1].keep *= 1.0 - alpha;
-		ag->local[e] = nq;
-	} else if (dq__d2u(nq) != dq__d2u(q)) {
-		ag->pend[ag->n_pend] = (dq__pending){e, q, 1.0 - alpha};
-		ag->slot_of[e] = ++ag->n_pend;
-		ag->local[e] = nq;
-	}
+	if (!k)
+		k = dq__agent_pend_row(ag, s);
+	i = (size_t)(k - 1) * ag->n_actions + a;
+	q = ag->pend_val[i];
+	ag->pend_val[i] = q + alpha * (target - q);
+	ag->pend_keep[i] *= 1.0 - alpha;
 	if (++ag->since_sync < ag->sync_every)
 		return 0;
 	return dq__agent_sync(ag);
@@ -218,8 +224,9 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	if (replica)
 		retries = dq__agent_write_local(ag, s, a, target);
 	else
-		retries = dq__table_apply_as(ag->table, mode, s, a,
-					     ag->alpha.value, target, false);
+		retries = dq__table_apply_as(
+		    ag->table, mode, s, a,
+		    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;

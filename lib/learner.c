@@ -589,7 +589,7 @@ reset_failed:
 static int
 agent_loop(slot *sl, const char **what)
 {
-	if (sl->ag.local)
+	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, sl->ag.table->mode, true);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
@@ -634,7 +634,8 @@ agent_main(void *arg)
 		    dq__topo_thread_binding(l->topo, sl->bound, MAX_BOUND_PUS);
 		sl->n_bound = err > 0 ? err : 0;
 	}
-	/* Replica mode: start from the shared table as it is now. */
+	/* Replica mode: hold no row copied before this run (the previous
+	 * run ended with a write-back, so this is normally a no-op). */
 	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
 	err = agent_loop(sl, &what);
 	if (err)

@@ -235,7 +235,8 @@ dq_table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
 		return err;
 	if (!(alpha > 0.0 && alpha <= 1.0) || !isfinite(target))
 		return -EINVAL;
-	return dq__table_apply(t, s, a, alpha, target, false);
+	return dq__table_apply(t, s, a,
+			       (dq__op){DQ__OP_TD, alpha, target, 0.0});
 }
 
 int
@@ -247,7 +248,7 @@ dq_table_add(dq_table *t, uint32_t s, uint32_t a, double delta)
 		return err;
 	if (!isfinite(delta))
 		return -EINVAL;
-	return dq__table_apply(t, s, a, 1.0, delta, true);
+	return dq__table_apply(t, s, a, (dq__op){DQ__OP_ADD, delta, 0.0, 0.0});
 }
 
 int

@@ -10,6 +10,7 @@
 #ifndef DQ_TABLE_H
 #define DQ_TABLE_H
 
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -131,20 +132,70 @@ dq__table_greedy(const dq_table *t, uint32_t s, dq_rng *rng)
 }
 
 /*
- * Apply q' = f(q) to one entry under discipline `mode` (the table's own:
+ * What dq__table_apply_as() does to one entry's value q. Callers pass a
+ * constant kind, so the switch in dq__op_eval() folds away.
+ */
+typedef enum dq__op_kind {
+	DQ__OP_TD,    /* q + x * (y - q): a TD update, step x towards y */
+	DQ__OP_ADD,   /* q + x */
+	DQ__OP_MERGE, /* dq__merge_value(q, x, y, z), replica mode */
+} dq__op_kind;
+
+typedef struct dq__op {
+	dq__op_kind kind;
+	double x, y, z;
+} dq__op;
+
+/*
+ * The write-back of an entry that an agent updated in its private window
+ * (replica mode): base is the value it copied, local its value after the
+ * window's updates, keep the product of (1 - alpha) over them, so that
+ * local = keep * base + c. If the entry still holds base, nobody else moved
+ * it and it becomes local exactly. Otherwise the window is replayed onto the
+ * current value cur: keep * cur + c = cur + (1 - keep) * (T - cur) with
+ * T = (local - keep * base) / (1 - keep), one TD update, which contracts the
+ * others' change as if this agent's updates came after theirs and never
+ * overshoots a common target (adding local - base would).
+ */
+static inline double
+dq__merge_value(double cur, double base, double local, double keep)
+{
+	double step = 1.0 - keep, target;
+
+	if (dq__d2u(cur) == dq__d2u(base))
+		return local;
+	target = (local - keep * base) / step;
+	if (step > 0.0 && isfinite(target))
+		return cur + step * (target - cur);
+	return cur + (local - base); /* keep rounded to 1: tiny alphas */
+}
+
+DQ__INLINE double
+dq__op_eval(const dq__op *op, double q)
+{
+	switch (op->kind) {
+	case DQ__OP_TD:
+		return q + op->x * (op->y - q);
+	case DQ__OP_ADD:
+		return q + op->x;
+	case DQ__OP_MERGE:
+	default:
+		return dq__merge_value(q, op->x, op->y, op->z);
+	}
+}
+
+/*
+ * Apply q' = op(q) to one entry under discipline `mode` (the table's own:
  * the learner's hot loop passes it as a constant so that the switch folds
- * away), where f(q) = q + alpha * (target - q) when add is false and
- * q + delta (passed in target) when add is true. Returns the CAS retries. A
- * result with the same bits as the stored value writes nothing, so a
- * converged entry stops invalidating other cores' copies of its cache line.
+ * away). Returns the CAS retries. A result with the same bits as the stored
+ * value writes nothing, so a converged entry stops invalidating other
+ * cores' copies of its cache line.
  */
 DQ__INLINE int
-dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
-		   double alpha, double target, bool add)
+dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 {
 	dq__atomic_u64 *p = dq__table_row(t, s) + a;
 	uint64_t old, nu;
-	double q;
 	int retries = 0;
 
 	switch (mode) {
@@ -153,9 +204,7 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
 		 * is ordered by this entry */
 		old = dq__load_u64(p, memory_order_relaxed);
 		for (;;) {
-			q = dq__u2d(old);
-			nu = dq__d2u(add ? q + target
-					 : q + alpha * (target - q));
+			nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 			if (nu == old)
 				return retries;
 			/* relaxed/relaxed: one location's modification order
@@ -169,8 +218,7 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
 	case DQ_MODE_HOGWILD:
 		/* relaxed: Hogwild accepts losing a racing update */
 		old = dq__load_u64(p, memory_order_relaxed);
-		q = dq__u2d(old);
-		nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 		if (nu != old)
 			/* relaxed: see the load above */
 			dq__store_u64(p, nu, memory_order_relaxed);
@@ -183,8 +231,7 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
 		/* relaxed: the stripe mutex orders writers; readers that do
 		 * not lock still see whole values through the atomic word */
 		old = dq__load_u64(p, memory_order_relaxed);
-		q = dq__u2d(old);
-		nu = dq__d2u(add ? q + target : q + alpha * (target - q));
+		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 		if (nu != old)
 			/* relaxed: published by the mutex unlock */
 			dq__store_u64(p, nu, memory_order_relaxed);
@@ -195,10 +242,9 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
 }
 
 static inline int
-dq__table_apply(dq_table *t, uint32_t s, uint32_t a, double alpha,
-		double target, bool add)
+dq__table_apply(dq_table *t, uint32_t s, uint32_t a, dq__op op)
 {
-	return dq__table_apply_as(t, t->mode, s, a, alpha, target, add);
+	return dq__table_apply_as(t, t->mode, s, a, op);
 }
 
 #endif /* DQ_TABLE_H */

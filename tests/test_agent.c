@@ -303,7 +303,7 @@ test_replica_sync(void **state)
 	 * second: 2 + 0.5 * (4 - 2) = 3. Neither is lost, and the two pulls
 	 * towards 4 do not add up past it (a sum of deltas would give 4). */
 	assert_true(v == 3.0);
-	/* a1 refreshes from the shared table at its next sync. */
+	/* After its sync a1 reads the shared table again. */
 	assert_int_equal(dq_agent_sync(a1), 0);
 	dq_agent_observe(a1, 0, 1, 3.0, 1, true); /* 3 -> 3: no change */
 	assert_int_equal(dq_agent_sync(a1), 0);

@@ -5,9 +5,9 @@
  *
  *   stress_replica agents|learner SECONDS [cas|locked]
  *
- * A replica agent learns into a private copy and every sync_every steps
- * replays its window onto the shared table as one contraction (see
- * lib/agent.c, dq__agent_sync). To check that exactly, every update is
+ * A replica agent updates private copies of the rows it writes and every
+ * sync_every steps writes its window back onto the shared table as one
+ * contraction per entry (see lib/agent.c, dq__agent_sync). To check that exactly, every update is
  * chosen to be the same contraction: gamma 0, reward 0 and a constant
  * alpha = 1/1024 make it
  *
