@@ -5,20 +5,6 @@
 
 #include "dq_test.h"
 
-static dq_table *
-table(uint32_t s, uint32_t a, double q0)
-{
-	dq_table_config c;
-	dq_table *t;
-
-	dq_table_config_init(&c);
-	c.n_states = s;
-	c.n_actions = a;
-	c.q0 = q0;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 static void
 test_config_check(void **state)
 {
@@ -70,7 +56,7 @@ test_config_check(void **state)
 static void
 test_create_and_args(void **state)
 {
-	dq_table *t = table(3, 2, 0.0);
+	dq_table *t = dq_test_table(3, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag = (dq_agent *)0x1;
 	uint32_t a;
@@ -113,7 +99,7 @@ test_create_and_args(void **state)
 static void
 test_observe_math(void **state)
 {
-	dq_table *t = table(3, 2, 0.0);
+	dq_table *t = dq_test_table(3, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	double v;
@@ -138,7 +124,7 @@ test_observe_math(void **state)
 static void
 test_epsilon_extremes(void **state)
 {
-	dq_table *t = table(1, 5, 0.0);
+	dq_table *t = dq_test_table(1, 5, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	unsigned hits[5] = {0};
@@ -169,7 +155,7 @@ test_epsilon_extremes(void **state)
 static void
 test_schedules(void **state)
 {
-	dq_table *t = table(2, 2, 0.0);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	dq_stats st;
@@ -206,7 +192,7 @@ test_schedules(void **state)
 static void
 test_episode_stats(void **state)
 {
-	dq_table *t = table(2, 2, 0.0);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	dq_stats st;
@@ -242,7 +228,7 @@ test_episode_stats(void **state)
 static void
 test_owned_loop_learns(void **state)
 {
-	dq_table *t = table(5, 2, 0.0);
+	dq_table *t = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	uint32_t a, s = 0;
@@ -276,7 +262,7 @@ test_owned_loop_learns(void **state)
 static void
 test_replica_sync(void **state)
 {
-	dq_table *t = table(2, 2, 0.0);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *a1, *a2;
 	dq_stats st;
@@ -330,7 +316,7 @@ test_replica_sync(void **state)
 	dq_table_destroy(t);
 
 	/* Too large a table to replicate; too large a sync interval. */
-	t = table(1u << 21, 4, 0.0);
+	t = dq_test_table(1u << 21, 4, DQ_MODE_CAS, 0.0, false);
 	c.sync_every = 16;
 	assert_int_equal(dq_agent_create(&a1, t, &c), -ERANGE);
 	c.sync_every = (1u << 30) + 1;
@@ -342,7 +328,7 @@ test_replica_sync(void **state)
 static void
 test_replica_learns(void **state)
 {
-	dq_table *t = table(5, 2, 0.0);
+	dq_table *t = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	uint32_t a, s = 0;

@@ -149,20 +149,6 @@ reseal(uint8_t *buf, size_t len)
 	put32(buf + len - 4, (uint32_t)crc32(0, buf, (uInt)(len - 4)));
 }
 
-static dq_table *
-make_table(uint32_t s, uint32_t a, double q0)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.q0 = q0;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 /* Values that a sloppy encoding would get wrong: -0, subnormals, ... */
 static const double tricky[S * A] = {
     0.0,
@@ -185,7 +171,7 @@ static const double tricky[S * A] = {
 static dq_table *
 make_tricky(void)
 {
-	dq_table *t = make_table(S, A, 0.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	assert_int_equal(dq_table_load(t, tricky, S * A), 0);
 	return t;
@@ -236,7 +222,7 @@ static void
 expect_error(const char *path, int want)
 {
 	dq_checkpoint_meta m, untouched;
-	dq_table *t = make_table(S, A, 9.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 9.0, false);
 
 	memset(&m, 0x5a, sizeof(m));
 	untouched = m;
@@ -339,7 +325,7 @@ test_round_trip(void **state)
 	assert_true(m.seed == want.seed && m.steps == want.steps);
 	assert_true(m.episodes == want.episodes);
 
-	t = make_table(S, A, 0.5);
+	t = dq_test_table(S, A, DQ_MODE_CAS, 0.5, false);
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(dq_checkpoint_load(path, t, &m), 0);
 	assert_string_equal(m.env, "maze4x3");
@@ -651,7 +637,7 @@ test_extended_header(void **state)
 	assert_int_equal(dq_checkpoint_read_meta(ext, &m), 0);
 	assert_int_equal(m.n_states, S);
 	assert_int_equal(m.n_agents, 0);
-	t = make_table(S, A, 0.0);
+	t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 	assert_int_equal(dq_checkpoint_load(ext, t, NULL), 0);
 	assert_int_equal(dq_table_snapshot(t, snap, S * A), 0);
 	assert_memory_equal(snap, tricky, sizeof(snap));
@@ -687,9 +673,10 @@ test_shape_mismatch(void **state)
 	path_in(bad, sizeof(bad), "shape-bad.ckp");
 	save_ref(path);
 	for (int k = 0; k < 3; k++) {
-		t = k == 0   ? make_table(S, A + 1, 3.0)
-		    : k == 1 ? make_table(S + 1, A, 3.0)
-			     : make_table(A, S, 3.0); /* same S x A */
+		t = k == 0   ? dq_test_table(S, A + 1, DQ_MODE_CAS, 3.0, false)
+		    : k == 1 ? dq_test_table(S + 1, A, DQ_MODE_CAS, 3.0, false)
+			     : dq_test_table(A, S, DQ_MODE_CAS, 3.0,
+					     false); /* same S x A */
 		memset(&m, 0x11, sizeof(m));
 		untouched = m;
 		assert_int_equal(dq_checkpoint_load(path, t, &m), DQ_EMISMATCH);
@@ -700,7 +687,7 @@ test_shape_mismatch(void **state)
 	b = slurp(path, &len);
 	b[len - 20] ^= 1;
 	spit(bad, b, len);
-	t = make_table(S + 1, A, 3.0);
+	t = dq_test_table(S + 1, A, DQ_MODE_CAS, 3.0, false);
 	assert_int_equal(dq_checkpoint_load(bad, t, NULL), DQ_ECORRUPT);
 	dq_table_destroy(t);
 	free(b);
@@ -724,7 +711,7 @@ test_overwrite(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	assert_int_equal(chmod(path, 0640), 0);
 
-	t = make_table(S, A, -1.25);
+	t = dq_test_table(S, A, DQ_MODE_CAS, -1.25, false);
 	meta_fill(&m);
 	strcpy(m.env, "taxi");
 	m.params[0] = '\0';
@@ -757,7 +744,7 @@ static void
 expect_ref(const char *path)
 {
 	dq_checkpoint_meta m;
-	dq_table *t = make_table(S, A, 0.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 	double snap[S * A];
 
 	assert_int_equal(dq_checkpoint_load(path, t, &m), 0);
@@ -780,7 +767,7 @@ test_save_failures(void **state)
 	dq_checkpoint_meta m;
 	struct rlimit old, small;
 	void (*old_handler)(int);
-	dq_table *t = make_table(S, A, 2.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 2.0, false);
 
 	(void)state;
 	meta_fill(&m);
@@ -834,7 +821,7 @@ test_invalid_args(void **state)
 {
 	char path[128];
 	dq_checkpoint_meta m, bad;
-	dq_table *t = make_table(S, A, 0.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
 	path_in(path, sizeof(path), "args.ckp");
@@ -905,11 +892,11 @@ test_save_during_updates(void **state)
 	char path[128];
 	struct churn c = {.stop = 0};
 	pthread_t th[2];
-	dq_table *back = make_table(S, A, 0.0);
+	dq_table *back = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
 	path_in(path, sizeof(path), "live.ckp");
-	c.t = make_table(S, A, 0.0);
+	c.t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 	pthread_mutex_init(&c.mu, NULL);
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, churn_main, &c),
@@ -989,7 +976,7 @@ test_agents_round_trip(void **state)
 	assert_int_equal(m.n_agents, NAG);
 	assert_int_equal(m.version, DQ_CHECKPOINT_VERSION);
 
-	t = make_table(S, A, 0.5);
+	t = dq_test_table(S, A, DQ_MODE_CAS, 0.5, false);
 	memset(got, 0x77, sizeof(got));
 	guard = got[NAG];
 	assert_int_equal(dq_checkpoint_load_run(path, t, &m, got, NAG + 1),
@@ -1166,7 +1153,7 @@ test_agents_resealed(void **state)
 	uint8_t x[1024];
 	size_t len, n;
 	uint8_t *b;
-	dq_table *t = make_table(S, A, 0.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
 	path_in(path, sizeof(path), "base.ckp");
@@ -1275,7 +1262,7 @@ test_agents_resealed(void **state)
 			 DQ_ECORRUPT);
 	assert_memory_equal(got, want, sizeof(got));
 	dq_table_destroy(t);
-	t = make_table(S + 1, A, 0.0);
+	t = dq_test_table(S + 1, A, DQ_MODE_CAS, 0.0, false);
 	save_agents_ref(bad);
 	assert_int_equal(dq_checkpoint_load_run(bad, t, NULL, got, NAG),
 			 DQ_EMISMATCH);
@@ -1292,7 +1279,7 @@ test_agents_invalid_args(void **state)
 	dq_agent_state ag[NAG], *many;
 	dq_checkpoint_meta m;
 	char path[128];
-	dq_table *t = make_table(S, A, 0.0);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
 	path_in(path, sizeof(path), "aargs.ckp");

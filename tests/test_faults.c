@@ -504,19 +504,6 @@ agent_after(void *arg, int err)
 	dq_agent_destroy(c->out);
 }
 
-static dq_table *
-make_table(uint32_t s, uint32_t a)
-{
-	dq_table_config tc;
-	dq_table *t;
-
-	dq_table_config_init(&tc);
-	tc.n_states = s;
-	tc.n_actions = a;
-	assert_int_equal(dq_table_create(&t, &tc), 0);
-	return t;
-}
-
 static void
 test_agent_create(void **state)
 {
@@ -525,7 +512,7 @@ test_agent_create(void **state)
 
 	(void)state;
 	warm_up();
-	c.table = make_table(11, 4);
+	c.table = dq_test_table(11, 4, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config_init(&c.cfg);
 	p.name = "dq_agent_create";
 	sweep(&p);
@@ -581,7 +568,8 @@ test_learner_create(void **state)
 	warm_up();
 	assert_int_equal(dq_env_open_name(&c.env, "maze4x3"), 0);
 	dq_env_spec_get(c.env, &spec);
-	c.table = make_table(spec.n_states, spec.n_actions);
+	c.table = dq_test_table(spec.n_states, spec.n_actions, DQ_MODE_CAS, 0.0,
+				false);
 
 	dq_learner_config_init(&c.cfg);
 	c.cfg.n_threads = 3;
@@ -635,7 +623,8 @@ test_learner_run_no_memory(void **state)
 	warm_up();
 	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
 	dq_env_spec_get(env, &spec);
-	t = make_table(spec.n_states, spec.n_actions);
+	t = dq_test_table(spec.n_states, spec.n_actions, DQ_MODE_CAS, 0.0,
+			  false);
 	dq_learner_config_init(&lc);
 	lc.n_threads = 2;
 	lc.pin = DQ_PIN_NONE;
@@ -1026,7 +1015,7 @@ test_checkpoint(void **state)
 	snprintf(c.path, sizeof(c.path), "%s/f.ckp", dir);
 
 	/* A reference file that failed saves must leave alone. */
-	saved = make_table(11, 4);
+	saved = dq_test_table(11, 4, DQ_MODE_CAS, 0.0, false);
 	for (int i = 0; i < 11 * 4; i++)
 		dq_table_set(saved, (uint32_t)i / 4, (uint32_t)i % 4,
 			     (double)i);
@@ -1051,7 +1040,7 @@ test_checkpoint(void **state)
 	sweep(&p);
 
 	memset(&ckp_fresh, 0xa5, sizeof(ckp_fresh));
-	c.table = make_table(11, 4);
+	c.table = dq_test_table(11, 4, DQ_MODE_CAS, 0.0, false);
 	dq_table_fill(c.table, -3.0);
 	p.call = load_call;
 	p.after = load_after;
@@ -1111,7 +1100,8 @@ topo_present(void)
 	lc.pin = DQ_PIN_LIST;
 	lc.pin_pus = pu0;
 	lc.n_pin_pus = 1;
-	t = make_table(spec.n_states, spec.n_actions);
+	t = dq_test_table(spec.n_states, spec.n_actions, DQ_MODE_CAS, 0.0,
+			  false);
 	if (dq_learner_create(&l, t, env, &lc) == 0) {
 		n = dq_learner_agent_cpus(l, 0, pus, 4);
 		dq_learner_destroy(l);

@@ -6,23 +6,6 @@
 
 #include "dq_test.h"
 
-static dq_table *
-make(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.mode = mode;
-	c.q0 = q0;
-	c.pad_rows = pad;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	assert_non_null(t);
-	return t;
-}
-
 static void
 test_create_invalid(void **state)
 {
@@ -66,7 +49,7 @@ test_q0_and_info(void **state)
 
 	(void)state;
 	for (int pad = 0; pad < 2; pad++) {
-		dq_table *t = make(5, 3, DQ_MODE_CAS, 2.5, pad);
+		dq_table *t = dq_test_table(5, 3, DQ_MODE_CAS, 2.5, pad);
 
 		assert_int_equal(dq_table_info_get(t, &info), 0);
 		assert_int_equal(info.n_states, 5);
@@ -89,7 +72,7 @@ test_q0_and_info(void **state)
 static void
 test_range_errors(void **state)
 {
-	dq_table *t = make(4, 2, DQ_MODE_CAS, 0, false);
+	dq_table *t = dq_test_table(4, 2, DQ_MODE_CAS, 0, false);
 	double v, row[2];
 	uint32_t a, pol[4];
 
@@ -133,7 +116,7 @@ test_update_math(void **state)
 
 	(void)state;
 	for (int m = 0; m < 3; m++) {
-		dq_table *t = make(3, 2, modes[m], 1.0, false);
+		dq_table *t = dq_test_table(3, 2, modes[m], 1.0, false);
 
 		assert_int_equal(dq_table_update(t, 1, 1, 0.5, 3.0), 0);
 		assert_int_equal(dq_table_get(t, 1, 1, &v), 0);
@@ -160,7 +143,7 @@ test_update_math(void **state)
 static void
 test_greedy_and_ties(void **state)
 {
-	dq_table *t = make(2, 4, DQ_MODE_CAS, 0.0, true);
+	dq_table *t = dq_test_table(2, 4, DQ_MODE_CAS, 0.0, true);
 	unsigned hits[4] = {0};
 	uint32_t a, pol[2];
 	dq_rng rng;
@@ -202,7 +185,7 @@ test_greedy_and_ties(void **state)
 static void
 test_snapshot_load_fill(void **state)
 {
-	dq_table *t = make(3, 3, DQ_MODE_HOGWILD, 0.0, true);
+	dq_table *t = dq_test_table(3, 3, DQ_MODE_HOGWILD, 0.0, true);
 	double in[9], out[9];
 
 	(void)state;
@@ -278,7 +261,7 @@ test_cas_add_exact(void **state)
 	const unsigned long iters = 200000 * dq_test_stress();
 	const int threads = 4;
 	unsigned long retries;
-	dq_table *t = make(2, 2, DQ_MODE_CAS, 0.0, false);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
 	double v, sum = 0;
 
 	(void)state;
@@ -308,7 +291,7 @@ test_cas_update_exact(void **state)
 
 	(void)state;
 	for (unsigned long rep = 0; rep < 20 * dq_test_stress(); rep++) {
-		dq_table *t = make(1, 1, DQ_MODE_CAS, 1.0, false);
+		dq_table *t = dq_test_table(1, 1, DQ_MODE_CAS, 1.0, false);
 
 		run_adders(t, threads, per, 1, 1, &retries);
 		dq_table_get(t, 0, 0, &v);
@@ -323,7 +306,7 @@ test_locked_add_exact(void **state)
 {
 	const unsigned long iters = 50000 * dq_test_stress();
 	unsigned long retries;
-	dq_table *t = make(2, 2, DQ_MODE_LOCKED, 0.0, false);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_LOCKED, 0.0, false);
 	double v;
 
 	(void)state;
@@ -343,7 +326,7 @@ test_hogwild_bounded(void **state)
 {
 	const unsigned long iters = 100000 * dq_test_stress();
 	unsigned long retries;
-	dq_table *t = make(2, 2, DQ_MODE_HOGWILD, 0.0, false);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_HOGWILD, 0.0, false);
 	double v;
 
 	(void)state;
