@@ -5,9 +5,9 @@
  * in samples (updates racing on one table, stale reads).
  *
  * The library does the measuring: dq_learner_config.target_fraction
- * makes the learner's monitor thread check the greedy policy against the
- * exact solution every target_interval seconds (off the agents' hot path)
- * and stop the run with DQ_STOP_TARGET, recording when and after how many
+ * makes one of the agents check the greedy policy against the exact
+ * solution every target_interval seconds (between chunks of its loop) and
+ * stop the run with DQ_STOP_TARGET, recording when and after how many
  * steps. Every run has a wall-clock backstop; a run that hits it counts as
  * a failure (infinite time) in the medians and is reported.
  *
@@ -169,7 +169,7 @@ parse_opts(int argc, char **argv, opts *o)
 	o->modes[0] = true;
 	o->seeds = 5;
 	/* Runs of a few milliseconds lose some of their share to thread
-	 * start-up and to the monitor's checks even on an idle machine
+	 * start-up and to the target checks even on an idle machine
 	 * (about 0.9 measured on taxi), so the bar is lower than for the
 	 * throughput runs; it still catches a core taken by another job. */
 	o->min_share = 0.75;
