@@ -139,7 +139,7 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 
 # Unit tests mirror lib/ one to one and may use private headers.
 # TEST_LDFLAGS: extra link flags of one test (set per target below).
-$(BUILD)/tests/%: tests/%.c tests/dq_test.h $(STATIC)
+$(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h $(STATIC)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(TEST_LDFLAGS) \
@@ -151,6 +151,14 @@ $(BUILD)/tests/%: tests/%.c tests/dq_test.h $(STATIC)
 FAULTS_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc \
 	-Wl,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=free
 $(BUILD)/tests/test_faults: private TEST_LDFLAGS := $(FAULTS_WRAP)
+
+# Suites that fail the library's pthread set-up calls on purpose
+# (tests/dq_fault_pthread.h): mutexes, condition variables and barriers
+# that cannot be initialised, threads that cannot be started.
+PTHREAD_WRAP := -Wl,--wrap=pthread_mutex_init,--wrap=pthread_cond_init \
+	-Wl,--wrap=pthread_barrier_init,--wrap=pthread_create
+$(BUILD)/tests/test_table $(BUILD)/tests/test_learner \
+$(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 
 # ---------------------------------------------------------------- tests --
 
@@ -194,14 +202,16 @@ test-pkgconfig: all
 
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
-		include/distq.h $(TEST_SRC) tests/dq_test.h $(EXAMPLE_SRC) \
+		include/distq.h $(TEST_SRC) tests/dq_test.h \
+		tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
 		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC)
 
 format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
 		clang-format --dry-run -Werror $(LIB_SRC) \
 		$(wildcard lib/*.h lib/envs/*.h) include/distq.h \
-		$(TEST_SRC) tests/dq_test.h $(EXAMPLE_SRC) $(CLI_SRC) \
+		$(TEST_SRC) tests/dq_test.h tests/dq_fault_pthread.h \
+		$(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
 

@@ -21,8 +21,9 @@
  *    set of live blocks allocated while armed, so the plain build checks
  *    for leaks as well as LeakSanitizer does in the ASan build.
  *
- * A learner's run allocates only in its monitor's target checks; one test
- * fails every allocation of a run and expects it to finish regardless.
+ * A learner's run allocates nothing, target checks included; one test
+ * fails every allocation of a run and expects it to finish as usual
+ * without asking for any.
  *
  * The machine's topology is loaded once per process and kept; it is
  * loaded before the sweeps (warm_up()) so that it does not count as a leak

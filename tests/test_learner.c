@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "dq_fault_pthread.h"
 #include "dq_test.h"
 #include "internal.h"
 
@@ -777,6 +778,40 @@ test_thread_create_fails(void **state)
 	}
 }
 
+/*
+ * The learner's mutex or condition variable cannot be initialised: create
+ * returns that error, negated, and leaves *out alone; a learner created
+ * afterwards runs. Thread start failures are test_thread_create_fails'.
+ */
+static void
+test_sync_init_fails(void **state)
+{
+	static const struct {
+		enum dq_fp_kind kind;
+		int err;
+	} cases[] = {{DQ_FP_MUTEX, EAGAIN}, {DQ_FP_COND, ENOMEM}};
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.max_steps = 1000;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		l = (dq_learner *)0x1;
+		dq_fp_arm(cases[i].kind, 1, cases[i].err);
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg),
+				 -cases[i].err);
+		assert_int_equal(dq_fp_disarm(cases[i].kind), 1);
+		assert_ptr_equal(l, (dq_learner *)0x1);
+	}
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.total.steps, 1000);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
 int
 main(void)
 {
@@ -792,6 +827,7 @@ main(void)
 	    cmocka_unit_test(test_pinning_reported),
 	    cmocka_unit_test(test_target_needs_model),
 	    cmocka_unit_test(test_thread_create_fails),
+	    cmocka_unit_test(test_sync_init_fails),
 	    cmocka_unit_test(test_agent_state_roundtrip),
 	    cmocka_unit_test(test_pin_refused),
 	};

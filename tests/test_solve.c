@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dq_fault_pthread.h"
 #include "dq_test.h"
 
 /* ------------------------------------------------------------------ */
@@ -955,6 +956,58 @@ test_threads_agree(void **state)
 	free(p2);
 }
 
+/*
+ * The threaded solver when its threads or their synchronisation cannot be
+ * had: it falls back to fewer threads, down to one, and still reaches the
+ * same fixed point. Each case fails one set-up call of a 4-thread solve.
+ */
+static void
+test_threads_fall_back(void **state)
+{
+	static const struct {
+		enum dq_fp_kind kind;
+		unsigned long at;
+		const char *what;
+	} cases[] = {
+	    {DQ_FP_CREATE, 1, "first helper thread"},
+	    {DQ_FP_CREATE, 3, "third helper thread"},
+	    {DQ_FP_BARRIER, 1, "barrier"},
+	    {DQ_FP_COND, 1, "condition variable"},
+	    {DQ_FP_MUTEX, 1, "mutex"},
+	};
+	dq_env *env = NULL;
+	dq_model *m = NULL;
+	dq_solve_config c = cfg_of(0.4);
+	double *ref = malloc(BIG_S * sizeof(double));
+	double *v = malloc(BIG_S * sizeof(double));
+
+	(void)state;
+	assert_true(ref && v);
+	assert_int_equal(dq_env_open(&env, &big_ops, NULL, NULL), 0);
+	assert_int_equal(dq_model_create(&m, env), 0);
+	c.tolerance = 1e-11;
+	c.n_threads = 1;
+	assert_true(dq_model_solve(m, &c, NULL, 0, ref, BIG_S, NULL, 0) > 0);
+	c.n_threads = 4;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int sweeps;
+
+		dq_fp_arm(cases[i].kind, cases[i].at, EAGAIN);
+		sweeps = dq_model_solve(m, &c, NULL, 0, v, BIG_S, NULL, 0);
+		if (dq_fp_disarm(cases[i].kind) < cases[i].at)
+			fail_msg("%s: never asked for", cases[i].what);
+		if (sweeps <= 0)
+			fail_msg("%s failed: %s", cases[i].what,
+				 dq_strerror(sweeps));
+		for (uint32_t s = 0; s < BIG_S; s++)
+			assert_true(fabs(ref[s] - v[s]) < 1e-9);
+	}
+	dq_model_destroy(m);
+	dq_env_close(env);
+	free(ref);
+	free(v);
+}
+
 int
 main(void)
 {
@@ -972,6 +1025,7 @@ main(void)
 	    cmocka_unit_test(test_no_model),
 	    cmocka_unit_test(test_invalid_arguments),
 	    cmocka_unit_test(test_threads_agree),
+	    cmocka_unit_test(test_threads_fall_back),
 	};
 
 	return cmocka_run_group_tests_name("solve", tests, NULL, NULL);
