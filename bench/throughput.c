@@ -13,7 +13,10 @@
  *           of one P-thread learner would be: the scaling ceiling, the
  *           same code with nothing shared.
  *
- * and, with --sync K, the library's replica mode (syncK): each agent
+ * and two ways of sharing a table beside the disciplines (cas, hogwild,
+ * locked): caspad, a cas table with each row on its own cache line
+ * (dq_table_config.pad_rows), and, with --sync K, the library's replica
+ * mode (syncK): each agent
  * updates private copies of the rows it writes and writes its changes
  * back into the shared table every K steps.
  *
@@ -36,12 +39,21 @@
 #define DEFAULT_SECONDS 0.4
 #define CALIBRATE_SECONDS 0.2
 
-enum kind { K_CAS, K_HOGWILD, K_LOCKED, K_SYNC, K_PRIVATE, K_HAND, K_N };
+enum kind {
+	K_CAS,
+	K_CASPAD,
+	K_HOGWILD,
+	K_LOCKED,
+	K_SYNC,
+	K_PRIVATE,
+	K_HAND,
+	K_N
+};
 
 /* Names as options and CSV files spell them; "sync" is shown with its K
  * (kind_name()). */
-static const char *const kind_names[K_N] = {"cas",  "hogwild", "locked",
-					    "sync", "private", "hand"};
+static const char *const kind_names[K_N] = {
+    "cas", "caspad", "hogwild", "locked", "sync", "private", "hand"};
 static char sync_name[32] = "sync";
 
 static const char *
@@ -122,8 +134,10 @@ usage(FILE *f)
 	    "  --threads LIST    thread counts, e.g. 1,2 (default 1,2,4,..."
 	    " up to\n"
 	    "                    the core count)\n"
-	    "  --modes LIST      of cas,hogwild,locked,sync,private,hand\n"
-	    "                    (default all but sync; --sync adds it)\n"
+	    "  --modes LIST      of cas,caspad,hogwild,locked,sync,private,\n"
+	    "                    hand (default all but sync; --sync adds\n"
+	    "                    it); caspad is cas with every row on its\n"
+	    "                    own cache line (dq_table_config.pad_rows)\n"
 	    "  --steps N         total steps per point (k/M/G suffixes); "
 	    "default:\n"
 	    "                    calibrated per environment to --seconds\n"
@@ -546,7 +560,8 @@ learner_config(const opts *o, uint32_t p, uint64_t steps, uint64_t seed,
 }
 
 static int
-make_table(const bench_env *be, const opts *o, dq_mode mode, dq_table **t)
+make_table(const bench_env *be, const opts *o, dq_mode mode, bool pad,
+	   dq_table **t)
 {
 	dq_table_config tc;
 
@@ -555,16 +570,18 @@ make_table(const bench_env *be, const opts *o, dq_mode mode, dq_table **t)
 	tc.n_actions = be->info.n_actions;
 	tc.mode = mode;
 	tc.q0 = o->q0;
-	tc.pad_rows = o->pad;
+	tc.pad_rows = o->pad || pad;
 	if (mode == DQ_MODE_LOCKED)
 		tc.n_stripes = o->stripes;
 	return dq_table_create(t, &tc);
 }
 
-/* One learner of P threads on one fresh shared table. */
+/* One learner of P threads on one fresh shared table (rows padded to cache
+ * lines with @pad). */
 static int
-run_shared(const bench_env *be, const opts *o, dq_mode mode, uint32_t p,
-	   uint64_t steps, uint64_t seed, uint32_t sync, sample *out)
+run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
+	   uint32_t p, uint64_t steps, uint64_t seed, uint32_t sync,
+	   sample *out)
 {
 	dq_table *t = NULL;
 	dq_learner *l = NULL;
@@ -574,7 +591,7 @@ run_shared(const bench_env *be, const opts *o, dq_mode mode, uint32_t p,
 	int err;
 
 	learner_config(o, p, steps, seed, sync, &lc);
-	if ((err = make_table(be, o, mode, &t)) ||
+	if ((err = make_table(be, o, mode, pad, &t)) ||
 	    (err = dq_learner_create(&l, t, be->env, &lc)))
 		goto out;
 	c0 = bench_cpu();
@@ -631,7 +648,7 @@ run_private(const bench_env *be, const opts *o, uint32_t p, uint64_t steps,
 		lc.pin = pinned ? DQ_PIN_LIST : DQ_PIN_NONE;
 		lc.pin_pus = &pus[made];
 		lc.n_pin_pus = 1;
-		if ((err = make_table(be, o, DQ_MODE_CAS, &t[made])))
+		if ((err = make_table(be, o, DQ_MODE_CAS, false, &t[made])))
 			break;
 		if ((err = dq_learner_create(&jobs[made].l, t[made], be->env,
 					     &lc))) {
@@ -672,16 +689,20 @@ run_point(const bench_env *be, const opts *o, int kind, uint32_t p,
 	memset(out, 0, sizeof(*out));
 	switch (kind) {
 	case K_CAS:
-		return run_shared(be, o, DQ_MODE_CAS, p, steps, seed, 0, out);
+		return run_shared(be, o, DQ_MODE_CAS, false, p, steps, seed, 0,
+				  out);
+	case K_CASPAD:
+		return run_shared(be, o, DQ_MODE_CAS, true, p, steps, seed, 0,
+				  out);
 	case K_HOGWILD:
-		return run_shared(be, o, DQ_MODE_HOGWILD, p, steps, seed, 0,
-				  out);
+		return run_shared(be, o, DQ_MODE_HOGWILD, false, p, steps, seed,
+				  0, out);
 	case K_LOCKED:
-		return run_shared(be, o, DQ_MODE_LOCKED, p, steps, seed, 0,
-				  out);
+		return run_shared(be, o, DQ_MODE_LOCKED, false, p, steps, seed,
+				  0, out);
 	case K_SYNC:
-		return run_shared(be, o, DQ_MODE_CAS, p, steps, seed, o->sync,
-				  out);
+		return run_shared(be, o, DQ_MODE_CAS, false, p, steps, seed,
+				  o->sync, out);
 	case K_PRIVATE:
 		return run_private(be, o, p, steps, seed, out);
 	default:
@@ -711,7 +732,7 @@ calibrate(bench_env *be, const opts *o)
 	}
 	learner_config(o, 1, 0, o->seed, 0, &lc);
 	lc.max_seconds = CALIBRATE_SECONDS;
-	if ((err = make_table(be, o, DQ_MODE_CAS, &t)) ||
+	if ((err = make_table(be, o, DQ_MODE_CAS, false, &t)) ||
 	    (err = dq_learner_create(&l, t, be->env, &lc)) ||
 	    (err = dq_learner_run(l, &r)))
 		goto out;
@@ -799,8 +820,8 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 			snprintf(s_eff, sizeof(s_eff), "%.0f%%",
 				 sp / pt->threads * 100);
 		bench_fmt_ratio(s_vs, sizeof(s_vs), ratio(pt, hand1), "");
-		if (pt->kind == K_CAS || pt->kind == K_SYNC ||
-		    pt->kind == K_PRIVATE)
+		if (pt->kind == K_CAS || pt->kind == K_CASPAD ||
+		    pt->kind == K_SYNC || pt->kind == K_PRIVATE)
 			snprintf(s_rr, sizeof(s_rr), "%.2e", pt->med_rpstep);
 		else
 			snprintf(s_rr, sizeof(s_rr), "-");
