@@ -679,7 +679,8 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 		       (unsigned long long)now);
 	else
 		cli_kv("steps", "%llu\n", (unsigned long long)t->steps);
-	cli_kv("seconds", "%.3f\n", r->seconds);
+	/* Microseconds for short runs, which take a few milliseconds. */
+	cli_kv("seconds", r->seconds < 1.0 ? "%.6f\n" : "%.3f\n", r->seconds);
 	cli_kv("steps/s", "%s\n", rate);
 	cli_kv("episodes", "%llu\n",
 	       (unsigned long long)(x->base_episodes + t->episodes));
@@ -692,7 +693,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	cli_kv("stopped by", "%s\n", stop_name(r->reason));
 	if (o->target > 0 && !isnan(r->target_seconds))
-		cli_kv("target", "%.1f%% reached after %.3f s, %llu steps\n",
+		cli_kv("target", "%.1f%% reached after %.6f s, %llu steps\n",
 		       100.0 * o->target, r->target_seconds,
 		       (unsigned long long)r->target_steps);
 	else if (o->target > 0)
