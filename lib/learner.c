@@ -670,10 +670,8 @@ assign_quotas(dq_learner *l)
 static double
 target_check(dq_learner *l)
 {
-	size_t nq = (size_t)l->table->n_states * l->table->n_actions;
 	double frac = NAN;
 
-	DQ__UNUSED(nq);
 	dq_table_policy(l->table, l->policy, l->table->n_states);
 	if (dq__model_check_policy_ws(l->model, l->qstar, l->policy, 1e-9,
 				      l->check_ws, &frac))
@@ -721,7 +719,8 @@ check_target(slot *sl)
 			request_stop(l, DQ_STOP_TARGET);
 		}
 		/* relaxed: as above; the interval runs from the check's end,
-		 * so checks take at most half an agent even when slow */
+		 * so a check of C seconds takes at most C / (C + interval)
+		 * of the agents' time, however slow it is */
 		dq__store_u64(&l->next_check, now_ns() + l->check_ns,
 			      memory_order_relaxed);
 	}
