@@ -276,27 +276,27 @@ dq__topo_destroy(dq__topo *t)
 	free(t);
 }
 
-static pthread_once_t system_once = PTHREAD_ONCE_INIT;
-/* Written once under system_once; pthread_once() orders it before every
- * reader's return from pthread_once(). Kept until exit: it stays
- * reachable, so leak checkers do not report it. */
+/*
+ * The machine's topology, read on first use and kept until exit (it stays
+ * reachable, so leak checkers do not report it). A read that fails (an
+ * allocation inside it, say) is tried again by the next caller instead of
+ * leaving the process unpinned for life; the mutex makes the reads one at
+ * a time and orders the pointer's publication.
+ */
+static pthread_mutex_t system_mu = PTHREAD_MUTEX_INITIALIZER;
 static dq__topo *system_topo;
-
-static void
-system_load(void)
-{
-	dq__topo *t;
-
-	if (dq__topo_load(&t) == 0)
-		system_topo = t;
-}
 
 dq__topo *
 dq__topo_system(void)
 {
-	if (pthread_once(&system_once, system_load) != 0)
-		return NULL;
-	return system_topo;
+	dq__topo *t;
+
+	pthread_mutex_lock(&system_mu);
+	if (!system_topo && dq__topo_load(&t) == 0)
+		system_topo = t;
+	t = system_topo;
+	pthread_mutex_unlock(&system_mu);
+	return t;
 }
 
 int

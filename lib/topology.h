@@ -61,7 +61,8 @@ void dq__topo_destroy(dq__topo *t);
  * the process (never destroy it). Safe from any thread.
  *
  * Returns NULL when hwloc cannot load it; callers then fall back to the
- * OS (unbound threads, plain memory, sysconf).
+ * OS (unbound threads, plain memory, sysconf), and the next call tries
+ * again.
  */
 dq__topo *dq__topo_system(void);
 
