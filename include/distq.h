@@ -958,7 +958,7 @@ typedef struct dq_learner_config {
 	/** Stop when the greedy policy is optimal from at least this
 	 *  fraction of the start-state probability (0 = off). Needs an
 	 *  environment with a model. Checked every target_interval by
-	 *  one agent at a time, between chunks of 256 steps (so that the
+	 *  one agent at a time, between chunks of <= 256 steps (so that the
 	 *  check never waits for a core): each check costs that agent
 	 *  O(S x A + the policy's outcomes) and allocates nothing. */
 	double target_fraction;
@@ -1068,9 +1068,10 @@ DQ_API int dq_learner_run(dq_learner *l, dq_run_result *result);
  *
  * @return 0, or -EINVAL for NULL.
  * Thread-safety: safe from any thread.
- * Ordering: relaxed store of a flag each agent polls every 256 steps
- *           (when it publishes its counters): agents stop within a few
- *           hundred steps, microseconds on the built-in environments.
+ * Ordering: relaxed store of a flag each agent polls between chunks of
+ *           at most 256 steps, sized to last at most about 1 ms (or one
+ *           step of a slower environment): agents stop within
+ *           microseconds on the built-in environments.
  */
 DQ_API int dq_learner_stop(dq_learner *l);
 
@@ -1084,8 +1085,8 @@ DQ_API int dq_learner_stop(dq_learner *l);
 DQ_API int dq_learner_error(const dq_learner *l, dq_run_error *err);
 
 /**
- * Counters of agent @p i, as last published (agents publish every 256
- * steps and at the end of a run).
+ * Counters of agent @p i, as last published (agents publish at least every
+ * 256 steps and at the end of a run).
  *
  * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
  * Thread-safety: safe concurrently with a run.

@@ -15,8 +15,15 @@
 #include "pin.h"
 #include "topology.h"
 
-/* Agents publish their counters every this many steps (a power of two). */
+/* Agents run in chunks of at most this many steps, and publish their
+ * counters, poll the stop flag and make due target checks between chunks. */
 #define PUBLISH_EVERY 256u
+/* A chunk that took longer than this is halved (down to one step), one
+ * that took under a quarter of it doubled (up to PUBLISH_EVERY): with a
+ * slow environment an agent still sees a stop within about this long or
+ * one step. The built-in environments take a few microseconds per chunk of
+ * PUBLISH_EVERY steps, and still well under this under valgrind. */
+#define CHUNK_NS 1000000u
 #define MAX_BOUND_PUS 8
 
 enum {
@@ -35,7 +42,7 @@ enum {
 
 /*
  * One agent thread's slot. The agent (hot, written every step) and the
- * published counters (written every PUBLISH_EVERY steps, read by the
+ * published counters (written after each chunk of steps, read by the
  * monitor) sit on separate cache lines so the monitor's reads never pull the
  * agent's working line away from its core.
  */
@@ -110,7 +117,7 @@ dq__thread_create_fn dq__thread_create = pthread_create;
 dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
 
 static void slot_publish(slot *s);
-static void check_target(slot *sl);
+static void check_target(slot *sl, uint64_t now);
 
 static double
 now_seconds(void)
@@ -515,9 +522,11 @@ claim_episode(dq_learner *l)
 /*
  * The hot loop: act, step the own environment, learn, repeat. No
  * allocation, lock (outside locked mode) or system call per step. It runs
- * in chunks that end at each publication (every PUBLISH_EVERY steps) or at
- * the quota; the stop flag is polled between chunks, so an agent stops
- * within PUBLISH_EVERY steps of a request (a few microseconds). `mode` and
+ * in chunks of up to PUBLISH_EVERY steps, sized so that a chunk takes
+ * about CHUNK_NS or less; between chunks the agent publishes its counters,
+ * polls the stop flag and makes a due target check, so it stops within a
+ * chunk of a request (microseconds with the built-in environments; about
+ * CHUNK_NS, or one step, with a slow one). `mode` and
  * `replica` are constants in each of agent_loop()'s instances.
  */
 DQ__INLINE int
@@ -530,8 +539,8 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	const bool tickets = l->cfg.max_episodes > 0;
 	const uint64_t quota = sl->quota;
 	const bool target = l->cfg.target_fraction > 0.0;
-	uint64_t done = 0;
-	uint32_t s, len = 0;
+	uint64_t done = 0, t_prev = now_ns();
+	uint32_t s, len = 0, chunk = 1; /* doubled while chunks are quick */
 	dq_step st;
 	int err;
 
@@ -544,8 +553,9 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	if (err)
 		goto reset_failed;
 	while (done < quota) {
-		const uint64_t next = (done | (PUBLISH_EVERY - 1)) + 1;
-		const uint64_t end = next < quota ? next : quota;
+		const uint64_t end =
+		    quota - done > chunk ? done + chunk : quota;
+		uint64_t t;
 
 		/* relaxed: a poll; the flag guards no data, and the stopping
 		 * thread's store becomes visible within a chunk or two */
@@ -576,8 +586,14 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			}
 		} while (done < end);
 		slot_publish(sl);
+		t = now_ns();
 		if (target)
-			check_target(sl);
+			check_target(sl, t);
+		if (t - t_prev > CHUNK_NS && chunk > 1)
+			chunk /= 2;
+		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
+			chunk *= 2;
+		t_prev = t;
 	}
 	return 0;
 reset_failed:
@@ -688,10 +704,9 @@ target_check(dq_learner *l)
  * measured) after each wake-up, which delays the detection by as much.
  */
 static void
-check_target(slot *sl)
+check_target(slot *sl, uint64_t now)
 {
 	dq_learner *l = sl->l;
-	uint64_t now = now_ns();
 	double frac;
 
 	/* relaxed: a hint; the claim below decides who checks */

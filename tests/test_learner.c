@@ -4,6 +4,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "dq_fault_pthread.h"
 #include "dq_test.h"
@@ -15,6 +16,7 @@ struct corridor {
 	uint32_t n;	  /* states; reward 1 and termination at n-1 */
 	uint32_t fail_at; /* step (per instance) returning a bad state */
 	int fail_code;	  /* 0: bad state; else returned error */
+	long step_ns;	  /* each step sleeps this long (a slow simulator) */
 };
 
 struct corridor_inst {
@@ -26,7 +28,7 @@ struct corridor_inst {
 static int
 corridor_open(void **def, const char *params, void *user, dq_env_spec *spec)
 {
-	static struct corridor dflt = {6, 0, 0};
+	static struct corridor dflt = {6, 0, 0, 0};
 	const struct corridor *c = user ? user : &dflt;
 
 	(void)params;
@@ -80,6 +82,11 @@ corridor_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 	struct corridor_inst *i = inst;
 
 	(void)rng;
+	if (i->def->step_ns) {
+		struct timespec ts = {0, i->def->step_ns};
+
+		nanosleep(&ts, NULL);
+	}
 	if (i->def->fail_at && ++i->steps == i->def->fail_at) {
 		if (i->def->fail_code)
 			return i->def->fail_code;
@@ -308,6 +315,37 @@ test_time_limit(void **state)
 	teardown(&f);
 }
 
+/*
+ * A slow environment (2 ms a step) still stops on time: agents start with
+ * chunks of one step and grow them only while a chunk takes under 250 us,
+ * so the stop flag is seen within a step or two, not after a chunk of 256
+ * (half a second here).
+ */
+static void
+test_slow_env_stops_on_time(void **state)
+{
+	static const struct corridor slow = {6, 0, 0, 2000000};
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, &slow, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.max_seconds = 0.05;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_TIME);
+	assert_true(r.seconds >= 0.05);
+	/* The monitor's wake-up, then at most one step and a bit: generous
+	 * for loaded and sanitized runs, far below a 256-step chunk. */
+	if (r.seconds > 0.25)
+		fail_msg("stopped after %.3f s", r.seconds);
+	assert_true(r.total.steps > 0 && r.total.steps < 200);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
 struct cb_state {
 	int progress_calls;
 	uint64_t last_steps;
@@ -390,7 +428,7 @@ test_env_failure(void **state)
 
 	(void)state;
 	for (int k = 0; k < 3; k++) {
-		struct corridor c = {6, 500, codes[k]};
+		struct corridor c = {6, 500, codes[k], 0};
 		struct fixture f;
 		dq_learner *l;
 		dq_run_result r;
@@ -820,6 +858,7 @@ main(void)
 	    cmocka_unit_test(test_exact_steps),
 	    cmocka_unit_test(test_exact_episodes),
 	    cmocka_unit_test(test_time_limit),
+	    cmocka_unit_test(test_slow_env_stops_on_time),
 	    cmocka_unit_test(test_callbacks),
 	    cmocka_unit_test(test_env_failure),
 	    cmocka_unit_test(test_reproducible_p1),
