@@ -111,17 +111,18 @@ static int
 agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
 {
 	size_t n = (size_t)t->n_states * t->n_actions;
-	size_t cap = t->n_states < sync_every ? t->n_states : sync_every;
+	size_t rows = t->n_states < sync_every ? t->n_states : sync_every;
+	size_t entries = n < sync_every ? n : sync_every;
 
 	if (n > DQ_REPLICA_MAX_ENTRIES)
 		return -ERANGE;
 	ag->row_slot = calloc(t->n_states, sizeof(uint32_t));
-	ag->pend_row = malloc(cap * sizeof(uint32_t));
-	ag->pend_val = malloc(cap * t->n_actions * sizeof(double));
-	ag->pend_base = malloc(cap * t->n_actions * sizeof(double));
-	ag->pend_keep = malloc(cap * t->n_actions * sizeof(double));
-	if (!ag->row_slot || !ag->pend_row || !ag->pend_val || !ag->pend_base ||
-	    !ag->pend_keep)
+	ag->pend_row = malloc(rows * sizeof(uint32_t));
+	ag->pend_val = malloc(rows * t->n_actions * sizeof(double));
+	ag->pend_touch = malloc(rows * t->n_actions * sizeof(uint32_t));
+	ag->touch = malloc(entries * sizeof(dq__touched));
+	if (!ag->row_slot || !ag->pend_row || !ag->pend_val ||
+	    !ag->pend_touch || !ag->touch)
 		return -ENOMEM;
 	ag->sync_every = sync_every;
 	return 0;
@@ -134,13 +135,14 @@ dq__agent_pend_row(dq_agent *ag, uint32_t s)
 {
 	const uint32_t n = ag->n_actions;
 	const uint32_t k = ag->n_pend++;
+	const dq__atomic_u64 *row = dq__table_row(ag->table, s);
 	double *val = ag->pend_val + (size_t)k * n;
-	double *base = ag->pend_base + (size_t)k * n;
-	double *keep = ag->pend_keep + (size_t)k * n;
+	uint32_t *touch = ag->pend_touch + (size_t)k * n;
 
 	for (uint32_t a = 0; a < n; a++) {
-		val[a] = base[a] = dq__table_get(ag->table, s, a);
-		keep[a] = 1.0;
+		/* relaxed: a per-entry value, as any agent read */
+		val[a] = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
+		touch[a] = 0;
 	}
 	ag->pend_row[k] = s;
 	ag->row_slot[s] = k + 1;
@@ -156,29 +158,24 @@ dq__agent_pend_row(dq_agent *ag, uint32_t s)
 int
 dq__agent_sync(dq_agent *ag)
 {
-	const uint32_t n = ag->n_actions;
 	int retries = 0;
 
 	if (!dq__agent_replica(ag))
 		return 0;
-	for (uint32_t k = 0; k < ag->n_pend; k++) {
-		const uint32_t s = ag->pend_row[k];
-		const size_t i0 = (size_t)k * n;
+	for (uint32_t j = 0; j < ag->n_touch; j++) {
+		const dq__touched *e = &ag->touch[j];
+		const double l = ag->pend_val[e->i];
 
-		ag->row_slot[s] = 0;
-		for (uint32_t a = 0; a < n; a++) {
-			const double l = ag->pend_val[i0 + a];
-			const double b = ag->pend_base[i0 + a];
-
-			if (dq__d2u(l) == dq__d2u(b))
-				continue; /* unchanged, or updated back */
-			retries +=
-			    dq__table_apply(ag->table, s, a,
-					    (dq__op){DQ__OP_MERGE, b, l,
-						     ag->pend_keep[i0 + a]});
-		}
+		if (dq__d2u(l) == dq__d2u(e->base))
+			continue; /* unchanged, or updated back */
+		retries += dq__table_apply(
+		    ag->table, e->s, e->a,
+		    (dq__op){DQ__OP_MERGE, e->base, l, e->keep});
 	}
+	for (uint32_t k = 0; k < ag->n_pend; k++)
+		ag->row_slot[ag->pend_row[k]] = 0;
 	ag->n_pend = 0;
+	ag->n_touch = 0;
 	ag->since_sync = 0;
 	return retries;
 }
@@ -221,14 +218,14 @@ dq__agent_fini(dq_agent *ag)
 	free(ag->row_slot);
 	free(ag->pend_row);
 	free(ag->pend_val);
-	free(ag->pend_base);
-	free(ag->pend_keep);
+	free(ag->pend_touch);
+	free(ag->touch);
 	ag->returns = NULL;
 	ag->row_slot = NULL;
 	ag->pend_row = NULL;
 	ag->pend_val = NULL;
-	ag->pend_base = NULL;
-	ag->pend_keep = NULL;
+	ag->pend_touch = NULL;
+	ag->touch = NULL;
 }
 
 void

@@ -24,6 +24,14 @@ typedef struct dq__sched {
 	double stride; /* schedule steps per agent step */
 } dq__sched;
 
+/* An entry a replica updated in the current window (see dq__agent_sync()). */
+typedef struct dq__touched {
+	uint32_t s, a; /* the entry */
+	uint32_t i;    /* its place in pend_val */
+	double base;   /* its value when its row was copied */
+	double keep;   /* product of (1 - alpha) over the window's updates */
+} dq__touched;
+
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -56,19 +64,20 @@ struct dq_agent {
 
 	/* Replica mode (sync_every > 0): updates reach the shared table every
 	 * sync_every steps, not at once. The first write to a row in a window
-	 * copies the row (pend_val, and pend_base: its values then); from
-	 * then on the agent reads and updates the row in its copy, and
-	 * pend_keep holds each entry's product of (1 - alpha) over the
-	 * window's updates (1 when not updated). Other rows are read from the
-	 * shared table. row_slot[s] is row s's index among the pending rows
-	 * plus one, 0 when it has none. At most min(S, sync_every) rows are
+	 * copies the row into pend_val; from then on the agent reads and
+	 * updates the row in its copy. Other rows are read from the shared
+	 * table. row_slot[s] is row s's index among the pending rows plus one,
+	 * 0 when it has none; pend_touch[] is each pending entry's index in
+	 * touch[] plus one, 0 until the window first updates it. At most
+	 * min(S, sync_every) rows and min(S x A, sync_every) entries are
 	 * pending, since each step writes one entry. */
-	uint32_t *row_slot; /* S */
-	uint32_t *pend_row; /* the pending rows' states */
-	double *pend_val;   /* pending rows x A, and the next two */
-	double *pend_base;
-	double *pend_keep;
+	uint32_t *row_slot;   /* S */
+	uint32_t *pend_row;   /* the pending rows' states */
+	double *pend_val;     /* pending rows x A */
+	uint32_t *pend_touch; /* pending rows x A */
+	dq__touched *touch;   /* the entries updated in this window */
 	uint32_t n_pend;
+	uint32_t n_touch;
 	uint32_t sync_every;
 	uint32_t since_sync;
 };
@@ -186,7 +195,7 @@ DQ__INLINE int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
 	const double alpha = ag->alpha.value;
-	uint32_t k = ag->row_slot[s];
+	uint32_t k = ag->row_slot[s], j;
 	size_t i;
 	double q;
 
@@ -194,8 +203,14 @@ dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 		k = dq__agent_pend_row(ag, s);
 	i = (size_t)(k - 1) * ag->n_actions + a;
 	q = ag->pend_val[i];
+	j = ag->pend_touch[i];
+	if (!j) {
+		ag->touch[ag->n_touch] =
+		    (dq__touched){s, a, (uint32_t)i, q, 1.0};
+		ag->pend_touch[i] = j = ++ag->n_touch;
+	}
 	ag->pend_val[i] = q + alpha * (target - q);
-	ag->pend_keep[i] *= 1.0 - alpha;
+	ag->touch[j - 1].keep *= 1.0 - alpha;
 	if (++ag->since_sync < ag->sync_every)
 		return 0;
 	return dq__agent_sync(ag);
