@@ -985,7 +985,7 @@ test_threads_fall_back(void **state)
 	assert_true(ref && v);
 	assert_int_equal(dq_env_open(&env, &big_ops, NULL, NULL), 0);
 	assert_int_equal(dq_model_create(&m, env), 0);
-	c.tolerance = 1e-11;
+	c.tolerance = 1e-7; /* few sweeps: the sanitizer builds run it too */
 	c.n_threads = 1;
 	assert_true(dq_model_solve(m, &c, NULL, 0, ref, BIG_S, NULL, 0) > 0);
 	c.n_threads = 4;
@@ -1000,7 +1000,7 @@ test_threads_fall_back(void **state)
 			fail_msg("%s failed: %s", cases[i].what,
 				 dq_strerror(sweeps));
 		for (uint32_t s = 0; s < BIG_S; s++)
-			assert_true(fabs(ref[s] - v[s]) < 1e-9);
+			assert_true(fabs(ref[s] - v[s]) < 1e-5);
 	}
 	dq_model_destroy(m);
 	dq_env_close(env);
