@@ -959,8 +959,12 @@ typedef struct dq_learner_config {
 	 *  fraction of the start-state probability (0 = off). Needs an
 	 *  environment with a model. Checked every target_interval by
 	 *  one agent at a time, between chunks of <= 256 steps (so that the
-	 *  check never waits for a core): each check costs that agent
-	 *  O(S x A + the policy's outcomes) and allocates nothing. */
+	 *  check never waits for a core), on a copy of the table: each
+	 *  check costs that agent O(S x A + the policy's outcomes) and
+	 *  allocates nothing. A run that reaches the target leaves the
+	 *  table as that check read it: the steps the agents took before
+	 *  they saw the stop are undone, so the policy handed back is the
+	 *  one that passed. */
 	double target_fraction;
 	double target_interval; /**< Seconds between checks; default
 				    *   0.002. */
@@ -997,8 +1001,8 @@ typedef struct dq_run_result {
 				 *   and restored agents' counts. */
 	uint64_t run_steps;	/**< Steps taken in this run. */
 	double target_fraction; /**< Optimal fraction of the final table
-				 *   (agents run a few steps past a check
-				 *   that met the target); NaN if off. */
+				 *   (when the target was reached, the
+				 *   table that passed); NaN if off. */
 	double target_seconds;	/**< When target_fraction was reached; NaN. */
 	uint64_t target_steps;	/**< Steps of this run when reached (as
 				 *   published: P x 256 steps resolution);

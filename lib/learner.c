@@ -74,9 +74,12 @@ struct dq_learner {
 	bool planned; /* pinning was planned from a topology */
 
 	/* Target check (only with cfg.target_fraction > 0): the model, Q*,
-	 * and the check's buffers, so that a check allocates nothing. */
+	 * and the check's buffers, so that a check allocates nothing. check_q
+	 * is the table as the last check read it; after a check that found
+	 * the target, the one that passed. */
 	dq_model *model;
 	double *qstar;
+	double *check_q;
 	uint32_t *policy;
 	void *check_ws;
 
@@ -94,6 +97,7 @@ struct dq_learner {
 	uint64_t t0_ns, check_ns;     /* run start; target_interval */
 	uint64_t start_steps;	      /* steps before this run */
 	double target_seconds;	      /* written under check_busy */
+	double target_frac;	      /* ditto: what that check measured */
 	uint64_t target_steps;	      /* ditto */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
@@ -245,9 +249,10 @@ learner_target_init(dq_learner *l)
 	if (err)
 		return err;
 	l->qstar = malloc(nq * sizeof(double));
+	l->check_q = malloc(nq * sizeof(double));
 	l->policy = malloc(l->table->n_states * sizeof(uint32_t));
 	l->check_ws = malloc(dq__model_check_ws_bytes(l->model));
-	if (!l->qstar || !l->policy || !l->check_ws)
+	if (!l->qstar || !l->check_q || !l->policy || !l->check_ws)
 		return -ENOMEM;
 	dq_solve_config_init(&sc);
 	sc.gamma = l->cfg.agent.gamma;
@@ -363,6 +368,7 @@ dq_learner_destroy(dq_learner *l)
 	free(l->slots);
 	dq_model_destroy(l->model);
 	free(l->qstar);
+	free(l->check_q);
 	free(l->policy);
 	free(l->check_ws);
 	if (l->sync_ready) {
@@ -682,13 +688,22 @@ assign_quotas(dq_learner *l)
 	}
 }
 
-/* The greedy policy's conservative optimal fraction (dq_model_check_policy). */
+/*
+ * The greedy policy's conservative optimal fraction (dq_model_check_policy),
+ * measured on a copy of the table taken first (check_q), so that the values
+ * checked are known exactly: a run stopped by the target gives them back.
+ * Greedy ties go to the lowest index, as in dq_table_policy().
+ */
 static double
 target_check(dq_learner *l)
 {
+	const uint32_t S = l->table->n_states, A = l->table->n_actions;
 	double frac = NAN;
 
-	dq_table_policy(l->table, l->policy, l->table->n_states);
+	dq_table_snapshot(l->table, l->check_q, (size_t)S * A);
+	for (uint32_t s = 0; s < S; s++)
+		l->policy[s] = dq__row_greedy_max(l->check_q + (size_t)s * A, A,
+						  NULL, NULL);
 	if (dq__model_check_policy_ws(l->model, l->qstar, l->policy, 1e-9,
 				      l->check_ws, &frac))
 		return NAN;
@@ -717,16 +732,19 @@ check_target(slot *sl, uint64_t now)
 	if (!dq__cas_strong_int(&l->check_busy, 0, 1, memory_order_acquire,
 				memory_order_relaxed))
 		return;
-	/* relaxed: written only under check_busy, which orders it */
-	if (now >= dq__load_u64(&l->next_check, memory_order_relaxed)) {
+	/* relaxed: written only under check_busy, which orders it. Once a
+	 * check has found the target, check_q holds the table that passed
+	 * and no later check may overwrite it. */
+	if (now >= dq__load_u64(&l->next_check, memory_order_relaxed) &&
+	    isnan(l->target_seconds)) {
 		frac = target_check(l);
 		/* relaxed: a number for progress reports, orders nothing */
 		dq__store_u64(&l->last_fraction, dq__d2u(frac),
 			      memory_order_relaxed);
-		if (frac >= l->cfg.target_fraction &&
-		    isnan(l->target_seconds)) {
+		if (frac >= l->cfg.target_fraction) {
 			dq_stats tot;
 
+			l->target_frac = frac;
 			learner_totals(l, &tot);
 			l->target_seconds =
 			    (double)(now_ns() - l->t0_ns) * 1e-9;
@@ -902,11 +920,20 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 			: DQ_STOP_STEPS;
 	for (uint32_t i = 0; i < started; i++)
 		res.pin_failures += l->slots[i]->pin_failed;
-	/* The agents' target fields: ordered by the joins above. */
+	/* The agents' target fields: ordered by the joins above. A run that
+	 * found the target leaves the table as the check that found it read
+	 * it: the steps the agents took before they saw the stop (at most a
+	 * chunk each) are undone, so the policy handed back is the one that
+	 * passed. */
 	res.target_seconds = l->target_seconds;
 	res.target_steps = l->target_steps;
-	if (l->cfg.target_fraction > 0.0)
+	if (l->cfg.target_fraction > 0.0 && !isnan(l->target_seconds)) {
+		dq_table_load(l->table, l->check_q,
+			      (size_t)l->table->n_states * l->table->n_actions);
+		res.target_fraction = l->target_frac;
+	} else if (l->cfg.target_fraction > 0.0) {
 		res.target_fraction = target_check(l);
+	}
 	if (l->cfg.progress) {
 		dq_progress p;
 

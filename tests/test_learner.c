@@ -512,6 +512,112 @@ test_reproducible_p1(void **state)
 }
 
 /*
+ * A noisy two-armed coin: one state, every step ends the episode; arm 0
+ * pays +1 with probability 0.505 and -1 otherwise (mean 0.01), arm 1 pays
+ * +1 or -1 evenly (mean 0). With alpha 0.1 every update moves Q by about
+ * 0.1, so the greedy arm flips back and forth long after it was first
+ * right: the environment on which "the table handed back is the one that
+ * passed the check" is visible.
+ */
+static int
+coin_open(void **def, const char *params, void *user, dq_env_spec *spec)
+{
+	(void)params;
+	(void)user;
+	*def = NULL;
+	spec->n_states = 1;
+	spec->n_actions = 2;
+	spec->max_episode_steps = 0;
+	spec->max_outcomes = 2;
+	return 0;
+}
+
+static int
+coin_reset(void *inst, dq_rng *rng, uint32_t *state)
+{
+	(void)inst;
+	(void)rng;
+	*state = 0;
+	return 0;
+}
+
+static int
+coin_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
+{
+	double p_win = action == 0 ? 0.505 : 0.5;
+
+	(void)inst;
+	out->next_state = 0;
+	out->reward = dq_rng_uniform(rng) < p_win ? 1.0 : -1.0;
+	out->terminated = true;
+	out->truncated = false;
+	return 0;
+}
+
+static int
+coin_outcomes(const void *def, uint32_t s, uint32_t a, dq_outcome *out,
+	      size_t cap)
+{
+	double p_win = a == 0 ? 0.505 : 0.5;
+
+	(void)def;
+	(void)s;
+	if (cap >= 2) {
+		out[0] = (dq_outcome){p_win, 0, 1.0, true};
+		out[1] = (dq_outcome){1.0 - p_win, 0, -1.0, true};
+	}
+	return 2;
+}
+
+static int
+coin_start(const void *def, double *p, size_t n)
+{
+	(void)def;
+	if (n)
+		p[0] = 1.0;
+	return 0;
+}
+
+static const dq_env_ops coin_ops = {
+    .abi = DQ_ENV_ABI,
+    .name = "coin",
+    .open = coin_open,
+    .reset = coin_reset,
+    .step = coin_step,
+    .outcomes = coin_outcomes,
+    .start_probs = coin_start,
+};
+
+/* The exact optimal fraction of @t's greedy policy, by the public API. */
+static double
+table_fraction(const dq_table *t, const dq_env *env, double gamma)
+{
+	dq_env_spec sp;
+	dq_model *m;
+	dq_solve_config sc;
+	double *qs, f = -1.0;
+	uint32_t *pol;
+	size_t nq;
+
+	dq_env_spec_get(env, &sp);
+	nq = (size_t)sp.n_states * sp.n_actions;
+	qs = malloc(nq * sizeof(double));
+	pol = malloc(sp.n_states * sizeof(uint32_t));
+	assert_true(qs && pol);
+	assert_int_equal(dq_model_create(&m, env), 0);
+	dq_solve_config_init(&sc);
+	sc.gamma = gamma;
+	assert_true(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0) > 0);
+	assert_int_equal(dq_table_policy(t, pol, sp.n_states), 0);
+	assert_int_equal(
+	    dq_model_check_policy(m, qs, nq, pol, sp.n_states, 1e-9, &f), 0);
+	dq_model_destroy(m);
+	free(qs);
+	free(pol);
+	return f;
+}
+
+/*
  * Two agents, seeded, reach the optimal greedy policy (checked exactly
  * against value iteration by the learner's target check) within a bounded
  * number of steps: the 4x3 maze in every discipline and through replicas,
@@ -568,9 +674,11 @@ test_p2_reaches_optimal(void **state)
 				 runs[m].env, (int)runs[m].mode, runs[m].sync,
 				 (int)r.reason,
 				 (unsigned long long)r.total.steps);
-		/* The fraction is measured again on the final table; agents
-		 * learn on until they see the stop, so it may have moved. */
-		assert_true(r.target_fraction >= 0.0);
+		/* The table is handed back as the check that found the
+		 * target read it: measured afresh through the public API,
+		 * its greedy policy is optimal everywhere. */
+		assert_true(r.target_fraction == 1.0);
+		assert_true(table_fraction(t, env, runs[m].gamma) == 1.0);
 		assert_true(r.target_steps > 0 && r.target_seconds > 0);
 		assert_true(r.target_steps <= c.max_steps);
 		/* The check runs on an agent between chunks of 256 steps and
@@ -583,6 +691,51 @@ test_p2_reaches_optimal(void **state)
 		dq_table_destroy(t);
 		dq_env_close(env);
 	}
+}
+
+/*
+ * A run stopped by its target hands back the table the successful check
+ * read, not the one the agents left when they saw the stop: on the coin,
+ * where the greedy arm keeps flipping, every one of 12 runs ends with the
+ * optimal arm greedy (the agents' last steps would leave it wrong about
+ * half the time).
+ */
+static void
+test_target_table_handed_back(void **state)
+{
+	dq_env *env;
+	dq_table *t;
+
+	(void)state;
+	assert_int_equal(dq_env_open(&env, &coin_ops, NULL, NULL), 0);
+	t = dq_test_table(1, 2, DQ_MODE_CAS, 0.0, false);
+	for (uint64_t seed = 1; seed <= 12; seed++) {
+		dq_learner_config c;
+		dq_learner *l;
+		dq_run_result r;
+
+		dq_table_fill(t, 0.0);
+		dq_learner_config_init(&c);
+		c.n_threads = 2;
+		c.pin = DQ_PIN_NONE;
+		c.agent.seed = seed;
+		c.agent.gamma = 0.0;
+		c.agent.epsilon.start = c.agent.epsilon.end = 0.5;
+		c.max_seconds = 30;
+		c.target_fraction = 1.0;
+		c.target_interval = 0.0002;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		assert_int_equal(r.reason, DQ_STOP_TARGET);
+		assert_true(r.target_fraction == 1.0);
+		if (table_fraction(t, env, 0.0) != 1.0)
+			fail_msg("seed %llu: the table handed back is not the "
+				 "one that passed",
+				 (unsigned long long)seed);
+		dq_learner_destroy(l);
+	}
+	dq_table_destroy(t);
+	dq_env_close(env);
 }
 
 /* Pinning: plans and actual bindings are reported per agent. */
@@ -863,6 +1016,7 @@ main(void)
 	    cmocka_unit_test(test_env_failure),
 	    cmocka_unit_test(test_reproducible_p1),
 	    cmocka_unit_test(test_p2_reaches_optimal),
+	    cmocka_unit_test(test_target_table_handed_back),
 	    cmocka_unit_test(test_pinning_reported),
 	    cmocka_unit_test(test_target_needs_model),
 	    cmocka_unit_test(test_thread_create_fails),
