@@ -150,7 +150,10 @@ elapsed=$(($(date +%s) - start))
 	echo
 	echo "Medians over the repetitions; speedup over one thread of the same"
 	echo "mode; efficiency = speedup / P; \"vs hand\" = steps/s over the"
-	echo "hand-written one-thread loop's. \`hand\` at P > 1 and \`private\` are"
+	echo "hand-written one-thread loop's; \"paired\" = the median of the"
+	echo "per-repetition ratios (repetition r of both points, run seconds"
+	echo "apart), which a slow or fast spell of the machine moves less."
+	echo "\`hand\` at P > 1 and \`private\` are"
 	echo "P independent learners on private tables (the scaling ceiling)."
 	echo "\`syncK\` is replica mode: a cas table, each agent updating private"
 	echo "copies of the rows it writes and writing them back every K steps."

@@ -777,6 +777,27 @@ ratio(const point *a, const point *b)
 }
 
 /*
+ * The median of the per-repetition ratios a->rate[r] / b->rate[r]. The
+ * repetitions are interleaved, so repetition r of a and of b ran seconds
+ * apart: a slow or fast spell of the machine that lasts longer than that
+ * cancels out of each ratio, where it can move a ratio of medians (whose
+ * two medians may come from different spells). NAN when missing.
+ */
+static double
+paired_ratio(const point *a, const point *b)
+{
+	double r[MAX_REPS];
+	uint32_t n = 0;
+
+	if (!a || !b)
+		return NAN;
+	for (uint32_t i = 0; i < a->n && i < b->n; i++)
+		if (b->rate[i] > 0)
+			r[n++] = a->rate[i] / b->rate[i];
+	return n ? bench_median(r, n) : NAN;
+}
+
+/*
  * The table of one environment, as text (md false) or markdown. Speedup
  * is over one thread of the same kind; efficiency is speedup / P; "vs
  * hand" is the point's throughput over the one-thread hand loop's.
@@ -794,32 +815,36 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 			be->info.n_actions,
 			(uint64_t)be->info.n_states * be->info.n_actions);
 		fprintf(f, "| mode | P | steps/s (median) | min-max | speedup "
-			   "| efficiency | CAS retries/step | vs hand | "
-			   "redone |\n");
-		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+			   "| paired | efficiency | CAS retries/step | vs hand "
+			   "| paired | redone |\n");
+		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
 	} else {
 		fprintf(f,
 			"\n%s: %" PRIu64 " steps per point, %u x %u "
 			"entries\n",
 			be->spec, be->steps, be->info.n_states,
 			be->info.n_actions);
-		fprintf(f, "%-8s %4s %12s %19s %8s %6s %12s %8s %6s\n", "mode",
-			"P", "steps/s", "min-max", "speedup", "eff",
-			"retries/step", "vs hand", "redone");
+		fprintf(f, "%-8s %4s %12s %19s %8s %7s %6s %12s %8s %7s %6s\n",
+			"mode", "P", "steps/s", "min-max", "speedup", "paired",
+			"eff", "retries/step", "vs hand", "paired", "redone");
 	}
 	for (int i = 0; i < n; i++) {
 		const point *pt = &pts[i];
 		const point *one = find_point(pts, n, pt->kind, 1);
 		double sp = ratio(pt, one);
-		char s_sp[32], s_eff[32], s_vs[32], s_rr[32], s_range[64];
+		char s_sp[32], s_pp[32], s_eff[32], s_vs[32], s_pv[32];
+		char s_rr[32], s_range[64];
 
 		bench_fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
+		bench_fmt_ratio(s_pp, sizeof(s_pp), paired_ratio(pt, one), "x");
 		if (isnan(sp))
 			snprintf(s_eff, sizeof(s_eff), "-");
 		else
 			snprintf(s_eff, sizeof(s_eff), "%.0f%%",
 				 sp / pt->threads * 100);
 		bench_fmt_ratio(s_vs, sizeof(s_vs), ratio(pt, hand1), "");
+		bench_fmt_ratio(s_pv, sizeof(s_pv), paired_ratio(pt, hand1),
+				"");
 		if (pt->kind == K_CAS || pt->kind == K_CASPAD ||
 		    pt->kind == K_SYNC || pt->kind == K_PRIVATE)
 			snprintf(s_rr, sizeof(s_rr), "%.2e", pt->med_rpstep);
@@ -827,16 +852,19 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 			snprintf(s_rr, sizeof(s_rr), "-");
 		snprintf(s_range, sizeof(s_range), "%.3g-%.3g", pt->lo, pt->hi);
 		if (md)
-			fprintf(f,
-				"| %s | %u | %.3g | %s | %s | %s | %s | %s "
-				"| %u |\n",
-				kind_name(pt->kind), pt->threads, pt->med,
-				s_range, s_sp, s_eff, s_rr, s_vs, pt->redone);
+			fprintf(
+			    f,
+			    "| %s | %u | %.3g | %s | %s | %s | %s | %s | %s "
+			    "| %s | %u |\n",
+			    kind_name(pt->kind), pt->threads, pt->med, s_range,
+			    s_sp, s_pp, s_eff, s_rr, s_vs, s_pv, pt->redone);
 		else
 			fprintf(f,
-				"%-8s %4u %12.4g %19s %8s %6s %12s %8s %6u\n",
+				"%-8s %4u %12.4g %19s %8s %7s %6s %12s %8s "
+				"%7s %6u\n",
 				kind_name(pt->kind), pt->threads, pt->med,
-				s_range, s_sp, s_eff, s_rr, s_vs, pt->redone);
+				s_range, s_sp, s_pp, s_eff, s_rr, s_vs, s_pv,
+				pt->redone);
 	}
 }
 
@@ -847,14 +875,16 @@ summary_rows(FILE *f, const bench_env *be, const point *pts, int n)
 
 	for (int i = 0; i < n; i++) {
 		const point *pt = &pts[i];
-		double sp = ratio(pt, find_point(pts, n, pt->kind, 1));
+		const point *one = find_point(pts, n, pt->kind, 1);
+		double sp = ratio(pt, one);
 
 		fprintf(f,
 			"%s,%s,%u,%" PRIu64 ",%.6g,%.6g,%.6g,%.4f,%.4f,"
-			"%.4g,%.4f\n",
+			"%.4g,%.4f,%.4f,%.4f\n",
 			be->label, kind_name(pt->kind), pt->threads, be->steps,
 			pt->med, pt->lo, pt->hi, sp, sp / pt->threads,
-			pt->med_rpstep, ratio(pt, hand1));
+			pt->med_rpstep, ratio(pt, hand1), paired_ratio(pt, one),
+			paired_ratio(pt, hand1));
 	}
 }
 
@@ -1014,7 +1044,8 @@ main(int argc, char **argv)
 	if (!ret && o.summary && (sum = bench_fopen(o.summary))) {
 		fprintf(sum, "env,mode,threads,steps,median_steps_per_s,"
 			     "min_steps_per_s,max_steps_per_s,speedup,"
-			     "efficiency,retries_per_step,vs_hand\n");
+			     "efficiency,retries_per_step,vs_hand,"
+			     "paired_speedup,paired_vs_hand\n");
 		for (int e = 0; e < o.n_envs; e++)
 			summary_rows(sum, &envs[e], pts[e], n_pts[e]);
 	}
