@@ -209,6 +209,25 @@ bench_default_threads(uint32_t *out, int cap)
 	return n;
 }
 
+/*
+ * The environments to measure: the n operands the caller checked against
+ * its capacity, or the NULL-terminated defaults when there are none.
+ * Returns how many.
+ */
+static inline int
+bench_env_list(const char **out, char *const *operands, int n,
+	       const char *const *defaults)
+{
+	int k = 0;
+
+	for (; k < n; k++)
+		out[k] = operands[k];
+	if (!k)
+		for (; defaults[k]; k++)
+			out[k] = defaults[k];
+	return k;
+}
+
 static inline int
 bench_cmp_double(const void *a, const void *b)
 {

@@ -326,13 +326,8 @@ parse_opts(int argc, char **argv, opts *o)
 		usage(stderr);
 		exit(2);
 	}
-	for (int i = optind; i < argc; i++)
-		o->envs[o->n_envs++] = argv[i];
-	if (!o->n_envs)
-		while (default_envs[o->n_envs]) {
-			o->envs[o->n_envs] = default_envs[o->n_envs];
-			o->n_envs++;
-		}
+	o->n_envs =
+	    bench_env_list(o->envs, argv + optind, argc - optind, default_envs);
 	if (!o->n_threads)
 		o->n_threads =
 		    bench_default_threads(o->threads, BENCH_MAX_LIST);

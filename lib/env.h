@@ -53,26 +53,6 @@ dq__env_check_step(int err, const dq_step *out, uint32_t n_states)
 	return 0;
 }
 
-static inline int
-dq__env_inst_reset(dq__env_inst *inst, dq_rng *rng, uint32_t *state)
-{
-	const dq_env *env = inst->env;
-	int err = env->ops->reset(inst->state, rng, state);
-
-	/* *state only after the call: argument order is unspecified */
-	return dq__env_check_reset(err, *state, env->spec.n_states);
-}
-
-static inline int
-dq__env_inst_step(dq__env_inst *inst, uint32_t action, dq_rng *rng,
-		  dq_step *out)
-{
-	const dq_env *env = inst->env;
-	int err = env->ops->step(inst->state, action, rng, out);
-
-	return dq__env_check_step(err, out, env->spec.n_states);
-}
-
 /*
  * An instance as a hot loop calls it: the entry points, the instance and
  * the bound read once into a local, which the compiler keeps in registers
@@ -108,6 +88,24 @@ dq__env_hot_step(const dq__env_hot *h, uint32_t action, dq_rng *rng,
 	int err = h->step(h->state, action, rng, out);
 
 	return dq__env_check_step(err, out, h->n_states);
+}
+
+/* The same calls through the handle, for the public dq_env_instance_*(). */
+static inline int
+dq__env_inst_reset(dq__env_inst *inst, dq_rng *rng, uint32_t *state)
+{
+	const dq__env_hot h = dq__env_hot_of(inst);
+
+	return dq__env_hot_reset(&h, rng, state);
+}
+
+static inline int
+dq__env_inst_step(dq__env_inst *inst, uint32_t action, dq_rng *rng,
+		  dq_step *out)
+{
+	const dq__env_hot h = dq__env_hot_of(inst);
+
+	return dq__env_hot_step(&h, action, rng, out);
 }
 
 #endif /* DQ_ENV_H */

@@ -123,15 +123,6 @@ dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
 static void slot_publish(slot *s);
 static void check_target(slot *sl, uint64_t now);
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static uint64_t
 now_ns(void)
 {
@@ -139,6 +130,12 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static double
+now_seconds(void)
+{
+	return (double)now_ns() * 1e-9;
 }
 
 int

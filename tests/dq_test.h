@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -39,6 +40,27 @@ dq_test_table(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
 	assert_int_equal(dq_table_create(&t, &c), 0);
 	assert_non_null(t);
 	return t;
+}
+
+/* A whole file, malloc'ed (one spare byte); its length in *len. */
+static inline unsigned char *
+dq_test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
 }
 
 #endif

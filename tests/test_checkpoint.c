@@ -110,26 +110,6 @@ putf64(uint8_t *p, double v)
 	put64(p, bits);
 }
 
-static uint8_t *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static void
 spit(const char *path, const uint8_t *buf, size_t len)
 {
@@ -349,7 +329,7 @@ test_layout(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "layout.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN);
 	assert_memory_equal(b, "DISTQCKP", 8);
 	assert_int_equal(get32(b + OFF_VERSION), 1);
@@ -394,7 +374,7 @@ test_truncated(void **state)
 	path_in(path, sizeof(path), "full.ckp");
 	path_in(cut, sizeof(cut), "cut.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	for (size_t n = 0; n < len; n++) {
 		spit(cut, b, n);
 		expect_error(cut, DQ_ETRUNC);
@@ -417,7 +397,7 @@ test_bit_flips(void **state)
 	path_in(path, sizeof(path), "good.ckp");
 	path_in(bad, sizeof(bad), "flip.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	for (size_t i = 0; i < len; i++) {
 		int want = i < 8    ? DQ_EFORMAT
 			   : i < 12 ? DQ_EVERSION
@@ -485,7 +465,7 @@ test_resealed_rejections(void **state)
 	path_in(path, sizeof(path), "good.ckp");
 	path_in(bad, sizeof(bad), "bad.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	e = malloc(len + 16);
 	assert_non_null(e);
 
@@ -627,7 +607,7 @@ test_extended_header(void **state)
 	path_in(path, sizeof(path), "good.ckp");
 	path_in(ext, sizeof(ext), "ext.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	memset(sec, 0, sizeof(sec));
 	put32(sec + SEC_TAG, 7);
 	put32(sec + SEC_LEN, 5); /* 5 bytes, then 3 of padding */
@@ -644,7 +624,7 @@ test_extended_header(void **state)
 	dq_table_destroy(t);
 
 	/* The extension is covered by the file CRC. */
-	e = slurp(ext, &len);
+	e = dq_test_slurp(ext, &len);
 	e[HEADER_LEN + 9] ^= 1;
 	spit(ext, e, len);
 	expect_error(ext, DQ_ECORRUPT);
@@ -684,7 +664,7 @@ test_shape_mismatch(void **state)
 		dq_table_destroy(t);
 	}
 	/* A damaged file is reported as damaged, not as a mismatch. */
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	b[len - 20] ^= 1;
 	spit(bad, b, len);
 	t = dq_test_table(S + 1, A, DQ_MODE_CAS, 3.0, false);
@@ -1003,8 +983,8 @@ test_agents_round_trip(void **state)
 	save_ref(plain);
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_run(path, t, &m, NULL, 0), 0);
-	b1 = slurp(plain, &l1);
-	b2 = slurp(path, &l2);
+	b1 = dq_test_slurp(plain, &l1);
+	b2 = dq_test_slurp(path, &l2);
 	assert_int_equal(l1, l2);
 	assert_memory_equal(b1, b2, l1);
 	free(b1);
@@ -1032,7 +1012,7 @@ test_agents_layout(void **state)
 	path_in(path, sizeof(path), "alayout.ckp");
 	save_agents_ref(path);
 	agents_fill(want, NAG);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN + ext);
 	assert_int_equal(get32(b + OFF_VERSION), 1);
 	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
@@ -1079,7 +1059,7 @@ test_agents_damage(void **state)
 	path_in(path, sizeof(path), "agood.ckp");
 	path_in(bad, sizeof(bad), "abad.ckp");
 	save_agents_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	for (size_t n = 0; n < len; n += 1 + (n >= HEADER_LEN) * 3) {
 		spit(bad, b, n);
 		expect_error(bad, DQ_ETRUNC);
@@ -1159,7 +1139,7 @@ test_agents_resealed(void **state)
 	path_in(path, sizeof(path), "base.ckp");
 	path_in(bad, sizeof(bad), "sec.ckp");
 	save_ref(path);
-	b = slurp(path, &len);
+	b = dq_test_slurp(path, &len);
 	agents_fill(want, NAG);
 
 	/* Well formed by hand: loads. */
@@ -1378,7 +1358,7 @@ test_stale_temps(void **state)
 	(void)state;
 	path_in(path, sizeof(path), "st.ckp");
 	save_ref(path);
-	ref = slurp(path, &len);
+	ref = dq_test_slurp(path, &len);
 	make_file(removed[0], ref, 200);
 	make_file(removed[1], "", 0);
 	make_file(removed[2], ref, len);

@@ -869,26 +869,6 @@ struct ckp_ctx {
 	int how;		  /* 0 read_meta, 1 load, 2 load_run */
 };
 
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	unsigned char *buf;
-	long n;
-
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
 static int
 temp_files(void)
 {
@@ -908,7 +888,7 @@ static bool
 file_is_ref(const struct ckp_ctx *c)
 {
 	size_t len;
-	unsigned char *b = slurp(c->path, &len);
+	unsigned char *b = dq_test_slurp(c->path, &len);
 	bool same = len == c->ref_len && memcmp(b, c->ref, len) == 0;
 
 	free(b);
@@ -1031,7 +1011,7 @@ test_checkpoint(void **state)
 	}
 	assert_int_equal(
 	    dq_checkpoint_save_run(c.path, saved, &c.meta, c.agents, 3), 0);
-	c.ref = slurp(c.path, &c.ref_len);
+	c.ref = dq_test_slurp(c.path, &c.ref_len);
 
 	c.meta.steps = 2; /* what a successful save writes instead */
 	p.name = "dq_checkpoint_save";
