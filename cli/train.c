@@ -559,19 +559,19 @@ resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
 {
 	uint32_t cap = rs->m.n_agents ? rs->m.n_agents : 1;
 	dq_checkpoint_meta m;
-	int n;
+	int err;
 
 	rs->agents = calloc(cap, sizeof(*rs->agents));
 	if (!rs->agents)
 		return cli_fail(-ENOMEM, "%s", o->resume);
-	n = dq_checkpoint_load_run(o->resume, t, &m, rs->agents, cap);
-	if (n == DQ_EMISMATCH)
-		return cli_fail(n, "%s: a %u x %u table, '%s' needs %u x %u",
+	err = dq_checkpoint_load_run(o->resume, t, &m, rs->agents, cap);
+	if (err == DQ_EMISMATCH)
+		return cli_fail(err, "%s: a %u x %u table, '%s' needs %u x %u",
 				o->resume, rs->m.n_states, rs->m.n_actions,
 				e->name, e->spec.n_states, e->spec.n_actions);
-	if (n < 0)
-		return cli_fail(n, "%s", o->resume);
-	rs->n_agents = (uint32_t)n < cap ? (uint32_t)n : cap;
+	if (err)
+		return cli_fail(err, "%s", o->resume);
+	rs->n_agents = m.n_agents < cap ? m.n_agents : cap;
 	rs->m.steps = m.steps;
 	rs->m.episodes = m.episodes;
 	rs->m.seconds = m.seconds;

@@ -572,8 +572,13 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 				*what = "step";
 				return err;
 			}
-			dq__agent_observe(ag, s, a, st.reward, st.next_state,
-					  st.terminated, mode, replica);
+			err = dq__agent_observe(ag, s, a, st.reward,
+						st.next_state, st.terminated,
+						mode, replica);
+			if (DQ__UNLIKELY(err)) {
+				*what = "update";
+				return err;
+			}
 			done++;
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
@@ -655,13 +660,18 @@ agent_main(void *arg)
 	}
 	/* Replica mode: hold no row copied before this run (the previous
 	 * run ended with a write-back, so this is normally a no-op). */
-	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
-	err = agent_loop(sl, &what);
+	err = dq__agent_sync(&sl->ag);
+	if (!err)
+		err = agent_loop(sl, &what);
+	else
+		what = "sync";
 	if (err)
 		record_error(sl, err, what);
 	/* Replica mode: what this agent learned reaches the shared table
 	 * before the run returns (a no-op otherwise). */
-	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
+	err = dq__agent_sync(&sl->ag);
+	if (err)
+		record_error(sl, err, "sync");
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);

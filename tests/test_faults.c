@@ -500,7 +500,7 @@ agent_after(void *arg, int err)
 		return;
 	}
 	assert_int_equal(dq_agent_act(c->out, 3, &a), 0);
-	assert_true(dq_agent_observe(c->out, 3, a, 1.0, 4, false) >= 0);
+	assert_int_equal(dq_agent_observe(c->out, 3, a, 1.0, 4, false), 0);
 	assert_int_equal(dq_agent_sync(c->out), 0);
 	dq_agent_destroy(c->out);
 }
@@ -938,7 +938,7 @@ load_call(void *arg)
 {
 	struct ckp_ctx *c = arg;
 
-	int n;
+	int err;
 
 	memset(&c->meta, 0xa5, sizeof(c->meta));
 	memset(c->got, 0xa5, sizeof(c->got));
@@ -946,9 +946,9 @@ load_call(void *arg)
 		return dq_checkpoint_read_meta(c->path, &c->meta);
 	if (c->how == 1)
 		return dq_checkpoint_load(c->path, c->table, &c->meta);
-	n = dq_checkpoint_load_run(c->path, c->table, &c->meta, c->got, 3);
-	/* sweep() wants 0 for success: the count is checked after. */
-	return n == 3 ? 0 : n < 0 ? n : -EPROTO;
+	err = dq_checkpoint_load_run(c->path, c->table, &c->meta, c->got, 3);
+	/* The count of agents is checked here. */
+	return err ? err : c->meta.n_agents == 3 ? 0 : -EPROTO;
 }
 
 static void
