@@ -1018,7 +1018,8 @@ typedef struct dq_run_result {
 	dq_stop_reason reason;	/**< Why it ended. */
 	double seconds;		/**< Wall time of the run. */
 	dq_stats total;		/**< Final totals, including earlier runs
-				 *   and restored agents' counts. */
+				 *   and restored agents' counts; a sum
+				 *   past 2^64 - 1 saturates there. */
 	uint64_t run_steps;	/**< Steps taken in this run. */
 	double target_fraction; /**< Optimal fraction of the final table
 				 *   (when the target was reached, the
@@ -1152,7 +1153,9 @@ DQ_API int dq_learner_agent_state(const dq_learner *l, uint32_t i,
  * one at the next run.
  *
  * @return 0; -EINVAL for NULL pointers, an all-zero RNG state or negative
- *         or non-finite clocks; -ERANGE for @p i >= P; -EBUSY while running.
+ *         or non-finite clocks; -ERANGE for @p i >= P, or a counter (steps,
+ *         episodes, cas_retries) at or above 2^63, so that no counter
+ *         can wrap during later runs; -EBUSY while running.
  * Thread-safety: not concurrently with dq_learner_run().
  * Ordering: the next dq_learner_run() publishes it to the agent's thread.
  */

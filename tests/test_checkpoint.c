@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1464,6 +1465,48 @@ test_concurrent_saves(void **state)
 	unlink(path);
 }
 
+/*
+ * The CLI's resume-and-save-back, at the library's level: a valid file
+ * whose values are huge is loaded, learning overflows, and the file saved
+ * back must still load. Updates that would not be finite are refused, so
+ * the table stays finite and the file written back loads; and whatever
+ * the write paths did, a save never replaces a loadable file by one that
+ * no load accepts (it checks the snapshot before creating any file).
+ */
+static void
+test_huge_values_save_back(void **state)
+{
+	char path[128];
+	dq_checkpoint_meta m;
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
+	dq_table *u = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
+	double v;
+	int err;
+
+	(void)state;
+	path_in(path, sizeof(path), "huge.ckp");
+	meta_fill(&m);
+	assert_int_equal(dq_table_fill(t, 1.5e308), 0);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	assert_int_equal(dq_checkpoint_load(path, u, NULL), 0);
+	/* "Training" on it: TD targets r + gamma * 1.5e308 overflow. */
+	for (uint32_t s = 0; s < S; s++)
+		for (uint32_t a = 0; a < A; a++)
+			assert_int_equal(dq_table_update(u, s, a, 0.5, DBL_MAX),
+					 0);
+	assert_int_equal(dq_table_add(u, 0, 0, 1e308), DQ_ENONFINITE);
+	err = dq_checkpoint_save(path, u, &m);
+	/* Either the save worked and the file loads, or it was refused and
+	 * the old file is still there and loads. */
+	assert_true(err == 0 || err == DQ_ENONFINITE);
+	assert_int_equal(dq_checkpoint_read_meta(path, &m), 0);
+	assert_int_equal(dq_checkpoint_load(path, t, NULL), 0);
+	assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+	assert_true(isfinite(v));
+	dq_table_destroy(t);
+	dq_table_destroy(u);
+}
+
 int
 main(void)
 {
@@ -1487,6 +1530,7 @@ main(void)
 	    cmocka_unit_test(test_agents_invalid_args),
 	    cmocka_unit_test(test_stale_temps),
 	    cmocka_unit_test(test_concurrent_saves),
+	    cmocka_unit_test(test_huge_values_save_back),
 	};
 
 	return cmocka_run_group_tests_name("checkpoint", tests, setup,
