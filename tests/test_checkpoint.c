@@ -1494,7 +1494,9 @@ test_huge_values_save_back(void **state)
 		for (uint32_t a = 0; a < A; a++)
 			assert_int_equal(dq_table_update(u, s, a, 0.5, DBL_MAX),
 					 0);
-	assert_int_equal(dq_table_add(u, 0, 0, 1e308), DQ_ENONFINITE);
+	/* Refused (test_table); not asserted here, so that with the write
+	 * paths' check removed this test still proves the save's own. */
+	(void)dq_table_add(u, 0, 0, 1e308);
 	err = dq_checkpoint_save(path, u, &m);
 	/* Either the save worked and the file loads, or it was refused and
 	 * the old file is still there and loads. */
