@@ -5,10 +5,13 @@
  * or a simulator needs is declared here; nothing else is public.
  *
  * Conventions (the same everywhere below):
- *  - Functions return 0 (or a documented non-negative count) on success and
- *    a negative errno value on failure; dq_strerror() describes any code.
- *  - Objects come back through out-parameters; *out is left untouched on
- *    failure.
+ *  - Functions return 0 on success and a negative error code on failure
+ *    (a negative errno or a DQ_E* code); dq_strerror() describes any code.
+ *    Three queries whose only answer is a count, "how many there are",
+ *    return it (>= 0) instead: dq_env_builtins(), dq_env_outcomes() and
+ *    dq_learner_agent_cpus(); dq_cores() returns a count and never fails.
+ *  - Objects and counts come back through out-parameters; *out is left
+ *    untouched on failure.
  *  - dq_X_destroy(NULL) is a no-op.
  *  - Config structs are filled with defaults by dq_X_config_init() and then
  *    adjusted by the caller. More fields may be added at the end in later
@@ -1248,7 +1251,8 @@ DQ_API void dq_model_destroy(dq_model *m);
  * @param v receives V* (NULL to skip; else nv >= S).
  * @param policy receives a greedy optimal policy, lowest index on ties
  *        within 1e-9 (NULL to skip; else np >= S).
- * @return the number of sweeps (>= 0); -EINVAL for NULL @p m or @p cfg, a
+ * @param sweeps receives the number of sweeps made (NULL to skip).
+ * @return 0; -EINVAL for NULL @p m or @p cfg, a
  *         bad gamma or tolerance, max_sweeps of 0, n_threads above
  *         DQ_MAX_THREADS, or too small arrays; -ETIMEDOUT when max_sweeps
  *         pass first (gamma 1 with improper policies); -ERANGE when values
@@ -1258,7 +1262,7 @@ DQ_API void dq_model_destroy(dq_model *m);
  */
 DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
 			  double *q, size_t nq, double *v, size_t nv,
-			  uint32_t *policy, size_t np);
+			  uint32_t *policy, size_t np, uint64_t *sweeps);
 
 /**
  * Evaluate a deterministic policy exactly (to cfg->tolerance).
@@ -1267,14 +1271,15 @@ DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
  * @param v receives V^pi (nv >= S).
  * @param start_value receives the expectation of V^pi under the start
  *        distribution (may be NULL).
- * @return the number of sweeps (>= 0); -EINVAL; -ERANGE for an action out
+ * @param sweeps receives the number of sweeps made (NULL to skip).
+ * @return 0; -EINVAL; -ERANGE for an action out
  *         of range or values overflowing to infinity; -ETIMEDOUT; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
 DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 			     const uint32_t *policy, size_t np, double *v,
-			     size_t nv, double *start_value);
+			     size_t nv, double *start_value, uint64_t *sweeps);
 
 /**
  * Expectation of @p v under the start distribution.

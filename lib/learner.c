@@ -253,8 +253,8 @@ learner_target_init(dq_learner *l)
 		return -ENOMEM;
 	dq_solve_config_init(&sc);
 	sc.gamma = l->cfg.agent.gamma;
-	err = dq_model_solve(l->model, &sc, l->qstar, nq, NULL, 0, NULL, 0);
-	return err < 0 ? err : 0;
+	return dq_model_solve(l->model, &sc, l->qstar, nq, NULL, 0, NULL, 0,
+			      NULL);
 }
 
 int

@@ -724,7 +724,8 @@ table_fraction(const dq_table *t, const dq_env *env, double gamma)
 	assert_int_equal(dq_model_create(&m, env), 0);
 	dq_solve_config_init(&sc);
 	sc.gamma = gamma;
-	assert_true(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0) > 0);
+	assert_int_equal(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0, NULL),
+			 0);
 	assert_int_equal(dq_table_policy(t, pol, sp.n_states), 0);
 	assert_int_equal(
 	    dq_model_check_policy(m, qs, nq, pol, sp.n_states, 1e-9, &f), 0);
