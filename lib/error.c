@@ -76,7 +76,7 @@ dq_strerror(int err)
 	case DQ_EPIN:
 		return "strict pinning requested and a binding failed";
 	case DQ_ENONFINITE:
-		return "update refused: its result would not be finite (inf or "
+		return "write refused: its result would not be finite (inf or "
 		       "NaN; values or rewards too large)";
 	case DQ_EFILEVALUE:
 		return "file holds a non-finite number (inf or NaN) where "
