@@ -265,8 +265,33 @@ PY
 	if cmp -s "$huge" "$tmp/huge.orig"; then ok; else
 		bad "resume huge: the checkpoint was replaced"; fi
 	expect_rc 0 eval maze4x3 --load "$huge" -n 1
+	# Counters near 2^64: two agents just below 2^63 restore, and the
+	# totals saturate instead of wrapping, while this run's count stays
+	# exact; an agent at 2^63 is refused.
+	for k in 63 64; do
+		python3 - "$a" "$tmp/c$k.ckp" "$k" <<'PY'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+c = (1 << 63) - 1 if sys.argv[3] == "63" else 1 << 63
+n, rl = struct.unpack_from("<II", d, 416 + 8)
+for i in range(n):
+    struct.pack_into("<QQ", d, 416 + 16 + i * rl + 48, c, c)
+struct.pack_into("<QQ", d, 40, (1 << 64) - 6, (1 << 64) - 6)
+struct.pack_into("<I", d, 412, zlib.crc32(bytes(d[:412])))
+struct.pack_into("<I", d, len(d) - 4, zlib.crc32(bytes(d[:-4])))
+open(sys.argv[2], "wb").write(d)
+PY
+	done
+	expect_rc 0 train --resume "$tmp/c63.ckp" -q -n 1000
+	expect_grep "^steps  *18446744073709551615 (1000 in this run)$" \
+		"$tmp/out" "resume near 2^64: saturated totals, exact run"
+	expect_grep "^episodes  *18446744073709551615$" "$tmp/out" \
+		"resume near 2^64: saturated episodes"
+	expect_rc 1 train --resume "$tmp/c64.ckp" -q -n 1000
+	expect_grep "restoring agent 0: value out of range" "$tmp/err" \
+		"resume at 2^63: refused"
 else
-	echo "cli: python3 not found, huge-value resume test skipped"
+	echo "cli: python3 not found, huge-value resume tests skipped"
 fi
 
 # ---------------------------------------------------- other train paths --
