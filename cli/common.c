@@ -108,14 +108,14 @@ cli_exact(const dq_env *env, const dq_table *t, double gamma,
 	c.max_sweeps = CLI_EXACT_SWEEPS;
 	out->gamma = gamma;
 	out->tol = CLI_EXACT_TOL;
-	err = dq_model_solve(m, &c, NULL, 0, v_star, s, NULL, 0);
+	err = dq_model_solve(m, &c, NULL, 0, v_star, s, NULL, 0, NULL);
 	if (err >= 0)
 		err = dq_model_start_value(m, v_star, s, &out->star_start);
 	if (err >= 0)
 		err = dq_table_policy(t, policy, s);
 	if (err >= 0)
 		err = dq_model_evaluate(m, &c, policy, s, v_pi, s,
-					&out->pi_start);
+					&out->pi_start, NULL);
 	if (err >= 0)
 		err = dq_model_optimal_fraction(m, v_star, v_pi, s,
 						CLI_EXACT_TOL, &out->fraction);

@@ -300,8 +300,8 @@ cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 		goto out;
 	}
 	err = dq_model_solve(m, &c, q, q ? nq : 0, v, v ? e.spec.n_states : 0,
-			     NULL, 0);
-	if (err < 0) {
+			     NULL, 0, NULL);
+	if (err) {
 		status = cli_fail(err, "solving '%s' with gamma %g", e.name,
 				  c.gamma);
 		goto out;

@@ -309,6 +309,13 @@ struct train_ctx {
 	unsigned checkpoints, checkpoint_failures;
 };
 
+/* a + b, or UINT64_MAX past it: counts restored near 2^64 never wrap. */
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* The progress line, rewritten in place on a terminal. */
 static void
 progress_line(struct train_ctx *x, const dq_progress *p)
@@ -323,7 +330,8 @@ progress_line(struct train_ctx *x, const dq_progress *p)
 	 * mistaken for steps of this run. */
 	x->last_seconds = p->seconds;
 	x->last_steps = p->total.steps;
-	cli_si(steps, sizeof(steps), (double)(x->base_steps + p->total.steps));
+	cli_si(steps, sizeof(steps),
+	       (double)sat_add(x->base_steps, p->total.steps));
 	cli_si(rate, sizeof(rate), dt > 0 ? (double)ds / dt : 0.0);
 	if (isnan(p->total.mean_return))
 		snprintf(ret, sizeof(ret), "-");
@@ -376,8 +384,8 @@ train_checkpoint(struct train_ctx *x, double seconds)
 
 		if (err)
 			return err;
-		steps += x->agents[i].steps;
-		episodes += x->agents[i].episodes;
+		steps = sat_add(steps, x->agents[i].steps);
+		episodes = sat_add(episodes, x->agents[i].episodes);
 	}
 	memset(&m, 0, sizeof(m));
 	snprintf(m.env, sizeof(m.env), "%s", x->e->name);
@@ -387,8 +395,8 @@ train_checkpoint(struct train_ctx *x, double seconds)
 	m.alpha = o->alpha; /* the schedules are constant */
 	m.epsilon = o->epsilon;
 	m.seed = o->seed;
-	m.steps = x->base_steps + steps;
-	m.episodes = x->base_episodes + episodes;
+	m.steps = sat_add(x->base_steps, steps);
+	m.episodes = sat_add(x->base_episodes, episodes);
 	m.seconds = x->base_seconds + seconds;
 	return dq_checkpoint_save_run(o->checkpoint, x->t, &m, x->agents, x->n);
 }
@@ -559,19 +567,19 @@ resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
 {
 	uint32_t cap = rs->m.n_agents ? rs->m.n_agents : 1;
 	dq_checkpoint_meta m;
-	int n;
+	int err;
 
 	rs->agents = calloc(cap, sizeof(*rs->agents));
 	if (!rs->agents)
 		return cli_fail(-ENOMEM, "%s", o->resume);
-	n = dq_checkpoint_load_run(o->resume, t, &m, rs->agents, cap);
-	if (n == DQ_EMISMATCH)
-		return cli_fail(n, "%s: a %u x %u table, '%s' needs %u x %u",
+	err = dq_checkpoint_load_run(o->resume, t, &m, rs->agents, cap);
+	if (err == DQ_EMISMATCH)
+		return cli_fail(err, "%s: a %u x %u table, '%s' needs %u x %u",
 				o->resume, rs->m.n_states, rs->m.n_actions,
 				e->name, e->spec.n_states, e->spec.n_actions);
-	if (n < 0)
-		return cli_fail(n, "%s", o->resume);
-	rs->n_agents = (uint32_t)n < cap ? (uint32_t)n : cap;
+	if (err)
+		return cli_fail(err, "%s", o->resume);
+	rs->n_agents = m.n_agents < cap ? m.n_agents : cap;
 	rs->m.steps = m.steps;
 	rs->m.episodes = m.episodes;
 	rs->m.seconds = m.seconds;
@@ -600,8 +608,8 @@ resume_agents(const struct train_opts *o, const struct train_resume *rs,
 		if (err)
 			return cli_fail(err, "%s: restoring agent %u",
 					o->resume, i);
-		steps += st.steps;
-		episodes += st.episodes;
+		steps = sat_add(steps, st.steps);
+		episodes = sat_add(episodes, st.episodes);
 	}
 	x->start_steps = steps;
 	x->base_steps = rs->m.steps > steps ? rs->m.steps - steps : 0;
@@ -663,8 +671,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	const struct train_opts *o = x->o;
 	const struct cli_env *e = x->e;
 	const dq_stats *t = &r->total;
-	uint64_t now =
-	    t->steps > x->start_steps ? t->steps - x->start_steps : 0;
+	uint64_t now = r->run_steps; /* exact when the totals saturate */
 	char rate[16];
 
 	cli_si(rate, sizeof(rate),
@@ -675,7 +682,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	       cli_mode_name(o->mode), pin_name(o));
 	if (o->resume)
 		cli_kv("steps", "%llu (%llu in this run)\n",
-		       (unsigned long long)(x->base_steps + t->steps),
+		       (unsigned long long)sat_add(x->base_steps, t->steps),
 		       (unsigned long long)now);
 	else
 		cli_kv("steps", "%llu\n", (unsigned long long)t->steps);
@@ -683,7 +690,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	cli_kv("seconds", r->seconds < 1.0 ? "%.6f\n" : "%.3f\n", r->seconds);
 	cli_kv("steps/s", "%s\n", rate);
 	cli_kv("episodes", "%llu\n",
-	       (unsigned long long)(x->base_episodes + t->episodes));
+	       (unsigned long long)sat_add(x->base_episodes, t->episodes));
 	if (isnan(t->mean_return))
 		cli_kv("mean return", "- (no episode finished)\n");
 	else

@@ -52,9 +52,8 @@ simulate(void *arg)
 		r = done ? 1.0 : -0.01;
 		ret += r;
 		sim->err = dq_agent_observe(agent, cell, a, r, next, done);
-		if (sim->err < 0)
+		if (sim->err)
 			break;
-		sim->err = 0;
 		if (done) {
 			sim->last_return = ret;
 			ret = 0;

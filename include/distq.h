@@ -5,10 +5,13 @@
  * or a simulator needs is declared here; nothing else is public.
  *
  * Conventions (the same everywhere below):
- *  - Functions return 0 (or a documented non-negative count) on success and
- *    a negative errno value on failure; dq_strerror() describes any code.
- *  - Objects come back through out-parameters; *out is left untouched on
- *    failure.
+ *  - Functions return 0 on success and a negative error code on failure
+ *    (a negative errno or a DQ_E* code); dq_strerror() describes any code.
+ *    Three queries whose only answer is a count, "how many there are",
+ *    return it (>= 0) instead: dq_env_builtins(), dq_env_outcomes() and
+ *    dq_learner_agent_cpus(); dq_cores() returns a count and never fails.
+ *  - Objects and counts come back through out-parameters; *out is left
+ *    untouched on failure.
  *  - dq_X_destroy(NULL) is a no-op.
  *  - Config structs are filled with defaults by dq_X_config_init() and then
  *    adjusted by the caller. More fields may be added at the end in later
@@ -77,9 +80,17 @@ DQ_API const char *dq_version_string(void);
 #define DQ_EFORMAT (-1003)    /**< File is not a libdistq file. */
 #define DQ_EVERSION (-1004)   /**< File has an unsupported version. */
 #define DQ_ETRUNC (-1005)     /**< File is truncated. */
-#define DQ_ECORRUPT (-1006)   /**< File fails its checksum. */
-#define DQ_EMISMATCH (-1007)  /**< File is for another environment/shape. */
-#define DQ_EPIN (-1008)	      /**< Strict pinning was asked and failed. */
+#define DQ_ECORRUPT \
+	(-1006)		     /**< File fails a checksum or its fields
+			       *   contradict each other. */
+#define DQ_EMISMATCH (-1007) /**< File is for another environment/shape. */
+#define DQ_EPIN (-1008)	     /**< Strict pinning was asked and failed. */
+/** A write's result would not be finite (inf or NaN): refused, the entry
+ *  left as it was. The table never holds a non-finite value. */
+#define DQ_ENONFINITE (-1009)
+/** A file holds a non-finite value where a finite one is required (its
+ *  checksums may match: it was not written by libdistq's save). */
+#define DQ_EFILEVALUE (-1010)
 
 /**
  * Describe an error code.
@@ -327,13 +338,16 @@ DQ_API int dq_table_greedy(const dq_table *t, uint32_t s, dq_rng *rng,
 /**
  * One TD step: Q(s,a) += alpha * (target - Q(s,a)), combined with racing
  * updates as the table's mode says. An update whose result has the same
- * bits as the stored value writes nothing.
+ * bits as the stored value writes nothing. The table never holds inf or
+ * NaN: an update whose result would not be finite (finite inputs can
+ * overflow, e.g. Q = -DBL_MAX and target DBL_MAX) is refused and the entry
+ * keeps its value.
  *
  * @param alpha step size in (0, 1].
  * @param target a finite TD target.
- * @return the number of CAS retries (0 outside cas mode) on success;
- *         -EINVAL for NULL @p t, @p alpha outside (0,1] or a non-finite
- *         @p target; -ERANGE for s or a.
+ * @return 0; -EINVAL for NULL @p t, @p alpha outside (0,1] or a non-finite
+ *         @p target; -ERANGE for s or a; DQ_ENONFINITE when the result
+ *         would not be finite (nothing written).
  * Thread-safety: safe from any number of threads.
  * Ordering: relaxed: atomic on the entry, no ordering against other
  *           entries (cas: read-modify-write on one location, so no update is
@@ -344,10 +358,12 @@ DQ_API int dq_table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
 
 /**
  * Add @p delta to Q(s,a), combined with racing updates as the table's mode
- * says (in cas mode no addition is ever lost). Used to merge replicas.
+ * says (in cas mode no addition is ever lost). Used to merge replicas. A
+ * sum that would not be finite is refused, as in dq_table_update().
  *
- * @return CAS retries (>= 0); -EINVAL for NULL @p t or a non-finite
- *         @p delta; -ERANGE for s or a.
+ * @return 0; -EINVAL for NULL @p t or a non-finite @p delta; -ERANGE for
+ *         s or a; DQ_ENONFINITE when the sum would not be finite (nothing
+ *         written).
  * Thread-safety: safe from any number of threads.
  * Ordering: relaxed, as dq_table_update().
  */
@@ -843,10 +859,14 @@ DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
  * Learn from one transition: Q(s,a) moves towards
  * r + gamma * max_a' Q(s',a') (or r alone when @p terminated), then the
  * schedules advance one step. A terminated transition also ends the
- * episode for the statistics.
+ * episode for the statistics. CAS retries are counted in the agent's
+ * statistics (dq_stats.cas_retries), not returned.
  *
- * @return the CAS retries of the update (>= 0); -EINVAL for NULL
- *         @p agent or a non-finite @p reward; -ERANGE for s, a or s'.
+ * @return 0; -EINVAL for NULL @p agent or a non-finite @p reward; -ERANGE
+ *         for s, a or s'; DQ_ENONFINITE when the update's result would not
+ *         be finite: refused, Q(s,a), the agent's counters, episode and
+ *         schedules unchanged (replica mode: a refused write-back at the
+ *         step's sync, see dq_agent_sync(), comes after the step counted).
  * Thread-safety: the owning thread only; the table may be shared.
  * Ordering: as dq_table_update().
  */
@@ -861,7 +881,9 @@ DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
  * before destroying the agent (destroy does not sync). A no-op without
  * replica mode.
  *
- * @return 0, or -EINVAL for NULL.
+ * @return 0; -EINVAL for NULL; DQ_ENONFINITE when an entry's write-back
+ *         would not be finite: that entry keeps its value, every other one
+ *         is written back, and the copies are released either way.
  * Thread-safety: the owning thread only; the table may be shared.
  * Ordering: as dq_table_update() for each changed entry.
  */
@@ -990,7 +1012,8 @@ typedef struct dq_run_error {
 	int code;	  /**< Negative error code; 0 when none. */
 	uint32_t agent;	  /**< Which agent failed. */
 	uint64_t step;	  /**< That agent's step count when it failed. */
-	const char *what; /**< "reset", "step", "pin" or "thread". */
+	const char *what; /**< "reset", "step", "update", "sync", "pin" or
+			   *   "thread". */
 } dq_run_error;
 
 /** A summary of the last run. */
@@ -998,7 +1021,8 @@ typedef struct dq_run_result {
 	dq_stop_reason reason;	/**< Why it ended. */
 	double seconds;		/**< Wall time of the run. */
 	dq_stats total;		/**< Final totals, including earlier runs
-				 *   and restored agents' counts. */
+				 *   and restored agents' counts; a sum
+				 *   past 2^64 - 1 saturates there. */
 	uint64_t run_steps;	/**< Steps taken in this run. */
 	double target_fraction; /**< Optimal fraction of the final table
 				 *   (when the target was reached, the
@@ -1058,7 +1082,11 @@ DQ_API void dq_learner_destroy(dq_learner *l);
  *
  * @param result receives the summary (may be NULL).
  * @return 0 when the run ended by a stop condition or request; the first
- *         agent error otherwise (details from dq_learner_error()); DQ_EPIN
+ *         agent error otherwise (details from dq_learner_error()), such
+ *         as DQ_EENV for an environment error (a non-finite reward
+ *         included) or DQ_ENONFINITE for an update whose result would
+ *         not be finite (refused, the entry unchanged; what is "update"
+ *         or "sync"); DQ_EPIN
  *         when strict pinning failed; -EAGAIN when a thread could not be
  *         started; -EBUSY when already running.
  * Thread-safety: one run at a time per learner.
@@ -1128,7 +1156,9 @@ DQ_API int dq_learner_agent_state(const dq_learner *l, uint32_t i,
  * one at the next run.
  *
  * @return 0; -EINVAL for NULL pointers, an all-zero RNG state or negative
- *         or non-finite clocks; -ERANGE for @p i >= P; -EBUSY while running.
+ *         or non-finite clocks; -ERANGE for @p i >= P, or a counter (steps,
+ *         episodes, cas_retries) at or above 2^63, so that no counter
+ *         can wrap during later runs; -EBUSY while running.
  * Thread-safety: not concurrently with dq_learner_run().
  * Ordering: the next dq_learner_run() publishes it to the agent's thread.
  */
@@ -1221,7 +1251,8 @@ DQ_API void dq_model_destroy(dq_model *m);
  * @param v receives V* (NULL to skip; else nv >= S).
  * @param policy receives a greedy optimal policy, lowest index on ties
  *        within 1e-9 (NULL to skip; else np >= S).
- * @return the number of sweeps (>= 0); -EINVAL for NULL @p m or @p cfg, a
+ * @param sweeps receives the number of sweeps made (NULL to skip).
+ * @return 0; -EINVAL for NULL @p m or @p cfg, a
  *         bad gamma or tolerance, max_sweeps of 0, n_threads above
  *         DQ_MAX_THREADS, or too small arrays; -ETIMEDOUT when max_sweeps
  *         pass first (gamma 1 with improper policies); -ERANGE when values
@@ -1231,7 +1262,7 @@ DQ_API void dq_model_destroy(dq_model *m);
  */
 DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
 			  double *q, size_t nq, double *v, size_t nv,
-			  uint32_t *policy, size_t np);
+			  uint32_t *policy, size_t np, uint64_t *sweeps);
 
 /**
  * Evaluate a deterministic policy exactly (to cfg->tolerance).
@@ -1240,14 +1271,15 @@ DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
  * @param v receives V^pi (nv >= S).
  * @param start_value receives the expectation of V^pi under the start
  *        distribution (may be NULL).
- * @return the number of sweeps (>= 0); -EINVAL; -ERANGE for an action out
+ * @param sweeps receives the number of sweeps made (NULL to skip).
+ * @return 0; -EINVAL; -ERANGE for an action out
  *         of range or values overflowing to infinity; -ETIMEDOUT; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
 DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 			     const uint32_t *policy, size_t np, double *v,
-			     size_t nv, double *start_value);
+			     size_t nv, double *start_value, uint64_t *sweeps);
 
 /**
  * Expectation of @p v under the start distribution.
@@ -1351,7 +1383,9 @@ typedef struct dq_checkpoint_meta {
  *
  * @return 0; -EINVAL for NULL pointers, unterminated strings, an invalid
  *         mode or non-finite numbers in @p meta; -ERANGE for a table too
- *         large for the format; -ENOMEM; a negative errno from the file
+ *         large for the format; -ENOMEM; DQ_ENONFINITE if the table held a
+ *         non-finite value (it never does; a file no load accepts is never
+ *         written, and the previous file stays); a negative errno from the file
  *         system (-EACCES, -ENOSPC, -EROFS, -EIO, -EFBIG ...), in which case
  *         any previous file at @p path is intact and no temporary file is
  *         left. (One exception: when only the final fsync of the directory
@@ -1399,7 +1433,9 @@ DQ_API int dq_checkpoint_save_run(const char *path, const dq_table *t,
  *         checkpoint, or not a regular file), DQ_EVERSION (another format
  *         version, value type, or a header section this library does not
  *         know and must not ignore), DQ_ETRUNC (shorter than its header
- *         says, or empty), DQ_ECORRUPT.
+ *         says, or empty), DQ_ECORRUPT (a checksum fails, or fields
+ *         contradict each other), DQ_EFILEVALUE (a value, hyperparameter
+ *         or clock is not finite, though the checksums match).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1427,11 +1463,12 @@ DQ_API int dq_checkpoint_load(const char *path, dq_table *t,
  * from one open of one file, so the table, header and states belong
  * together even when another process replaces the file meanwhile.
  *
- * @param meta receives the header (may be NULL); meta->n_agents is n.
+ * @param meta receives the header (may be NULL); meta->n_agents is n, the
+ *        number of agent states in the file (0 for a file without them,
+ *        such as one written by dq_checkpoint_save()).
  * @param agents receives up to @p cap states (may be NULL when @p cap is
  *        0).
- * @return n, the number of agent states in the file (0 for a file without
- *         them, such as one written by dq_checkpoint_save()); -EINVAL for
+ * @return 0; -EINVAL for
  *         NULL @p path or @p t, or NULL @p agents with a non-zero @p cap;
  *         the errors of dq_checkpoint_load(). On any error @p t, @p meta
  *         and @p agents are unchanged.

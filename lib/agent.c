@@ -153,12 +153,14 @@ dq__agent_pend_row(dq_agent *ag, uint32_t s)
  * Write the window back: every entry the agent changed goes to the table as
  * one dq__merge_value() under the table's discipline (in cas mode none is
  * lost), and the rows are released, so the agent reads the table's values
- * again, others' updates included. Returns the CAS retries.
+ * again, others' updates included. The CAS retries go to the agent's
+ * counter. Returns 0, or DQ_ENONFINITE when the merge of some entry would
+ * not be finite: that entry is left as it is, the others are written back.
  */
 int
 dq__agent_sync(dq_agent *ag)
 {
-	int retries = 0;
+	int err = 0;
 
 	if (!dq__agent_replica(ag))
 		return 0;
@@ -168,16 +170,21 @@ dq__agent_sync(dq_agent *ag)
 
 		if (dq__d2u(l) == dq__d2u(e->base))
 			continue; /* unchanged, or updated back */
-		retries += dq__table_apply(
+		int r = dq__table_apply(
 		    ag->table, e->s, e->a,
 		    (dq__op){DQ__OP_MERGE, e->base, l, e->keep});
+
+		if (r < 0)
+			err = r;
+		else
+			ag->retries += (uint64_t)r;
 	}
 	for (uint32_t k = 0; k < ag->n_pend; k++)
 		ag->row_slot[ag->pend_row[k]] = 0;
 	ag->n_pend = 0;
 	ag->n_touch = 0;
 	ag->since_sync = 0;
-	return retries;
+	return err;
 }
 
 int
@@ -316,6 +323,7 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	if (s >= agent->table->n_states ||
 	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
+	/* 0 or an error: the retries are counted in the agent's statistics */
 	return dq__agent_observe(agent, s, a, reward, next_state, terminated,
 				 agent->table->mode, dq__agent_replica(agent));
 }
@@ -325,8 +333,7 @@ dq_agent_sync(dq_agent *agent)
 {
 	if (!agent)
 		return -EINVAL;
-	agent->retries += (uint64_t)dq__agent_sync(agent);
-	return 0;
+	return dq__agent_sync(agent);
 }
 
 int

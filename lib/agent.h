@@ -189,7 +189,10 @@ dq__agent_act(dq_agent *ag, uint32_t s, bool replica)
 /*
  * Replica mode's write: into the agent's copy of row s, made at the row's
  * first write in this window (dq__agent_pend_row(), out of line). Every
- * sync_every steps the window goes to the shared table.
+ * sync_every steps the window goes to the shared table (the caller's
+ * dq__agent_sync(), once the step is counted). Returns 0, or DQ_ENONFINITE,
+ * with the copy unchanged, for a result that is not finite (as
+ * dq__table_apply_as()).
  */
 DQ__INLINE int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
@@ -197,23 +200,24 @@ dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 	const double alpha = ag->alpha.value;
 	uint32_t k = ag->row_slot[s], j;
 	size_t i;
-	double q;
+	double q, nq;
 
 	if (!k)
 		k = dq__agent_pend_row(ag, s);
 	i = (size_t)(k - 1) * ag->n_actions + a;
 	q = ag->pend_val[i];
+	nq = q + alpha * (target - q);
+	if (DQ__UNLIKELY(!dq__finite_or_refuse(dq__d2u(nq))))
+		return DQ_ENONFINITE;
 	j = ag->pend_touch[i];
 	if (!j) {
 		ag->touch[ag->n_touch] =
 		    (dq__touched){s, a, (uint32_t)i, q, 1.0};
 		ag->pend_touch[i] = j = ++ag->n_touch;
 	}
-	ag->pend_val[i] = q + alpha * (target - q);
+	ag->pend_val[i] = nq;
 	ag->touch[j - 1].keep *= 1.0 - alpha;
-	if (++ag->since_sync < ag->sync_every)
-		return 0;
-	return dq__agent_sync(ag);
+	return 0;
 }
 
 /*
@@ -222,6 +226,12 @@ dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
  * of row s' yields both max Q(s',.) and the greedy action the next act in
  * s' will want; the latter is kept unless the update below changes row s'
  * itself (s' == s).
+ *
+ * Returns 0 (the CAS retries go to the agent's counter), or a negative
+ * error: DQ_ENONFINITE when the update's result is not finite, refused with
+ * the entry unchanged; the step is then not counted and the agent's
+ * counters, episode and schedules are as before the call. An error of the
+ * window's write-back (replica mode) comes after the step is counted.
  */
 DQ__INLINE int
 dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
@@ -242,6 +252,8 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 		retries = dq__table_apply_as(
 		    ag->table, mode, s, a,
 		    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
+	if (DQ__UNLIKELY(retries < 0))
+		return retries;
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;
@@ -252,7 +264,9 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	}
 	if (terminated)
 		dq__agent_episode_end(ag);
-	return retries;
+	if (replica && ++ag->since_sync >= ag->sync_every)
+		return dq__agent_sync(ag);
+	return 0;
 }
 
 #endif /* DQ_AGENT_H */

@@ -296,10 +296,11 @@ ckp_header_decode(const uint8_t *h, dq_checkpoint_meta *m, uint64_t *len)
 	m->epsilon = get_f64(h + CKP_OFF_EPSILON);
 	m->seconds = get_f64(h + CKP_OFF_SECONDS);
 	if (!str_terminated(m->env, CKP_ENV_LEN) ||
-	    !str_terminated(m->params, CKP_PARAMS_LEN) || !isfinite(m->gamma) ||
-	    !isfinite(m->alpha) || !isfinite(m->epsilon) ||
-	    !isfinite(m->seconds))
+	    !str_terminated(m->params, CKP_PARAMS_LEN))
 		return DQ_ECORRUPT;
+	if (!isfinite(m->gamma) || !isfinite(m->alpha) ||
+	    !isfinite(m->epsilon) || !isfinite(m->seconds))
+		return DQ_EFILEVALUE;
 	return 0;
 }
 
@@ -385,6 +386,8 @@ ckp_agents_parse(const uint8_t *body, uint32_t len, ckp_agents *ag)
 		dq_agent_state st;
 
 		ckp_agent_decode(body + CKP_AGENTS_HEAD + (size_t)i * rl, &st);
+		if (!isfinite(st.alpha_clock) || !isfinite(st.epsilon_clock))
+			return DQ_EFILEVALUE;
 		if (!agent_state_valid(&st))
 			return DQ_ECORRUPT;
 	}
@@ -831,6 +834,14 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 	err = dq_table_snapshot(t, vals, n);
 	if (err)
 		goto out;
+	/* Never write a file that no load accepts: a table only holds finite
+	 * values, and if one did not, the old file stays in place. */
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(vals[i])) {
+			err = DQ_ENONFINITE;
+			goto out;
+		}
+	}
 	ckp_header_encode(im.header, meta, info.n_states, info.n_actions,
 			  (uint32_t)(CKP_HEADER_LEN + im.ext_len));
 	if (n_agents)
@@ -959,9 +970,10 @@ ckp_read_rest(ckp_reader *r, double *out)
 	if (get_u64(trailer) != r->size || get_u32(trailer + 8) != r->crc)
 		return DQ_ECORRUPT;
 	/* A table only ever holds finite values: a file with any other was
-	 * not written by dq_checkpoint_save(), whatever its CRC says. */
+	 * not written by dq_checkpoint_save(), whatever its CRC says; it is
+	 * not a checksum mismatch, and says so. */
 	if (!finite)
-		return DQ_ECORRUPT;
+		return DQ_EFILEVALUE;
 	err = ckp_ext_parse(r->ext, ext_len, &r->agents);
 	if (!err)
 		r->meta.n_agents = r->agents.n;
@@ -1041,7 +1053,6 @@ dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	for (uint32_t i = 0; i < r.agents.n && i < cap; i++)
 		ckp_agent_decode(r.agents.rec + (size_t)i * r.agents.rec_len,
 				 &agents[i]);
-	err = (int)r.agents.n;
 out:
 	free(vals);
 	ckp_close(&r);
@@ -1051,7 +1062,5 @@ out:
 int
 dq_checkpoint_load(const char *path, dq_table *t, dq_checkpoint_meta *meta)
 {
-	int err = dq_checkpoint_load_run(path, t, meta, NULL, 0);
-
-	return err < 0 ? err : 0;
+	return dq_checkpoint_load_run(path, t, meta, NULL, 0);
 }

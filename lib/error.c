@@ -69,11 +69,18 @@ dq_strerror(int err)
 	case DQ_ETRUNC:
 		return "file is truncated";
 	case DQ_ECORRUPT:
-		return "file is corrupted (checksum mismatch)";
+		return "file is corrupted (checksum mismatch or inconsistent "
+		       "fields)";
 	case DQ_EMISMATCH:
 		return "file is for another environment or table shape";
 	case DQ_EPIN:
 		return "strict pinning requested and a binding failed";
+	case DQ_ENONFINITE:
+		return "write refused: its result would not be finite (inf or "
+		       "NaN; values or rewards too large)";
+	case DQ_EFILEVALUE:
+		return "file holds a non-finite number (inf or NaN) where "
+		       "libdistq writes only finite ones";
 	default:
 		return "unknown error";
 	}

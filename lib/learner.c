@@ -51,8 +51,9 @@ typedef struct slot {
 	dq__env_inst inst;
 	dq_learner *l;
 	uint32_t id;
-	unsigned pu;	/* planned PU, DQ__PIN_UNBOUND for none */
-	uint64_t quota; /* steps allowed in this run */
+	unsigned pu;	 /* planned PU, DQ__PIN_UNBOUND for none */
+	uint64_t quota;	 /* steps allowed in this run */
+	uint64_t steps0; /* its step count when this run started */
 	bool pin_failed;
 	int n_bound;
 	unsigned bound[MAX_BOUND_PUS];
@@ -95,7 +96,6 @@ struct dq_learner {
 	dq__atomic_int check_busy;
 	dq__atomic_u64 last_fraction; /* bits of a double, for progress */
 	uint64_t t0_ns, check_ns;     /* run start; target_interval */
-	uint64_t start_steps;	      /* steps before this run */
 	double target_seconds;	      /* written under check_busy */
 	double target_frac;	      /* ditto: what that check measured */
 	uint64_t target_steps;	      /* ditto */
@@ -253,8 +253,8 @@ learner_target_init(dq_learner *l)
 		return -ENOMEM;
 	dq_solve_config_init(&sc);
 	sc.gamma = l->cfg.agent.gamma;
-	err = dq_model_solve(l->model, &sc, l->qstar, nq, NULL, 0, NULL, 0);
-	return err < 0 ? err : 0;
+	return dq_model_solve(l->model, &sc, l->qstar, nq, NULL, 0, NULL, 0,
+			      NULL);
 }
 
 int
@@ -452,20 +452,32 @@ slot_read(const slot *s, dq_stats *st)
 	st->alpha = dq__u2d(v[PUB_ALPHA]);
 }
 
-/* Sum the agents' published counters: each agent's are from one instant. */
-static void
+/* a + b, or UINT64_MAX when that does not fit: totals never wrap. */
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Sum the agents' published counters: each agent's are from one instant.
+ * A sum past 2^64 - 1 (restored counters near their limit) saturates.
+ * Returns the steps of this run, summed per agent from its own start, so
+ * that it stays exact when the totals saturate. */
+static uint64_t
 learner_totals(const dq_learner *l, dq_stats *tot)
 {
 	double ret_sum = 0.0, eps = 0.0, alpha = 0.0;
+	uint64_t run = 0;
 
 	memset(tot, 0, sizeof(*tot));
 	for (uint32_t i = 0; i < l->n; i++) {
 		dq_stats st;
 
 		slot_read(l->slots[i], &st);
-		tot->steps += st.steps;
-		tot->episodes += st.episodes;
-		tot->cas_retries += st.cas_retries;
+		run = sat_add(run, st.steps - l->slots[i]->steps0);
+		tot->steps = sat_add(tot->steps, st.steps);
+		tot->episodes = sat_add(tot->episodes, st.episodes);
+		tot->cas_retries = sat_add(tot->cas_retries, st.cas_retries);
 		tot->returns_n += st.returns_n;
 		if (st.returns_n)
 			ret_sum += st.mean_return * (double)st.returns_n;
@@ -476,6 +488,7 @@ learner_totals(const dq_learner *l, dq_stats *tot)
 	    tot->returns_n ? ret_sum / (double)tot->returns_n : NAN;
 	tot->epsilon = eps / l->n;
 	tot->alpha = alpha / l->n;
+	return run;
 }
 
 static void
@@ -572,8 +585,13 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 				*what = "step";
 				return err;
 			}
-			dq__agent_observe(ag, s, a, st.reward, st.next_state,
-					  st.terminated, mode, replica);
+			err = dq__agent_observe(ag, s, a, st.reward,
+						st.next_state, st.terminated,
+						mode, replica);
+			if (DQ__UNLIKELY(err)) {
+				*what = "update";
+				return err;
+			}
 			done++;
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
@@ -655,13 +673,18 @@ agent_main(void *arg)
 	}
 	/* Replica mode: hold no row copied before this run (the previous
 	 * run ended with a write-back, so this is normally a no-op). */
-	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
-	err = agent_loop(sl, &what);
+	err = dq__agent_sync(&sl->ag);
+	if (!err)
+		err = agent_loop(sl, &what);
+	else
+		what = "sync";
 	if (err)
 		record_error(sl, err, what);
 	/* Replica mode: what this agent learned reaches the shared table
 	 * before the run returns (a no-op otherwise). */
-	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
+	err = dq__agent_sync(&sl->ag);
+	if (err)
+		record_error(sl, err, "sync");
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);
@@ -742,10 +765,9 @@ check_target(slot *sl, uint64_t now)
 			dq_stats tot;
 
 			l->target_frac = frac;
-			learner_totals(l, &tot);
+			l->target_steps = learner_totals(l, &tot);
 			l->target_seconds =
 			    (double)(now_ns() - l->t0_ns) * 1e-9;
-			l->target_steps = tot.steps - l->start_steps;
 			request_stop(l, DQ_STOP_TARGET);
 		}
 		/* relaxed: as above; the interval runs from the check's end,
@@ -791,12 +813,12 @@ active_agents(dq_learner *l)
  * agents', see check_target().)
  */
 static void
-monitor(dq_learner *l, double t0, uint64_t start_steps)
+monitor(dq_learner *l, double t0)
 {
 	const dq_learner_config *c = &l->cfg;
 	double next_progress = t0 + c->progress_interval;
 	double last_t = t0;
-	uint64_t last_steps = start_steps;
+	uint64_t last_steps = 0, run; /* this run's steps */
 
 	while (active_agents(l)) {
 		double deadline = next_progress, now;
@@ -811,16 +833,15 @@ monitor(dq_learner *l, double t0, uint64_t start_steps)
 			dq_progress p;
 
 			memset(&p, 0, sizeof(p));
-			learner_totals(l, &p.total);
+			run = learner_totals(l, &p.total);
 			p.seconds = now - t0;
 			p.steps_per_second =
-			    (double)(p.total.steps - last_steps) /
-			    (now - last_t);
+			    (double)(run - last_steps) / (now - last_t);
 			/* relaxed: a number; see check_target() */
 			p.target_fraction = dq__u2d(dq__load_u64(
 			    &l->last_fraction, memory_order_relaxed));
 			last_t = now;
-			last_steps = p.total.steps;
+			last_steps = run;
 			if (c->progress)
 				c->progress(&p, c->progress_arg);
 			if (c->should_stop &&
@@ -835,7 +856,6 @@ int
 dq_learner_run(dq_learner *l, dq_run_result *result)
 {
 	dq_run_result res;
-	dq_stats start;
 	uint32_t started = 0;
 	double t0;
 	int err = 0;
@@ -863,9 +883,9 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	l->n_active = l->n;
 
 	/* Counters continue across runs (and from restored agents): this
-	 * run's rates and step counts are measured from here. */
-	learner_totals(l, &start);
-	l->start_steps = start.steps;
+	 * run's rates and step counts are measured from here, per agent. */
+	for (uint32_t i = 0; i < l->n; i++)
+		l->slots[i]->steps0 = l->slots[i]->ag.steps;
 	l->target_seconds = NAN;
 	l->target_steps = 0;
 	/* Validated positive and finite; anything past a year is "never". */
@@ -895,13 +915,12 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		}
 	}
 	if (!err)
-		monitor(l, t0, start.steps);
+		monitor(l, t0);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
 
-	learner_totals(l, &res.total);
-	res.run_steps = res.total.steps - start.steps;
+	res.run_steps = learner_totals(l, &res.total);
 	/* relaxed: the joins above order everything the agents wrote */
 	res.reason =
 	    (dq_stop_reason)dq__load_int(&l->reason, memory_order_relaxed);
@@ -1040,6 +1059,10 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	    !(st->alpha_clock >= 0.0 && isfinite(st->alpha_clock)) ||
 	    !(st->epsilon_clock >= 0.0 && isfinite(st->epsilon_clock)))
 		return -EINVAL;
+	/* A counter that a run could carry past 2^64 - 1 is refused: from
+	 * below 2^63, 2^63 more steps (centuries) are needed to wrap. */
+	if ((st->steps | st->episodes | st->cas_retries) >> 63)
+		return -ERANGE;
 	/* relaxed: a hint only; the caller promises no concurrent run */
 	if (dq__load_int(&l->running, memory_order_relaxed))
 		return -EBUSY;

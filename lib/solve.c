@@ -622,7 +622,8 @@ check_config(const dq_solve_config *cfg)
  */
 static int
 vi_iterate(const dq_model *m, const dq_solve_config *cfg,
-	   const uint32_t *policy, double *q, double *v_out, uint32_t *pol_out)
+	   const uint32_t *policy, double *q, double *v_out, uint32_t *pol_out,
+	   uint64_t *sweeps)
 {
 	struct vi_run r;
 	struct vi_thread *th;
@@ -662,17 +663,19 @@ vi_iterate(const dq_model *m, const dq_solve_config *cfg,
 	free(block);
 	if (r.status)
 		return r.status;
-	return r.sweeps > INT_MAX ? INT_MAX : (int)r.sweeps;
+	if (sweeps)
+		*sweeps = r.sweeps;
+	return 0;
 }
 
 /*
- * Value iteration to the optimum. The sweep count comes back clamped to
- * INT_MAX (reachable only with max_sweeps above it). -ERANGE when values
- * overflow to infinity (gamma 1 with huge rewards on a cycle).
+ * Value iteration to the optimum. -ERANGE when values overflow to infinity
+ * (gamma 1 with huge rewards on a cycle).
  */
 int
 dq_model_solve(const dq_model *m, const dq_solve_config *cfg, double *q,
-	       size_t nq, double *v, size_t nv, uint32_t *policy, size_t np)
+	       size_t nq, double *v, size_t nv, uint32_t *policy, size_t np,
+	       uint64_t *sweeps)
 {
 	int err;
 
@@ -684,7 +687,7 @@ dq_model_solve(const dq_model *m, const dq_solve_config *cfg, double *q,
 	if ((q && nq < m->n_entries) || (v && nv < m->n_states) ||
 	    (policy && np < m->n_states))
 		return -EINVAL;
-	return vi_iterate(m, cfg, NULL, q, v, policy);
+	return vi_iterate(m, cfg, NULL, q, v, policy, sweeps);
 }
 
 static int
@@ -704,9 +707,9 @@ check_policy_actions(const dq_model *m, const uint32_t *policy)
 int
 dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 		  const uint32_t *policy, size_t np, double *v, size_t nv,
-		  double *start_value)
+		  double *start_value, uint64_t *sweeps)
 {
-	int err, sweeps;
+	int err;
 
 	if (!m || !policy || !v)
 		return -EINVAL;
@@ -718,12 +721,12 @@ dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 	err = check_policy_actions(m, policy);
 	if (err)
 		return err;
-	sweeps = vi_iterate(m, cfg, policy, NULL, v, NULL);
-	if (sweeps < 0)
-		return sweeps;
+	err = vi_iterate(m, cfg, policy, NULL, v, NULL, sweeps);
+	if (err)
+		return err;
 	if (start_value)
 		dq_model_start_value(m, v, nv, start_value);
-	return sweeps;
+	return 0;
 }
 
 /* States of zero start probability are skipped: 0 * inf must not count. */

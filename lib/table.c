@@ -177,7 +177,7 @@ dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value)
 
 	if (err)
 		return err;
-	if (!isfinite(value))
+	if (!dq__finite_or_refuse(dq__d2u(value)))
 		return -EINVAL;
 	/* relaxed: a plain overwrite; racing updates may win either way */
 	dq__store_u64(dq__table_row(t, s) + a, dq__d2u(value),
@@ -235,8 +235,8 @@ dq_table_update(dq_table *t, uint32_t s, uint32_t a, double alpha,
 		return err;
 	if (!(alpha > 0.0 && alpha <= 1.0) || !isfinite(target))
 		return -EINVAL;
-	return dq__table_apply(t, s, a,
-			       (dq__op){DQ__OP_TD, alpha, target, 0.0});
+	err = dq__table_apply(t, s, a, (dq__op){DQ__OP_TD, alpha, target, 0.0});
+	return err < 0 ? err : 0;
 }
 
 int
@@ -248,13 +248,14 @@ dq_table_add(dq_table *t, uint32_t s, uint32_t a, double delta)
 		return err;
 	if (!isfinite(delta))
 		return -EINVAL;
-	return dq__table_apply(t, s, a, (dq__op){DQ__OP_ADD, delta, 0.0, 0.0});
+	err = dq__table_apply(t, s, a, (dq__op){DQ__OP_ADD, delta, 0.0, 0.0});
+	return err < 0 ? err : 0;
 }
 
 int
 dq_table_fill(dq_table *t, double value)
 {
-	if (!t || !isfinite(value))
+	if (!t || !dq__finite_or_refuse(dq__d2u(value)))
 		return -EINVAL;
 	for (uint32_t s = 0; s < t->n_states; s++)
 		for (uint32_t a = 0; a < t->n_actions; a++)
@@ -286,7 +287,7 @@ dq_table_load(dq_table *t, const double *in, size_t n)
 	total = (size_t)t->n_states * t->n_actions;
 	/* Validate everything first so that a bad array changes nothing. */
 	for (size_t i = 0; i < total; i++)
-		if (!isfinite(in[i]))
+		if (!dq__finite_or_refuse(dq__d2u(in[i])))
 			return -EINVAL;
 	for (uint32_t s = 0; s < t->n_states; s++)
 		for (uint32_t a = 0; a < t->n_actions; a++)

@@ -185,9 +185,25 @@ dq__op_eval(const dq__op *op, double q)
 }
 
 /*
+ * The table never holds inf or NaN. Every write path (dq__table_apply_as()
+ * for updates, additions and replica merges; set, fill and load in table.c;
+ * the replica window in agent.h) asks this of the value it is about to
+ * store, and refuses the write with DQ_ENONFINITE, leaving the entry as it
+ * was, when the answer is yes. A double is non-finite exactly when its
+ * eleven exponent bits are all ones; tested on the bits already in an
+ * integer register for the CAS, it costs a shift and a compare.
+ */
+static inline bool
+dq__finite_or_refuse(uint64_t bits)
+{
+	return (bits << 1) < (UINT64_C(0x7ff) << 53);
+}
+
+/*
  * Apply q' = op(q) to one entry under discipline `mode` (the table's own:
  * the learner's hot loop passes it as a constant so that the switch folds
- * away). Returns the CAS retries. A result with the same bits as the stored
+ * away). Returns the CAS retries (>= 0), or DQ_ENONFINITE when q' is not
+ * finite: nothing is written. A result with the same bits as the stored
  * value writes nothing, so a converged entry stops invalidating other
  * cores' copies of its cache line.
  */
@@ -207,6 +223,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 			nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 			if (nu == old)
 				return retries;
+			if (DQ__UNLIKELY(!dq__finite_or_refuse(nu)))
+				return DQ_ENONFINITE;
 			/* relaxed/relaxed: one location's modification order
 			 * alone guarantees no lost update; failure refreshes
 			 * `old` with the value seen */
@@ -219,6 +237,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 		/* relaxed: Hogwild accepts losing a racing update */
 		old = dq__load_u64(p, memory_order_relaxed);
 		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
+		if (DQ__UNLIKELY(!dq__finite_or_refuse(nu)))
+			return DQ_ENONFINITE;
 		if (nu != old)
 			/* relaxed: see the load above */
 			dq__store_u64(p, nu, memory_order_relaxed);
@@ -232,6 +252,10 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 		 * not lock still see whole values through the atomic word */
 		old = dq__load_u64(p, memory_order_relaxed);
 		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
+		if (DQ__UNLIKELY(!dq__finite_or_refuse(nu))) {
+			pthread_mutex_unlock(mu);
+			return DQ_ENONFINITE;
+		}
 		if (nu != old)
 			/* relaxed: published by the mutex unlock */
 			dq__store_u64(p, nu, memory_order_relaxed);

@@ -1,6 +1,7 @@
 /* tests/test_agent.c - act/observe for simulators that own the loop
  * (lib/agent.c, lib/agent.h). */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 
 #include "dq_test.h"
@@ -111,10 +112,10 @@ test_observe_math(void **state)
 	dq_agent_create(&ag, t, &c);
 	dq_table_set(t, 2, 0, 4.0);
 	dq_table_set(t, 2, 1, 10.0);
-	assert_true(dq_agent_observe(ag, 0, 1, 1.0, 2, false) >= 0);
+	assert_int_equal(dq_agent_observe(ag, 0, 1, 1.0, 2, false), 0);
 	dq_table_get(t, 0, 1, &v);
 	assert_true(fabs(v - 0.5 * (1.0 + 0.9 * 10.0)) < 1e-15);
-	assert_true(dq_agent_observe(ag, 1, 0, 2.0, 2, true) >= 0);
+	assert_int_equal(dq_agent_observe(ag, 1, 0, 2.0, 2, true), 0);
 	dq_table_get(t, 1, 0, &v);
 	assert_true(v == 1.0);
 	dq_agent_destroy(ag);
@@ -357,6 +358,63 @@ test_replica_learns(void **state)
 	dq_table_destroy(t);
 }
 
+/*
+ * dq_agent_observe() returns 0 or an error, never a retry count, and never
+ * lets a finite reward put inf in the table: with Q(1,.) = 1e308, reward
+ * 1e308 and gamma 1 the target overflows. The update is refused, Q(0,0)
+ * and the agent's counters are unchanged. In replica mode the private
+ * copy refuses it just the same, and a write-back whose merge would
+ * overflow (another writer moved the entry to -DBL_MAX meanwhile) leaves
+ * that entry as it is and returns the error.
+ */
+static void
+test_observe_nonfinite_refused(void **state)
+{
+	dq_agent_config c;
+	dq_agent *ag;
+	dq_stats st;
+	double v;
+
+	(void)state;
+	for (uint32_t sync = 0; sync <= 8; sync += 8) {
+		dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
+
+		dq_agent_config_init(&c);
+		c.gamma = 1.0;
+		c.alpha.start = 0.5;
+		c.sync_every = sync;
+		assert_int_equal(dq_table_set(t, 1, 0, 1e308), 0);
+		assert_int_equal(dq_table_set(t, 1, 1, 1e308), 0);
+		assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+		assert_int_equal(dq_agent_observe(ag, 0, 0, 1e308, 1, false),
+				 DQ_ENONFINITE);
+		assert_int_equal(dq_agent_observe(ag, 0, 0, NAN, 1, false),
+				 -EINVAL);
+		assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+		assert_int_equal(st.steps, 0);
+		assert_int_equal(dq_agent_sync(ag), 0);
+		assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+		assert_true(v == 0.0);
+		/* A finite one goes through and counts. */
+		assert_int_equal(dq_agent_observe(ag, 0, 0, 1e308, 1, true), 0);
+		assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+		assert_int_equal(st.steps, 1);
+		if (sync) {
+			/* Replayed onto -DBL_MAX: its target 1e308 minus
+			 * -DBL_MAX overflows. */
+			assert_int_equal(dq_table_set(t, 0, 0, -DBL_MAX), 0);
+			assert_int_equal(dq_agent_sync(ag), DQ_ENONFINITE);
+			assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+			assert_true(v == -DBL_MAX);
+		} else {
+			assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+			assert_true(v == 0.5 * 1e308);
+		}
+		dq_agent_destroy(ag);
+		dq_table_destroy(t);
+	}
+}
+
 int
 main(void)
 {
@@ -370,6 +428,7 @@ main(void)
 	    cmocka_unit_test(test_owned_loop_learns),
 	    cmocka_unit_test(test_replica_sync),
 	    cmocka_unit_test(test_replica_learns),
+	    cmocka_unit_test(test_observe_nonfinite_refused),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);

@@ -240,6 +240,60 @@ expect_rc 1 train --resume "$tmp/does-not-exist" -q -n 1000
 expect_rc 1 train --resume "$tmp/flip.ckp" -q -n 1000
 expect_grep "corrupt" "$tmp/err" "resume: damaged file"
 
+# A valid checkpoint whose values are huge (+-DBL_MAX, checksums right):
+# learning from it overflows. The overflowing update is refused, the run
+# stops naming the agent, the step and the update, and nothing is saved:
+# the loadable file is not replaced by one that no load accepts.
+huge=$tmp/huge.ckp
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$a" "$huge" <<'PY'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+hlen, = struct.unpack_from("<I", d, 12)
+s, a = struct.unpack_from("<II", d, 24)
+big = 1.7976931348623157e308
+for i in range(s * a):
+    struct.pack_into("<d", d, hlen + 8 * i, big if i % 2 else -big)
+struct.pack_into("<I", d, len(d) - 4, zlib.crc32(bytes(d[:-4])))
+open(sys.argv[2], "wb").write(d)
+PY
+	cp "$huge" "$tmp/huge.orig"
+	expect_rc 0 eval maze4x3 --load "$huge" -n 1
+	expect_rc 1 train --resume "$huge" -q -n 100000 --checkpoint "$huge"
+	expect_grep "agent .* failed at step .* in update: write refused" \
+		"$tmp/err" "resume huge: the refused update named"
+	if cmp -s "$huge" "$tmp/huge.orig"; then ok; else
+		bad "resume huge: the checkpoint was replaced"; fi
+	expect_rc 0 eval maze4x3 --load "$huge" -n 1
+	# Counters near 2^64: two agents just below 2^63 restore, and the
+	# totals saturate instead of wrapping, while this run's count stays
+	# exact; an agent at 2^63 is refused.
+	for k in 63 64; do
+		python3 - "$a" "$tmp/c$k.ckp" "$k" <<'PY'
+import struct, sys, zlib
+d = bytearray(open(sys.argv[1], "rb").read())
+c = (1 << 63) - 1 if sys.argv[3] == "63" else 1 << 63
+n, rl = struct.unpack_from("<II", d, 416 + 8)
+for i in range(n):
+    struct.pack_into("<QQ", d, 416 + 16 + i * rl + 48, c, c)
+struct.pack_into("<QQ", d, 40, (1 << 64) - 6, (1 << 64) - 6)
+struct.pack_into("<I", d, 412, zlib.crc32(bytes(d[:412])))
+struct.pack_into("<I", d, len(d) - 4, zlib.crc32(bytes(d[:-4])))
+open(sys.argv[2], "wb").write(d)
+PY
+	done
+	expect_rc 0 train --resume "$tmp/c63.ckp" -q -n 1000
+	expect_grep "^steps  *18446744073709551615 (1000 in this run)$" \
+		"$tmp/out" "resume near 2^64: saturated totals, exact run"
+	expect_grep "^episodes  *18446744073709551615$" "$tmp/out" \
+		"resume near 2^64: saturated episodes"
+	expect_rc 1 train --resume "$tmp/c64.ckp" -q -n 1000
+	expect_grep "restoring agent 0: value out of range" "$tmp/err" \
+		"resume at 2^63: refused"
+else
+	echo "cli: python3 not found, huge-value resume tests skipped"
+fi
+
 # ---------------------------------------------------- other train paths --
 expect_rc 0 train taxi -q --threads 1 --target 1 --steps 5M --seed 3
 expect_grep "^target " "$tmp/out" "train --target summary"

@@ -8,10 +8,11 @@
 static void
 test_strerror(void **state)
 {
-	const int codes[] = {0,		-EINVAL,     -ENOMEM,	   -ERANGE,
-			     -ENOENT,	-ENOTSUP,    -EBUSY,	   -EAGAIN,
-			     DQ_EABI,	DQ_EENV,     DQ_EFORMAT,   DQ_EVERSION,
-			     DQ_ETRUNC, DQ_ECORRUPT, DQ_EMISMATCH, DQ_EPIN};
+	const int codes[] = {
+	    0,		-EINVAL,       -ENOMEM,	     -ERANGE,	  -ENOENT,
+	    -ENOTSUP,	-EBUSY,	       -EAGAIN,	     DQ_EABI,	  DQ_EENV,
+	    DQ_EFORMAT, DQ_EVERSION,   DQ_ETRUNC,    DQ_ECORRUPT, DQ_EMISMATCH,
+	    DQ_EPIN,	DQ_ENONFINITE, DQ_EFILEVALUE};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -27,6 +28,8 @@ test_strerror(void **state)
 	assert_string_equal(dq_strerror(12345), "unknown error");
 	assert_string_equal(dq_strerror(-99999), "unknown error");
 	assert_true(DQ_EABI < DQ_ERRNO_BASE && DQ_EPIN < DQ_ERRNO_BASE);
+	assert_true(DQ_ENONFINITE < DQ_ERRNO_BASE &&
+		    DQ_EFILEVALUE < DQ_ERRNO_BASE);
 }
 
 static void

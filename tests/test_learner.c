@@ -19,6 +19,10 @@ struct corridor {
 	long step_ns;	  /* each step sleeps this long (a slow simulator) */
 };
 
+/* Non-zero: every corridor step pays this (huge) reward. Set only while no
+ * run is in progress; thread creation publishes it to the agents. */
+static double corridor_pay;
+
 struct corridor_inst {
 	const struct corridor *def;
 	uint32_t s;
@@ -100,6 +104,8 @@ corridor_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 	out->terminated = i->s == i->def->n - 1;
 	out->truncated = false;
 	out->reward = out->terminated ? 1.0 : 0.0;
+	if (corridor_pay != 0.0)
+		out->reward = corridor_pay;
 	return 0;
 }
 
@@ -456,6 +462,117 @@ test_env_failure(void **state)
 }
 
 /*
+ * An environment paying 1e308 per step (a finite reward) drives the TD
+ * target past DBL_MAX: r + gamma * 1e308 overflows. The table never holds
+ * inf or NaN: the write is refused, the run stops with an error naming the
+ * agent, the step and "update", and the refused step is not counted. With
+ * alpha 1 and two states (0 loops on action 0, action 1 ends the episode)
+ * every accepted write stores exactly 1e308, so each entry is 0 or 1e308
+ * after the run, in every mode and in replica mode.
+ */
+static void
+test_huge_reward_refused(void **state)
+{
+	const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED,
+				 DQ_MODE_CAS};
+
+	(void)state;
+	for (int k = 0; k < 4; k++) {
+		for (uint32_t p = 1; p <= 2; p++) {
+			struct corridor c = {2, 0, 0, 0};
+			struct fixture f;
+			dq_learner *l;
+			dq_run_result r;
+			dq_run_error e;
+			dq_stats st;
+			double q[4];
+			int err;
+
+			setup(&f, &c, modes[k]);
+			f.cfg.n_threads = p;
+			f.cfg.max_steps = 100000;
+			f.cfg.agent.alpha =
+			    (dq_schedule){DQ_SCHEDULE_CONSTANT, 1.0, 1.0, 1.0};
+			f.cfg.agent.sync_every = k == 3 ? 4 : 0;
+			assert_int_equal(
+			    dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+			corridor_pay = 1e308;
+			err = dq_learner_run(l, &r);
+			corridor_pay = 0.0;
+			assert_int_equal(err, DQ_ENONFINITE);
+			assert_int_equal(r.reason, DQ_STOP_ERROR);
+			assert_int_equal(dq_learner_error(l, &e), 0);
+			assert_int_equal(e.code, DQ_ENONFINITE);
+			assert_true(e.agent < p);
+			assert_string_equal(e.what, "update");
+			/* The failing agent stopped at its step count then:
+			 * the refused step was not counted. */
+			assert_int_equal(
+			    dq_learner_agent_stats(l, e.agent, &st), 0);
+			assert_int_equal(st.steps, e.step);
+			assert_true(r.total.steps < 100000);
+			assert_int_equal(dq_table_snapshot(f.table, q, 4), 0);
+			for (int i = 0; i < 4; i++)
+				assert_true(q[i] == 0.0 || q[i] == 1e308);
+			dq_learner_destroy(l);
+			teardown(&f);
+		}
+	}
+}
+
+/*
+ * Counters near 2^64: a state a run could carry past 2^64 - 1 is refused;
+ * three agents just below 2^63 make totals that saturate, while the run's
+ * own step count and each agent's counters stay exact.
+ */
+static void
+test_counters_near_2_64(void **state)
+{
+	const uint64_t big = (UINT64_C(1) << 63) - 1;
+	struct fixture f;
+	dq_learner *l;
+	dq_agent_state a;
+	dq_run_result r;
+	dq_stats st;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 3;
+	f.cfg.max_steps = 3000;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_agent_state(l, 0, &a), 0);
+	a.steps = UINT64_MAX - 10;
+	assert_int_equal(dq_learner_set_agent_state(l, 0, &a), -ERANGE);
+	a.steps = big;
+	a.episodes = big + 1;
+	assert_int_equal(dq_learner_set_agent_state(l, 0, &a), -ERANGE);
+	a.episodes = big;
+	a.cas_retries = UINT64_MAX;
+	assert_int_equal(dq_learner_set_agent_state(l, 0, &a), -ERANGE);
+	a.cas_retries = big;
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(dq_learner_agent_state(l, i, &a), 0);
+		a.steps = a.episodes = a.cas_retries = big;
+		assert_int_equal(dq_learner_set_agent_state(l, i, &a), 0);
+	}
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.run_steps, 3000);
+	assert_true(r.total.steps == UINT64_MAX);
+	assert_true(r.total.episodes == UINT64_MAX);
+	assert_true(r.total.cas_retries == UINT64_MAX);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(dq_learner_agent_stats(l, i, &st), 0);
+		assert_true(st.steps == big + 1000);
+		assert_true(st.episodes >= big && st.cas_retries >= big);
+	}
+	/* A second run measures itself, not the saturated totals. */
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.run_steps, 3000);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/*
  * A seeded single-agent run is bit-identical, run after run, and in replica
  * mode whatever sync_every: with no other writer every write-back finds the
  * value it copied and stores the agent's own result exactly, and the agent
@@ -607,7 +724,8 @@ table_fraction(const dq_table *t, const dq_env *env, double gamma)
 	assert_int_equal(dq_model_create(&m, env), 0);
 	dq_solve_config_init(&sc);
 	sc.gamma = gamma;
-	assert_true(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0) > 0);
+	assert_int_equal(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0, NULL),
+			 0);
 	assert_int_equal(dq_table_policy(t, pol, sp.n_states), 0);
 	assert_int_equal(
 	    dq_model_check_policy(m, qs, nq, pol, sp.n_states, 1e-9, &f), 0);
@@ -1023,6 +1141,8 @@ main(void)
 	    cmocka_unit_test(test_sync_init_fails),
 	    cmocka_unit_test(test_agent_state_roundtrip),
 	    cmocka_unit_test(test_pin_refused),
+	    cmocka_unit_test(test_huge_reward_refused),
+	    cmocka_unit_test(test_counters_near_2_64),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);

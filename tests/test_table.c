@@ -1,5 +1,6 @@
 /* tests/test_table.c - the shared Q-table (lib/table.c, lib/table.h). */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
@@ -227,7 +228,8 @@ adder_main(void *arg)
 		int r = ad->use_update ? dq_table_update(ad->t, e, 0, 0.5, 0.0)
 				       : dq_table_add(ad->t, e / 2, e % 2, 1.0);
 
-		assert_true(r >= 0);
+		/* 0 on success, never a count (the natural if (err) works) */
+		assert_int_equal(r, 0);
 		ad->retries += (unsigned long)r;
 	}
 	return NULL;
@@ -379,6 +381,61 @@ test_stripe_init_fails(void **state)
 	assert_int_equal(k, 9); /* eight stripes, each failed once */
 }
 
+/*
+ * The table never holds inf or NaN, in any mode. Finite inputs can
+ * overflow: Q = -DBL_MAX moved halfway to DBL_MAX computes DBL_MAX -
+ * (-DBL_MAX) = inf; two additions of 1e308 pass DBL_MAX. Such a write is
+ * refused with DQ_ENONFINITE and the entry keeps its value; non-finite
+ * arguments stay -EINVAL. Success is 0, never a count.
+ */
+static void
+test_nonfinite_refused(void **state)
+{
+	const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED};
+	double v, in[4] = {0.0, 1.0, 2.0, 3.0};
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		dq_table *t = dq_test_table(2, 2, modes[k], 0.0, false);
+
+		assert_int_equal(dq_table_set(t, 0, 0, -DBL_MAX), 0);
+		assert_int_equal(dq_table_update(t, 0, 0, 0.5, DBL_MAX),
+				 DQ_ENONFINITE);
+		assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+		assert_true(v == -DBL_MAX);
+		/* A finite result from the same entry is still accepted. */
+		assert_int_equal(dq_table_update(t, 0, 0, 1.0, 0.0), 0);
+		assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+		assert_true(v == 0.0);
+
+		assert_int_equal(dq_table_add(t, 1, 1, 1e308), 0);
+		assert_int_equal(dq_table_add(t, 1, 1, 1e308), DQ_ENONFINITE);
+		assert_int_equal(dq_table_get(t, 1, 1, &v), 0);
+		assert_true(v == 1e308);
+		assert_int_equal(dq_table_add(t, 1, 0, -1e308), 0);
+		assert_int_equal(dq_table_add(t, 1, 0, -1e308), DQ_ENONFINITE);
+		assert_int_equal(dq_table_get(t, 1, 0, &v), 0);
+		assert_true(v == -1e308);
+
+		/* Non-finite arguments are invalid, and change nothing. */
+		assert_int_equal(dq_table_set(t, 0, 1, INFINITY), -EINVAL);
+		assert_int_equal(dq_table_set(t, 0, 1, NAN), -EINVAL);
+		assert_int_equal(dq_table_add(t, 0, 1, NAN), -EINVAL);
+		assert_int_equal(dq_table_update(t, 0, 1, 0.5, -INFINITY),
+				 -EINVAL);
+		assert_int_equal(dq_table_fill(t, -INFINITY), -EINVAL);
+		in[2] = NAN;
+		assert_int_equal(dq_table_load(t, in, 4), -EINVAL);
+		in[2] = 2.0;
+		assert_int_equal(dq_table_get(t, 0, 1, &v), 0);
+		assert_true(v == 0.0);
+		assert_int_equal(dq_table_get(t, 1, 1, &v), 0);
+		assert_true(v == 1e308);
+		assert_int_equal(dq_table_load(t, in, 4), 0);
+		dq_table_destroy(t);
+	}
+}
+
 int
 main(void)
 {
@@ -394,6 +451,7 @@ main(void)
 	    cmocka_unit_test(test_locked_add_exact),
 	    cmocka_unit_test(test_hogwild_bounded),
 	    cmocka_unit_test(test_stripe_init_fails),
+	    cmocka_unit_test(test_nonfinite_refused),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);
