@@ -1,34 +1,59 @@
 # libdistq - one hand-written Makefile.
 #
-#   make            library (static + shared), examples, the distq program
-#   make demo       install missing Debian packages, build, train on all cores
-#   make check      unit tests, examples, pkg-config build, ASan+UBSan, TSan,
+#   make            library (static + shared), examples, the distq program;
+#                   checks that hwloc, zlib and pkg-config are there, names
+#                   what is missing and stops (installs nothing, never root)
+#   make deps       install the missing Debian packages (scripts/deps.sh)
+#   make demo       install missing build packages, build, train on all cores
+#   make check      install missing test packages, then unit tests, examples,
+#                   install recipes, ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target)
+#   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
 #   make bench      benchmarks (never part of check)
-#   make docs       Doxygen over the public header, warnings are errors
-#   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise)
+#   make docs       Doxygen over the public header and docs/*.md, warnings
+#                   are errors; HTML in build/docs/html/index.html
+#   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise); also
+#                   LIBDIR INCLUDEDIR BINDIR MANDIR DOCDIR
 #   make format-check   clang-format --dry-run over the sources
 #
 #   V=1             show full command lines
 #   SANITIZE=address,undefined | thread   sanitizer build (own build dir)
+#   CC AR CPPFLAGS CFLAGS LDFLAGS LDLIBS   honoured; CFLAGS come after the
+#                   project's flags, so CFLAGS=-O0 overrides -O2
+#   WERROR=0        warnings stay warnings (release builds; default 1 for
+#                   development and CI)
 
-MAJOR := 0
-MINOR := 1
-PATCH := 0
+# The version is defined once, by DQ_VERSION_* in the public header; the
+# soname, the file names and distq.pc follow from it (test-install checks
+# that the installed library, header and distq.pc agree).
+VERSION_H := $(firstword $(wildcard include/distq/version.h) include/distq.h)
+dq_version_part = $(shell awk '$$1 ~ /define$$/ && \
+	$$2 == "DQ_VERSION_$(1)" { print $$3 }' $(VERSION_H))
+MAJOR := $(call dq_version_part,MAJOR)
+MINOR := $(call dq_version_part,MINOR)
+PATCH := $(call dq_version_part,PATCH)
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
+ifeq ($(words $(MAJOR) $(MINOR) $(PATCH)),3)
+else
+$(error cannot read DQ_VERSION_MAJOR/MINOR/PATCH from $(VERSION_H))
+endif
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/libdistq
 
 CC ?= cc
 ifeq ($(origin CC),default)
 CC := cc
 endif
+AR ?= ar
+WERROR ?= 1
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -40,7 +65,8 @@ OPT ?= -O1
 endif
 comma := ,
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow \
+	-Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
 	-Wcast-align -Wwrite-strings -Wvla
 CPPFLAGS_ALL := -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
@@ -79,7 +105,13 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 STATIC := $(BUILD)/libdistq.a
 SONAME := libdistq.so.$(MAJOR)
 SHARED := $(BUILD)/libdistq.so.$(VERSION)
+# Exported symbols and their version nodes (see the file).
+VERSION_SCRIPT := abi/libdistq.map
+# make deps / demo / check install what is missing (Debian); this stamp
+# says make check's packages were found or installed.
 DEPS_STAMP := build/.deps-ok
+# Plain make only checks for what building needs and never installs.
+BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
@@ -89,13 +121,19 @@ DEPS_STAMP := build/.deps-ok
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
 
-# Missing Debian packages are installed by a script that says what it does.
-deps: $(DEPS_STAMP)
+# Missing Debian packages are installed by a script that says what it does,
+# only by the targets of the two-command set-up (deps, demo, check).
+deps:
+	$(Q)sh scripts/deps.sh --install all
+	$(Q)mkdir -p build && touch $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh --install test
+	$(Q)mkdir -p build && touch $@
+$(BUILD_DEPS): scripts/deps.sh
+	$(Q)sh scripts/deps.sh --check build
 	$(Q)mkdir -p build && touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_BUILDING_LIBRARY -fvisibility=hidden \
@@ -103,12 +141,13 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 $(STATIC): $(LIB_OBJ)
 	$(call say,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
+$(SHARED): $(LIB_OBJ) $(VERSION_SCRIPT)
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+		-Wl,--version-script=$(VERSION_SCRIPT) \
+		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
 	$(Q)ln -sf libdistq.so.$(VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $(BUILD)/libdistq.so
 
@@ -120,7 +159,7 @@ $(BUILD)/distq: $(CLI_OBJ) $(STATIC)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) \
 		$(LDLIBS_ALL)
 
-$(BUILD)/cli/%.o: cli/%.c | $(DEPS_STAMP)
+$(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
@@ -239,7 +278,7 @@ FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -pthread -MMD -MP \
 	-fno-omit-frame-pointer $(CFLAGS)
 # Checked on every use (it takes a moment), so that a missing clang is
 # named as such rather than as a failed compile.
-fuzz-toolchain: | $(DEPS_STAMP)
+fuzz-toolchain: | $(BUILD_DEPS)
 	$(Q)sh scripts/fuzz.sh --toolchain $(FUZZ_CC)
 
 $(FUZZ_DIR)/obj/%.o: %.c | fuzz-toolchain
@@ -297,7 +336,9 @@ stress: $(DEPS_STAMP)
 
 # ---------------------------------------------------------------- demo ---
 
-demo: $(DEPS_STAMP) all
+demo:
+	$(Q)sh scripts/deps.sh --install build
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/distq train taxi --threads all --seconds 5
 
 # ---------------------------------------------------------------- bench --
