@@ -115,6 +115,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
+	abi-check abi-baseline test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build
 .DEFAULT_GOAL := all
@@ -253,6 +254,25 @@ format-check:
 		$(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
+
+# ----------------------------------------------------------------- abi ---
+
+# The shared library's ABI (functions, their types, the layout of every
+# public struct, symbol versions) against the committed baseline, by
+# libabigail's abidiff; abi/README.md says when the baseline changes.
+# abi/libdistq.suppr, when present, names changes that are compatible by
+# design (libabigail suppression syntax).
+ABI_BASELINE := abi/libdistq.abi
+ABI_SUPPR := abi/libdistq.suppr
+ABIDW_FLAGS := --headers-dir include --drop-private-types --no-corpus-path \
+	--no-comp-dir-path --type-id-style hash
+
+abi-check: $(SHARED)
+	$(Q)sh scripts/abi-check.sh $(ABI_BASELINE) $(SHARED) include $(ABI_SUPPR)
+
+abi-baseline: $(SHARED)
+	$(Q)abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHARED)
+	@echo "abi-baseline: wrote $(ABI_BASELINE) for $(SONAME) $(VERSION); commit it"
 
 # ---------------------------------------------------------------- fuzz ---
 
