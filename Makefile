@@ -368,9 +368,17 @@ bench: $(BENCHES)
 
 # ---------------------------------------------------------------- docs ---
 
-docs: | $(DEPS_STAMP)
+# The header's reference and docs/*.md as HTML (docs/Doxyfile).
+docs:
+	$(Q)sh scripts/deps.sh --check docs >/dev/null
 	$(Q)mkdir -p build/docs
-	$(Q)doxygen docs/Doxyfile && echo "docs: doxygen ok (warnings are errors)"
+	$(Q)doxygen docs/Doxyfile
+	@echo "docs: doxygen ok (warnings are errors); open build/docs/html/index.html"
+
+# The manual pages (man/): mandoc lint, and no command, option or public
+# function missing from them.
+test-man: $(BUILD)/distq
+	$(Q)sh scripts/man-check.sh $(BUILD)/distq include man
 
 # ------------------------------------------------------------- install ---
 
@@ -382,11 +390,21 @@ $(BUILD)/distq.pc: FORCE
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		distq.pc.in > $@
 
+# The manual pages name the version and where the documentation went.
+MAN_PAGES := $(wildcard man/*.[0-9])
+$(BUILD)/man/%: man/% FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|' -e 's|@DOCDIR@|$(DOCDIR)|' $< > $@
+
+DOC_FILES := README.md $(wildcard docs/*.md)
+DOC_IMAGES := $(wildcard docs/perf/*.png)
+
 FORCE:
 
-install: all $(BUILD)/distq.pc
+install: all $(BUILD)/distq.pc $(MAN_PAGES:%=$(BUILD)/%)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(BINDIR)
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(DOCDIR)/perf
 	install -m 644 include/distq.h $(DESTDIR)$(INCLUDEDIR)/distq.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libdistq.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libdistq.so.$(VERSION)
@@ -394,12 +412,18 @@ install: all $(BUILD)/distq.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so
 	install -m 644 $(BUILD)/distq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc
 	install -m 755 $(BUILD)/distq $(DESTDIR)$(BINDIR)/distq
+	install -m 644 $(BUILD)/man/distq.1 $(DESTDIR)$(MANDIR)/man1/distq.1
+	install -m 644 $(BUILD)/man/libdistq.3 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)
+	install -m 644 $(DOC_IMAGES) $(DESTDIR)$(DOCDIR)/perf
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/distq.h $(DESTDIR)$(LIBDIR)/libdistq.a \
 		$(DESTDIR)$(LIBDIR)/libdistq.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq
+		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq \
+		$(DESTDIR)$(MANDIR)/man1/distq.1 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build
