@@ -206,7 +206,9 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 # uses more).
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
-	$(Q)$(MAKE) --no-print-directory test-pkgconfig
+	$(Q)$(MAKE) --no-print-directory test-install
+	$(Q)$(MAKE) --no-print-directory abi-check
+	$(Q)$(MAKE) --no-print-directory test-man
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory check-asan
@@ -232,13 +234,24 @@ check-tsan:
 	$(Q)TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(MAKE) --no-print-directory SANITIZE=thread test
 
-# Build one example against the installed library through pkg-config.
+# The README's install recipes on the README's own example: install into a
+# private prefix, build through pkg-config, run with LD_LIBRARY_PATH, with
+# an rpath, and linked statically (scripts/install-test.sh); DESTDIR
+# staging keeps PREFIX in distq.pc.
 STAGE := $(abspath $(BUILD)/stage)
-test-pkgconfig: all
-	$(Q)rm -rf $(STAGE)
+test-install: all
+	$(Q)rm -rf $(STAGE) $(BUILD)/destdir
 	$(Q)$(MAKE) --no-print-directory install PREFIX=$(STAGE) >/dev/null
-	$(Q)PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig sh scripts/pkgconfig-test.sh \
-		$(STAGE) examples/quickstart.c $(BUILD)/pkgconfig-quickstart
+	$(Q)sh scripts/install-test.sh $(STAGE) $(BUILD)/install-test
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr/local \
+		DESTDIR=$(abspath $(BUILD)/destdir) >/dev/null
+	$(Q)grep -qx 'prefix=/usr/local' \
+		$(BUILD)/destdir/usr/local/lib/pkgconfig/distq.pc
+	$(Q)$(MAKE) --no-print-directory uninstall PREFIX=/usr/local \
+		DESTDIR=$(abspath $(BUILD)/destdir) >/dev/null
+	$(Q)test -z "$$(find $(BUILD)/destdir -type f)"
+	@echo "install-test: DESTDIR staging keeps PREFIX; uninstall removes every file"
+test-pkgconfig: test-install
 
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \

@@ -12,7 +12,7 @@
 # GROUP: build   a C compiler, make, pkg-config, hwloc, zlib
 #        test    cmocka, clang (libFuzzer), clang-format, abidiff and
 #                abidw (abigail-tools), mandoc, and the docs group
-#        docs    doxygen
+#        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
 #        all     every group above
 set -eu
@@ -59,7 +59,10 @@ group() {
 		need mandoc mandoc have_cmd mandoc
 		group docs
 		;;
-	docs) need doxygen doxygen have_cmd doxygen ;;
+	docs)
+		need doxygen doxygen have_cmd doxygen
+		need "python3 (the Markdown filter of make docs)" python3 have_cmd python3
+		;;
 	bench) need gnuplot gnuplot-nox have_cmd gnuplot ;;
 	all) for g in build test docs bench; do group $g; done ;;
 	*) usage ;;
