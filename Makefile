@@ -115,7 +115,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	abi-check abi-baseline test-install test-man \
+	abi-check abi-baseline test-build test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build
 .DEFAULT_GOAL := all
@@ -206,6 +206,7 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 # uses more).
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
 	$(Q)$(MAKE) --no-print-directory test-man
@@ -233,6 +234,11 @@ check-asan:
 check-tsan:
 	$(Q)TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(MAKE) --no-print-directory SANITIZE=thread test
+
+# Plain make never installs packages; CC, AR, CFLAGS, LDFLAGS, WERROR=0 are
+# honoured (scripts/build-test.sh, in a copy of the tree).
+test-build:
+	$(Q)sh scripts/build-test.sh
 
 # The README's install recipes on the README's own example: install into a
 # private prefix, build through pkg-config, run with LD_LIBRARY_PATH, with

@@ -43,7 +43,9 @@ need() {
 group() {
 	case $1 in
 	build)
-		need "C compiler (cc)" gcc have_cmd "${CC:-cc}"
+		cc_cmd=${CC:-cc}
+		cc_cmd=${cc_cmd%% *}
+		need "C compiler ($cc_cmd)" gcc have_cmd "$cc_cmd"
 		need make make have_cmd make
 		need pkg-config pkg-config have_cmd pkg-config
 		need "hwloc (hwloc.pc)" libhwloc-dev have_pc hwloc
