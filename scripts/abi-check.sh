@@ -33,7 +33,11 @@ unversioned=$(objdump -T "$lib" | awk '$2 == "g" && $NF ~ /^dq_/ && $(NF-1) !~ /
 
 # Every inline function of the public headers has an exported twin.
 exports=$(nm -D --defined-only "$lib" | awk '{ print $3 }' | sed 's/@.*//')
-inl=$(find "$hdr" -name '*.h' -exec awk '/^static inline/ { getline; sub(/\(.*/, ""); print }' {} + |
+# (the name is the word before the parenthesis, on the line of
+# "static inline" or on the next one)
+inl=$(find "$hdr" -name '*.h' -exec awk '/^static inline/ { l = $0
+	if (l !~ /\(/) { getline; l = l " " $0 }
+	sub(/\(.*/, "", l); n = split(l, w, /[ *]+/); print w[n] }' {} + |
 	grep '^dq_[a-z]' | grep -v '^dq__' | sort -u)
 [ -n "$inl" ] || fail "found no inline functions in $hdr (the twin check would be empty)"
 for f in $inl; do
