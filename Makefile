@@ -1,34 +1,59 @@
 # libdistq - one hand-written Makefile.
 #
-#   make            library (static + shared), examples, the distq program
-#   make demo       install missing Debian packages, build, train on all cores
-#   make check      unit tests, examples, pkg-config build, ASan+UBSan, TSan,
+#   make            library (static + shared), examples, the distq program;
+#                   checks that hwloc, zlib and pkg-config are there, names
+#                   what is missing and stops (installs nothing, never root)
+#   make deps       install the missing Debian packages (scripts/deps.sh)
+#   make demo       install missing build packages, build, train on all cores
+#   make check      install missing test packages, then unit tests, examples,
+#                   install recipes, ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target)
+#   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
 #   make bench      benchmarks (never part of check)
-#   make docs       Doxygen over the public header, warnings are errors
-#   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise)
+#   make docs       Doxygen over the public header and docs/*.md, warnings
+#                   are errors; HTML in build/docs/html/index.html
+#   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise); also
+#                   LIBDIR INCLUDEDIR BINDIR MANDIR DOCDIR
 #   make format-check   clang-format --dry-run over the sources
 #
 #   V=1             show full command lines
 #   SANITIZE=address,undefined | thread   sanitizer build (own build dir)
+#   CC AR CPPFLAGS CFLAGS LDFLAGS LDLIBS   honoured; CFLAGS come after the
+#                   project's flags, so CFLAGS=-O0 overrides -O2
+#   WERROR=0        warnings stay warnings (release builds; default 1 for
+#                   development and CI)
 
-MAJOR := 0
-MINOR := 1
-PATCH := 0
+# The version is defined once, by DQ_VERSION_* in the public header; the
+# soname, the file names and distq.pc follow from it (test-install checks
+# that the installed library, header and distq.pc agree).
+VERSION_H := $(firstword $(wildcard include/distq/version.h) include/distq.h)
+dq_version_part = $(shell awk '$$1 ~ /define$$/ && \
+	$$2 == "DQ_VERSION_$(1)" { print $$3 }' $(VERSION_H))
+MAJOR := $(call dq_version_part,MAJOR)
+MINOR := $(call dq_version_part,MINOR)
+PATCH := $(call dq_version_part,PATCH)
 VERSION := $(MAJOR).$(MINOR).$(PATCH)
+ifeq ($(words $(MAJOR) $(MINOR) $(PATCH)),3)
+else
+$(error cannot read DQ_VERSION_MAJOR/MINOR/PATCH from $(VERSION_H))
+endif
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/libdistq
 
 CC ?= cc
 ifeq ($(origin CC),default)
 CC := cc
 endif
+AR ?= ar
+WERROR ?= 1
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -40,7 +65,8 @@ OPT ?= -O1
 endif
 comma := ,
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow \
+	-Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wundef \
 	-Wcast-align -Wwrite-strings -Wvla
 CPPFLAGS_ALL := -Iinclude -Ilib -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
@@ -79,23 +105,36 @@ BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 STATIC := $(BUILD)/libdistq.a
 SONAME := libdistq.so.$(MAJOR)
 SHARED := $(BUILD)/libdistq.so.$(VERSION)
+# Exported symbols and their version nodes (see the file).
+VERSION_SCRIPT := abi/libdistq.map
+# make deps / demo / check install what is missing (Debian); this stamp
+# says make check's packages were found or installed.
 DEPS_STAMP := build/.deps-ok
+# Plain make only checks for what building needs and never installs.
+BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
+	abi-check abi-baseline test-build test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
 
-# Missing Debian packages are installed by a script that says what it does.
-deps: $(DEPS_STAMP)
+# Missing Debian packages are installed by a script that says what it does,
+# only by the targets of the two-command set-up (deps, demo, check).
+deps:
+	$(Q)sh scripts/deps.sh --install all
+	$(Q)mkdir -p build && touch $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh --install test
+	$(Q)mkdir -p build && touch $@
+$(BUILD_DEPS): scripts/deps.sh
+	$(Q)sh scripts/deps.sh --check build
 	$(Q)mkdir -p build && touch $@
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/%.o: %.c | $(BUILD_DEPS)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_BUILDING_LIBRARY -fvisibility=hidden \
@@ -103,12 +142,13 @@ $(BUILD)/%.o: %.c | $(DEPS_STAMP)
 
 $(STATIC): $(LIB_OBJ)
 	$(call say,AR,$@)
-	$(Q)rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(SHARED): $(LIB_OBJ)
+$(SHARED): $(LIB_OBJ) $(VERSION_SCRIPT)
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+		-Wl,--version-script=$(VERSION_SCRIPT) \
+		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
 	$(Q)ln -sf libdistq.so.$(VERSION) $(BUILD)/$(SONAME)
 	$(Q)ln -sf $(SONAME) $(BUILD)/libdistq.so
 
@@ -120,7 +160,7 @@ $(BUILD)/distq: $(CLI_OBJ) $(STATIC)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) \
 		$(LDLIBS_ALL)
 
-$(BUILD)/cli/%.o: cli/%.c | $(DEPS_STAMP)
+$(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
@@ -166,7 +206,10 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 # uses more).
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
-	$(Q)$(MAKE) --no-print-directory test-pkgconfig
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)$(MAKE) --no-print-directory test-install
+	$(Q)$(MAKE) --no-print-directory abi-check
+	$(Q)$(MAKE) --no-print-directory test-man
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory check-asan
@@ -192,13 +235,29 @@ check-tsan:
 	$(Q)TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(MAKE) --no-print-directory SANITIZE=thread test
 
-# Build one example against the installed library through pkg-config.
+# Plain make never installs packages; CC, AR, CFLAGS, LDFLAGS, WERROR=0 are
+# honoured (scripts/build-test.sh, in a copy of the tree).
+test-build:
+	$(Q)sh scripts/build-test.sh
+
+# The README's install recipes on the README's own example: install into a
+# private prefix, build through pkg-config, run with LD_LIBRARY_PATH, with
+# an rpath, and linked statically (scripts/install-test.sh); DESTDIR
+# staging keeps PREFIX in distq.pc.
 STAGE := $(abspath $(BUILD)/stage)
-test-pkgconfig: all
-	$(Q)rm -rf $(STAGE)
+test-install: all
+	$(Q)rm -rf $(STAGE) $(BUILD)/destdir
 	$(Q)$(MAKE) --no-print-directory install PREFIX=$(STAGE) >/dev/null
-	$(Q)PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig sh scripts/pkgconfig-test.sh \
-		$(STAGE) examples/quickstart.c $(BUILD)/pkgconfig-quickstart
+	$(Q)sh scripts/install-test.sh $(STAGE) $(BUILD)/install-test
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr/local \
+		DESTDIR=$(abspath $(BUILD)/destdir) >/dev/null
+	$(Q)grep -qx 'prefix=/usr/local' \
+		$(BUILD)/destdir/usr/local/lib/pkgconfig/distq.pc
+	$(Q)$(MAKE) --no-print-directory uninstall PREFIX=/usr/local \
+		DESTDIR=$(abspath $(BUILD)/destdir) >/dev/null
+	$(Q)test -z "$$(find $(BUILD)/destdir -type f)"
+	@echo "install-test: DESTDIR staging keeps PREFIX; uninstall removes every file"
+test-pkgconfig: test-install
 
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
@@ -214,6 +273,25 @@ format-check:
 		$(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
+
+# ----------------------------------------------------------------- abi ---
+
+# The shared library's ABI (functions, their types, the layout of every
+# public struct, symbol versions) against the committed baseline, by
+# libabigail's abidiff; abi/README.md says when the baseline changes.
+# abi/libdistq.suppr, when present, names changes that are compatible by
+# design (libabigail suppression syntax).
+ABI_BASELINE := abi/libdistq.abi
+ABI_SUPPR := abi/libdistq.suppr
+ABIDW_FLAGS := --headers-dir include --drop-private-types --no-corpus-path \
+	--no-comp-dir-path --type-id-style hash
+
+abi-check: $(SHARED)
+	$(Q)sh scripts/abi-check.sh $(ABI_BASELINE) $(SHARED) include $(ABI_SUPPR)
+
+abi-baseline: $(SHARED)
+	$(Q)abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHARED)
+	@echo "abi-baseline: wrote $(ABI_BASELINE) for $(SONAME) $(VERSION); commit it"
 
 # ---------------------------------------------------------------- fuzz ---
 
@@ -239,7 +317,7 @@ FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -pthread -MMD -MP \
 	-fno-omit-frame-pointer $(CFLAGS)
 # Checked on every use (it takes a moment), so that a missing clang is
 # named as such rather than as a failed compile.
-fuzz-toolchain: | $(DEPS_STAMP)
+fuzz-toolchain: | $(BUILD_DEPS)
 	$(Q)sh scripts/fuzz.sh --toolchain $(FUZZ_CC)
 
 $(FUZZ_DIR)/obj/%.o: %.c | fuzz-toolchain
@@ -297,7 +375,9 @@ stress: $(DEPS_STAMP)
 
 # ---------------------------------------------------------------- demo ---
 
-demo: $(DEPS_STAMP) all
+demo:
+	$(Q)sh scripts/deps.sh --install build
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(BUILD)/distq train taxi --threads all --seconds 5
 
 # ---------------------------------------------------------------- bench --
@@ -307,9 +387,17 @@ bench: $(BENCHES)
 
 # ---------------------------------------------------------------- docs ---
 
-docs: | $(DEPS_STAMP)
+# The header's reference and docs/*.md as HTML (docs/Doxyfile).
+docs:
+	$(Q)sh scripts/deps.sh --check docs >/dev/null
 	$(Q)mkdir -p build/docs
-	$(Q)doxygen docs/Doxyfile && echo "docs: doxygen ok (warnings are errors)"
+	$(Q)doxygen docs/Doxyfile
+	@echo "docs: doxygen ok (warnings are errors); open build/docs/html/index.html"
+
+# The manual pages (man/): mandoc lint, and no command, option or public
+# function missing from them.
+test-man: $(BUILD)/distq
+	$(Q)sh scripts/man-check.sh $(BUILD)/distq include man
 
 # ------------------------------------------------------------- install ---
 
@@ -321,11 +409,21 @@ $(BUILD)/distq.pc: FORCE
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
 		distq.pc.in > $@
 
+# The manual pages name the version and where the documentation went.
+MAN_PAGES := $(wildcard man/*.[0-9])
+$(BUILD)/man/%: man/% FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@VERSION@|$(VERSION)|' -e 's|@DOCDIR@|$(DOCDIR)|' $< > $@
+
+DOC_FILES := README.md $(wildcard docs/*.md)
+DOC_IMAGES := $(wildcard docs/perf/*.png)
+
 FORCE:
 
-install: all $(BUILD)/distq.pc
+install: all $(BUILD)/distq.pc $(MAN_PAGES:%=$(BUILD)/%)
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(BINDIR)
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(DOCDIR)/perf
 	install -m 644 include/distq.h $(DESTDIR)$(INCLUDEDIR)/distq.h
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libdistq.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libdistq.so.$(VERSION)
@@ -333,12 +431,18 @@ install: all $(BUILD)/distq.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so
 	install -m 644 $(BUILD)/distq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc
 	install -m 755 $(BUILD)/distq $(DESTDIR)$(BINDIR)/distq
+	install -m 644 $(BUILD)/man/distq.1 $(DESTDIR)$(MANDIR)/man1/distq.1
+	install -m 644 $(BUILD)/man/libdistq.3 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)
+	install -m 644 $(DOC_IMAGES) $(DESTDIR)$(DOCDIR)/perf
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/distq.h $(DESTDIR)$(LIBDIR)/libdistq.a \
 		$(DESTDIR)$(LIBDIR)/libdistq.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so \
-		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq
+		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq \
+		$(DESTDIR)$(MANDIR)/man1/distq.1 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build

@@ -162,6 +162,18 @@ dq_rng_next(dq_rng *rng)
 }
 
 /**
+ * dq_rng_next() as an exported function, for bindings that cannot call the
+ * header's inline functions (Python's cffi in ABI mode, Rust). Every
+ * inline function of this header NAME has such a twin NAME_fn with the
+ * same parameters, result and contract; C callers use the inline one.
+ *
+ * @return as dq_rng_next(): 64 uniformly distributed bits.
+ * Thread-safety: as dq_rng_next().
+ * Ordering: none.
+ */
+DQ_API uint64_t dq_rng_next_fn(dq_rng *rng);
+
+/**
  * A uniform double in [0, 1) with 53 random bits; @p rng must not be NULL.
  *
  * @return a value in [0, 1).
@@ -173,6 +185,16 @@ dq_rng_uniform(dq_rng *rng)
 {
 	return (double)(dq_rng_next(rng) >> 11) * 0x1.0p-53;
 }
+
+/**
+ * dq_rng_uniform() as an exported function, for bindings (see
+ * dq_rng_next_fn()).
+ *
+ * @return as dq_rng_uniform(): a value in [0, 1).
+ * Thread-safety: as dq_rng_uniform().
+ * Ordering: none.
+ */
+DQ_API double dq_rng_uniform_fn(dq_rng *rng);
 
 /**
  * A uniform integer in [0, n) without modulo bias (Lemire's method);
@@ -195,6 +217,16 @@ dq_rng_below(dq_rng *rng, uint32_t n)
 	}
 	return (uint32_t)(m >> 32);
 }
+
+/**
+ * dq_rng_below() as an exported function, for bindings (see
+ * dq_rng_next_fn()).
+ *
+ * @return as dq_rng_below(): a value in [0, n).
+ * Thread-safety: as dq_rng_below().
+ * Ordering: none.
+ */
+DQ_API uint32_t dq_rng_below_fn(dq_rng *rng, uint32_t n);
 
 /** @} */
 /* ------------------------------------------------------------------------ */
@@ -514,6 +546,17 @@ dq_env_instance_alloc(size_t size)
 }
 
 /**
+ * dq_env_instance_alloc() as an exported function, for bindings (see
+ * dq_rng_next_fn()).
+ *
+ * @return as dq_env_instance_alloc(): the memory (free it with free() of
+ *         the C library libdistq uses), or NULL when out of memory.
+ * Thread-safety: as dq_env_instance_alloc().
+ * Ordering: none.
+ */
+DQ_API void *dq_env_instance_alloc_fn(size_t size);
+
+/**
  * Add the outcome "with probability @p prob, what @p st describes" to the
  * @p n outcomes in @p o, merging it into an earlier one with the same next
  * state (its probability is added). For environments whose reward and end
@@ -540,6 +583,17 @@ dq_outcome_merge(dq_outcome *o, size_t n, double prob, const dq_step *st)
 	o[n].terminated = st->terminated;
 	return n + 1;
 }
+
+/**
+ * dq_outcome_merge() as an exported function, for bindings (see
+ * dq_rng_next_fn()).
+ *
+ * @return as dq_outcome_merge(): the new count, n or n + 1.
+ * Thread-safety: as dq_outcome_merge().
+ * Ordering: none.
+ */
+DQ_API size_t dq_outcome_merge_fn(dq_outcome *o, size_t n, double prob,
+				  const dq_step *st);
 
 /** An opened environment: ops + shared definition + spec (opaque). */
 typedef struct dq_env dq_env;

@@ -844,7 +844,10 @@ monitor(dq_learner *l, double t0)
 			last_steps = run;
 			if (c->progress)
 				c->progress(&p, c->progress_arg);
+			/* relaxed: see request_stop(); the header promises
+			 * no call once a stop is under way */
 			if (c->should_stop &&
+			    !dq__load_int(&l->stop, memory_order_relaxed) &&
 			    c->should_stop(c->should_stop_arg))
 				request_stop(l, DQ_STOP_CALLBACK);
 			next_progress = now + c->progress_interval;

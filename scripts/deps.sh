@@ -1,39 +1,105 @@
 #!/bin/sh
-# Install the Debian packages libdistq needs to build and test, when they
-# are missing. Says what it installs; installs nothing that is present.
+# What libdistq needs from the system, checked by what it provides (a
+# command, a pkg-config module) so that the check works on any system, and
+# installed, on Debian only and only when asked, by package name.
 #
-#   build:  gcc or clang, make, pkg-config, libhwloc-dev, zlib1g-dev
-#   test:   libcmocka-dev, clang (libFuzzer, format check), clang-format
-#   docs:   doxygen        bench plots: gnuplot-nox
+# usage: deps.sh --check   GROUP...   list what is missing and fail; never
+#                                     installs anything (plain `make`)
+#        deps.sh --install GROUP...   install what is missing through
+#                                     apt-get, saying what (`make deps`,
+#                                     `make demo`, `make check`)
+#
+# GROUP: build   a C compiler, make, pkg-config, hwloc, zlib
+#        test    cmocka, clang (libFuzzer), clang-format, abidiff and
+#                abidw (abigail-tools), mandoc, and the docs group
+#        docs    doxygen, python3
+#        bench   gnuplot (the plots of bench/run.sh)
+#        all     every group above
 set -eu
 
-need=""
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
-for p in make pkg-config libhwloc-dev zlib1g-dev libcmocka-dev doxygen \
-	clang clang-format gnuplot-nox; do
-	have_pkg "$p" || need="$need $p"
-done
-if ! command -v cc >/dev/null 2>&1; then need="$need gcc"; fi
+usage() {
+	echo "usage: deps.sh --check|--install build|test|docs|bench|all..." >&2
+	exit 2
+}
+[ $# -ge 2 ] || usage
+mode=$1
+shift
+case $mode in --check | --install) ;; *) usage ;; esac
 
-if [ -z "$need" ]; then
-	echo "deps: all Debian packages present"
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pc() { have_cmd pkg-config && pkg-config --exists "$1"; }
+
+# need WHAT DEBIAN_PACKAGE TEST...: WHAT is missing when TEST fails.
+missing="" packages=""
+need() {
+	what=$1 pkg=$2
+	shift 2
+	if ! "$@"; then
+		missing="$missing $what"
+		case " $packages " in *" $pkg "*) ;; *) packages="$packages $pkg" ;; esac
+	fi
+}
+
+group() {
+	case $1 in
+	build)
+		cc_cmd=${CC:-cc}
+		cc_cmd=${cc_cmd%% *}
+		need "C compiler ($cc_cmd)" gcc have_cmd "$cc_cmd"
+		need make make have_cmd make
+		need pkg-config pkg-config have_cmd pkg-config
+		need "hwloc (hwloc.pc)" libhwloc-dev have_pc hwloc
+		need "zlib (zlib.pc)" zlib1g-dev have_pc zlib
+		;;
+	test)
+		group build
+		need "cmocka (cmocka.pc)" libcmocka-dev have_pc cmocka
+		need clang clang have_cmd clang
+		need clang-format clang-format have_cmd clang-format
+		need abidiff abigail-tools have_cmd abidiff
+		need abidw abigail-tools have_cmd abidw
+		need mandoc mandoc have_cmd mandoc
+		group docs
+		;;
+	docs)
+		need doxygen doxygen have_cmd doxygen
+		need "python3 (the Markdown filter of make docs)" python3 have_cmd python3
+		;;
+	bench) need gnuplot gnuplot-nox have_cmd gnuplot ;;
+	all) for g in build test docs bench; do group $g; done ;;
+	*) usage ;;
+	esac
+}
+for g in "$@"; do group "$g"; done
+
+if [ -z "$missing" ]; then
+	echo "deps: $* present"
 	exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-	echo "deps: missing:$need -- no apt-get here; install them by hand" >&2
+echo "deps: missing:$missing" >&2
+if [ "$mode" = --check ]; then
+	echo "deps: on Debian, 'make deps' installs them (apt-get:$packages);" \
+		"elsewhere install them by hand" >&2
+	exit 1
+fi
+
+if ! have_cmd apt-get; then
+	echo "deps: no apt-get here; install them by hand" \
+		"(Debian names:$packages)" >&2
 	exit 1
 fi
 SUDO=""
 if [ "$(id -u)" != 0 ]; then
-	if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-		echo "deps: missing:$need -- run as root or install sudo" >&2
+	if have_cmd sudo; then SUDO="sudo"; else
+		echo "deps: run as root or install sudo" \
+			"(Debian packages:$packages)" >&2
 		exit 1
 	fi
 fi
-echo "deps: installing Debian packages:$need"
+echo "deps: installing Debian packages:$packages"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $need
+$SUDO apt-get install -y -qq --no-install-recommends $packages
 echo "deps: done"
