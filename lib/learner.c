@@ -99,6 +99,7 @@ struct dq_learner {
 	double target_seconds;	      /* written under check_busy */
 	double target_frac;	      /* ditto: what that check measured */
 	uint64_t target_steps;	      /* ditto */
+	bool target_held; /* check_q passed in the last run (after joins) */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
 	dq__atomic_int reason;
@@ -868,6 +869,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	l->start_steps = start.steps;
 	l->target_seconds = NAN;
 	l->target_steps = 0;
+	l->target_held = false;
 	/* Validated positive and finite; anything past a year is "never". */
 	l->check_ns = l->cfg.target_interval < 3.2e7
 			  ? (uint64_t)(l->cfg.target_interval * 1e9)
@@ -918,15 +920,14 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	for (uint32_t i = 0; i < started; i++)
 		res.pin_failures += l->slots[i]->pin_failed;
 	/* The agents' target fields: ordered by the joins above. A run that
-	 * found the target leaves the table as the check that found it read
-	 * it: the steps the agents took before they saw the stop (at most a
-	 * chunk each) are undone, so the policy handed back is the one that
-	 * passed. */
+	 * found the target keeps the values that check read in check_q, for
+	 * dq_learner_target_table(); the shared table stays as its writers
+	 * left it (other learners and the caller's own agents may write it
+	 * too, and loading the copy back would erase their updates). */
 	res.target_seconds = l->target_seconds;
 	res.target_steps = l->target_steps;
 	if (l->cfg.target_fraction > 0.0 && !isnan(l->target_seconds)) {
-		dq_table_load(l->table, l->check_q,
-			      (size_t)l->table->n_states * l->table->n_actions);
+		l->target_held = true;
 		res.target_fraction = l->target_frac;
 	} else if (l->cfg.target_fraction > 0.0) {
 		res.target_fraction = target_check(l);
@@ -952,6 +953,26 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	/* release: pairs with the acquire CAS of the next run */
 	dq__store_int(&l->running, 0, memory_order_release);
 	return err;
+}
+
+int
+dq_learner_target_table(const dq_learner *l, double *q, size_t n)
+{
+	size_t nq;
+
+	if (!l || !q)
+		return -EINVAL;
+	nq = (size_t)l->table->n_states * l->table->n_actions;
+	if (n < nq)
+		return -EINVAL;
+	/* acquire: pairs with the release ending the last run, after which
+	 * check_q and target_held no longer change */
+	if (dq__load_int(&l->running, memory_order_acquire))
+		return -EBUSY;
+	if (!l->target_held)
+		return -ENOENT;
+	memcpy(q, l->check_q, nq * sizeof(double));
+	return 0;
 }
 
 int

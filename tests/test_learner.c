@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -523,9 +525,10 @@ static int
 coin_open(void **def, const char *params, void *user, dq_env_spec *spec)
 {
 	(void)params;
-	(void)user;
 	*def = NULL;
-	spec->n_states = 1;
+	/* user: a uint32_t state count, for states the coin never visits
+	 * (room for another writer of the same table) */
+	spec->n_states = user ? *(const uint32_t *)user : 1;
 	spec->n_actions = 2;
 	spec->max_episode_steps = 0;
 	spec->max_outcomes = 2;
@@ -541,12 +544,33 @@ coin_reset(void *inst, dq_rng *rng, uint32_t *state)
 	return 0;
 }
 
+/* Each coin step sleeps this long when set (a slow simulator), and adds
+ * 1.0 to entry (1, 0) of coin_table when set (a simulator that writes the
+ * table too), counting its adds in coin_adds. */
+static long coin_step_ns;
+static dq_table *coin_table;
+static atomic_ulong coin_adds;
+static atomic_int coin_add_err;
+
 static int
 coin_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 {
 	double p_win = action == 0 ? 0.505 : 0.5;
 
 	(void)inst;
+	if (coin_step_ns) {
+		struct timespec ts = {0, coin_step_ns};
+
+		nanosleep(&ts, NULL);
+	}
+	if (coin_table) {
+		int e = dq_table_add(coin_table, 1, 0, 1.0);
+
+		if (e) /* reported by the main thread */
+			atomic_store(&coin_add_err, e);
+		else
+			atomic_fetch_add(&coin_adds, 1);
+	}
 	out->next_state = 0;
 	out->reward = dq_rng_uniform(rng) < p_win ? 1.0 : -1.0;
 	out->terminated = true;
@@ -573,8 +597,8 @@ static int
 coin_start(const void *def, double *p, size_t n)
 {
 	(void)def;
-	if (n)
-		p[0] = 1.0;
+	for (size_t i = 0; i < n; i++)
+		p[i] = i ? 0.0 : 1.0;
 	return 0;
 }
 
@@ -587,6 +611,21 @@ static const dq_env_ops coin_ops = {
     .outcomes = coin_outcomes,
     .start_probs = coin_start,
 };
+
+/* The values that passed the last run's target check, in a table of their
+ * own (fails the test when there are none). */
+static dq_table *
+target_table(const dq_learner *l, uint32_t S, uint32_t A)
+{
+	dq_table *c = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
+	double *q = malloc((size_t)S * A * sizeof(double));
+
+	assert_non_null(q);
+	assert_int_equal(dq_learner_target_table(l, q, (size_t)S * A), 0);
+	assert_int_equal(dq_table_load(c, q, (size_t)S * A), 0);
+	free(q);
+	return c;
+}
 
 /* The exact optimal fraction of @t's greedy policy, by the public API. */
 static double
@@ -674,11 +713,18 @@ test_p2_reaches_optimal(void **state)
 				 runs[m].env, (int)runs[m].mode, runs[m].sync,
 				 (int)r.reason,
 				 (unsigned long long)r.total.steps);
-		/* The table is handed back as the check that found the
-		 * target read it: measured afresh through the public API,
-		 * its greedy policy is optimal everywhere. */
+		/* The values handed back are those the check that found
+		 * the target read: measured afresh through the public API,
+		 * their greedy policy is optimal everywhere. */
 		assert_true(r.target_fraction == 1.0);
-		assert_true(table_fraction(t, env, runs[m].gamma) == 1.0);
+		{
+			dq_table *passed =
+			    target_table(l, sp.n_states, sp.n_actions);
+
+			assert_true(table_fraction(passed, env,
+						   runs[m].gamma) == 1.0);
+			dq_table_destroy(passed);
+		}
 		assert_true(r.target_steps > 0 && r.target_seconds > 0);
 		assert_true(r.target_steps <= c.max_steps);
 		/* The check runs on an agent between chunks of 256 steps and
@@ -696,15 +742,16 @@ test_p2_reaches_optimal(void **state)
 /*
  * A run stopped by its target hands back the table the successful check
  * read, not the one the agents left when they saw the stop: on the coin,
- * where the greedy arm keeps flipping, every one of 12 runs ends with the
- * optimal arm greedy (the agents' last steps would leave it wrong about
- * half the time).
+ * where the greedy arm keeps flipping, every one of 12 runs hands back
+ * values with the optimal arm greedy (the agents' last steps would leave
+ * it wrong about half the time: handing back the shared table fails).
  */
 static void
 test_target_table_handed_back(void **state)
 {
 	dq_env *env;
 	dq_table *t;
+	double q[2];
 
 	(void)state;
 	assert_int_equal(dq_env_open(&env, &coin_ops, NULL, NULL), 0);
@@ -713,6 +760,7 @@ test_target_table_handed_back(void **state)
 		dq_learner_config c;
 		dq_learner *l;
 		dq_run_result r;
+		dq_table *passed;
 
 		dq_table_fill(t, 0.0);
 		dq_learner_config_init(&c);
@@ -725,15 +773,122 @@ test_target_table_handed_back(void **state)
 		c.target_fraction = 1.0;
 		c.target_interval = 0.0002;
 		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		/* Nothing passed before a run. */
+		assert_int_equal(dq_learner_target_table(l, q, 2), -ENOENT);
+		assert_int_equal(dq_learner_target_table(l, q, 1), -EINVAL);
+		assert_int_equal(dq_learner_target_table(l, NULL, 2), -EINVAL);
+		assert_int_equal(dq_learner_target_table(NULL, q, 2), -EINVAL);
 		assert_int_equal(dq_learner_run(l, &r), 0);
 		assert_int_equal(r.reason, DQ_STOP_TARGET);
 		assert_true(r.target_fraction == 1.0);
-		if (table_fraction(t, env, 0.0) != 1.0)
+		passed = target_table(l, 1, 2);
+		if (table_fraction(passed, env, 0.0) != 1.0)
 			fail_msg("seed %llu: the table handed back is not the "
 				 "one that passed",
 				 (unsigned long long)seed);
+		dq_table_destroy(passed);
 		dq_learner_destroy(l);
 	}
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
+/*
+ * Other writers of the shared table: the simulator itself adds 1.0 to an
+ * entry of a state the coin never visits at every step, and a thread that
+ * stands for the caller's own agents (or another learner) adds 1.0 to
+ * another, all through each run. Every add must be in the table after the
+ * run, also after a run stopped by its target. Coin steps sleep 200 us, so
+ * the other agent is inside a chunk of steps when one passes the check:
+ * its steps until it sees the stop write after the check read the table,
+ * and loading the checked copy back over the table (what the library did)
+ * erases them in nearly every run.
+ */
+struct other_writer {
+	dq_table *t;
+	atomic_int done;
+	unsigned long adds;
+	int err;
+};
+
+static void *
+other_writer_main(void *arg)
+{
+	struct other_writer *w = arg;
+
+	while (!atomic_load(&w->done)) {
+		int e = dq_table_add(w->t, 1, 1, 1.0);
+
+		if (e) {
+			w->err = e; /* reported by the main thread */
+			break;
+		}
+		w->adds++;
+	}
+	return NULL;
+}
+
+static void
+test_target_keeps_other_writers(void **state)
+{
+	const uint32_t S = 2;
+	dq_env *env;
+	dq_table *t;
+	unsigned lost_runs = 0;
+
+	(void)state;
+	assert_int_equal(dq_env_open(&env, &coin_ops, NULL, (void *)&S), 0);
+	t = dq_test_table(S, 2, DQ_MODE_CAS, 0.0, false);
+	coin_step_ns = 200000;
+	coin_table = t;
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		struct other_writer w = {.t = t};
+		dq_learner_config c;
+		dq_learner *l;
+		dq_run_result r;
+		pthread_t th;
+		double v, u;
+
+		/* Arm 1 greedy at first: the target passes after some steps
+		 * of both agents, not at the first check. */
+		dq_table_fill(t, 0.0);
+		dq_table_set(t, 0, 1, 0.5);
+		atomic_store(&coin_adds, 0);
+		atomic_init(&w.done, 0);
+		dq_learner_config_init(&c);
+		c.n_threads = 2;
+		c.pin = DQ_PIN_NONE;
+		c.agent.seed = seed;
+		c.agent.gamma = 0.0;
+		c.agent.epsilon.start = c.agent.epsilon.end = 0.5;
+		c.max_seconds = 30;
+		c.target_fraction = 1.0;
+		c.target_interval = 0.0002;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		assert_int_equal(
+		    pthread_create(&th, NULL, other_writer_main, &w), 0);
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		atomic_store(&w.done, 1);
+		pthread_join(th, NULL);
+		assert_int_equal(w.err, 0);
+		assert_int_equal(atomic_load(&coin_add_err), 0);
+		assert_int_equal(r.reason, DQ_STOP_TARGET);
+		assert_int_equal(dq_table_get(t, 1, 0, &v), 0);
+		assert_int_equal(dq_table_get(t, 1, 1, &u), 0);
+		if (v != (double)atomic_load(&coin_adds) ||
+		    u != (double)w.adds) {
+			print_message("seed %llu: the simulator added %lu, "
+				      "the table holds %.0f; the thread "
+				      "added %lu, the table holds %.0f\n",
+				      (unsigned long long)seed,
+				      atomic_load(&coin_adds), v, w.adds, u);
+			lost_runs++;
+		}
+		dq_learner_destroy(l);
+	}
+	coin_step_ns = 0;
+	coin_table = NULL;
+	assert_int_equal(lost_runs, 0);
 	dq_table_destroy(t);
 	dq_env_close(env);
 }
@@ -1017,6 +1172,7 @@ main(void)
 	    cmocka_unit_test(test_reproducible_p1),
 	    cmocka_unit_test(test_p2_reaches_optimal),
 	    cmocka_unit_test(test_target_table_handed_back),
+	    cmocka_unit_test(test_target_keeps_other_writers),
 	    cmocka_unit_test(test_pinning_reported),
 	    cmocka_unit_test(test_target_needs_model),
 	    cmocka_unit_test(test_thread_create_fails),
