@@ -721,8 +721,8 @@ test_p2_reaches_optimal(void **state)
 			dq_table *passed =
 			    target_table(l, sp.n_states, sp.n_actions);
 
-			assert_true(table_fraction(passed, env,
-						   runs[m].gamma) == 1.0);
+			assert_true(
+			    table_fraction(passed, env, runs[m].gamma) == 1.0);
 			dq_table_destroy(passed);
 		}
 		assert_true(r.target_steps > 0 && r.target_seconds > 0);
