@@ -137,13 +137,34 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -O3 $(LDFLAGS_ALL) -o $@ $< \
 		$(STATIC) $(LDLIBS_ALL)
 
-# Unit tests mirror lib/ one to one and may use private headers.
-# TEST_LDFLAGS: extra link flags of one test (set per target below).
-$(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h $(STATIC)
+# ----------------------------------------------------------- test build --
+
+# The unit tests link a test copy of the library, $(BUILD)/jet/ (jemalloc's
+# "JET" idea): the same sources compiled with -DDQ_JET, which turns on the
+# test hooks of lib/jet.h (race windows that yield). The release objects
+# above, the installed library and the distq program carry no hook.
+JET := $(BUILD)/jet
+JET_OBJ := $(LIB_SRC:%.c=$(JET)/%.o)
+JET_STATIC := $(JET)/libdistq-jet.a
+
+$(JET)/%.o: %.c | $(DEPS_STAMP)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(TEST_LDFLAGS) \
-		-o $@ $< $(STATIC) -lcmocka $(LDLIBS_ALL)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_BUILDING_LIBRARY -DDQ_JET \
+		-fvisibility=hidden $(CFLAGS_ALL) -c $< -o $@
+
+$(JET_STATIC): $(JET_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Unit tests mirror lib/ one to one and may use private headers.
+# TEST_LDFLAGS: extra link flags of one test (set per target below).
+$(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h \
+		$(JET_STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_JET $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+		$(TEST_LDFLAGS) -o $@ $< $(JET_STATIC) -lcmocka $(LDLIBS_ALL)
 
 # test_faults fails allocations on purpose: every call to the allocator
 # from its own code and from libdistq.a's objects goes to its __wrap_*
@@ -345,4 +366,5 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(EXAMPLES:=.d) \
 	$(BENCHES:=.d)
+-include $(JET_OBJ:.o=.d)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZERS:=.d) $(STRESSERS:=.d)

@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "jet.h"
 
 /* A mutex alone on its cache line, for DQ_MODE_LOCKED. */
 typedef struct dq__stripe {
@@ -207,6 +208,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 			nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 			if (nu == old)
 				return retries;
+			/* test builds: another writer may run here */
+			DQ__JET_RACE_WINDOW();
 			/* relaxed/relaxed: one location's modification order
 			 * alone guarantees no lost update; failure refreshes
 			 * `old` with the value seen */
@@ -219,6 +222,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 		/* relaxed: Hogwild accepts losing a racing update */
 		old = dq__load_u64(p, memory_order_relaxed);
 		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
+		/* test builds: another writer may run here */
+		DQ__JET_RACE_WINDOW();
 		if (nu != old)
 			/* relaxed: see the load above */
 			dq__store_u64(p, nu, memory_order_relaxed);
