@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "env.h"
+#include "jet.h"
 #include "pin.h"
 #include "topology.h"
 
@@ -425,10 +426,14 @@ slot_read_raw(const slot *s, uint64_t v[PUB_N])
 		q1 = dq__load_u32(&s->seq, memory_order_acquire);
 		if (q1 & 1)
 			continue;
-		for (int i = 0; i < PUB_N; i++)
+		for (int i = 0; i < PUB_N; i++) {
 			/* acquire: pairs with the writer's release store of
 			 * the datum, ordering the seq re-check after it */
 			v[i] = dq__load_u64(&s->pub[i], memory_order_acquire);
+			/* test builds: a publication may land mid-read */
+			if (i == 0)
+				DQ__JET_RACE_WINDOW();
+		}
 		/* relaxed: after the acquire loads in program order; if any
 		 * datum was new, this sees the writer's odd (or later) seq */
 		q2 = dq__load_u32(&s->seq, memory_order_relaxed);

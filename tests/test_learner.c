@@ -13,6 +13,7 @@
 #include "dq_fault_pthread.h"
 #include "dq_test.h"
 #include "internal.h"
+#include "jet.h"
 
 /* ---- a tiny corridor environment, written against the public ABI ----- */
 
@@ -895,6 +896,87 @@ test_target_keeps_other_writers(void **state)
 	dq_env_close(env);
 }
 
+/*
+ * The published counters are read whole (the seqlock of slot_publish and
+ * slot_read_raw): on the coin every step ends an episode, so every
+ * publication has steps == episodes, and a reader that mixes two
+ * publications sees them differ. The main thread reads both agents'
+ * counters in a loop while another thread runs the learner for 0.3 s
+ * (counters are published every chunk of steps). The test build's race
+ * window yields in the middle of every 4th read, so that publications land
+ * inside reads: a reader that does not retry (the seqlock removed) mixes
+ * two publications many times in a run.
+ */
+struct run_thread {
+	dq_learner *l;
+	dq_run_result r;
+	int err;
+	atomic_int done;
+};
+
+static void *
+run_thread_main(void *arg)
+{
+	struct run_thread *rt = arg;
+
+	rt->err = dq_learner_run(rt->l, &rt->r); /* checked by the caller */
+	atomic_store(&rt->done, 1);
+	return NULL;
+}
+
+static void
+test_stats_read_whole(void **state)
+{
+	struct run_thread rt;
+	dq_learner_config c;
+	dq_env *env;
+	dq_table *t;
+	pthread_t th;
+	unsigned long reads = 0, torn = 0;
+	dq_stats st, bad;
+
+	(void)state;
+	assert_int_equal(dq_env_open(&env, &coin_ops, NULL, NULL), 0);
+	t = dq_test_table(1, 2, DQ_MODE_CAS, 0.0, false);
+	dq_learner_config_init(&c);
+	c.n_threads = 2;
+	c.pin = DQ_PIN_NONE;
+	c.max_seconds = 0.3;
+	memset(&rt, 0, sizeof(rt));
+	atomic_init(&rt.done, 0);
+	assert_int_equal(dq_learner_create(&rt.l, t, env, &c), 0);
+	/* relaxed: before the threads are created */
+	atomic_store_explicit(&dq__jet_race_period, 4, memory_order_relaxed);
+	assert_int_equal(pthread_create(&th, NULL, run_thread_main, &rt), 0);
+	while (!atomic_load(&rt.done)) {
+		for (uint32_t i = 0; i < 2; i++) {
+			assert_int_equal(dq_learner_agent_stats(rt.l, i, &st),
+					 0);
+			reads++;
+			if (st.steps != st.episodes) {
+				if (!torn)
+					bad = st;
+				torn++;
+			}
+		}
+	}
+	pthread_join(th, NULL);
+	/* relaxed: the threads it affected are joined */
+	atomic_store_explicit(&dq__jet_race_period, 0, memory_order_relaxed);
+	assert_int_equal(rt.err, 0);
+	assert_true(rt.r.total.steps > 0);
+	if (torn)
+		fail_msg("%lu of %lu reads mixed two publications (first: "
+			 "%llu steps, %llu episodes)",
+			 torn, reads, (unsigned long long)bad.steps,
+			 (unsigned long long)bad.episodes);
+	print_message("stats: %lu whole reads during %llu steps\n", reads,
+		      (unsigned long long)rt.r.total.steps);
+	dq_learner_destroy(rt.l);
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
 /* The first CPU this process may run on (taskset, cpusets). */
 static unsigned
 first_allowed_cpu(void)
@@ -1197,6 +1279,7 @@ main(void)
 	    cmocka_unit_test(test_p2_reaches_optimal),
 	    cmocka_unit_test(test_target_table_handed_back),
 	    cmocka_unit_test(test_target_keeps_other_writers),
+	    cmocka_unit_test(test_stats_read_whole),
 	    cmocka_unit_test(test_pinning_reported),
 	    cmocka_unit_test(test_target_needs_model),
 	    cmocka_unit_test(test_thread_create_fails),
