@@ -157,6 +157,11 @@ $(JET_STATIC): $(JET_OBJ)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# test_checkpoint observes the durability protocol: the library's fsync
+# and rename calls go through its __wrap_* recorders.
+$(BUILD)/tests/test_checkpoint: private TEST_LDFLAGS := \
+	-Wl,--wrap=fsync,--wrap=rename
+
 # Unit tests mirror lib/ one to one and may use private headers.
 # TEST_LDFLAGS: extra link flags of one test (set per target below).
 $(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h \
