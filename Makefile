@@ -3,9 +3,11 @@
 #   make            library (static + shared), examples, the distq program
 #   make demo       install missing Debian packages, build, train on all cores
 #   make check      unit tests, examples, pkg-config build, ASan+UBSan, TSan,
-#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target)
+#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
+#                   the mutation check
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
+#   make mutants    deliberate breakages that the tests must catch (in check)
 #   make bench      benchmarks (never part of check)
 #   make docs       Doxygen over the public header, warnings are errors
 #   make install    PREFIX=/usr/local DESTDIR=  (uninstall likewise)
@@ -84,7 +86,7 @@ DEPS_STAMP := build/.deps-ok
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build
+	stress stress-build mutants
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
@@ -199,7 +201,8 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-tsan
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
-	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz)"
+	$(Q)$(MAKE) --no-print-directory mutants
+	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
 
 test: test-unit test-examples
 
@@ -320,6 +323,18 @@ stress: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory stress-build
 	$(Q)$(MAKE) --no-print-directory SANITIZE=thread stress-build
 	$(Q)sh scripts/stress.sh $(STRESS_SECONDS) build build/san-thread
+
+# ------------------------------------------------------------- mutants ---
+
+# Every proof must be able to fail: each tests/mutants/*.mut is a
+# deliberate breakage (a CAS made a plain store, the seqlock's re-check
+# removed, a release made relaxed, the checkpoint's fsync or rename
+# removed, ...) that scripts/mutants.sh applies to a scratch copy under
+# build/mutants/, builds (-O1, only the suites it names) and tests; it
+# fails unless every mutant is killed. MUTANT=name runs one.
+MUTANT ?=
+mutants: $(DEPS_STAMP)
+	$(Q)sh scripts/mutants.sh $(MUTANT)
 
 # ---------------------------------------------------------------- demo ---
 

@@ -746,8 +746,12 @@ test_p2_reaches_optimal(void **state)
  * A run stopped by its target hands back the table the successful check
  * read, not the one the agents left when they saw the stop: on the coin,
  * where the greedy arm keeps flipping, every one of 12 runs hands back
- * values with the optimal arm greedy (the agents' last steps would leave
- * it wrong about half the time: handing back the shared table fails).
+ * values with the optimal arm greedy. Four agents whose steps sleep 50 us
+ * are each inside a chunk of steps when the check passes, and take about
+ * ten steps more each before they see the stop: handing back the shared
+ * table as they left it fails (the greedy arm wrong in about half the
+ * runs). The caller's own writes after the run (here: arm 1 made greedy)
+ * do not change what is handed back either.
  */
 static void
 test_target_table_handed_back(void **state)
@@ -759,6 +763,7 @@ test_target_table_handed_back(void **state)
 	(void)state;
 	assert_int_equal(dq_env_open(&env, &coin_ops, NULL, NULL), 0);
 	t = dq_test_table(1, 2, DQ_MODE_CAS, 0.0, false);
+	coin_step_ns = 50000;
 	for (uint64_t seed = 1; seed <= 12; seed++) {
 		dq_learner_config c;
 		dq_learner *l;
@@ -767,7 +772,9 @@ test_target_table_handed_back(void **state)
 
 		dq_table_fill(t, 0.0);
 		dq_learner_config_init(&c);
-		c.n_threads = 2;
+		c.n_threads = 4;
+		c.agent.alpha.kind = DQ_SCHEDULE_CONSTANT;
+		c.agent.alpha.start = c.agent.alpha.end = 0.1;
 		c.pin = DQ_PIN_NONE;
 		c.agent.seed = seed;
 		c.agent.gamma = 0.0;
@@ -784,6 +791,7 @@ test_target_table_handed_back(void **state)
 		assert_int_equal(dq_learner_run(l, &r), 0);
 		assert_int_equal(r.reason, DQ_STOP_TARGET);
 		assert_true(r.target_fraction == 1.0);
+		assert_int_equal(dq_table_set(t, 0, 1, 1e3), 0);
 		passed = target_table(l, 1, 2);
 		if (table_fraction(passed, env, 0.0) != 1.0)
 			fail_msg("seed %llu: the table handed back is not the "
@@ -792,6 +800,7 @@ test_target_table_handed_back(void **state)
 		dq_table_destroy(passed);
 		dq_learner_destroy(l);
 	}
+	coin_step_ns = 0;
 	dq_table_destroy(t);
 	dq_env_close(env);
 }
