@@ -7,10 +7,12 @@
 #   make demo       install missing build packages, build, train on all cores
 #   make check      install missing test packages, then unit tests, examples,
 #                   install recipes, ABI check, man pages, ASan+UBSan, TSan,
-#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target)
+#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
+#                   the mutation check
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
+#   make mutants    deliberate breakages that the tests must catch (in check)
 #   make bench      benchmarks (never part of check)
 #   make docs       Doxygen over the public header and docs/*.md, warnings
 #                   are errors; HTML in build/docs/html/index.html
@@ -117,7 +119,7 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-baseline test-build test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build
+	stress stress-build mutants
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
@@ -177,13 +179,39 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -O3 $(LDFLAGS_ALL) -o $@ $< \
 		$(STATIC) $(LDLIBS_ALL)
 
-# Unit tests mirror lib/ one to one and may use private headers.
-# TEST_LDFLAGS: extra link flags of one test (set per target below).
-$(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h $(STATIC)
+# ----------------------------------------------------------- test build --
+
+# The unit tests link a test copy of the library, $(BUILD)/jet/ (jemalloc's
+# "JET" idea): the same sources compiled with -DDQ_JET, which turns on the
+# test hooks of lib/jet.h (race windows that yield). The release objects
+# above, the installed library and the distq program carry no hook.
+JET := $(BUILD)/jet
+JET_OBJ := $(LIB_SRC:%.c=$(JET)/%.o)
+JET_STATIC := $(JET)/libdistq-jet.a
+
+$(JET)/%.o: %.c | $(DEPS_STAMP)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(TEST_LDFLAGS) \
-		-o $@ $< $(STATIC) -lcmocka $(LDLIBS_ALL)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_BUILDING_LIBRARY -DDQ_JET \
+		-fvisibility=hidden $(CFLAGS_ALL) -c $< -o $@
+
+$(JET_STATIC): $(JET_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# test_checkpoint observes the durability protocol: the library's fsync
+# and rename calls go through its __wrap_* recorders.
+$(BUILD)/tests/test_checkpoint: private TEST_LDFLAGS := \
+	-Wl,--wrap=fsync,--wrap=rename
+
+# Unit tests mirror lib/ one to one and may use private headers.
+# TEST_LDFLAGS: extra link flags of one test (set per target below).
+$(BUILD)/tests/%: tests/%.c tests/dq_test.h tests/dq_fault_pthread.h \
+		$(JET_STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS_ALL) -DDQ_JET $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+		$(TEST_LDFLAGS) -o $@ $< $(JET_STATIC) -lcmocka $(LDLIBS_ALL)
 
 # test_faults fails allocations on purpose: every call to the allocator
 # from its own code and from libdistq.a's objects goes to its __wrap_*
@@ -216,7 +244,8 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-tsan
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
-	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz)"
+	$(Q)$(MAKE) --no-print-directory mutants
+	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
 
 test: test-unit test-examples
 
@@ -373,6 +402,18 @@ stress: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=thread stress-build
 	$(Q)sh scripts/stress.sh $(STRESS_SECONDS) build build/san-thread
 
+# ------------------------------------------------------------- mutants ---
+
+# Every proof must be able to fail: each tests/mutants/*.mut is a
+# deliberate breakage (a CAS made a plain store, the seqlock's re-check
+# removed, a release made relaxed, the checkpoint's fsync or rename
+# removed, ...) that scripts/mutants.sh applies to a scratch copy under
+# build/mutants/, builds (-O1, only the suites it names) and tests; it
+# fails unless every mutant is killed. MUTANT=name runs one.
+MUTANT ?=
+mutants: $(DEPS_STAMP)
+	$(Q)sh scripts/mutants.sh $(MUTANT)
+
 # ---------------------------------------------------------------- demo ---
 
 demo:
@@ -449,4 +490,5 @@ clean:
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(EXAMPLES:=.d) \
 	$(BENCHES:=.d)
+-include $(JET_OBJ:.o=.d)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZERS:=.d) $(STRESSERS:=.d)

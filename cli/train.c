@@ -724,6 +724,26 @@ train_exact(const struct train_opts *o, const struct cli_env *e,
 		cli_exact_print(&x);
 }
 
+/*
+ * A run stopped by its target leaves the shared table as the agents left it
+ * (a chunk of steps past the check, at most, each): the program owns that
+ * table alone, so it takes the values that passed and saves those.
+ */
+static int
+train_target_table(const struct train_ctx *x, dq_table *t)
+{
+	size_t n = (size_t)x->e->spec.n_states * x->e->spec.n_actions;
+	double *q = malloc(n * sizeof(double));
+	int err = q ? dq_learner_target_table(x->l, q, n) : -ENOMEM;
+
+	if (!err)
+		err = dq_table_load(t, q, n);
+	free(q);
+	if (err)
+		return cli_fail(err, "taking the table that passed the target");
+	return CLI_OK;
+}
+
 /* The checkpoint at the end: the agents have stopped, so it is exact. */
 static int
 train_save(struct train_ctx *x, const dq_run_result *r)
@@ -814,6 +834,10 @@ train(struct train_opts *o)
 		cli_kv("resumed", "%s (%llu steps, %llu episodes, %u agents)\n",
 		       o->resume, (unsigned long long)rs.m.steps,
 		       (unsigned long long)rs.m.episodes, rs.n_agents);
+	if (r.reason == DQ_STOP_TARGET && train_target_table(&x, t)) {
+		status = CLI_FAIL;
+		goto out;
+	}
 	train_summary(&x, &r);
 	train_exact(o, &e, t);
 	if (o->checkpoint)

@@ -1037,10 +1037,9 @@ typedef struct dq_learner_config {
 	 *  one agent at a time, between chunks of <= 256 steps (so that the
 	 *  check never waits for a core), on a copy of the table: each
 	 *  check costs that agent O(S x A + the policy's outcomes) and
-	 *  allocates nothing. A run that reaches the target leaves the
-	 *  table as that check read it: the steps the agents took before
-	 *  they saw the stop are undone, so the policy handed back is the
-	 *  one that passed. */
+	 *  allocates nothing. A run that reaches the target keeps the
+	 *  values that check read: dq_learner_target_table() copies them
+	 *  out, and the shared table is left as its writers left it. */
 	double target_fraction;
 	double target_interval; /**< Seconds between checks; default
 				    *   0.002. */
@@ -1079,8 +1078,10 @@ typedef struct dq_run_result {
 				 *   past 2^64 - 1 saturates there. */
 	uint64_t run_steps;	/**< Steps taken in this run. */
 	double target_fraction; /**< Optimal fraction of the final table
-				 *   (when the target was reached, the
-				 *   table that passed); NaN if off. */
+				 *   (when the target was reached, of the
+				 *   values that passed, see
+				 *   dq_learner_target_table()); NaN if
+				 *   off. */
 	double target_seconds;	/**< When target_fraction was reached; NaN. */
 	uint64_t target_steps;	/**< Steps of this run when reached (as
 				 *   published: P x 256 steps resolution);
@@ -1147,6 +1148,26 @@ DQ_API void dq_learner_destroy(dq_learner *l);
  * Ordering: everything the agents did happens-before the return.
  */
 DQ_API int dq_learner_run(dq_learner *l, dq_run_result *result);
+
+/**
+ * The values that passed the target check of the last run, copied into
+ * @p q (row-major S x A, as dq_table_snapshot()). A run stopped by its
+ * target does not write them back to the shared table: other writers of
+ * that table (other learners, agents the caller drives) keep their
+ * updates, and the caller decides what to do with these values (save
+ * them, load them into a table of its own with dq_table_load()).
+ *
+ * @param n capacity of @p q; at least S x A.
+ * @return 0; -EINVAL for NULL pointers or a too small @p n; -EBUSY while
+ *         the learner runs; -ENOENT when the last run did not reach its
+ *         target (or none was set, or no run was made).
+ * Thread-safety: not concurrently with dq_learner_run() (a call that
+ *                finds a run in progress returns -EBUSY).
+ * Ordering: the acquire that finds the learner not running pairs with
+ *           the release ending dq_learner_run(): the values are those the
+ *           passing check read.
+ */
+DQ_API int dq_learner_target_table(const dq_learner *l, double *q, size_t n);
 
 /**
  * Ask a running learner to stop soon. Callable from any thread, from the

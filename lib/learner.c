@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "env.h"
+#include "jet.h"
 #include "pin.h"
 #include "topology.h"
 
@@ -99,6 +100,7 @@ struct dq_learner {
 	double target_seconds;	      /* written under check_busy */
 	double target_frac;	      /* ditto: what that check measured */
 	uint64_t target_steps;	      /* ditto */
+	bool target_held; /* check_q passed in the last run (after joins) */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
 	dq__atomic_int reason;
@@ -424,10 +426,14 @@ slot_read_raw(const slot *s, uint64_t v[PUB_N])
 		q1 = dq__load_u32(&s->seq, memory_order_acquire);
 		if (q1 & 1)
 			continue;
-		for (int i = 0; i < PUB_N; i++)
+		for (int i = 0; i < PUB_N; i++) {
 			/* acquire: pairs with the writer's release store of
 			 * the datum, ordering the seq re-check after it */
 			v[i] = dq__load_u64(&s->pub[i], memory_order_acquire);
+			/* test builds: a publication may land mid-read */
+			if (i == 0)
+				DQ__JET_RACE_WINDOW();
+		}
 		/* relaxed: after the acquire loads in program order; if any
 		 * datum was new, this sees the writer's odd (or later) seq */
 		q2 = dq__load_u32(&s->seq, memory_order_relaxed);
@@ -891,6 +897,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		l->slots[i]->steps0 = l->slots[i]->ag.steps;
 	l->target_seconds = NAN;
 	l->target_steps = 0;
+	l->target_held = false;
 	/* Validated positive and finite; anything past a year is "never". */
 	l->check_ns = l->cfg.target_interval < 3.2e7
 			  ? (uint64_t)(l->cfg.target_interval * 1e9)
@@ -940,15 +947,14 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	for (uint32_t i = 0; i < started; i++)
 		res.pin_failures += l->slots[i]->pin_failed;
 	/* The agents' target fields: ordered by the joins above. A run that
-	 * found the target leaves the table as the check that found it read
-	 * it: the steps the agents took before they saw the stop (at most a
-	 * chunk each) are undone, so the policy handed back is the one that
-	 * passed. */
+	 * found the target keeps the values that check read in check_q, for
+	 * dq_learner_target_table(); the shared table stays as its writers
+	 * left it (other learners and the caller's own agents may write it
+	 * too, and loading the copy back would erase their updates). */
 	res.target_seconds = l->target_seconds;
 	res.target_steps = l->target_steps;
 	if (l->cfg.target_fraction > 0.0 && !isnan(l->target_seconds)) {
-		dq_table_load(l->table, l->check_q,
-			      (size_t)l->table->n_states * l->table->n_actions);
+		l->target_held = true;
 		res.target_fraction = l->target_frac;
 	} else if (l->cfg.target_fraction > 0.0) {
 		res.target_fraction = target_check(l);
@@ -974,6 +980,26 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	/* release: pairs with the acquire CAS of the next run */
 	dq__store_int(&l->running, 0, memory_order_release);
 	return err;
+}
+
+int
+dq_learner_target_table(const dq_learner *l, double *q, size_t n)
+{
+	size_t nq;
+
+	if (!l || !q)
+		return -EINVAL;
+	nq = (size_t)l->table->n_states * l->table->n_actions;
+	if (n < nq)
+		return -EINVAL;
+	/* acquire: pairs with the release ending the last run, after which
+	 * check_q and target_held no longer change */
+	if (dq__load_int(&l->running, memory_order_acquire))
+		return -EBUSY;
+	if (!l->target_held)
+		return -ENOENT;
+	memcpy(q, l->check_q, nq * sizeof(double));
+	return 0;
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "atomic.h"
 #include "internal.h"
+#include "jet.h"
 
 /* A mutex alone on its cache line, for DQ_MODE_LOCKED. */
 typedef struct dq__stripe {
@@ -225,6 +226,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 				return retries;
 			if (DQ__UNLIKELY(!dq__finite_or_refuse(nu)))
 				return DQ_ENONFINITE;
+			/* test builds: another writer may run here */
+			DQ__JET_RACE_WINDOW();
 			/* relaxed/relaxed: one location's modification order
 			 * alone guarantees no lost update; failure refreshes
 			 * `old` with the value seen */
@@ -239,6 +242,8 @@ dq__table_apply_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a, dq__op op)
 		nu = dq__d2u(dq__op_eval(&op, dq__u2d(old)));
 		if (DQ__UNLIKELY(!dq__finite_or_refuse(nu)))
 			return DQ_ENONFINITE;
+		/* test builds: another writer may run here */
+		DQ__JET_RACE_WINDOW();
 		if (nu != old)
 			/* relaxed: see the load above */
 			dq__store_u64(p, nu, memory_order_relaxed);

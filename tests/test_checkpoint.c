@@ -12,6 +12,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -1509,11 +1510,96 @@ test_huge_values_save_back(void **state)
 	dq_table_destroy(u);
 }
 
+/*
+ * The durability protocol, observed: this suite is linked with
+ * --wrap=fsync,--wrap=rename (Makefile), so every fsync and rename the
+ * library makes passes through the wrappers below, which record them in
+ * order while `sync_log_on` is set: 'F' an fsync of a regular file, 'D' of
+ * a directory, 'R' a rename. A save must be exactly "FRD": the data made
+ * durable before the rename publishes it, then the rename made durable;
+ * and the file fsync'ed must be the one renamed into place. A save
+ * without either fsync, or without the rename, fails here (no test can see
+ * a missing fsync otherwise: the data reach the page cache either way).
+ */
+int __real_fsync(int fd);
+int __real_rename(const char *from, const char *to);
+int __wrap_fsync(int fd);
+int __wrap_rename(const char *from, const char *to);
+
+static bool sync_log_on;
+static char sync_log[16];
+static size_t sync_log_n;
+static ino_t synced_ino, renamed_ino;
+
+static void
+sync_log_add(char c)
+{
+	if (sync_log_n + 1 < sizeof(sync_log))
+		sync_log[sync_log_n++] = c;
+	sync_log[sync_log_n] = '\0';
+}
+
+int
+__wrap_fsync(int fd)
+{
+	struct stat st;
+
+	if (sync_log_on && fstat(fd, &st) == 0) {
+		sync_log_add(S_ISDIR(st.st_mode) ? 'D' : 'F');
+		if (S_ISREG(st.st_mode))
+			synced_ino = st.st_ino;
+	}
+	return __real_fsync(fd);
+}
+
+int
+__wrap_rename(const char *from, const char *to)
+{
+	int r = __real_rename(from, to);
+	struct stat st;
+
+	if (sync_log_on && r == 0) {
+		sync_log_add('R');
+		if (stat(to, &st) == 0)
+			renamed_ino = st.st_ino;
+	}
+	return r;
+}
+
+static void
+test_save_sync_order(void **state)
+{
+	char path[128];
+	dq_checkpoint_meta m;
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.5, false);
+
+	(void)state;
+	path_in(path, sizeof(path), "sync.ckp");
+	meta_fill(&m);
+	for (int k = 0; k < 2; k++) { /* a new file, then a replacement */
+		sync_log_n = 0;
+		sync_log[0] = '\0';
+		synced_ino = renamed_ino = 0;
+		sync_log_on = true;
+		assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+		sync_log_on = false;
+		if (strcmp(sync_log, "FRD") != 0)
+			fail_msg("save %d: fsync/rename sequence \"%s\", "
+				 "expected \"FRD\" (F file fsync, R rename, D "
+				 "directory fsync)",
+				 k, sync_log);
+		assert_true(synced_ino != 0 && synced_ino == renamed_ino);
+	}
+	dq_table_destroy(t);
+	unlink(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_save_sync_order),
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_bit_flips),
