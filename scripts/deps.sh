@@ -3,14 +3,16 @@
 # are missing. Says what it installs; installs nothing that is present.
 #
 #   build:  gcc or clang, make, pkg-config, libhwloc-dev, zlib1g-dev
-#   test:   libcmocka-dev, clang (libFuzzer, format check), clang-format
+#   test:   libcmocka-dev, clang (libFuzzer, format check), clang-format,
+#           locales (localedef builds a comma-decimal locale for the
+#           locale tests)
 #   docs:   doxygen        bench plots: gnuplot-nox
 set -eu
 
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 for p in make pkg-config libhwloc-dev zlib1g-dev libcmocka-dev doxygen \
-	clang clang-format gnuplot-nox; do
+	clang clang-format gnuplot-nox locales; do
 	have_pkg "$p" || need="$need $p"
 done
 if ! command -v cc >/dev/null 2>&1; then need="$need gcc"; fi
