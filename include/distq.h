@@ -1247,7 +1247,9 @@ DQ_API int dq_solve_config_init(dq_solve_config *cfg);
  * every (s,a), next states in range, rewards finite.
  *
  * @return 0; -EINVAL for NULL pointers; -ENOTSUP when @p env exports no
- *         model; DQ_EENV for an invalid model; -ENOMEM.
+ *         model; DQ_EENV for an invalid model; -ENOMEM, also before
+ *         allocating anything when the model needs more than the
+ *         machine's physical memory (dq_error_detail() says how much).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

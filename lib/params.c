@@ -139,9 +139,13 @@ params_bad_syntax(const char *at)
 {
 	size_t n = strcspn(at, ",");
 
+	/* "slip=0,1" splits into "slip=0" and "1": a decimal comma. */
+	bool digit = at[0] >= '0' && at[0] <= '9';
+
 	dq__detail("malformed pair '%.*s' (want key=value, pairs separated "
-		   "by commas, no blanks)",
-		   (int)(n > 64 ? 64 : n), at);
+		   "by commas, no blanks%s)",
+		   (int)(n > 64 ? 64 : n), at,
+		   digit ? "; numbers take a decimal point, not a comma" : "");
 }
 
 /*
