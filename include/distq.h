@@ -103,7 +103,8 @@ DQ_API const char *dq_strerror(int err);
  * 8000000436 bytes, the file has 436").
  *
  * The functions that record a detail say so in their documentation
- * (dq_params_*(), dq_env_open(), dq_env_open_name(), dq_checkpoint_*()).
+ * (dq_params_*(), dq_env_open(), dq_env_open_name(), dq_checkpoint_*(),
+ * dq_model_create()).
  * Each of them clears it when called and records one only when it fails,
  * so right after such a call fails the detail belongs to it; other calls
  * leave it as it was. Reading it does not clear it.

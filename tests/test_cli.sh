@@ -366,6 +366,15 @@ expect_grep "needs .* of memory, .* available" "$tmp/err" "solve: memory"
 expect_rc 1 train scalable:states=4000000000,actions=4096 -q -n 10
 expect_grep "the table needs .* of memory" "$tmp/err" "train: memory"
 
+# An exact evaluation estimated to outrun its bound is skipped, saying so
+# (gamma 0.999 on 10^6 outcomes: some 20000 sweeps), after the save.
+expect_rc 0 train scalable:states=250000,model=1 --gamma 0.999 -q -t 1 \
+	-n 1000 --save "$tmp/skip.ckp"
+expect_grep "exact evaluation skipped: about .* sweeps" "$tmp/err" \
+	"exact evaluation: estimate"
+expect_grep "^saved" "$tmp/out" "exact evaluation skipped: saved"
+rm -f "$tmp/skip.ckp"
+
 # ---------------------------------------------- Ctrl-C after training --
 # wait_for PATTERN FILE: up to 10 s for FILE to have a line matching.
 wait_for() {
