@@ -354,8 +354,12 @@ crc_at "$small" 412 412
 len=$(wc -c <"$small")
 crc_at "$small" $((len - 4)) $((len - 4))
 # Under a 2 GiB address-space limit, so that making the table first
-# would fail with another message.
-(ulimit -v 2097152 && exec "$distq" train --resume "$small" -q -n 10) \
+# would fail with another message; sanitizer builds reserve terabytes of
+# address space and cannot start under one, so they run without it.
+vlimit=2097152
+(ulimit -v $vlimit && exec "$distq" --version) >/dev/null 2>&1 ||
+	vlimit=unlimited
+(ulimit -v $vlimit && exec "$distq" train --resume "$small" -q -n 10) \
 	>"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 1 ]; then ok; else bad "resume 1G: exit $rc, want 1"; fi
