@@ -844,6 +844,16 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
+	if (o->sync && (uint64_t)e.spec.n_states * e.spec.n_actions >
+			   DQ_REPLICA_MAX_ENTRIES) {
+		status = cli_fail(-ERANGE,
+				  "--sync %llu: replica mode takes tables of "
+				  "at most %u entries, '%s' has %u x %u",
+				  (unsigned long long)o->sync,
+				  DQ_REPLICA_MAX_ENTRIES, e.name,
+				  e.spec.n_states, e.spec.n_actions);
+		goto out;
+	}
 	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad);
 	if (!status && o->resume)
 		status = resume_load(o, &e, t, &rs);

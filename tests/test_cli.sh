@@ -337,6 +337,9 @@ expect_rc 1 train cartpole:bins=1000 -q -n 10
 expect_grep "product" "$tmp/err" "product of bins"
 expect_rc 1 train maze4x3 -q -n 10 --pin 0,100000
 expect_grep "PU 100000 is not on this machine" "$tmp/err" "--pin PU"
+expect_rc 1 train scalable:states=2M -q -n 10 --sync 100
+expect_grep "replica mode takes tables of at most" "$tmp/err" "--sync"
+no_summary "--sync on a large table"
 
 # --------------------------------------------- memory before it is used --
 # A valid 1 x 1 checkpoint whose header names scalable:states=1G: the
