@@ -66,6 +66,9 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
 static int
 cli_vfail(int err, const char *detail, const char *fmt, va_list ap)
 {
