@@ -846,7 +846,7 @@ ckp_write_file(const char *path, const ckp_image *im, const double *vals,
 	/* The temporary name must be a legal name too: a target whose name
 	 * is already as long as the directory allows lends only a prefix. */
 	name_max = fpathconf(dfd, _PC_NAME_MAX);
-	if (name_max <= 0 || name_max > NAME_MAX)
+	if (name_max <= (long)CKP_TMP_TAIL || name_max > NAME_MAX)
 		name_max = NAME_MAX;
 	if (blen > (size_t)name_max) {
 		err = -ENAMETOOLONG;
