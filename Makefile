@@ -202,7 +202,7 @@ $(JET_STATIC): $(JET_OBJ)
 # test_checkpoint observes the durability protocol: the library's fsync
 # and rename calls go through its __wrap_* recorders.
 $(BUILD)/tests/test_checkpoint: private TEST_LDFLAGS := \
-	-Wl,--wrap=fsync,--wrap=rename
+	-Wl,--wrap=fsync,--wrap=renameat
 
 # Unit tests mirror lib/ one to one and may use private headers.
 # TEST_LDFLAGS: extra link flags of one test (set per target below).

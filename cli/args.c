@@ -66,20 +66,52 @@ cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 0)))
+#endif
+static int
+cli_vfail(int err, const char *detail, const char *fmt, va_list ap)
+{
+	if (no_stderr)
+		return CLI_FAIL;
+	fputs("distq: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	if (detail)
+		fprintf(stderr, ": %s (%s)\n", cli_strerror(err), detail);
+	else
+		fprintf(stderr, ": %s\n", cli_strerror(err));
+	return CLI_FAIL;
+}
+
 /* "distq: <what>: <error>" on stderr; returns the exit status to use. */
 int
 cli_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
+	int status;
 
-	if (no_stderr)
-		return CLI_FAIL;
-	fputs("distq: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	status = cli_vfail(err, NULL, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", cli_strerror(err));
-	return CLI_FAIL;
+	return status;
+}
+
+/*
+ * cli_fail() for an error just returned by a library function that
+ * records details (dq_error_detail()): the message ends with what exactly
+ * was wrong, the parameter key or the file's trouble, when the library
+ * knows it.
+ */
+int
+cli_fail_detail(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	status = cli_vfail(err, dq_error_detail(), fmt, ap);
+	va_end(ap);
+	return status;
 }
 
 void
@@ -359,6 +391,20 @@ cli_parse_double(const struct cli_cmd *cmd, const char *opt, const char *s,
 	return 0;
 bad:
 	return cli_usage_error(cmd, "%s: '%s' is not a finite number", opt, s);
+}
+
+/*
+ * A file name given to @opt: any non-empty string (the file system judges
+ * the rest when the command runs, before it starts any work).
+ */
+int
+cli_parse_path(const struct cli_cmd *cmd, const char *opt, const char *s,
+	       const char **out)
+{
+	if (!*s)
+		return cli_usage_error(cmd, "%s: the file name is empty", opt);
+	*out = s;
+	return 0;
 }
 
 static const char *const mode_names[] = {

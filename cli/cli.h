@@ -112,6 +112,7 @@ int cli_want_pos(const struct cli_args *a, int min, int max);
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     CLI_PRINTF(2, 3);
 int cli_fail(int err, const char *fmt, ...) CLI_PRINTF(2, 3);
+int cli_fail_detail(int err, const char *fmt, ...) CLI_PRINTF(2, 3);
 void cli_warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 void cli_help(const struct cli_cmd *cmd);
 const char *cli_strerror(int err);
@@ -123,6 +124,8 @@ int cli_parse_u64(const struct cli_cmd *cmd, const char *opt, const char *s,
 int cli_parse_double(const struct cli_cmd *cmd, const char *opt, const char *s,
 		     double min, double max, bool min_open, double *out);
 int cli_parse_mode(const struct cli_cmd *cmd, const char *s, dq_mode *out);
+int cli_parse_path(const struct cli_cmd *cmd, const char *opt, const char *s,
+		   const char **out);
 int cli_parse_threads(const struct cli_cmd *cmd, const char *s, uint32_t *out);
 uint32_t cli_threads_all(void);
 int cli_parse_pin(const struct cli_cmd *cmd, const char *s,
@@ -145,6 +148,10 @@ int cli_env_open(struct cli_env *e, const char *spec);
 void cli_env_close(struct cli_env *e);
 int cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode,
 		     double q0, bool pad);
+int cli_mem_check(double bytes, const char *what);
+double cli_mem_available(void);
+int cli_check_target(const char *path, const char *opt);
+int cli_pin_explain(const unsigned *pus, size_t n);
 
 /* What the exact solver says about a table's greedy policy. */
 struct cli_exact {
@@ -157,6 +164,12 @@ struct cli_exact {
 
 int cli_exact(const dq_env *env, const dq_table *t, double gamma,
 	      struct cli_exact *out);
+/* cli_exact_bounded()'s results besides 0 and negative errors. */
+#define CLI_EXACT_STOPPED 1
+#define CLI_EXACT_TIMEOUT 2
+int cli_exact_bounded(const dq_env *env, const dq_table *t, double gamma,
+		      double seconds, int (*stop)(void *), void *arg,
+		      struct cli_exact *out);
 void cli_exact_print(const struct cli_exact *x);
 
 /* Summary lines: a left-aligned key, then the value. */

@@ -4,10 +4,18 @@
  * greedy policy with the exact solver.
  */
 #include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -34,7 +42,7 @@ cli_env_open(struct cli_env *e, const char *spec)
 	e->params = colon ? colon + 1 : "";
 	err = dq_env_open_name(&e->env, spec);
 	if (err)
-		return cli_fail(err, "environment '%s'", spec);
+		return cli_fail_detail(err, "environment '%s'", spec);
 	err = dq_env_spec_get(e->env, &e->spec);
 	if (!err)
 		err = dq_env_name(e->env, &e->name);
@@ -60,6 +68,12 @@ cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
 	dq_table_config c;
 	int err;
 
+	/* The values alone; padding adds at most a cache line per row. */
+	if (cli_mem_check((double)spec->n_states * spec->n_actions *
+				  sizeof(double) +
+			      (pad ? (double)spec->n_states * 64.0 : 0.0),
+			  "the table"))
+		return CLI_FAIL;
 	dq_table_config_init(&c);
 	c.n_states = spec->n_states;
 	c.n_actions = spec->n_actions;
@@ -70,6 +84,188 @@ cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
 	if (err)
 		return cli_fail(err, "creating a %u x %u table", c.n_states,
 				c.n_actions);
+	return CLI_OK;
+}
+
+/* 1536 -> "1.5 KiB": sizes for people. */
+static void
+bytes_str(char *buf, size_t cap, double b)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB",
+					    "GiB",   "TiB", "PiB"};
+	int u = 0;
+
+	while (b >= 1024.0 && u < 5) {
+		b /= 1024.0;
+		u++;
+	}
+	snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+}
+
+/* A "Key:   N kB" line of /proc/meminfo, in bytes; -1 when absent. */
+static double
+meminfo(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	unsigned long long kb;
+
+	if (!p || sscanf(p + strlen(key), " %llu", &kb) != 1)
+		return -1.0;
+	return (double)kb * 1024.0;
+}
+
+/* The limit of this process's memory cgroup (v2) less its use; -1 when
+ * there is none. */
+static double
+cgroup_room(void)
+{
+	unsigned long long max, cur;
+	FILE *f = fopen("/sys/fs/cgroup/memory.max", "r");
+	int ok;
+
+	if (!f)
+		return -1.0;
+	ok = fscanf(f, "%llu", &max) == 1; /* "max": no limit */
+	fclose(f);
+	f = ok ? fopen("/sys/fs/cgroup/memory.current", "r") : NULL;
+	if (!f)
+		return -1.0;
+	ok = fscanf(f, "%llu", &cur) == 1;
+	fclose(f);
+	return ok ? (max > cur ? (double)(max - cur) : 0.0) : -1.0;
+}
+
+/*
+ * Memory this process can still have: MemAvailable plus free swap (or the
+ * free physical pages where there is no /proc/meminfo), bounded by the
+ * memory cgroup's limit; -1 when nothing can tell.
+ */
+double
+cli_mem_available(void)
+{
+	char text[4096];
+	double have = -1.0, swap, room = cgroup_room();
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (f) {
+		size_t n = fread(text, 1, sizeof(text) - 1, f);
+
+		fclose(f);
+		text[n] = '\0';
+		have = meminfo(text, "MemAvailable:");
+		swap = meminfo(text, "SwapFree:");
+		if (have >= 0 && swap > 0)
+			have += swap;
+	}
+	if (have < 0) {
+		long pages = sysconf(_SC_AVPHYS_PAGES);
+		long page = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && page > 0)
+			have = (double)pages * (double)page;
+	}
+	if (room >= 0 && (have < 0 || room < have))
+		have = room;
+	return have;
+}
+
+/*
+ * Refuse, before allocating, what cannot fit: with overcommit a big
+ * allocation succeeds and touching it ends the process at the hands of
+ * the OOM killer, with no message. CLI_OK or CLI_FAIL after a message
+ * saying how much @what needs and how much there is.
+ */
+int
+cli_mem_check(double bytes, const char *what)
+{
+	double have = cli_mem_available();
+	char need_s[32], have_s[32];
+
+	if (have < 0 || bytes <= have)
+		return CLI_OK;
+	bytes_str(need_s, sizeof(need_s), bytes);
+	bytes_str(have_s, sizeof(have_s), have);
+	return cli_fail(-ENOMEM, "%s needs %s of memory, %s available", what,
+			need_s, have_s);
+}
+
+static const char *
+file_type(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	       : S_ISSOCK(m) ? "a socket"
+			     : "not a regular file";
+}
+
+/*
+ * The file that @opt will write, checked before any work starts, so that
+ * a run is not trained for an hour and then lost to a typo: the file must
+ * be a regular file or absent (a FIFO or a device is never replaced), and
+ * its directory must exist and be writable. The save itself checks again
+ * (the file system may change meanwhile). CLI_OK, or CLI_FAIL after a
+ * message naming the path and what is wrong.
+ */
+int
+cli_check_target(const char *path, const char *opt)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	struct stat st;
+
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return cli_fail(-EISDIR, "%s '%s'", opt, path);
+		if (!S_ISREG(st.st_mode))
+			return cli_fail(DQ_ENOTREG,
+					"%s '%s' is %s: refusing to replace "
+					"it",
+					opt, path, file_type(st.st_mode));
+	} else if (errno != ENOENT) {
+		return cli_fail(-errno, "%s '%s'", opt, path);
+	}
+	if (slash && !slash[1]) /* "dir/": only a directory has that name */
+		return cli_fail(-EISDIR, "%s '%s'", opt, path);
+	if (slash && (size_t)(slash - path) >= sizeof(dir))
+		return cli_fail(-ENAMETOOLONG, "%s '%s'", opt, path);
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &st) != 0)
+		return cli_fail(-errno, "%s '%s': directory '%s'", opt, path,
+				dir);
+	if (!S_ISDIR(st.st_mode))
+		return cli_fail(-ENOTDIR, "%s '%s': '%s'", opt, path, dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return cli_fail(-errno,
+				"%s '%s': cannot write in directory "
+				"'%s'",
+				opt, path, dir);
+	return CLI_OK;
+}
+
+/*
+ * Say which PU of a --pin list this machine does not have, after the
+ * learner refused the list (-EINVAL). PUs are numbered by the OS from 0;
+ * sysconf() counts those configured. CLI_FAIL after a message, or CLI_OK
+ * when every PU exists (the caller then reports the error itself).
+ */
+int
+cli_pin_explain(const unsigned *pus, size_t n)
+{
+	long conf = sysconf(_SC_NPROCESSORS_CONF);
+
+	for (size_t i = 0; conf > 0 && i < n; i++)
+		if (pus[i] >= (unsigned long)conf)
+			return cli_fail(-EINVAL,
+					"--pin: PU %u is not on this machine "
+					"(it has PUs 0-%ld)",
+					pus[i], conf - 1);
 	return CLI_OK;
 }
 
@@ -125,6 +321,94 @@ out:
 	free(v_star);
 	dq_model_destroy(m);
 	return err < 0 ? err : 0;
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/*
+ * cli_exact() bounded in time and interruptible: it runs in a child
+ * process (a copy of this one, table included), which is killed when
+ * @stop(@arg) says so or @seconds have passed. The solver has no way to be
+ * stopped half way, and a process can always be. Returns 0 with @out
+ * filled, CLI_EXACT_STOPPED or CLI_EXACT_TIMEOUT, or a negative error
+ * (cli_exact()'s own, or fork()'s or pipe()'s).
+ */
+int
+cli_exact_bounded(const dq_env *env, const dq_table *t, double gamma,
+		  double seconds, int (*stop)(void *), void *arg,
+		  struct cli_exact *out)
+{
+	struct {
+		int err;
+		struct cli_exact x;
+	} msg;
+	double deadline = now_seconds() + seconds;
+	size_t got = 0;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return -errno;
+	fflush(NULL); /* nothing buffered is written twice */
+	pid = fork();
+	if (pid < 0) {
+		status = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return status;
+	}
+	if (pid == 0) {
+		/* The terminal's Ctrl-C reaches the whole process group;
+		 * the parent decides for the child. */
+		signal(SIGINT, SIG_IGN);
+		close(fds[0]);
+		memset(&msg, 0, sizeof(msg));
+		msg.err = cli_exact(env, t, gamma, &msg.x);
+		_exit(write(fds[1], &msg, sizeof(msg)) == (ssize_t)sizeof(msg)
+			  ? 0
+			  : 1);
+	}
+	close(fds[1]);
+	while (got < sizeof(msg)) {
+		struct pollfd p = {.fd = fds[0], .events = POLLIN};
+		ssize_t n;
+
+		if (stop && stop(arg)) {
+			status = CLI_EXACT_STOPPED;
+			break;
+		}
+		if (now_seconds() > deadline) {
+			status = CLI_EXACT_TIMEOUT;
+			break;
+		}
+		if (poll(&p, 1, 50) <= 0)
+			continue; /* a timeout, or EINTR from Ctrl-C */
+		n = read(fds[0], (char *)&msg + got, sizeof(msg) - got);
+		if (n > 0) {
+			got += (size_t)n;
+		} else if (n == 0 || errno != EINTR) {
+			status = -EIO; /* the child died without a result */
+			break;
+		}
+	}
+	if (status)
+		kill(pid, SIGKILL);
+	close(fds[0]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (status)
+		return status;
+	if (msg.err)
+		return msg.err;
+	*out = msg.x;
+	return 0;
 }
 
 void

@@ -63,7 +63,7 @@ eval_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	cli_args_init(&a, cmd, argc, argv);
 	while (!err && (k = cli_next(&a, &v)) >= 0) {
 		if (k == E_LOAD)
-			o->load = v;
+			err = cli_parse_path(cmd, "--load", v, &o->load);
 		else if (k == E_EPISODES)
 			err = cli_parse_u64(cmd, "--episodes", v, 1, UINT64_MAX,
 					    &o->episodes);
@@ -98,7 +98,7 @@ eval_load(const struct eval_opts *o, const struct cli_env *e, dq_table **t,
 	int err = dq_checkpoint_read_meta(o->load, m);
 
 	if (err)
-		return cli_fail(err, "%s", o->load);
+		return cli_fail_detail(err, "%s", o->load);
 	if (strcmp(m->env, e->name))
 		return cli_fail(DQ_EMISMATCH, "%s: trained on '%s', not '%s'",
 				o->load, m->env, e->name);
@@ -106,6 +106,14 @@ eval_load(const struct eval_opts *o, const struct cli_env *e, dq_table **t,
 		cli_warn("%s was trained with parameters '%s', evaluating "
 			 "with '%s'",
 			 o->load, m->params, e->params);
+	/* Before the table is allocated (the file's size matches its
+	 * shape; the environment's parameters may make another). */
+	if (m->n_states != e->spec.n_states ||
+	    m->n_actions != e->spec.n_actions)
+		return cli_fail(DQ_EMISMATCH,
+				"%s: a %u x %u table, '%s' needs %u x %u",
+				o->load, m->n_states, m->n_actions, e->name,
+				e->spec.n_states, e->spec.n_actions);
 	if (cli_table_create(t, &e->spec, m->mode, 0.0, false))
 		return CLI_FAIL;
 	err = dq_checkpoint_load(o->load, *t, m);
@@ -114,7 +122,7 @@ eval_load(const struct eval_opts *o, const struct cli_env *e, dq_table **t,
 				o->load, m->n_states, m->n_actions, e->name,
 				e->spec.n_states, e->spec.n_actions);
 	if (err)
-		return cli_fail(err, "%s", o->load);
+		return cli_fail_detail(err, "%s", o->load);
 	return CLI_OK;
 }
 
@@ -233,8 +241,13 @@ cli_eval(const struct cli_cmd *cmd, int argc, char **argv)
 	if (!status) {
 		eval_report(&o, &e, &m, limit, &y);
 		if (e.spec.max_outcomes) {
-			err = cli_exact(e.env, t, m.gamma, &x);
-			if (err)
+			/* Bounded as after training (cli/train.c). */
+			err = cli_exact_bounded(e.env, t, m.gamma, 60.0, NULL,
+						NULL, &x);
+			if (err == CLI_EXACT_TIMEOUT)
+				cli_warn("exact evaluation stopped at its 60 s "
+					 "bound");
+			else if (err)
 				cli_warn("exact evaluation skipped: %s",
 					 cli_strerror(err));
 			else

@@ -286,9 +286,18 @@ cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 	if (cli_env_open(&e, spec))
 		return CLI_FAIL;
 	nq = (size_t)e.spec.n_states * e.spec.n_actions;
+	/* The model's arrays (one outcome per entry at least) and the
+	 * output, before anything is allocated. */
+	if (e.spec.max_outcomes &&
+	    cli_mem_check((double)nq * (28.0 + 8.0) +
+			      (double)e.spec.n_states * 24.0,
+			  "solving this model")) {
+		status = CLI_FAIL;
+		goto out;
+	}
 	err = dq_model_create(&m, e.env);
 	if (err) {
-		status = cli_fail(err, "model of '%s'", e.name);
+		status = cli_fail_detail(err, "model of '%s'", e.name);
 		goto out;
 	}
 	if (flags & (1u << SOLVE_VALUES))

@@ -176,17 +176,14 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 	case T_SYNC:
 		return cli_parse_u64(cmd, "--sync", v, 0, 1u << 30, &o->sync);
 	case T_SAVE:
-		o->save = v;
-		return 0;
+		return cli_parse_path(cmd, "--save", v, &o->save);
 	case T_CHECKPOINT:
-		o->checkpoint = v;
-		return 0;
+		return cli_parse_path(cmd, "--checkpoint", v, &o->checkpoint);
 	case T_EVERY:
 		return cli_parse_double(cmd, "--checkpoint-every", v, 0.0, 1e9,
 					true, &o->every);
 	case T_RESUME:
-		o->resume = v;
-		return 0;
+		return cli_parse_path(cmd, "--resume", v, &o->resume);
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -256,7 +253,10 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 /*
  * Ctrl-C sets a flag that the learner's should_stop callback reads, so the
  * run ends through the normal path: threads joined, summary printed,
- * checkpoint saved. SA_RESETHAND makes a second Ctrl-C kill the program.
+ * checkpoint saved. SA_RESETHAND makes a second Ctrl-C kill the program
+ * while it trains; while the final checkpoint is written, Ctrl-C only sets
+ * the flag again, so that no temporary file is left half written, and
+ * during the exact evaluation after it, the flag stops the evaluation.
  * The flag is a lock-free atomic: the signal may land on an agent thread
  * while the monitor thread reads it.
  */
@@ -457,21 +457,27 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	}
 }
 
-/* Run with Ctrl-C routed to should_stop(), and the old handler back after. */
-static int
-train_run(dq_learner *l, dq_run_result *res)
+/* Route Ctrl-C to should_stop(); @once: a second one kills (as before
+ * it was caught). The handler before the first call is kept in @old. */
+static void
+catch_sigint(bool once, struct sigaction *old)
 {
-	struct sigaction sa, old;
-	int err;
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESETHAND;
+	sa.sa_flags = once ? SA_RESETHAND : 0;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
-	err = dq_learner_run(l, res);
-	sigaction(SIGINT, &old, NULL);
-	return err;
+	sigaction(SIGINT, &sa, old);
+}
+
+/* Run with Ctrl-C routed to should_stop(); the caller restores @old once
+ * the phases after the run (save, exact evaluation) are done. */
+static int
+train_run(dq_learner *l, dq_run_result *res, struct sigaction *old)
+{
+	catch_sigint(true, old);
+	return dq_learner_run(l, res);
 }
 
 static int
@@ -513,7 +519,7 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	int err = dq_checkpoint_read_meta(o->resume, &rs->m);
 
 	if (err)
-		return cli_fail(err, "%s", o->resume);
+		return cli_fail_detail(err, "%s", o->resume);
 	if (!(o->given & GIVEN(T_ALPHA)))
 		o->alpha = m->alpha;
 	if (!(o->given & GIVEN(T_GAMMA)))
@@ -552,6 +558,14 @@ resume_check_env(const struct train_opts *o, const struct train_resume *rs,
 				"%s: trained with parameters '%s', not '%s' "
 				"(leave ENV out to use the checkpoint's)",
 				o->resume, rs->m.params, e->params);
+	/* Before the table is allocated: a small file may name parameters
+	 * that make a huge environment. */
+	if (rs->m.n_states != e->spec.n_states ||
+	    rs->m.n_actions != e->spec.n_actions)
+		return cli_fail(DQ_EMISMATCH,
+				"%s: a %u x %u table, '%s' needs %u x %u",
+				o->resume, rs->m.n_states, rs->m.n_actions,
+				e->name, e->spec.n_states, e->spec.n_actions);
 	return CLI_OK;
 }
 
@@ -578,7 +592,7 @@ resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
 				o->resume, rs->m.n_states, rs->m.n_actions,
 				e->name, e->spec.n_states, e->spec.n_actions);
 	if (err)
-		return cli_fail(err, "%s", o->resume);
+		return cli_fail_detail(err, "%s", o->resume);
 	rs->n_agents = m.n_agents < cap ? m.n_agents : cap;
 	rs->m.steps = m.steps;
 	rs->m.episodes = m.episodes;
@@ -708,20 +722,76 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 		       100.0 * o->target, 100.0 * r->target_fraction);
 }
 
-static void
+/*
+ * The exact evaluation after training runs after the save, is bounded in
+ * time and stops on Ctrl-C (cli_exact_bounded()), and is skipped up front
+ * when it could not finish in time or fit in memory. Its time is estimated
+ * from the model's size and gamma: value iteration contracts by gamma per
+ * sweep, so reaching the tolerance takes about log(tol (1 - gamma)) /
+ * log(gamma) sweeps over all outcomes, twice (V* and the greedy policy's
+ * value); at gamma 1 nothing bounds the sweeps in advance and the time
+ * bound decides. TRAIN_EXACT_RATE is a cautious rate of outcome backups
+ * per second for one core: scalable:states=50000,model=1 at gamma 0.99 is
+ * estimated at 2.9 s and took 1.7 s on a loaded 2-core machine (the solver
+ * stops before the estimate's sweeps), so an evaluation is skipped only
+ * when it would take longer than the bound by a wide margin.
+ */
+#define TRAIN_EXACT_SECONDS 60.0
+#define TRAIN_EXACT_RATE 5e8
+
+/* CLI_OK, or CLI_INTERRUPTED when Ctrl-C stopped it. */
+static int
 train_exact(const struct train_opts *o, const struct cli_env *e,
 	    const dq_table *t)
 {
+	const dq_env_spec *sp = &e->spec;
+	double entries = (double)sp->n_states * sp->n_actions;
+	double outcomes = entries * sp->max_outcomes;
+	/* dq_model_create()'s arrays and the evaluation's own, at most. */
+	double bytes = entries * (16.0 + 12.0 * sp->max_outcomes) +
+		       (double)sp->n_states * 28.0;
+	double have = cli_mem_available(), sweeps, est;
 	struct cli_exact x;
 	int err;
 
-	if (!o->exact || !e->spec.max_outcomes)
-		return;
-	err = cli_exact(e->env, t, o->gamma, &x);
-	if (err)
+	if (!o->exact || !sp->max_outcomes)
+		return CLI_OK;
+	if (have >= 0 && bytes > have) {
+		cli_warn("exact evaluation skipped: the model needs about %.3g "
+			 "GiB, %.3g GiB available",
+			 bytes / 1073741824.0, have / 1073741824.0);
+		return CLI_OK;
+	}
+	if (o->gamma < 1.0) {
+		sweeps =
+		    o->gamma > 0.0
+			? ceil(log(1e-6 * (1.0 - o->gamma)) / log(o->gamma))
+			: 1.0;
+		est = 2.0 * sweeps * outcomes / TRAIN_EXACT_RATE;
+		if (est > TRAIN_EXACT_SECONDS) {
+			cli_warn("exact evaluation skipped: about %.0f sweeps "
+				 "over %.3g outcomes would take some %.0f s, "
+				 "more than its %.0f s bound ('distq solve' "
+				 "has none)",
+				 sweeps, outcomes, est, TRAIN_EXACT_SECONDS);
+			return CLI_OK;
+		}
+	}
+	err = cli_exact_bounded(e->env, t, o->gamma, TRAIN_EXACT_SECONDS,
+				should_stop, NULL, &x);
+	if (err == CLI_EXACT_STOPPED) {
+		cli_warn("exact evaluation interrupted");
+		return CLI_INTERRUPTED;
+	}
+	if (err == CLI_EXACT_TIMEOUT)
+		cli_warn("exact evaluation stopped at its %.0f s bound "
+			 "(--no-exact skips it)",
+			 TRAIN_EXACT_SECONDS);
+	else if (err)
 		cli_warn("exact evaluation skipped: %s", cli_strerror(err));
 	else
 		cli_exact_print(&x);
+	return CLI_OK;
 }
 
 /*
@@ -744,18 +814,25 @@ train_target_table(const struct train_ctx *x, dq_table *t)
 	return CLI_OK;
 }
 
-/* The checkpoint at the end: the agents have stopped, so it is exact. */
+/*
+ * The checkpoint at the end: the agents have stopped, so it is exact.
+ * Ctrl-C only sets the flag while it is written (see on_sigint()).
+ */
 static int
 train_save(struct train_ctx *x, const dq_run_result *r)
 {
-	int err = train_checkpoint(x, r->seconds);
+	int err;
+
+	catch_sigint(false, NULL);
+	fflush(stdout); /* the summary is out before the save may take long */
+	err = train_checkpoint(x, r->seconds);
 
 	if (x->checkpoints || x->checkpoint_failures)
 		cli_kv("checkpoints",
 		       "%u during the run (every %g s), %u failed\n",
 		       x->checkpoints, x->o->every, x->checkpoint_failures);
 	if (err)
-		return cli_fail(err, "saving '%s'", x->o->checkpoint);
+		return cli_fail_detail(err, "saving '%s'", x->o->checkpoint);
 	cli_kv("saved", "%s\n", x->o->checkpoint);
 	return CLI_OK;
 }
@@ -772,6 +849,8 @@ train(struct train_opts *o)
 	dq_table *t = NULL;
 	dq_run_result r;
 	struct cli_env e;
+	struct sigaction old_sigint;
+	bool caught = false;
 	int status = CLI_OK, err;
 
 	memset(&rs, 0, sizeof(rs));
@@ -781,12 +860,28 @@ train(struct train_opts *o)
 	x.e = &e;
 	x.live = !o->quiet && isatty(STDERR_FILENO);
 	x.next_checkpoint = o->every;
+	/* The file to write is judged before any work (and before the
+	 * resumed file is read: the two may be the same path). */
+	if (o->checkpoint &&
+	    cli_check_target(o->checkpoint,
+			     o->save ? "--save" : "--checkpoint"))
+		return CLI_FAIL;
 	if (o->resume && resume_read(o, &rs))
 		return CLI_FAIL;
 	if (cli_env_open(&e, o->env_spec))
 		return CLI_FAIL;
 	if (o->resume && resume_check_env(o, &rs, &e)) {
 		status = CLI_FAIL;
+		goto out;
+	}
+	if (o->sync && (uint64_t)e.spec.n_states * e.spec.n_actions >
+			   DQ_REPLICA_MAX_ENTRIES) {
+		status = cli_fail(-ERANGE,
+				  "--sync %llu: replica mode takes tables of "
+				  "at most %u entries, '%s' has %u x %u",
+				  (unsigned long long)o->sync,
+				  DQ_REPLICA_MAX_ENTRIES, e.name,
+				  e.spec.n_states, e.spec.n_actions);
 		goto out;
 	}
 	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad);
@@ -809,6 +904,11 @@ train(struct train_opts *o)
 	}
 	train_config(o, &c, &x);
 	err = dq_learner_create(&l, t, e.env, &c);
+	if (err == -EINVAL && o->pin == DQ_PIN_LIST &&
+	    cli_pin_explain(o->pus, o->n_pus)) {
+		status = CLI_FAIL;
+		goto out;
+	}
 	if (err) {
 		status = cli_fail(err, "creating %u agents on '%s'", o->threads,
 				  e.name);
@@ -820,7 +920,8 @@ train(struct train_opts *o)
 		goto out;
 	}
 	x.last_steps = x.start_steps;
-	err = train_run(l, &r);
+	err = train_run(l, &r, &old_sigint);
+	caught = true;
 	if (x.live)
 		fputc('\n', stderr);
 	if (err) {
@@ -839,14 +940,22 @@ train(struct train_opts *o)
 		goto out;
 	}
 	train_summary(&x, &r);
-	train_exact(o, &e, t);
+	/* Save first: what the run learned is on disk before anything that
+	 * may take long or be interrupted. */
 	if (o->checkpoint)
 		status = train_save(&x, &r);
+	fflush(stdout);
+	if (status == CLI_OK && !should_stop(NULL))
+		status = train_exact(o, &e, t);
 	/* A run cut short by Ctrl-C has done its duty (summary, checkpoint)
-	 * but says so to the shell, as programs killed by SIGINT do. */
-	if (status == CLI_OK && r.reason == DQ_STOP_CALLBACK)
+	 * but says so to the shell, as programs killed by SIGINT do; so does
+	 * one whose save or exact evaluation was interrupted. */
+	if (status == CLI_OK &&
+	    (r.reason == DQ_STOP_CALLBACK || should_stop(NULL)))
 		status = CLI_INTERRUPTED;
 out:
+	if (caught)
+		sigaction(SIGINT, &old_sigint, NULL);
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
 	cli_env_close(&e);

@@ -91,6 +91,9 @@ DQ_API const char *dq_version_string(void);
 /** A file holds a non-finite value where a finite one is required (its
  *  checksums may match: it was not written by libdistq's save). */
 #define DQ_EFILEVALUE (-1010)
+/** Path is not a regular file (a device, FIFO or socket): never read or
+ *  replaced. */
+#define DQ_ENOTREG (-1011)
 
 /**
  * Describe an error code.
@@ -102,6 +105,27 @@ DQ_API const char *dq_version_string(void);
  * Ordering: none.
  */
 DQ_API const char *dq_strerror(int err);
+
+/**
+ * What exactly was wrong, for the most recent failed call in this thread
+ * that could say more than its error code: which parameter key and why
+ * ("slip: '0,1' is not a number", "key 'slip' appears twice"), or what is
+ * wrong with a file ("a FIFO, not a regular file", "the header announces
+ * 8000000436 bytes, the file has 436").
+ *
+ * The functions that record a detail say so in their documentation
+ * (dq_params_*(), dq_env_open(), dq_env_open_name(), dq_checkpoint_*(),
+ * dq_model_create()).
+ * Each of them clears it when called and records one only when it fails,
+ * so right after such a call fails the detail belongs to it; other calls
+ * leave it as it was. Reading it does not clear it.
+ *
+ * @return a string in thread-local storage, valid until the thread's next
+ *         call of a function that records details; NULL when there is none.
+ * Thread-safety: safe from any thread; each thread has its own detail.
+ * Ordering: none.
+ */
+DQ_API const char *dq_error_detail(void);
 
 /** @} */
 /* ------------------------------------------------------------------------ */
@@ -610,7 +634,8 @@ typedef struct dq_env_instance dq_env_instance;
  *         (open, reset, step) or non-NULL reserved fields; DQ_EABI when
  *         ops->abi != DQ_ENV_ABI; DQ_EENV for an invalid spec (S or A of
  *         0, a model without outcomes or start_probs); -ENOMEM; or what
- *         ops->open returned.
+ *         ops->open returned. dq_error_detail() holds what the
+ *         environment's parameter parsing (or dq_env_fail()) recorded.
  * Thread-safety: safe from any thread.
  * Ordering: the handle is published by the caller's own hand-off.
  */
@@ -622,7 +647,8 @@ DQ_API int dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params,
  * "maze4x3:living_reward=0" (parameters after a colon).
  *
  * @return 0; -EINVAL for NULL pointers or bad parameters; -ENOENT for an
- *         unknown name; -ENOMEM.
+ *         unknown name; -ENOMEM. On failure dq_error_detail() says which
+ *         parameter key is at fault and why, or that the name is unknown.
  * Thread-safety: safe from any thread.
  * Ordering: as dq_env_open().
  */
@@ -739,11 +765,27 @@ DQ_API int dq_env_instance_step(dq_env_instance *inst, uint32_t action,
 DQ_API int dq_env_instance_set_state(dq_env_instance *inst, uint32_t s);
 
 /**
+ * Say what was wrong, for an environment's open callback that fails for a
+ * reason the dq_params_*() functions did not record (a combination of
+ * parameters, say): records "@p what: @p why" for dq_error_detail() and
+ * returns @p err, so that `return dq_env_fail(-ERANGE, "bins", "the
+ * product is too large");` does both.
+ *
+ * @param what the parameter key(s) at fault (may be NULL).
+ * @param why what is wrong with them (may be NULL).
+ * @return @p err, unchanged.
+ * Thread-safety: safe from any thread; the detail is the calling thread's.
+ * Ordering: none.
+ */
+DQ_API int dq_env_fail(int err, const char *what, const char *why);
+
+/**
  * Check that a parameter string names only @p keys and is well formed.
  *
  * @param params key=value,... (NULL or "" is valid).
  * @param keys NULL-terminated list of accepted keys.
- * @return 0; -EINVAL for a malformed string, an unknown or repeated key.
+ * @return 0; -EINVAL for a malformed string, an unknown or repeated key
+ *         (dq_error_detail() names it).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -754,8 +796,12 @@ DQ_API int dq_params_check(const char *params, const char *const *keys);
  *
  * @param def value when @p key is absent.
  * @param min,max accepted range, inclusive.
+ * Numbers are read as in the "C" locale whatever LC_NUMERIC says ("0.1",
+ * never "0,1").
+ *
  * @return 0; -EINVAL for NULL pointers or a value that does not parse;
- *         -ERANGE for a value outside [min, max].
+ *         -ERANGE for a value outside [min, max]. dq_error_detail() names
+ *         the key and what is wrong with its value.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -767,7 +813,8 @@ DQ_API int dq_params_double(const char *params, const char *key, double def,
  * powers of 1000).
  *
  * @return 0; -EINVAL for NULL pointers or a value that does not parse;
- *         -ERANGE for a value outside [min, max].
+ *         -ERANGE for a value outside [min, max]. dq_error_detail() names
+ *         the key and what is wrong with its value.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -777,7 +824,8 @@ DQ_API int dq_params_u64(const char *params, const char *key, uint64_t def,
 /**
  * Read a boolean parameter (1/0, true/false, yes/no, on/off).
  *
- * @return 0; -EINVAL for NULL pointers or a value that does not parse.
+ * @return 0; -EINVAL for NULL pointers or a value that does not parse
+ *         (dq_error_detail() names the key).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1305,7 +1353,9 @@ DQ_API int dq_solve_config_init(dq_solve_config *cfg);
  * every (s,a), next states in range, rewards finite.
  *
  * @return 0; -EINVAL for NULL pointers; -ENOTSUP when @p env exports no
- *         model; DQ_EENV for an invalid model; -ENOMEM.
+ *         model; DQ_EENV for an invalid model; -ENOMEM, also before
+ *         allocating anything when the model needs more than the
+ *         machine's physical memory (dq_error_detail() says how much).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1460,10 +1510,17 @@ typedef struct dq_checkpoint_meta {
  *         mode or non-finite numbers in @p meta; -ERANGE for a table too
  *         large for the format; -ENOMEM; DQ_ENONFINITE if the table held a
  *         non-finite value (it never does; a file no load accepts is never
- *         written, and the previous file stays); a negative errno from the file
- *         system (-EACCES, -ENOSPC, -EROFS, -EIO, -EFBIG ...), in which case
- *         any previous file at @p path is intact and no temporary file is
- *         left. (One exception: when only the final fsync of the directory
+ *         written, and the previous file stays); a negative errno from the
+ *         file system (-EACCES, -ENOSPC, -EROFS, -EIO, -ENOENT for a missing
+ *         directory ...), in which case any previous file at @p path is
+ *         intact and no temporary file is left; -EISDIR when @p path is or
+ *         can only be a directory ("dir/", "/"); DQ_ENOTREG when it exists
+ *         and is not a regular file (a FIFO, a device such as /dev/null,
+ *         also through a symbolic link), which is never replaced; -EFBIG
+ *         when the file would exceed the process's file-size limit
+ *         (checked before writing, so SIGXFSZ is not raised).
+ *         dq_error_detail() says what is wrong with the path. (One
+ *         exception: when only the final fsync of the directory
  *         fails, the new file is already in place; the error is still
  *         returned because its durability is not guaranteed.)
  * Thread-safety: safe concurrently with updates to @p t (the values are a
@@ -1504,13 +1561,16 @@ DQ_API int dq_checkpoint_save_run(const char *path, const dq_table *t,
  * the whole file.
  *
  * @return 0; -EINVAL for NULL pointers; a negative errno from opening or
- *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_EFORMAT (not a
- *         checkpoint, or not a regular file), DQ_EVERSION (another format
+ *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_ENOTREG (a FIFO,
+ *         device or socket: refused without reading or waiting for a
+ *         writer); DQ_EFORMAT (not a checkpoint), DQ_EVERSION (another format
  *         version, value type, or a header section this library does not
  *         know and must not ignore), DQ_ETRUNC (shorter than its header
  *         says, or empty), DQ_ECORRUPT (a checksum fails, or fields
  *         contradict each other), DQ_EFILEVALUE (a value, hyperparameter
  *         or clock is not finite, though the checksums match).
+ *         dq_error_detail() says more where it can (the file's type, its
+ *         size against its header's).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

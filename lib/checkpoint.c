@@ -22,12 +22,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -88,9 +91,17 @@ _Static_assert(CKP_HEADER_LEN + CKP_SEC_HEAD + CKP_AGENTS_HEAD +
 		   CKP_HEADER_MAX,
 	       "the agents of a full learner fit in a header");
 
-/* A stale temporary file is "<name>" CKP_TMP_INFIX and six characters. */
+/*
+ * A stale temporary file is "<name>" CKP_TMP_INFIX and six characters,
+ * where <name> is the target's name cut short when the whole would not fit
+ * in the directory's longest name (a target whose own name is that long).
+ */
 #define CKP_TMP_INFIX ".tmp."
 #define CKP_TMP_RANDOM 6u
+#define CKP_TMP_TAIL (sizeof(CKP_TMP_INFIX) - 1 + CKP_TMP_RANDOM)
+#ifndef NAME_MAX
+#define NAME_MAX 255
+#endif
 /* Saves that lose their fresh temporary file to a cleaner give up here. */
 #define CKP_TMP_TRIES 16
 
@@ -571,20 +582,52 @@ base_of(const char *path)
 	return slash ? slash + 1 : path;
 }
 
+/* What kind of file @mode is, for a message. */
+static const char *
+ftype_name(mode_t mode)
+{
+	return S_ISDIR(mode)	? "a directory"
+	       : S_ISFIFO(mode) ? "a FIFO"
+	       : S_ISCHR(mode)	? "a character device"
+	       : S_ISBLK(mode)	? "a block device"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISLNK(mode)	? "a symbolic link"
+				: "not a regular file";
+}
+
 /*
- * A file that replaces another keeps the other's permission bits; mkstemp()
- * gives 0600 otherwise, which suits a file nobody else asked to read.
+ * Whether a save may replace @st, what @path names now (symbolic links
+ * followed): only a regular file. A rename over a device node or a FIFO
+ * would replace it, and as root `--save /dev/null` would destroy the
+ * system's /dev/null.
  */
 static int
-keep_mode(int fd, const char *path)
+target_check(const struct stat *st, const char *path)
 {
-	struct stat st;
-
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	if (S_ISREG(st->st_mode))
 		return 0;
-	if (fchmod(fd, st.st_mode & 0777) != 0)
-		return -errno;
-	return 0;
+	dq__detail("'%.200s' is %s, not a regular file; it is left as it is",
+		   path, ftype_name(st->st_mode));
+	return S_ISDIR(st->st_mode) ? -EISDIR : DQ_ENOTREG;
+}
+
+/*
+ * A save that would exceed the process's file-size limit (ulimit -f) fails
+ * before it writes: otherwise the kernel would send SIGXFSZ, whose default
+ * action ends the process, and the library changes no signal disposition.
+ */
+static int
+fsize_check(uint64_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    len <= (uint64_t)rl.rlim_cur)
+		return 0;
+	dq__detail("the checkpoint is %llu bytes, over the process's "
+		   "file-size limit of %llu bytes (ulimit -f)",
+		   (unsigned long long)len, (unsigned long long)rl.rlim_cur);
+	return -EFBIG;
 }
 
 /* ------------------------------------------------------ temporary files -- */
@@ -602,7 +645,8 @@ keep_mode(int fd, const char *path)
  * cleaner can take belongs to a file that nobody is writing.
  */
 
-/* "<base>.tmp." followed by exactly mkstemp()'s six letters or digits. */
+/* "<base>.tmp." followed by exactly six letters or digits (mkstemp()'s
+ * alphabet, which tmp_create() keeps); @blen bytes of @base count. */
 static bool
 is_tmp_name(const char *name, const char *base, size_t blen)
 {
@@ -655,11 +699,11 @@ ckp_remove_stale(int dfd, const char *name)
 	close(fd); /* drops the lock */
 }
 
-/* Remove the stale temporary files of saves to @base in @dfd; best effort. */
+/* Remove the stale temporary files of saves to @base (its first @blen
+ * bytes) in @dfd; best effort. */
 static void
-ckp_clean_stale(int dfd, const char *base)
+ckp_clean_stale(int dfd, const char *base, size_t blen)
 {
-	size_t blen = strlen(base);
 	struct dirent *e;
 	DIR *d;
 	int fd;
@@ -681,57 +725,86 @@ ckp_clean_stale(int dfd, const char *base)
 	closedir(d);
 }
 
+/* Six letters or digits for a temporary name; a clash is retried. */
+static void
+tmp_random(char *p, unsigned try)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz"
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	struct timespec ts;
+	uint64_t x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* splitmix64 of the time, the process, the thread's stack and the
+	 * attempt: unique enough that O_EXCL rarely has to refuse one. */
+	x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+	    ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)p ^
+	    ((uint64_t)try * 0x9e3779b97f4a7c15ull);
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	for (unsigned i = 0; i < CKP_TMP_RANDOM; i++, x /= 62)
+		p[i] = abc[x % 62];
+}
+
 /*
- * Create and lock the temporary file: @tmp holds @path (@plen bytes) and
- * room for the suffix. Between mkstemp() and flock() a cleaner in another
- * save may take the fresh, unlocked file for stale: it then either holds
- * the lock (EWOULDBLOCK) or has unlinked the file already (no link left
- * once we hold the lock). Both mean "try another name"; the cleaner
- * removes the file. On a file system without flock() the file stays
- * unlocked, and no cleaner there can lock it either, so none removes it.
+ * Create and lock the temporary file "<first @blen bytes of @base>.tmp.XXXXXX"
+ * in @dfd, its name left in @tmp (NAME_MAX + 1 bytes). It is created as
+ * mkstemp() would (O_EXCL, mode 0600), but relative to the directory and
+ * with O_CLOEXEC from the start. Between the creation and flock() a
+ * cleaner in another save may take the fresh, unlocked file for stale: it
+ * then either holds the lock (EWOULDBLOCK) or has unlinked the file
+ * already (no link left once we hold the lock). Both mean "try another
+ * name"; the cleaner removes the file. On a file system without flock()
+ * the file stays unlocked, and no cleaner there can lock it either, so
+ * none removes it.
  */
 static int
-tmp_create(char *tmp, size_t plen)
+tmp_create(int dfd, const char *base, size_t blen, char *tmp)
 {
-	static const char suffix[] = CKP_TMP_INFIX "XXXXXX";
 	struct stat st;
 	int fd, err;
 
-	for (int tries = 0; tries < CKP_TMP_TRIES; tries++) {
-		memcpy(tmp + plen, suffix, sizeof(suffix));
-		fd = mkstemp(tmp);
-		if (fd < 0)
+	memcpy(tmp, base, blen);
+	memcpy(tmp + blen, CKP_TMP_INFIX, sizeof(CKP_TMP_INFIX) - 1);
+	tmp[blen + CKP_TMP_TAIL] = '\0';
+	for (unsigned tries = 0; tries < CKP_TMP_TRIES; tries++) {
+		tmp_random(tmp + blen + sizeof(CKP_TMP_INFIX) - 1, tries);
+		fd = openat(dfd, tmp,
+			    O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY |
+				O_CLOEXEC,
+			    0600);
+		if (fd < 0) {
+			if (errno == EEXIST)
+				continue;
 			return -errno;
-		/* mkstemp() cannot open with O_CLOEXEC; narrow the window in
-		 * which a concurrent fork+exec could inherit the descriptor
-		 * (and with it the lock). */
-		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
-			goto fail;
+		}
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 			if (errno != EWOULDBLOCK && errno != EINTR)
 				return fd; /* no locks on this file system */
 		} else if (fstat(fd, &st) != 0) {
-			goto fail;
+			err = -errno;
+			unlinkat(dfd, tmp, 0);
+			close(fd);
+			return err;
 		} else if (st.st_nlink > 0) {
 			return fd;
 		}
 		close(fd);
 	}
 	return -EAGAIN;
-fail:
-	err = -errno;
-	unlink(tmp);
-	close(fd);
-	return err;
 }
 
 /*
  * The atomic write protocol: temporary file beside the target, written and
  * fsync'ed, closed (close can report a deferred write error), renamed over
  * the target, then the directory fsync'ed so the rename itself is durable.
- * The directory is opened first, so that every failure which can still be
- * undone happens while the old file is in place; only a failing directory
- * fsync is reported after the new file is visible. The temporary file's
+ * The directory is opened first and every name is resolved relative to it,
+ * so that every failure which can still be undone happens while the old
+ * file is in place, and the temporary name is a name in that directory
+ * however long the directory's own path is; only a failing directory fsync
+ * is reported after the new file is visible. The target is checked first:
+ * only a regular file (or nothing) is ever replaced. The temporary file's
  * lock outlives the close through a duplicate descriptor of the same open
  * file description, and is dropped only after the rename or the unlink.
  */
@@ -739,28 +812,61 @@ static int
 ckp_write_file(const char *path, const ckp_image *im, const double *vals,
 	       size_t n)
 {
-	size_t plen = strlen(path);
-	char *tmp = malloc(plen + sizeof(CKP_TMP_INFIX) + CKP_TMP_RANDOM);
+	const char *base = base_of(path);
 	char *dir = dir_of(path);
+	char tmp[NAME_MAX + 1];
+	struct stat st;
+	bool exists = false;
+	size_t blen = strlen(base);
+	long name_max;
 	int fd = -1, lfd = -1, dfd = -1, err = 0;
 
-	if (!tmp || !dir) {
-		err = -ENOMEM;
+	if (!dir)
+		return -ENOMEM;
+	if (!blen || !strcmp(base, ".") || !strcmp(base, "..")) {
+		dq__detail("'%.200s' names a directory, not a file", path);
+		err = -EISDIR;
 		goto out;
 	}
-	memcpy(tmp, path, plen);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		err = -errno;
+		dq__detail("directory '%.200s'", dir);
 		goto out;
 	}
-	ckp_clean_stale(dfd, base_of(path));
-	fd = tmp_create(tmp, plen);
+	if (fstatat(dfd, base, &st, 0) == 0) {
+		err = target_check(&st, path);
+		if (err)
+			goto out;
+		exists = true;
+	} else if (errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	err = fsize_check(im->file_len);
+	if (err)
+		goto out;
+	/* The temporary name must be a legal name too: a target whose name
+	 * is already as long as the directory allows lends only a prefix. */
+	name_max = fpathconf(dfd, _PC_NAME_MAX);
+	if (name_max <= (long)CKP_TMP_TAIL || name_max > NAME_MAX)
+		name_max = NAME_MAX;
+	if (blen > (size_t)name_max) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	if (blen + CKP_TMP_TAIL > (size_t)name_max)
+		blen = (size_t)name_max - CKP_TMP_TAIL;
+	ckp_clean_stale(dfd, base, blen);
+	fd = tmp_create(dfd, base, blen, tmp);
 	if (fd < 0) {
 		err = fd;
 		goto out;
 	}
-	err = keep_mode(fd, path);
+	/* A file that replaces another keeps the other's permission bits;
+	 * 0600 otherwise suits a file nobody else asked to read. */
+	if (exists && fchmod(fd, st.st_mode & 0777) != 0)
+		err = -errno;
 	if (!err)
 		err = ckp_write_body(fd, im, vals, n);
 	if (!err && fsync(fd) != 0)
@@ -774,7 +880,7 @@ ckp_write_file(const char *path, const ckp_image *im, const double *vals,
 		err = -errno;
 	if (err)
 		goto unlink;
-	if (rename(tmp, path) != 0) {
+	if (renameat(dfd, tmp, dfd, base) != 0) {
 		err = -errno;
 		goto unlink;
 	}
@@ -784,14 +890,13 @@ ckp_write_file(const char *path, const ckp_image *im, const double *vals,
 		err = -errno;
 	goto out;
 unlink:
-	unlink(tmp);
+	unlinkat(dfd, tmp, 0);
 out:
 	if (lfd >= 0)
 		close(lfd);
 	if (dfd >= 0)
 		close(dfd);
 	free(dir);
-	free(tmp);
 	return err;
 }
 
@@ -806,6 +911,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 	size_t n;
 	int err;
 
+	dq__detail_clear();
 	if (!path || !*path || !t || !meta || (n_agents && !agents) ||
 	    n_agents > CKP_AGENTS_MAX)
 		return -EINVAL;
@@ -887,15 +993,21 @@ ckp_open(const char *path, ckp_reader *r)
 	size_t n;
 	int err;
 
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO for reading would otherwise wait for
+	 * a writer, for ever; the type is checked before any read, and the
+	 * flag is dropped for the regular file that passes. */
+	r->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (r->fd < 0)
 		return -errno;
 	if (fstat(r->fd, &st) != 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return DQ_EFORMAT;
+	if (!S_ISREG(st.st_mode)) {
+		dq__detail("'%.200s' is %s, not a regular file", path,
+			   ftype_name(st.st_mode));
+		return S_ISDIR(st.st_mode) ? -EISDIR : DQ_ENOTREG;
+	}
+	if (fcntl(r->fd, F_SETFL, fcntl(r->fd, F_GETFL) & ~O_NONBLOCK) != 0)
+		return -errno;
 	r->size = (uint64_t)st.st_size;
 	n = r->size < CKP_HEADER_LEN ? (size_t)r->size : CKP_HEADER_LEN;
 	err = read_all(r->fd, h, n);
@@ -906,6 +1018,14 @@ ckp_open(const char *path, ckp_reader *r)
 	err = ckp_header_decode(h, &r->meta, &len);
 	if (err)
 		return err;
+	/* The size is judged before anything is allocated for the values:
+	 * a header may announce any shape, the file must hold it. */
+	if (r->size != len)
+		dq__detail("the header announces %u x %u values, %llu bytes "
+			   "in all; the file has %llu bytes",
+			   r->meta.n_states, r->meta.n_actions,
+			   (unsigned long long)len,
+			   (unsigned long long)r->size);
 	if (r->size < len)
 		return DQ_ETRUNC;
 	if (r->size > len)
@@ -994,6 +1114,7 @@ dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta)
 	ckp_reader r = {.fd = -1};
 	int err;
 
+	dq__detail_clear();
 	if (!path || !meta)
 		return -EINVAL;
 	err = ckp_open(path, &r);
@@ -1022,6 +1143,7 @@ dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	size_t n;
 	int err;
 
+	dq__detail_clear();
 	if (!path || !t || (cap && !agents))
 		return -EINVAL;
 	err = dq_table_info_get(t, &info);
@@ -1033,8 +1155,13 @@ dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	if (r.meta.n_states != info.n_states ||
 	    r.meta.n_actions != info.n_actions) {
 		err = ckp_read_rest(&r, NULL);
-		if (!err)
+		if (!err) {
+			dq__detail("the file holds a %u x %u table, the table "
+				   "given is %u x %u",
+				   r.meta.n_states, r.meta.n_actions,
+				   info.n_states, info.n_actions);
 			err = DQ_EMISMATCH;
+		}
 		goto out;
 	}
 	n = (size_t)info.n_states * info.n_actions;

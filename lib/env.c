@@ -44,6 +44,7 @@ dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params, void *user)
 	dq_env *env;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !ops)
 		return -EINVAL;
 	err = env_ops_check(ops);
@@ -60,6 +61,9 @@ dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params, void *user)
 	}
 	err = env_spec_check(ops, &env->spec);
 	if (err) {
+		dq__detail("the environment's open reported an invalid spec "
+			   "(%u states, %u actions)",
+			   env->spec.n_states, env->spec.n_actions);
 		if (ops->close)
 			ops->close(env->def);
 		free(env);
@@ -67,6 +71,18 @@ dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params, void *user)
 	}
 	*out = env;
 	return 0;
+}
+
+int
+dq_env_fail(int err, const char *what, const char *why)
+{
+	if (what && why)
+		dq__detail("%s: %s", what, why);
+	else if (what || why)
+		dq__detail("%s", what ? what : why);
+	else
+		dq__detail_clear();
+	return err;
 }
 
 void

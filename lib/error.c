@@ -3,6 +3,8 @@
  * (whose buffer is not thread-safe everywhere) and no locale lookups.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 #include "internal.h"
 
@@ -81,9 +83,43 @@ dq_strerror(int err)
 	case DQ_EFILEVALUE:
 		return "file holds a non-finite number (inf or NaN) where "
 		       "libdistq writes only finite ones";
+	case DQ_ENOTREG:
+		return "not a regular file (a device, FIFO or socket)";
 	default:
 		return "unknown error";
 	}
+}
+
+/*
+ * The detail of the last failure, per thread (as dlerror()). One fixed
+ * buffer per thread: no allocation, so recording a detail cannot fail,
+ * and a detail is cut short rather than lost.
+ */
+static _Thread_local char detail[256];
+
+const char *
+dq_error_detail(void)
+{
+	return detail[0] ? detail : NULL;
+}
+
+void
+dq__detail_clear(void)
+{
+	detail[0] = '\0';
+}
+
+void
+dq__detail(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* vsnprintf formats numbers as the C locale would only when the
+	 * thread's locale says so; the details here print integers and
+	 * strings only, which no locale changes. */
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
 }
 
 unsigned

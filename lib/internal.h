@@ -61,6 +61,19 @@ int dq__model_check_policy_ws(const dq_model *m, const double *q_star,
 			      const uint32_t *policy, double tol, void *ws,
 			      double *frac);
 
+/* Record what dq_error_detail() returns in this thread (printf-style;
+ * integers and strings only: %g would follow LC_NUMERIC), or clear it. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+void
+dq__detail(const char *fmt, ...);
+void dq__detail_clear(void);
+
+/* strtod() in the "C" locale whatever the thread's or process's locale:
+ * "0.1" is one tenth under de_DE too. Sets errno as strtod() does. */
+double dq__strtod_c(const char *s, char **end);
+
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);
 

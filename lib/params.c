@@ -14,9 +14,16 @@
  *
  * White space is never skipped and never part of a value; a key may
  * appear at most once.
+ *
+ * Numbers are read in the "C" locale whatever LC_NUMERIC says, so that
+ * "slip=0.1" means one tenth in a program that called setlocale() for a
+ * comma-decimal language. A failure records what was wrong, naming the key,
+ * for dq_error_detail().
  */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,11 +92,60 @@ params_next(const char **pos, params_pair *pair)
 	return 1;
 }
 
+/* The "C" locale object, made once for the life of the process. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void
+c_locale_make(void)
+{
+	c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/*
+ * uselocale() changes the calling thread's locale only, so switching to
+ * "C" around strtod() cannot disturb another thread. Should the locale
+ * object be unavailable (newlocale() out of memory), the thread's locale
+ * is used: correct in every program that never called setlocale().
+ */
+double
+dq__strtod_c(const char *s, char **end)
+{
+	locale_t old = (locale_t)0;
+	double v;
+	int saved;
+
+	pthread_once(&c_locale_once, c_locale_make);
+	if (c_locale)
+		old = uselocale(c_locale);
+	v = strtod(s, end);
+	saved = errno;
+	if (c_locale && old)
+		uselocale(old);
+	errno = saved;
+	return v;
+}
+
 static int
 params_key_is(const params_pair *pair, const char *key)
 {
 	return strlen(key) == pair->key_len &&
 	       memcmp(pair->key, key, pair->key_len) == 0;
+}
+
+/* Say where a malformed string goes wrong: @at is the pair that does. */
+static void
+params_bad_syntax(const char *at)
+{
+	size_t n = strcspn(at, ",");
+
+	/* "slip=0,1" splits into "slip=0" and "1": a decimal comma. */
+	bool digit = at[0] >= '0' && at[0] <= '9';
+
+	dq__detail("malformed pair '%.*s' (want key=value, pairs separated "
+		   "by commas, no blanks%s)",
+		   (int)(n > 64 ? 64 : n), at,
+		   digit ? "; numbers take a decimal point, not a comma" : "");
 }
 
 /*
@@ -117,6 +173,7 @@ dq_params_check(const char *params, const char *const *keys)
 	params_pair pair;
 	int r;
 
+	dq__detail_clear();
 	if (!keys)
 		return -EINVAL;
 	if (!params)
@@ -126,9 +183,19 @@ dq_params_check(const char *params, const char *const *keys)
 
 		while (*k && !params_key_is(&pair, *k))
 			k++;
-		if (!*k || params_seen_before(params, &pair))
+		if (!*k) {
+			dq__detail("unknown key '%.*s'", (int)pair.key_len,
+				   pair.key);
 			return -EINVAL;
+		}
+		if (params_seen_before(params, &pair)) {
+			dq__detail("key '%.*s' appears more than once",
+				   (int)pair.key_len, pair.key);
+			return -EINVAL;
+		}
 	}
+	if (r < 0)
+		params_bad_syntax(pos);
 	return r;
 }
 
@@ -148,6 +215,7 @@ params_find(const char *params, const char *key, char *buf)
 	int found = 0;
 	int r;
 
+	dq__detail_clear();
 	if (!key || !*key)
 		return -EINVAL;
 	if (!params)
@@ -155,13 +223,54 @@ params_find(const char *params, const char *key, char *buf)
 	while ((r = params_next(&pos, &pair)) == 1) {
 		if (!params_key_is(&pair, key))
 			continue;
-		if (found)
+		if (found) {
+			dq__detail("key '%s' appears more than once", key);
 			return -EINVAL;
+		}
 		memcpy(buf, pair.value, pair.value_len);
 		buf[pair.value_len] = '\0';
 		found = 1;
 	}
-	return r < 0 ? r : found;
+	if (r < 0) {
+		params_bad_syntax(pos);
+		return r;
+	}
+	return found;
+}
+
+/* The value of @key is no number of the kind wanted. */
+static int
+params_bad_value(const char *key, const char *value, const char *want)
+{
+	dq__detail("%s: '%s' is not %s", key, value, want);
+	return -EINVAL;
+}
+
+/* The value of @key is an integer outside [min, max]. */
+static int
+params_out_of_range(const char *key, const char *value, uint64_t min,
+		    uint64_t max)
+{
+	dq__detail("%s: '%s' is out of range [%llu, %llu]", key, value,
+		   (unsigned long long)min, (unsigned long long)max);
+	return -ERANGE;
+}
+
+/* The value of @key is a real number outside [min, max], which are
+ * printed in the "C" locale as the value was read. */
+static int
+params_out_of_range_f(const char *key, const char *value, double min,
+		      double max)
+{
+	locale_t old = (locale_t)0;
+
+	pthread_once(&c_locale_once, c_locale_make);
+	if (c_locale)
+		old = uselocale(c_locale);
+	dq__detail("%s: '%s' is out of range [%g, %g]", key, value, min, max);
+	if (c_locale && old)
+		uselocale(old);
+	return -ERANGE;
 }
 
 int
@@ -184,20 +293,20 @@ dq_params_double(const char *params, const char *key, double def, double min,
 	/* strtod reports through errno; leave the caller's errno as it was. */
 	saved_errno = errno;
 	errno = 0;
-	v = strtod(buf, &end);
+	v = dq__strtod_c(buf, &end);
 	range = errno == ERANGE;
 	errno = saved_errno;
-	if (*end)
-		return -EINVAL;
+	if (*end || end == buf)
+		return params_bad_value(key, buf, "a number");
 	/* Overflow gives +-HUGE_VAL: a real number, just far out of range.
 	 * Underflow gives a tiny or zero value, which is what was meant. */
 	if (range && fabs(v) > 1.0)
-		return -ERANGE;
+		return params_out_of_range_f(key, buf, min, max);
 	/* Spelled-out "inf" and "nan" parse, but are no setting. */
 	if (!isfinite(v))
-		return -EINVAL;
+		return params_bad_value(key, buf, "a finite number");
 	if (v < min || v > max)
-		return -ERANGE;
+		return params_out_of_range_f(key, buf, min, max);
 	*out = v;
 	return 0;
 }
@@ -229,12 +338,12 @@ dq_params_u64(const char *params, const char *key, uint64_t def, uint64_t min,
 		p++;
 	}
 	if (!(*p >= '0' && *p <= '9'))
-		return -EINVAL;
+		return params_bad_value(key, buf, "an unsigned integer");
 	for (; *p >= '0' && *p <= '9'; p++) {
 		unsigned d = (unsigned)(*p - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
+			return params_out_of_range(key, buf, min, max);
 		v = v * 10 + d;
 	}
 	switch (*p) {
@@ -254,15 +363,15 @@ dq_params_u64(const char *params, const char *key, uint64_t def, uint64_t min,
 		p++;
 		break;
 	default:
-		return -EINVAL;
+		return params_bad_value(key, buf, "an unsigned integer");
 	}
 	if (*p)
-		return -EINVAL;
+		return params_bad_value(key, buf, "an unsigned integer");
 	if (v > UINT64_MAX / scale)
-		return -ERANGE;
+		return params_out_of_range(key, buf, min, max);
 	v *= scale;
 	if (negative || v < min || v > max)
-		return -ERANGE;
+		return params_out_of_range(key, buf, min, max);
 	*out = v;
 	return 0;
 }
@@ -308,5 +417,7 @@ dq_params_bool(const char *params, const char *key, bool def, bool *out)
 			return 0;
 		}
 	}
-	return -EINVAL;
+	return params_bad_value(key, buf,
+				"a boolean (1/0, true/false, "
+				"yes/no, on/off)");
 }

@@ -220,6 +220,34 @@ model_shrink(dq_model *m)
  * of its outcomes callback, O(S x A + outcomes) time and memory. Nothing
  * else in this file ever calls the environment again.
  */
+/*
+ * A model larger than the machine's memory fails here, before it is
+ * allocated: with overcommit the allocation itself would succeed, and
+ * filling it would end the process at the hands of the OOM killer. The
+ * bytes counted are those dq_model_create() allocates before it reads an
+ * outcome (offsets, rewards, and one continuing outcome per entry); a
+ * model may need more, never less.
+ */
+static int
+model_fits(const dq_env_spec *spec)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+	double need = ((double)spec->n_states * spec->n_actions) *
+			  (sizeof(size_t) + sizeof(double) + sizeof(uint32_t) +
+			   sizeof(double)) +
+		      (double)spec->n_states * sizeof(double);
+	double have = (double)pages * (double)page;
+
+	if (pages <= 0 || page <= 0 || need <= have)
+		return 0;
+	dq__detail("a model of %u x %u entries needs at least %llu MiB, the "
+		   "machine has %llu MiB",
+		   spec->n_states, spec->n_actions,
+		   (unsigned long long)(need / 1048576.0),
+		   (unsigned long long)(have / 1048576.0));
+	return -ENOMEM;
+}
+
 int
 dq_model_create(dq_model **out, const dq_env *env)
 {
@@ -229,6 +257,7 @@ dq_model_create(dq_model **out, const dq_env *env)
 	size_t n_off, bytes;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !env)
 		return -EINVAL;
 	err = dq_env_spec_get(env, &spec);
@@ -239,6 +268,9 @@ dq_model_create(dq_model **out, const dq_env *env)
 	if (spec.n_states == 0 || spec.n_actions == 0)
 		return DQ_EENV;
 
+	err = model_fits(&spec);
+	if (err)
+		return err;
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;

@@ -10,7 +10,7 @@
 #                                     `make demo`, `make check`)
 #
 # GROUP: build   a C compiler, make, pkg-config, hwloc, zlib
-#        test    cmocka, clang (libFuzzer), clang-format, abidiff and
+#        test    cmocka, clang (libFuzzer), clang-format, locales, abidiff and
 #                abidw (abigail-tools), mandoc, and the docs group
 #        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
@@ -59,6 +59,7 @@ group() {
 		need abidiff abigail-tools have_cmd abidiff
 		need abidw abigail-tools have_cmd abidw
 		need mandoc mandoc have_cmd mandoc
+		need "locale sources (the comma-decimal locale tests)" locales test -f /usr/share/i18n/locales/de_DE
 		group docs
 		;;
 	docs)

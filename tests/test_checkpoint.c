@@ -5,6 +5,7 @@
  * from the implementation, so these tests also hold the file to its
  * specification.
  */
+#define _XOPEN_SOURCE 700 /* mknod(), for a scratch device node */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -567,7 +569,7 @@ test_foreign_files(void **state)
 	path_in(path, sizeof(path), "no-such-file");
 	expect_error(path, -ENOENT);
 	expect_error(dir, -EISDIR);
-	expect_error("/dev/null", DQ_EFORMAT);
+	expect_error("/dev/null", DQ_ENOTREG);
 }
 
 /*
@@ -1512,7 +1514,7 @@ test_huge_values_save_back(void **state)
 
 /*
  * The durability protocol, observed: this suite is linked with
- * --wrap=fsync,--wrap=rename (Makefile), so every fsync and rename the
+ * --wrap=fsync,--wrap=renameat (Makefile), so every fsync and rename the
  * library makes passes through the wrappers below, which record them in
  * order while `sync_log_on` is set: 'F' an fsync of a regular file, 'D' of
  * a directory, 'R' a rename. A save must be exactly "FRD": the data made
@@ -1522,9 +1524,9 @@ test_huge_values_save_back(void **state)
  * a missing fsync otherwise: the data reach the page cache either way).
  */
 int __real_fsync(int fd);
-int __real_rename(const char *from, const char *to);
+int __real_renameat(int fromfd, const char *from, int tofd, const char *to);
 int __wrap_fsync(int fd);
-int __wrap_rename(const char *from, const char *to);
+int __wrap_renameat(int fromfd, const char *from, int tofd, const char *to);
 
 static bool sync_log_on;
 static char sync_log[16];
@@ -1553,14 +1555,14 @@ __wrap_fsync(int fd)
 }
 
 int
-__wrap_rename(const char *from, const char *to)
+__wrap_renameat(int fromfd, const char *from, int tofd, const char *to)
 {
-	int r = __real_rename(from, to);
+	int r = __real_renameat(fromfd, from, tofd, to);
 	struct stat st;
 
 	if (sync_log_on && r == 0) {
 		sync_log_add('R');
-		if (stat(to, &st) == 0)
+		if (fstatat(tofd, to, &st, 0) == 0)
 			renamed_ino = st.st_ino;
 	}
 	return r;
@@ -1594,6 +1596,191 @@ test_save_sync_order(void **state)
 	unlink(path);
 }
 
+/* ---------------------------------------------- paths and file types -- */
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	/* A reader or writer that blocks on a FIFO is the failure. */
+	fail_msg("a checkpoint call blocked on a FIFO");
+}
+
+/* @path is still a FIFO, or a character device, as it was made. */
+static void
+expect_type(const char *path, mode_t type)
+{
+	struct stat st;
+
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & S_IFMT, type);
+}
+
+/*
+ * A save never replaces what is not a regular file: a FIFO, a device node
+ * (made in the scratch directory when the test may, never the system's
+ * /dev/null), a link to one, or a directory. A reader does not block on a
+ * FIFO without a writer. dq_error_detail() says what the path is.
+ */
+static void
+test_special_targets(void **state)
+{
+	char fifo[128], dev[128], link[128], path[160];
+	dq_checkpoint_meta m;
+	dq_table *t = make_tricky();
+	void (*old)(int);
+	const char *d;
+
+	(void)state;
+	meta_fill(&m);
+	old = signal(SIGALRM, on_alarm);
+	alarm(10);
+
+	path_in(fifo, sizeof(fifo), "a-fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(dq_checkpoint_save(fifo, t, &m), DQ_ENOTREG);
+	d = dq_error_detail();
+	assert_non_null(d);
+	assert_non_null(strstr(d, "FIFO"));
+	expect_type(fifo, S_IFIFO);
+	assert_int_equal(temp_files(dir), 0);
+	/* Reading: refused at once, not after a writer appears. */
+	expect_error(fifo, DQ_ENOTREG);
+	assert_non_null(strstr(dq_error_detail(), "FIFO"));
+
+	/* Through a symbolic link, the link and the FIFO both stay. */
+	path_in(link, sizeof(link), "link-to-fifo");
+	assert_int_equal(symlink(fifo, link), 0);
+	assert_int_equal(dq_checkpoint_save(link, t, &m), DQ_ENOTREG);
+	expect_type(link, S_IFLNK);
+	expect_type(fifo, S_IFIFO);
+
+	/* A device node like /dev/null (1, 3): only root may make one. */
+	path_in(dev, sizeof(dev), "null-dev");
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		assert_int_equal(dq_checkpoint_save(dev, t, &m), DQ_ENOTREG);
+		assert_non_null(strstr(dq_error_detail(), "character device"));
+		expect_type(dev, S_IFCHR);
+		expect_error(dev, DQ_ENOTREG);
+		unlink(dev);
+	} else {
+		printf("  (not root: no device node test, FIFOs only)\n");
+	}
+
+	/* Names that can only be directories. */
+	snprintf(path, sizeof(path), "%s/", dir);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), -EISDIR);
+	snprintf(path, sizeof(path), "%s/.", dir);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), -EISDIR);
+	assert_int_equal(dq_checkpoint_save("/", t, &m), -EISDIR);
+	assert_int_equal(temp_files(dir), 0);
+
+	alarm(0);
+	signal(SIGALRM, old);
+	unlink(link);
+	unlink(fifo);
+	dq_table_destroy(t);
+}
+
+/*
+ * A file name as long as the file system allows is saved and loaded,
+ * although "<name>.tmp.XXXXXX" would be longer; the temporary file uses a
+ * prefix of the name, and a stale one of those is cleaned as any other.
+ */
+static void
+test_long_name(void **state)
+{
+	char name[NAME_MAX + 1], path[sizeof(name) + 80];
+	char stale[sizeof(path)];
+	long max = pathconf(dir, _PC_NAME_MAX);
+	dq_checkpoint_meta m;
+	dq_table *t = make_tricky();
+	size_t len = max > 0 && max <= NAME_MAX ? (size_t)max : NAME_MAX;
+
+	(void)state;
+	meta_fill(&m);
+	memset(name, 'n', len);
+	name[len] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* A killed writer's debris under the prefix name. */
+	snprintf(stale, sizeof(stale), "%s/%.*s.tmp.AbC123", dir,
+		 (int)(len - 11), name);
+	spit(stale, (const uint8_t *)"DISTQ", 5);
+	assert_int_equal(temp_files(dir), 1);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	assert_int_equal(temp_files(dir), 0);
+	expect_ref(path);
+	/* One byte more is no name at all. */
+	snprintf(path, sizeof(path), "%s/%sx", dir, name);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), -ENAMETOOLONG);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	dq_table_destroy(t);
+}
+
+/*
+ * A file-size limit gives -EFBIG, with SIGXFSZ left at its default (which
+ * would end this test): the library checks the limit before it writes and
+ * changes no signal disposition.
+ */
+static void
+test_fsize_limit(void **state)
+{
+	struct rlimit old, small;
+	char path[128];
+	dq_checkpoint_meta m;
+	dq_table *t = make_tricky();
+	int err;
+
+	(void)state;
+	meta_fill(&m);
+	path_in(path, sizeof(path), "limited.ckp");
+	save_ref(path);
+	assert_true(signal(SIGXFSZ, SIG_DFL) != SIG_ERR);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 200;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	err = dq_checkpoint_save(path, t, &m);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(err, -EFBIG);
+	assert_non_null(strstr(dq_error_detail(), "ulimit -f"));
+	assert_int_equal(temp_files(dir), 0);
+	expect_ref(path);
+	unlink(path);
+	dq_table_destroy(t);
+}
+
+/*
+ * A header that announces a huge table in a small file is judged by the
+ * file's size before anything is allocated for the values: 2^30 x 4
+ * values (32 GiB) in a file of FILE_LEN bytes.
+ */
+static void
+test_huge_header_small_file(void **state)
+{
+	uint8_t buf[FILE_LEN];
+	char path[128];
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 9.0, false);
+	FILE *f;
+
+	(void)state;
+	path_in(path, sizeof(path), "huge.ckp");
+	save_ref(path);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof(buf), f), sizeof(buf));
+	fclose(f);
+	put32(buf + OFF_STATES, 1u << 30);
+	put32(buf + OFF_ACTIONS, 4);
+	reseal(buf, sizeof(buf));
+	spit(path, buf, sizeof(buf));
+	expect_error(path, DQ_ETRUNC);
+	assert_non_null(strstr(dq_error_detail(), "1073741824 x 4"));
+	dq_table_destroy(t);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -1619,6 +1806,10 @@ main(void)
 	    cmocka_unit_test(test_stale_temps),
 	    cmocka_unit_test(test_concurrent_saves),
 	    cmocka_unit_test(test_huge_values_save_back),
+	    cmocka_unit_test(test_special_targets),
+	    cmocka_unit_test(test_long_name),
+	    cmocka_unit_test(test_fsize_limit),
+	    cmocka_unit_test(test_huge_header_small_file),
 	};
 
 	return cmocka_run_group_tests_name("checkpoint", tests, setup,

@@ -305,5 +305,213 @@ expect_rc 0 train frozenlake4x4 -q -t 1 --mode locked --seconds 0.2 --pad
 expect_grep "^stopped by *time limit" "$tmp/out" "train --seconds"
 expect_rc 1 train cartpole -q --target 0.5
 
+
+# ------------------------------------------------- paths before work --
+# A path that cannot be written is found before training (stdout stays
+# empty: no summary), and a file that is not a regular file is never
+# replaced: a FIFO, a scratch device node like /dev/null (root only; never
+# the system's own), or a link to one. Reading one fails at once.
+no_summary() {
+	if [ ! -s "$tmp/out" ]; then ok; else bad "$1: trained before failing"; fi
+}
+mkfifo "$tmp/fifo"
+expect_rc 1 train maze4x3 -q -n 1000 --save "$tmp/fifo"
+expect_grep "is a FIFO" "$tmp/err" "--save FIFO"
+no_summary "--save FIFO"
+if [ -p "$tmp/fifo" ]; then ok; else bad "--save replaced a FIFO"; fi
+ln -s "$tmp/fifo" "$tmp/fifo-link"
+expect_rc 1 train maze4x3 -q -n 1000 --checkpoint "$tmp/fifo-link"
+if [ -p "$tmp/fifo" ] && [ -L "$tmp/fifo-link" ]; then ok; else
+	bad "--checkpoint replaced a link to a FIFO"; fi
+if mknod "$tmp/null" c 1 3 2>/dev/null; then
+	expect_rc 1 train maze4x3 -q -n 1000 --save "$tmp/null"
+	expect_grep "is a character device" "$tmp/err" "--save device"
+	if [ -c "$tmp/null" ]; then ok; else bad "--save replaced a device"; fi
+else
+	echo "cli: not root, no scratch device node; FIFOs only"
+fi
+for args in "train --resume $tmp/fifo -q -n 10" \
+	"eval --load $tmp/fifo maze4x3"; do
+	# shellcheck disable=SC2086
+	timeout 20 "$distq" $args >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ]; then ok; else bad "distq $args: exit $rc, want 1"; fi
+	expect_grep "FIFO" "$tmp/err" "distq $args"
+done
+expect_rc 2 train maze4x3 -q -n 10 --save ''
+expect_grep "empty" "$tmp/err" "--save ''"
+expect_rc 2 train maze4x3 -q -n 10 --checkpoint ''
+expect_rc 2 train --resume '' -q -n 10
+expect_rc 2 eval maze4x3 --load ''
+expect_rc 1 train maze4x3 -q -n 1000 --save "$tmp/no/such/dir/x.ckp"
+expect_grep "directory '$tmp/no/such/dir'" "$tmp/err" "--save: missing dir"
+no_summary "--save into a missing directory"
+expect_rc 1 train maze4x3 -q -n 1000 --save /
+expect_grep "is a directory" "$tmp/err" "--save /"
+if grep -q busy "$tmp/err"; then bad "--save /: says busy"; else ok; fi
+no_summary "--save /"
+if [ "$(id -u)" != 0 ]; then
+	mkdir "$tmp/ro" && chmod 500 "$tmp/ro"
+	expect_rc 1 train maze4x3 -q -n 1000 --save "$tmp/ro/x.ckp"
+	expect_grep "cannot write in directory" "$tmp/err" "read-only dir"
+	no_summary "--save into a read-only directory"
+	chmod 700 "$tmp/ro"
+fi
+
+# A file-size limit gives "file too large", not death by SIGXFSZ, and
+# leaves nothing behind. (ulimit -f counts blocks of 512 or 1024 bytes;
+# a taxi checkpoint is over 24 KiB.)
+(
+	ulimit -f 8 && exec "$distq" train taxi -q -t 1 -n 1000 --no-exact \
+		--save "$tmp/big.ckp"
+) >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ]; then ok; else bad "ulimit -f: exit $rc, want 1"; fi
+expect_grep "file too large" "$tmp/err" "ulimit -f"
+if [ -z "$(find "$tmp" -name 'big.ckp*')" ]; then ok; else
+	bad "ulimit -f: a file was left"; fi
+
+# A legal name of 255 bytes is saved and loaded, although its temporary
+# file could not take the name plus a suffix.
+long=$(printf '%0255d' 0)
+expect_rc 0 train maze4x3 -q -t 1 -n 1000 --no-exact --save "$tmp/$long"
+expect_rc 0 eval maze4x3 --load "$tmp/$long" -n 5
+if [ -z "$(find "$tmp" -name '*.tmp.*')" ]; then ok; else
+	bad "long name: a temporary file was left"; fi
+rm -f "$tmp/$long"
+
+# ------------------------------------------------- messages that name --
+expect_rc 1 train maze4x3:slip=0.1,slip=0.2 -q -n 10
+expect_grep "key 'slip' appears more than once" "$tmp/err" "repeated key"
+expect_rc 1 train maze4x3:slip=x -q -n 10
+expect_grep "slip: 'x' is not a number" "$tmp/err" "bad value"
+expect_rc 1 train maze4x3:slip=0,1 -q -n 10
+expect_grep "decimal point" "$tmp/err" "decimal comma"
+expect_rc 1 train cartpole:bins=1000 -q -n 10
+expect_grep "product" "$tmp/err" "product of bins"
+expect_rc 1 train maze4x3 -q -n 10 --pin 0,100000
+expect_grep "PU 100000 is not on this machine" "$tmp/err" "--pin PU"
+expect_rc 1 train scalable:states=2M -q -n 10 --sync 100
+expect_grep "replica mode takes tables of at most" "$tmp/err" "--sync"
+no_summary "--sync on a large table"
+
+# --------------------------------------------- memory before it is used --
+# A valid 1 x 1 checkpoint whose header names scalable:states=1G: the
+# shape is refused before an 8 GiB table is made. The header and file
+# CRCs are CRC-32 as gzip's trailer carries it.
+crc_at() { # crc_at FILE LEN OFFSET: CRC-32 of FILE's first LEN bytes at OFFSET
+	head -c "$2" "$1" | gzip -c | tail -c 8 | head -c 4 >"$tmp/crc"
+	dd if="$tmp/crc" of="$1" bs=1 seek="$3" conv=notrunc 2>/dev/null
+}
+small=$tmp/small.ckp
+expect_rc 0 train scalable:actions=1,states=1 -q -t 1 -n 10 --save "$small"
+printf 'actions=1,states=1G' |
+	dd of="$small" bs=1 seek=152 conv=notrunc 2>/dev/null
+crc_at "$small" 412 412
+len=$(wc -c <"$small")
+crc_at "$small" $((len - 4)) $((len - 4))
+# Under a 2 GiB address-space limit, so that making the table first
+# would fail with another message; sanitizer builds reserve terabytes of
+# address space and cannot start under one, so they run without it.
+vlimit=2097152
+(ulimit -v $vlimit && exec "$distq" --version) >/dev/null 2>&1 ||
+	vlimit=unlimited
+(ulimit -v $vlimit && exec "$distq" train --resume "$small" -q -n 10) \
+	>"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ]; then ok; else bad "resume 1G: exit $rc, want 1"; fi
+expect_grep "a 1 x 1 table, 'scalable' needs 1000000000 x 1" "$tmp/err" \
+	"resume: shape checked before the table"
+expect_rc 1 solve scalable:states=4000000000,actions=4096,model=1
+expect_grep "needs .* of memory, .* available" "$tmp/err" "solve: memory"
+expect_rc 1 train scalable:states=4000000000,actions=4096 -q -n 10
+expect_grep "the table needs .* of memory" "$tmp/err" "train: memory"
+
+# An exact evaluation estimated to outrun its bound is skipped, saying so
+# (gamma 0.999 on 10^6 outcomes: some 20000 sweeps), after the save.
+expect_rc 0 train scalable:states=250000,model=1 --gamma 0.999 -q -t 1 \
+	-n 1000 --save "$tmp/skip.ckp"
+expect_grep "exact evaluation skipped: about .* sweeps" "$tmp/err" \
+	"exact evaluation: estimate"
+expect_grep "^saved" "$tmp/out" "exact evaluation skipped: saved"
+rm -f "$tmp/skip.ckp"
+
+# ---------------------------------------------- Ctrl-C after training --
+# wait_for PATTERN FILE: up to 10 s for FILE to have a line matching.
+wait_for() {
+	n=0
+	while ! grep -q "$1" "$2" 2>/dev/null && [ $n -lt 500 ]; do
+		sleep 0.02
+		n=$((n + 1))
+	done
+}
+# During the exact evaluation (gamma 1 on 10^6 outcomes: a minute, at
+# least): the checkpoint is saved first, Ctrl-C stops the rest, exit 130.
+"$distq" train scalable:states=250000,model=1 --gamma 1 -q -t 1 -n 1000 \
+	--save "$tmp/int.ckp" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+wait_for "^saved" "$tmp/int.out"
+sleep 0.3
+kill -INT $pid 2>/dev/null
+n=0
+while kill -0 $pid 2>/dev/null && [ $n -lt 250 ]; do
+	sleep 0.02
+	n=$((n + 1))
+done
+if kill -0 $pid 2>/dev/null; then
+	bad "Ctrl-C during the exact evaluation: still running after 5 s"
+	kill -KILL $pid
+fi
+wait $pid
+rc=$?
+if [ $rc -eq 130 ]; then ok; else bad "Ctrl-C in exact evaluation: $rc"; fi
+expect_grep "^saved" "$tmp/int.out" "Ctrl-C in exact evaluation: saved"
+expect_grep "exact evaluation interrupted" "$tmp/int.err" \
+	"Ctrl-C in exact evaluation: said so"
+expect_rc 0 train --resume "$tmp/int.ckp" -q -n 10 --no-exact
+
+# During the final save of a 128 MB checkpoint, two Ctrl-Cs: the save
+# completes, nothing temporary is left, exit 130.
+"$distq" train scalable:states=4M -q -t 1 -n 1000 --no-exact \
+	--save "$tmp/int2.ckp" >"$tmp/int.out" 2>"$tmp/int.err" &
+pid=$!
+wait_for "^stopped by" "$tmp/int.out"
+kill -INT $pid 2>/dev/null
+sleep 0.05
+kill -INT $pid 2>/dev/null
+wait $pid
+rc=$?
+if [ $rc -eq 130 ]; then ok; else bad "Ctrl-C during the save: exit $rc"; fi
+expect_grep "^saved" "$tmp/int.out" "Ctrl-C during the save: saved"
+if [ -z "$(find "$tmp" -name '*.tmp.*')" ]; then ok; else
+	bad "Ctrl-C during the save: a temporary file was left"; fi
+expect_rc 0 train --resume "$tmp/int2.ckp" -q -n 10 --no-exact
+rm -f "$tmp/int2.ckp"
+
+# ------------------------------------------------------------ locales --
+# Under a comma-decimal locale the program reads and prints numbers as in
+# the C locale. The locale is an installed one or de_DE built with
+# localedef (Debian's locales package) into a scratch LOCPATH.
+loc=""
+for l in de_DE.UTF-8 de_DE.utf8; do
+	if locale -a 2>/dev/null | grep -qx "$l"; then loc=$l; break; fi
+done
+if [ -z "$loc" ] && command -v localedef >/dev/null 2>&1 &&
+	localedef -i de_DE -f UTF-8 "$tmp/de_DE.UTF-8" >/dev/null 2>&1; then
+	loc=de_DE.UTF-8
+	LOCPATH=$tmp
+	export LOCPATH
+fi
+if [ -n "$loc" ]; then
+	LC_ALL=$loc "$distq" train maze4x3:slip=0.1,living_reward=-0.04 -q \
+		-t 1 -n 1000 --gamma 0.95 --alpha 0.5 >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ]; then ok; else bad "locale $loc: exit $rc"; fi
+	expect_grep "(exact, gamma 0.95)" "$tmp/out" "locale $loc: output"
+	unset LOCPATH
+else
+	echo "cli: SKIP locale test: no comma-decimal locale, no localedef"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,8 +1,11 @@
 /* Unit tests for lib/params.c: the key=value,... parameter parser. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dq_test.h"
 
@@ -278,6 +281,173 @@ test_several(void **state)
 	assert_true(n == 2);
 }
 
+/* ------------------------------------------------------------ locales -- */
+
+/* Where a locale built for this test lives; removed at the end. */
+static char locdir[64];
+
+/* Whether the current LC_NUMERIC writes one and a half as "1,5". */
+static bool
+comma_decimal(void)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%.1f", 1.5);
+	return !strcmp(buf, "1,5");
+}
+
+/*
+ * Make a comma-decimal locale current for the whole process: an installed
+ * one, or de_DE built with localedef (Debian's `locales` package) into a
+ * scratch directory named by LOCPATH. Returns its name, or NULL when none
+ * can be had.
+ */
+static const char *
+set_comma_locale(void)
+{
+	static const char *const names[] = {"de_DE.UTF-8", "de_DE.utf8",
+					    "fr_FR.UTF-8", "de_DE", NULL};
+	const char *tmp = getenv("TMPDIR");
+	char cmd[256];
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *const *n = names; *n; n++)
+			if (setlocale(LC_ALL, *n) && comma_decimal())
+				return *n;
+		if (pass)
+			break;
+		snprintf(locdir, sizeof(locdir), "%s/dq_loc_XXXXXX",
+			 tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+		if (!mkdtemp(locdir)) {
+			locdir[0] = '\0';
+			return NULL;
+		}
+		snprintf(cmd, sizeof(cmd),
+			 "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 "
+			 ">/dev/null 2>&1",
+			 locdir);
+		if (system(cmd) != 0)
+			return NULL;
+		setenv("LOCPATH", locdir, 1);
+	}
+	return NULL;
+}
+
+static void
+drop_comma_locale(void)
+{
+	char cmd[128];
+
+	setlocale(LC_ALL, "C");
+	if (locdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", locdir);
+		if (system(cmd) != 0)
+			printf("  (could not remove %s)\n", locdir);
+		unsetenv("LOCPATH");
+		locdir[0] = '\0';
+	}
+}
+
+/*
+ * Numbers in parameters mean the same under a locale whose decimal
+ * separator is a comma: "0.1" is one tenth, "0,1" is no number (and could
+ * not be one: the comma separates pairs).
+ */
+static void
+test_locale_independent(void **state)
+{
+	const char *name = set_comma_locale();
+	dq_env *env = NULL;
+	double v = 0;
+
+	(void)state;
+	if (!name) {
+		drop_comma_locale();
+		printf("  SKIP: no comma-decimal locale installed and "
+		       "localedef could not build one\n");
+		skip();
+	}
+	printf("  locale %s%s\n", name, locdir[0] ? " (built here)" : "");
+	assert_int_equal(dq_params_double("x=0.5", "x", 0, -1, 1, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(dq_params_double("x=-2.5e-3", "x", 0, -1, 1, &v), 0);
+	assert_true(v == -2.5e-3);
+	assert_int_equal(dq_params_double("x=0x1.8p1", "x", 0, -9, 9, &v), 0);
+	assert_true(v == 3.0);
+	/* The errors read in the C locale too. */
+	assert_int_equal(dq_params_double("x=5.5", "x", 0, -1, 1, &v), -ERANGE);
+	assert_non_null(strstr(dq_error_detail(), "[-1, 1]"));
+	assert_int_equal(dq_env_open_name(&env, "maze4x3:slip=0.1"), 0);
+	dq_env_close(env);
+	assert_int_equal(dq_env_open_name(&env, "maze4x3:living_reward=-0.04"),
+			 0);
+	dq_env_close(env);
+	assert_int_equal(dq_env_open_name(&env, "cartpole:x_dot_max=2.5"), 0);
+	dq_env_close(env);
+	/* The process locale is as the program set it. */
+	assert_true(comma_decimal());
+	drop_comma_locale();
+}
+
+/* ------------------------------------------------------------ details -- */
+
+/* The detail of the last failure holds @want. */
+static void
+expect_detail(const char *want)
+{
+	const char *d = dq_error_detail();
+
+	if (!d || !strstr(d, want))
+		fail_msg("detail \"%s\", want \"%s\"", d ? d : "(none)", want);
+}
+
+/*
+ * Every failure says which key and why; a success after a failure leaves
+ * no stale detail behind.
+ */
+static void
+test_details(void **state)
+{
+	dq_env *env = NULL;
+	uint64_t u;
+	double v;
+	bool b;
+
+	(void)state;
+	assert_int_equal(dq_params_check("a=1,a=2", keys_ab), -EINVAL);
+	expect_detail("key 'a' appears more than once");
+	assert_int_equal(dq_params_check("a=1,zz=2", keys_ab), -EINVAL);
+	expect_detail("unknown key 'zz'");
+	assert_int_equal(dq_params_check("a=1, b=2", keys_ab), -EINVAL);
+	expect_detail("malformed pair ' b=2'");
+	assert_int_equal(dq_params_double("a=1x", "a", 0, 0, 9, &v), -EINVAL);
+	expect_detail("a: '1x' is not a number");
+	assert_int_equal(dq_params_double("a=nan", "a", 0, 0, 9, &v), -EINVAL);
+	expect_detail("a: 'nan' is not a finite number");
+	assert_int_equal(dq_params_u64("b=7", "b", 0, 1, 5, &u), -ERANGE);
+	expect_detail("b: '7' is out of range [1, 5]");
+	assert_int_equal(dq_params_u64("b=-1", "b", 0, 1, 5, &u), -ERANGE);
+	expect_detail("b: '-1'");
+	assert_int_equal(dq_params_bool("a=maybe", "a", 0, &b), -EINVAL);
+	expect_detail("a: 'maybe' is not a boolean");
+	assert_int_equal(dq_params_check("a=1", keys_ab), 0);
+	assert_null(dq_error_detail());
+
+	/* Through the environments: the key, the combination, the name. */
+	assert_int_equal(dq_env_open_name(&env, "maze4x3:slip=x"), -EINVAL);
+	expect_detail("slip: 'x'");
+	assert_int_equal(dq_env_open_name(&env, "maze4x3:slip=0.1,slip=0.2"),
+			 -EINVAL);
+	expect_detail("'slip' appears more than once");
+	assert_int_equal(dq_env_open_name(&env, "cartpole:bins=1000"), -ERANGE);
+	expect_detail("product");
+	assert_int_equal(dq_env_open_name(&env, "nosuch"), -ENOENT);
+	expect_detail("unknown environment");
+	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
+	assert_null(dq_error_detail());
+	dq_env_close(env);
+}
+
 int
 main(void)
 {
@@ -291,6 +461,8 @@ main(void)
 	    cmocka_unit_test(test_u64_errors),
 	    cmocka_unit_test(test_bool),
 	    cmocka_unit_test(test_several),
+	    cmocka_unit_test(test_locale_independent),
+	    cmocka_unit_test(test_details),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1038,6 +1038,35 @@ test_threads_fall_back(void **state)
 	free(v);
 }
 
+/*
+ * A model larger than the machine fails at once with -ENOMEM, before it
+ * allocates or reads an outcome, and says how much it needs. scalable's
+ * largest model has 2^32 - 1 states x 4096 actions (~10^13 entries).
+ */
+static void
+test_model_too_big(void **state)
+{
+	dq_model *m = NULL;
+	dq_env *env = NULL;
+	const char *d;
+	clock_t t0 = clock();
+
+	(void)state;
+	assert_int_equal(
+	    dq_env_open_name(&env, "scalable:states=4294967295,actions=4096,"
+				   "model=1"),
+	    0);
+	assert_int_equal(dq_model_create(&m, env), -ENOMEM);
+	assert_null(m);
+	d = dq_error_detail();
+	assert_non_null(d);
+	assert_non_null(strstr(d, "needs at least"));
+	assert_non_null(strstr(d, "MiB"));
+	/* Refused, not attempted: well under a second of CPU. */
+	assert_true((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
+	dq_env_close(env);
+}
+
 int
 main(void)
 {
@@ -1056,6 +1085,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_arguments),
 	    cmocka_unit_test(test_threads_agree),
 	    cmocka_unit_test(test_threads_fall_back),
+	    cmocka_unit_test(test_model_too_big),
 	};
 
 	return cmocka_run_group_tests_name("solve", tests, NULL, NULL);

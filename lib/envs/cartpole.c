@@ -133,7 +133,10 @@ cp_open(void **def, const char *params, void *user, dq_env_spec *spec)
 		n *= b[i];
 	}
 	if (n > UINT32_MAX)
-		return -ERANGE;
+		return dq_env_fail(-ERANGE,
+				   "x_bins x x_dot_bins x theta_bins "
+				   "x theta_dot_bins",
+				   "the product is more than 2^32 - 1 states");
 	if ((err = dq_params_double(params, "x_dot_max", 2.0, 1e-6, 1e6,
 				    &x_dot_max)) ||
 	    (err = dq_params_double(params, "theta_dot_max", 3.0, 1e-6, 1e6,

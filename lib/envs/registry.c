@@ -40,7 +40,7 @@ dq_env_open_name(dq_env **out, const char *spec)
 	size_t len;
 
 	if (!out || !spec)
-		return -EINVAL;
+		return dq_env_fail(-EINVAL, NULL, NULL);
 	colon = strchr(spec, ':');
 	len = colon ? (size_t)(colon - spec) : strlen(spec);
 	for (size_t i = 0; i < N_BUILTINS; i++) {
@@ -50,5 +50,5 @@ dq_env_open_name(dq_env **out, const char *spec)
 			return dq_env_open(out, builtins[i],
 					   colon ? colon + 1 : NULL, NULL);
 	}
-	return -ENOENT;
+	return dq_env_fail(-ENOENT, "unknown environment", NULL);
 }
