@@ -454,7 +454,9 @@ typedef struct dq_env_ops {
 	void (*close)(void *def);
 	/** Create one instance (optional: NULL means the definition itself
 	 *  is the instance, for stateless environments). Allocate it with
-	 *  dq_env_instance_alloc() so agents never share a cache line. */
+	 *  dq_env_instance_alloc() so agents never share a cache line.
+	 *  A create that fails must free what it made: destroy is not
+	 *  called for it, whatever it left in *inst. */
 	int (*create)(void *def, void **inst);
 	/** Free one instance (optional). */
 	void (*destroy)(void *inst);
