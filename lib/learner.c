@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "env.h"
 #include "pin.h"
+#include "seqlock.h"
 #include "topology.h"
 
 /* Agents run in chunks of at most this many steps, and publish their
@@ -59,7 +60,7 @@ typedef struct slot {
 	pthread_t thread;
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
-	_Alignas(DQ__CACHE_LINE) dq__atomic_u32 seq;
+	_Alignas(DQ__CACHE_LINE) dq__seqlock seq;
 	dq__atomic_u64 pub[PUB_N];
 } slot;
 
@@ -376,18 +377,13 @@ dq_learner_destroy(dq_learner *l)
 }
 
 /*
- * Seqlock writer (only the owning agent writes its slot). Each datum is a
- * release store, so the odd sequence number stored before it is visible to
- * any reader that acquires the datum; the final even number is a release
- * store ordering the data before it. No fence is needed (and ThreadSanitizer
- * does not model fences), and on x86 all of these are plain moves.
+ * Publish the agent's counters as one record (lib/seqlock.h): only the
+ * owning agent writes its slot (or the caller between runs).
  */
 static void
 slot_publish(slot *s)
 {
 	dq_stats st;
-	/* relaxed: only this thread writes seq */
-	uint32_t q = dq__load_u32(&s->seq, memory_order_relaxed);
 	uint64_t v[PUB_N];
 
 	dq__agent_stats(&s->ag, &st);
@@ -402,38 +398,14 @@ slot_publish(slot *s)
 		v[PUB_RNG + i] = s->ag.rng.s[i];
 	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
-
-	/* relaxed: ordered before the data by their release stores */
-	dq__store_u32(&s->seq, q + 1, memory_order_relaxed);
-	for (int i = 0; i < PUB_N; i++)
-		/* release: pairs with the reader's acquire load of this datum,
-		 * which then sees the odd seq above (or a later value) */
-		dq__store_u64(&s->pub[i], v[i], memory_order_release);
-	/* release: pairs with the reader's first acquire load of seq */
-	dq__store_u32(&s->seq, q + 2, memory_order_release);
+	dq__seq_write(&s->seq, s->pub, v, PUB_N);
 }
 
-/* Seqlock reader: retries until it saw one even, unchanged sequence. */
+/* The agent's last published record, all from one publication. */
 static void
 slot_read_raw(const slot *s, uint64_t v[PUB_N])
 {
-	uint32_t q1, q2;
-
-	for (;;) {
-		/* acquire: pairs with the writer's final release store */
-		q1 = dq__load_u32(&s->seq, memory_order_acquire);
-		if (q1 & 1)
-			continue;
-		for (int i = 0; i < PUB_N; i++)
-			/* acquire: pairs with the writer's release store of
-			 * the datum, ordering the seq re-check after it */
-			v[i] = dq__load_u64(&s->pub[i], memory_order_acquire);
-		/* relaxed: after the acquire loads in program order; if any
-		 * datum was new, this sees the writer's odd (or later) seq */
-		q2 = dq__load_u32(&s->seq, memory_order_relaxed);
-		if (q1 == q2)
-			break;
-	}
+	dq__seq_read(&s->seq, s->pub, v, PUB_N);
 }
 
 static void
