@@ -80,6 +80,11 @@ DQ_API const char *dq_version_string(void);
 #define DQ_ECORRUPT (-1006)   /**< File fails its checksum. */
 #define DQ_EMISMATCH (-1007)  /**< File is for another environment/shape. */
 #define DQ_EPIN (-1008)	      /**< Strict pinning was asked and failed. */
+/** The topology is not this machine's (HWLOC_SYNTHETIC or HWLOC_XMLFILE
+ *  is set): a thread cannot be bound to its PUs. */
+#define DQ_ENOTHISSYS (-1013)
+/** A binding did not take effect: the OS reports another CPU set. */
+#define DQ_EAFFINITY (-1014)
 
 /**
  * Describe an error code.
@@ -1151,8 +1156,12 @@ DQ_API int dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 				 size_t cap);
 
 /**
- * The number of physical cores of this machine (hwloc; the OS's online
- * CPU count when hwloc cannot tell).
+ * The number of physical cores this process may use: those of this
+ * machine (hwloc) inside its cgroup cpuset and its CPU affinity at the
+ * first call (taskset, numactl, a batch scheduler's binding). When hwloc
+ * cannot tell (it failed, or HWLOC_SYNTHETIC or HWLOC_XMLFILE show it
+ * another machine), the number of CPUs in the calling thread's affinity,
+ * SMT siblings included.
  *
  * @return a count >= 1.
  * Thread-safety: safe from any thread.

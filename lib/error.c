@@ -74,6 +74,12 @@ dq_strerror(int err)
 		return "file is for another environment or table shape";
 	case DQ_EPIN:
 		return "strict pinning requested and a binding failed";
+	case DQ_ENOTHISSYS:
+		return "the topology is not this machine's (HWLOC_SYNTHETIC or "
+		       "HWLOC_XMLFILE is set): threads cannot be bound";
+	case DQ_EAFFINITY:
+		return "a binding did not take effect (the OS reports another "
+		       "CPU set)";
 	default:
 		return "unknown error";
 	}

@@ -8,10 +8,11 @@
 static void
 test_strerror(void **state)
 {
-	const int codes[] = {0,		-EINVAL,     -ENOMEM,	   -ERANGE,
-			     -ENOENT,	-ENOTSUP,    -EBUSY,	   -EAGAIN,
-			     DQ_EABI,	DQ_EENV,     DQ_EFORMAT,   DQ_EVERSION,
-			     DQ_ETRUNC, DQ_ECORRUPT, DQ_EMISMATCH, DQ_EPIN};
+	const int codes[] = {
+	    0,		-EINVAL,       -ENOMEM,	    -ERANGE,	 -ENOENT,
+	    -ENOTSUP,	-EBUSY,	       -EAGAIN,	    DQ_EABI,	 DQ_EENV,
+	    DQ_EFORMAT, DQ_EVERSION,   DQ_ETRUNC,   DQ_ECORRUPT, DQ_EMISMATCH,
+	    DQ_EPIN,	DQ_ENOTHISSYS, DQ_EAFFINITY};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
