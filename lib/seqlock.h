@@ -158,4 +158,32 @@ dq__seq_read(const dq__seqlock *sl, const dq__atomic_u64 *src, uint64_t *dst,
 	}
 }
 
+/*
+ * Reader: as dq__seq_read(), but give up after @tries attempts that met a
+ * write in progress; returns whether @dst holds one whole record. For a
+ * reader that must not wait on a writer: with many more threads than
+ * cores, a writer preempted in the middle of a write may not run again
+ * for seconds.
+ */
+static inline bool
+dq__seq_try_read(const dq__seqlock *sl, const dq__atomic_u64 *src,
+		 uint64_t *dst, size_t n, unsigned tries)
+{
+	unsigned spins = 0;
+
+	for (unsigned t = 0; t < tries; t++) {
+		/* acquire: pairs with dq__seq_write_end()'s release store */
+		uint32_t q = dq__load_u32(&sl->seq, memory_order_acquire);
+
+		if (!(q & 1)) {
+			for (size_t i = 0; i < n; i++)
+				dst[i] = dq__seq_read_u64(&src[i]);
+			if (!dq__seq_read_retry(sl, q))
+				return true;
+		}
+		dq__seq_pause(&spins);
+	}
+	return false;
+}
+
 #endif /* DQ_SEQLOCK_H */
