@@ -902,8 +902,10 @@ watch_poll(dq_learner *l, struct watch *w, double now)
 		dq_progress p;
 
 		/* First, as it reads no agent's record: a Ctrl-C is seen
-		 * however busy the cores are. */
-		if (c->should_stop && c->should_stop(c->should_stop_arg))
+		 * however busy the cores are. Not once a stop is under way
+		 * (as documented): its answer could change nothing. */
+		if (c->should_stop && !stopping(l) &&
+		    c->should_stop(c->should_stop_arg))
 			request_stop(l, DQ_STOP_CALLBACK);
 		memset(&p, 0, sizeof(p));
 		totals(l, &p.total, true);
