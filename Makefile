@@ -78,7 +78,9 @@ LDLIBS_ALL := $(shell pkg-config --libs hwloc 2>/dev/null || echo -lhwloc) \
 ifneq ($(SANITIZE),)
 CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 ifneq ($(findstring undefined,$(SANITIZE)),)
-CFLAGS_ALL += -fno-sanitize-recover=all
+# float-cast-overflow is not part of "undefined" in GCC: a double too
+# large for the integer it is converted to is undefined behaviour too.
+CFLAGS_ALL += -fno-sanitize-recover=all -fsanitize=float-cast-overflow
 endif
 LDFLAGS_ALL := -fsanitize=$(SANITIZE) $(LDFLAGS)
 else

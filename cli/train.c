@@ -925,12 +925,15 @@ train(struct train_opts *o)
 	if (x.live)
 		fputc('\n', stderr);
 	if (err) {
+		if (err == DQ_EPIN && r.pin_error)
+			fprintf(stderr, "distq: --strict-pin: %s\n",
+				cli_strerror(r.pin_error));
 		status = train_failed(l, err);
 		goto out;
 	}
 	if (r.pin_failures)
-		cli_warn("%u agents could not be pinned; running unpinned",
-			 r.pin_failures);
+		cli_warn("%u agents were not pinned and ran unbound: %s",
+			 r.pin_failures, cli_strerror(r.pin_error));
 	if (o->resume)
 		cli_kv("resumed", "%s (%llu steps, %llu episodes, %u agents)\n",
 		       o->resume, (unsigned long long)rs.m.steps,

@@ -94,6 +94,11 @@ DQ_API const char *dq_version_string(void);
 /** Path is not a regular file (a device, FIFO or socket): never read or
  *  replaced. */
 #define DQ_ENOTREG (-1011)
+/** The topology is not this machine's (HWLOC_SYNTHETIC or HWLOC_XMLFILE
+ *  is set): a thread cannot be bound to its PUs. */
+#define DQ_ENOTHISSYS (-1013)
+/** A binding did not take effect: the OS reports another CPU set. */
+#define DQ_EAFFINITY (-1014)
 
 /**
  * Describe an error code.
@@ -526,7 +531,9 @@ typedef struct dq_env_ops {
 	void (*close)(void *def);
 	/** Create one instance (optional: NULL means the definition itself
 	 *  is the instance, for stateless environments). Allocate it with
-	 *  dq_env_instance_alloc() so agents never share a cache line. */
+	 *  dq_env_instance_alloc() so agents never share a cache line.
+	 *  A create that fails must free what it made: destroy is not
+	 *  called for it, whatever it left in *inst. */
 	int (*create)(void *def, void **inst);
 	/** Free one instance (optional). */
 	void (*destroy)(void *inst);
@@ -1134,7 +1141,14 @@ typedef struct dq_run_result {
 	uint64_t target_steps;	/**< Steps of this run when reached (as
 				 *   published: P x 256 steps resolution);
 				 *   0 if not. */
-	uint32_t pin_failures; /**< Agents whose binding failed (non-strict). */
+	uint32_t pin_failures;	/**< Agents that pinning was asked for and
+				*   that run unbound (non-strict). */
+	int pin_error;		/**< Why the first of them is unbound: the
+				*   binding's error (DQ_ENOTHISSYS when the
+				*   topology is not this machine's,
+				*   DQ_EAFFINITY when the OS ignored it,
+				*   -EPERM, -EINVAL...; DQ_EPIN when no
+				*   topology could be read); 0 when none. */
 } dq_run_result;
 
 /** A set of agent threads learning one table (opaque). */
@@ -1190,7 +1204,7 @@ DQ_API void dq_learner_destroy(dq_learner *l);
  *         included) or DQ_ENONFINITE for an update whose result would
  *         not be finite (refused, the entry unchanged; what is "update"
  *         or "sync"); DQ_EPIN
- *         when strict pinning failed; -EAGAIN when a thread could not be
+ *         when strict pinning failed (why: result->pin_error); -EAGAIN when a thread could not be
  *         started; -EBUSY when already running.
  * Thread-safety: one run at a time per learner.
  * Ordering: everything the agents did happens-before the return.
@@ -1223,10 +1237,18 @@ DQ_API int dq_learner_target_table(const dq_learner *l, double *q, size_t n);
  *
  * @return 0, or -EINVAL for NULL.
  * Thread-safety: safe from any thread.
- * Ordering: relaxed store of a flag each agent polls between chunks of
- *           at most 256 steps, sized to last at most about 1 ms (or one
- *           step of a slower environment): agents stop within
- *           microseconds on the built-in environments.
+ * Ordering: one atomic read-modify-write of the word that also marks a
+ *           run's start and end, so a request is never lost nor carried
+ *           over: one made once dq_learner_run() has begun (from the
+ *           instant a second run would get -EBUSY) stops that run, even
+ *           while its threads are being created (agents not yet started
+ *           are not started, those waiting leave at once; the run then
+ *           returns DQ_STOP_REQUEST); one made when no run is in
+ *           progress, or after the run's agents have all ended, has no
+ *           effect on this or any later run. Agents poll the word
+ *           (relaxed) between chunks of at most 256 steps, sized to last
+ *           at most about 1 ms (or one step of a slower environment):
+ *           they stop within microseconds on the built-in environments.
  */
 DQ_API int dq_learner_stop(dq_learner *l);
 
@@ -1289,21 +1311,30 @@ DQ_API int dq_learner_set_agent_state(dq_learner *l, uint32_t i,
 				      const dq_agent_state *st);
 
 /**
- * The PUs (OS indexes) agent @p i is bound to: during or after a run, its
- * actual binding; before the first run, the binding planned for it.
+ * The PUs (OS indexes) agent @p i is bound to: during or after a run, the
+ * binding that took effect (checked with the OS); before the first run,
+ * the binding planned for it. An agent is bound to one PU or none.
  *
- * @param pus receives up to @p cap indexes.
- * @return how many PUs are in the binding (0 when unbound); -EINVAL;
- *         -ERANGE for @p i >= P.
- * Thread-safety: not concurrently with the start of a run.
- * Ordering: none.
+ * @param pus receives up to @p cap indexes (may be NULL when @p cap is
+ *        0, to ask for the count).
+ * @return how many PUs are in the binding (0 when unbound, else 1; when
+ *         that exceeds @p cap only @p cap were written); -EINVAL for a
+ *         NULL @p l or a NULL @p pus with @p cap > 0; -ERANGE for
+ *         @p i >= P.
+ * Thread-safety: safe from any thread, concurrently with a run.
+ * Ordering: relaxed load of one word the agent's thread stores once it
+ *           has bound itself at the start of a run.
  */
 DQ_API int dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 				 size_t cap);
 
 /**
- * The number of physical cores of this machine (hwloc; the OS's online
- * CPU count when hwloc cannot tell).
+ * The number of physical cores this process may use: those of this
+ * machine (hwloc) inside its cgroup cpuset and its CPU affinity at the
+ * first call (taskset, numactl, a batch scheduler's binding). When hwloc
+ * cannot tell (it failed, or HWLOC_SYNTHETIC or HWLOC_XMLFILE show it
+ * another machine), the number of CPUs in the calling thread's affinity,
+ * SMT siblings included.
  *
  * @return a count >= 1.
  * Thread-safety: safe from any thread.

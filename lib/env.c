@@ -162,8 +162,14 @@ dq__env_inst_init(const dq_env *env, dq__env_inst *inst)
 		return 0;
 	}
 	err = env->ops->create(env->def, &inst->state);
-	if (err)
+	if (err) {
+		/* A failed create owns nothing we may hand to destroy: what it
+		 * left in the state pointer may be garbage or freed. Forget
+		 * the instance so that fini() does not call destroy on it. */
+		inst->env = NULL;
+		inst->state = NULL;
 		return err < 0 ? err : DQ_EENV;
+	}
 	return 0;
 }
 

@@ -85,6 +85,12 @@ dq_strerror(int err)
 		       "libdistq writes only finite ones";
 	case DQ_ENOTREG:
 		return "not a regular file (a device, FIFO or socket)";
+	case DQ_ENOTHISSYS:
+		return "the topology is not this machine's (HWLOC_SYNTHETIC or "
+		       "HWLOC_XMLFILE is set): threads cannot be bound";
+	case DQ_EAFFINITY:
+		return "a binding did not take effect (the OS reports another "
+		       "CPU set)";
 	default:
 		return "unknown error";
 	}

@@ -48,6 +48,11 @@ struct dq__topo;
 typedef int (*dq__bind_thread_fn)(struct dq__topo *, unsigned);
 extern dq__bind_thread_fn dq__bind_thread;
 
+/* The topology learners plan on (dq__topo_system; tests hand them a
+ * synthetic machine, so that plans are checked on every machine). */
+typedef struct dq__topo *(*dq__learner_topo_fn)(void);
+extern dq__learner_topo_fn dq__learner_topo;
+
 /* dq_rng_below(rng, n) == 0, out of line: a tie found while scanning a row
  * for its greedy action. Kept out of the scan so that the rare draw does not
  * make every scan save and restore the registers it needs. */

@@ -14,6 +14,7 @@
 #include "env.h"
 #include "jet.h"
 #include "pin.h"
+#include "seqlock.h"
 #include "topology.h"
 
 /* Agents run in chunks of at most this many steps, and publish their
@@ -25,7 +26,11 @@
  * one step. The built-in environments take a few microseconds per chunk of
  * PUBLISH_EVERY steps, and still well under this under valgrind. */
 #define CHUNK_NS 1000000u
-#define MAX_BOUND_PUS 8
+/* l->stop while no run is in progress (see struct dq_learner). */
+#define STOP_IDLE (-1)
+/* The monitor never sleeps longer than this (seconds): a far deadline (a
+ * progress interval of 1e300 s) stays a number a timespec can hold. */
+#define MAX_WAIT 3.2e7
 
 enum {
 	PUB_STEPS,
@@ -52,17 +57,23 @@ typedef struct slot {
 	dq__env_inst inst;
 	dq_learner *l;
 	uint32_t id;
-	unsigned pu;	 /* planned PU, DQ__PIN_UNBOUND for none */
-	uint64_t quota;	 /* steps allowed in this run */
+	unsigned pu;	/* planned PU, DQ__PIN_UNBOUND for none */
+	uint64_t quota; /* steps allowed in this run */
 	uint64_t steps0; /* its step count when this run started */
-	bool pin_failed;
-	int n_bound;
-	unsigned bound[MAX_BOUND_PUS];
+	int pin_err;	/* this run: why pinning failed, 0 if it did not */
+	/* The PU the agent is bound to (DQ__PIN_UNBOUND: none); the plan
+	 * until the agent's first run. Written by the agent's thread, read
+	 * by dq_learner_agent_cpus() at any time. */
+	dq__atomic_u32 cpu;
 	pthread_t thread;
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
-	_Alignas(DQ__CACHE_LINE) dq__atomic_u32 seq;
+	_Alignas(DQ__CACHE_LINE) dq__seqlock seq;
 	dq__atomic_u64 pub[PUB_N];
+	/* The monitor's own copy of the last record it read whole: what it
+	 * counts while the agent is preempted in the middle of a publish
+	 * (see monitor_totals()). Only the monitoring thread touches it. */
+	_Alignas(DQ__CACHE_LINE) uint64_t seen[PUB_N];
 } slot;
 
 struct dq_learner {
@@ -85,9 +96,14 @@ struct dq_learner {
 	uint32_t *policy;
 	void *check_ws;
 
-	/* Run state. The stop flag is read by every agent every chunk and
-	 * written once per run: alone on its line, it stays shared-clean in
-	 * every core's cache until the write. */
+	/* Run state. The stop word is read by every agent every chunk and
+	 * written twice per run: alone on its line, it stays shared-clean in
+	 * every core's cache until a stop. It is also the run's state, so
+	 * that a run's start, a stop request and the run's end are ordered
+	 * by one atomic variable and no request falls between them:
+	 * STOP_IDLE when no run is in progress; 0 while one runs and nobody
+	 * asked it to stop; then the first request's dq_stop_reason, which
+	 * later requests leave alone. */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int stop;
 	/* Target checks during a run are made by the agents, between chunks:
 	 * the first to find the clock past next_check claims check_busy and
@@ -102,15 +118,19 @@ struct dq_learner {
 	uint64_t target_steps;	      /* ditto */
 	bool target_held; /* check_q passed in the last run (after joins) */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
-	_Alignas(DQ__CACHE_LINE) dq__atomic_int running;
-	dq__atomic_int reason;
-	dq__atomic_int err_set;
+	_Alignas(DQ__CACHE_LINE) dq__atomic_int err_set;
 	dq_run_error err;
 
 	pthread_mutex_t mu; /* with cv: agents tell the monitor they ended */
 	pthread_cond_t cv;
 	uint32_t n_active;
+	/* Under mu: agents wait at the gate until every thread of the run
+	 * is created (or the run stopped), so that creating many threads
+	 * never competes with the agents already running for the cores. */
+	pthread_cond_t gate;
+	bool gate_open;
 	bool sync_ready;
+	bool gate_ready;
 };
 
 /*
@@ -121,6 +141,9 @@ dq__thread_create_fn dq__thread_create = pthread_create;
 
 /* How an agent thread binds itself. Tests replace it to refuse bindings. */
 dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
+
+/* Where learners find the machine. Tests replace it with synthetic ones. */
+dq__learner_topo_fn dq__learner_topo = dq__topo_system;
 
 static void slot_publish(slot *s);
 static void check_target(slot *sl, uint64_t now);
@@ -199,11 +222,15 @@ learner_plan(dq_learner *l)
 	size_t n_pus = 0;
 	int err;
 
-	for (uint32_t i = 0; i < l->n; i++)
+	for (uint32_t i = 0; i < l->n; i++) {
 		l->slots[i]->pu = DQ__PIN_UNBOUND;
+		/* relaxed: no thread of this learner exists yet */
+		dq__store_u32(&l->slots[i]->cpu, DQ__PIN_UNBOUND,
+			      memory_order_relaxed);
+	}
 	if (l->cfg.pin == DQ_PIN_NONE)
 		return 0;
-	l->topo = dq__topo_system();
+	l->topo = dq__learner_topo();
 	if (!l->topo)
 		return 0;
 	err = dq__topo_pus(l->topo, &pus, &n_pus);
@@ -221,6 +248,10 @@ learner_plan(dq_learner *l)
 			l->slots[i]->pu = plan[i];
 		l->planned = true;
 	}
+	for (uint32_t i = 0; i < l->n; i++)
+		/* relaxed: no thread of this learner exists yet */
+		dq__store_u32(&l->slots[i]->cpu, l->slots[i]->pu,
+			      memory_order_relaxed);
 	free(plan);
 	free(pus);
 	return err;
@@ -346,6 +377,21 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		}
 	}
 	l->sync_ready = true;
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		err = pthread_cond_init(&l->gate, &ca);
+		pthread_condattr_destroy(&ca);
+		if (err) {
+			err = -err;
+			goto fail;
+		}
+	}
+	l->gate_ready = true;
+	/* relaxed: the learner is published by the caller's own hand-off */
+	dq__store_int(&l->stop, STOP_IDLE, memory_order_relaxed);
 	/* Readers see each agent's starting state before any run. */
 	for (uint32_t i = 0; i < l->n; i++)
 		slot_publish(l->slots[i]);
@@ -370,6 +416,8 @@ dq_learner_destroy(dq_learner *l)
 	free(l->check_q);
 	free(l->policy);
 	free(l->check_ws);
+	if (l->gate_ready)
+		pthread_cond_destroy(&l->gate);
 	if (l->sync_ready) {
 		pthread_cond_destroy(&l->cv);
 		pthread_mutex_destroy(&l->mu);
@@ -378,18 +426,13 @@ dq_learner_destroy(dq_learner *l)
 }
 
 /*
- * Seqlock writer (only the owning agent writes its slot). Each datum is a
- * release store, so the odd sequence number stored before it is visible to
- * any reader that acquires the datum; the final even number is a release
- * store ordering the data before it. No fence is needed (and ThreadSanitizer
- * does not model fences), and on x86 all of these are plain moves.
+ * Publish the agent's counters as one record (lib/seqlock.h): only the
+ * owning agent writes its slot (or the caller between runs).
  */
 static void
 slot_publish(slot *s)
 {
 	dq_stats st;
-	/* relaxed: only this thread writes seq */
-	uint32_t q = dq__load_u32(&s->seq, memory_order_relaxed);
 	uint64_t v[PUB_N];
 
 	dq__agent_stats(&s->ag, &st);
@@ -404,50 +447,19 @@ slot_publish(slot *s)
 		v[PUB_RNG + i] = s->ag.rng.s[i];
 	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
-
-	/* relaxed: ordered before the data by their release stores */
-	dq__store_u32(&s->seq, q + 1, memory_order_relaxed);
-	for (int i = 0; i < PUB_N; i++)
-		/* release: pairs with the reader's acquire load of this datum,
-		 * which then sees the odd seq above (or a later value) */
-		dq__store_u64(&s->pub[i], v[i], memory_order_release);
-	/* release: pairs with the reader's first acquire load of seq */
-	dq__store_u32(&s->seq, q + 2, memory_order_release);
+	dq__seq_write(&s->seq, s->pub, v, PUB_N);
 }
 
-/* Seqlock reader: retries until it saw one even, unchanged sequence. */
+/* The agent's last published record, all from one publication. */
 static void
 slot_read_raw(const slot *s, uint64_t v[PUB_N])
 {
-	uint32_t q1, q2;
-
-	for (;;) {
-		/* acquire: pairs with the writer's final release store */
-		q1 = dq__load_u32(&s->seq, memory_order_acquire);
-		if (q1 & 1)
-			continue;
-		for (int i = 0; i < PUB_N; i++) {
-			/* acquire: pairs with the writer's release store of
-			 * the datum, ordering the seq re-check after it */
-			v[i] = dq__load_u64(&s->pub[i], memory_order_acquire);
-			/* test builds: a publication may land mid-read */
-			if (i == 0)
-				DQ__JET_RACE_WINDOW();
-		}
-		/* relaxed: after the acquire loads in program order; if any
-		 * datum was new, this sees the writer's odd (or later) seq */
-		q2 = dq__load_u32(&s->seq, memory_order_relaxed);
-		if (q1 == q2)
-			break;
-	}
+	dq__seq_read(&s->seq, s->pub, v, PUB_N);
 }
 
 static void
-slot_read(const slot *s, dq_stats *st)
+stats_of(const uint64_t v[PUB_N], dq_stats *st)
 {
-	uint64_t v[PUB_N];
-
-	slot_read_raw(s, v);
 	memset(st, 0, sizeof(*st));
 	st->steps = v[PUB_STEPS];
 	st->episodes = v[PUB_EPISODES];
@@ -465,12 +477,40 @@ sat_add(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Sum the agents' published counters: each agent's are from one instant.
+static void
+slot_read(const slot *s, dq_stats *st)
+{
+	uint64_t v[PUB_N];
+
+	slot_read_raw(s, v);
+	stats_of(v, st);
+}
+
+/*
+ * The monitor's read of a slot: the published record when it can be had
+ * without waiting, else the last one it had. A reader that waited for an
+ * agent preempted mid-publish would, with thousands of agents on a few
+ * cores, hold up the time budget and Ctrl-C for seconds.
+ */
+static void
+slot_read_monitor(slot *s, dq_stats *st)
+{
+	uint64_t v[PUB_N];
+
+	if (dq__seq_try_read(&s->seq, s->pub, v, PUB_N, 32))
+		memcpy(s->seen, v, sizeof(v));
+	stats_of(s->seen, st);
+}
+
+/*
+ * Sum the agents' published counters: each agent's are from one instant.
+ * From the monitor (@monitor), an agent's may be its previous record.
  * A sum past 2^64 - 1 (restored counters near their limit) saturates.
  * Returns the steps of this run, summed per agent from its own start, so
- * that it stays exact when the totals saturate. */
+ * that it stays exact when the totals saturate.
+ */
 static uint64_t
-learner_totals(const dq_learner *l, dq_stats *tot)
+totals(const dq_learner *l, dq_stats *tot, bool monitor)
 {
 	double ret_sum = 0.0, eps = 0.0, alpha = 0.0;
 	uint64_t run = 0;
@@ -479,7 +519,10 @@ learner_totals(const dq_learner *l, dq_stats *tot)
 	for (uint32_t i = 0; i < l->n; i++) {
 		dq_stats st;
 
-		slot_read(l->slots[i], &st);
+		if (monitor)
+			slot_read_monitor(l->slots[i], &st);
+		else
+			slot_read(l->slots[i], &st);
 		run = sat_add(run, st.steps - l->slots[i]->steps0);
 		tot->steps = sat_add(tot->steps, st.steps);
 		tot->episodes = sat_add(tot->episodes, st.episodes);
@@ -497,16 +540,34 @@ learner_totals(const dq_learner *l, dq_stats *tot)
 	return run;
 }
 
+static uint64_t
+learner_totals(const dq_learner *l, dq_stats *tot)
+{
+	return totals(l, tot, false);
+}
+
+/*
+ * Stop the run in progress, if any, and if nobody asked before: the
+ * first reason wins. A learner that is not running (STOP_IDLE) is left
+ * alone, atomically with the check, so a request is never carried over
+ * into a later run.
+ */
 static void
 request_stop(dq_learner *l, dq_stop_reason why)
 {
-	/* relaxed/relaxed: the first reason wins; the value is read after
-	 * the threads are joined, which orders it */
-	dq__cas_strong_int(&l->reason, DQ_STOP_NONE, (int)why,
-			   memory_order_relaxed, memory_order_relaxed);
-	/* relaxed: the flag guards no data, agents only need to see it
-	 * soon, and coherence makes a store visible promptly */
-	dq__store_int(&l->stop, 1, memory_order_relaxed);
+	/* relaxed/relaxed: the word guards no data (the reason is read after
+	 * the agents are joined, which orders it); agents only need to see
+	 * it soon, and coherence makes a store visible promptly */
+	dq__cas_strong_int(&l->stop, 0, (int)why, memory_order_relaxed,
+			   memory_order_relaxed);
+}
+
+/* Whether the run has been asked to stop (by anyone, for any reason). */
+static bool
+stopping(const dq_learner *l)
+{
+	/* relaxed: a poll, as the agents' */
+	return dq__load_int(&l->stop, memory_order_relaxed) != 0;
 }
 
 /* The first failure of a run is recorded; the agents are stopped. */
@@ -645,6 +706,40 @@ agent_loop(slot *sl, const char **what)
 	}
 }
 
+/*
+ * Bind the agent's thread as planned. Returns 0, or why it is not bound
+ * (the binding's error; DQ_EPIN when pinning was asked and no topology
+ * could be read to plan it). The agent's cpu says where it is bound.
+ */
+static int
+agent_bind(slot *sl)
+{
+	dq_learner *l = sl->l;
+	int err = 0;
+
+	if (sl->pu != DQ__PIN_UNBOUND)
+		err = dq__bind_thread(l->topo, sl->pu);
+	else if (l->cfg.pin != DQ_PIN_NONE && !l->planned)
+		err = DQ_EPIN;
+	/* relaxed: one word for dq_learner_agent_cpus(), which orders
+	 * nothing else by it */
+	dq__store_u32(&sl->cpu,
+		      sl->pu != DQ__PIN_UNBOUND && !err ? sl->pu
+							: DQ__PIN_UNBOUND,
+		      memory_order_relaxed);
+	return err;
+}
+
+/* Wait until the run has created every agent (or stopped creating). */
+static void
+agent_wait_gate(dq_learner *l)
+{
+	pthread_mutex_lock(&l->mu);
+	while (!l->gate_open)
+		pthread_cond_wait(&l->gate, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+}
+
 static void *
 agent_main(void *arg)
 {
@@ -653,30 +748,15 @@ agent_main(void *arg)
 	const char *what = "step";
 	int err;
 
-	sl->pin_failed = false;
-	sl->n_bound = 0;
-	if (sl->pu != DQ__PIN_UNBOUND) {
-		err = dq__bind_thread(l->topo, sl->pu);
-		if (err) {
-			sl->pin_failed = true;
-			if (l->cfg.pin_strict) {
-				record_error(sl, DQ_EPIN, "pin");
-				goto out;
-			}
-		}
-	} else if (l->cfg.pin != DQ_PIN_NONE && !l->planned) {
-		/* Pinning was asked but the topology could not be read. */
-		sl->pin_failed = true;
-		if (l->cfg.pin_strict) {
-			record_error(sl, DQ_EPIN, "pin");
-			goto out;
-		}
+	sl->pin_err = agent_bind(sl);
+	if (sl->pin_err && l->cfg.pin_strict) {
+		record_error(sl, DQ_EPIN, "pin");
+		goto out;
 	}
-	if (l->topo && sl->pu != DQ__PIN_UNBOUND && !sl->pin_failed) {
-		err =
-		    dq__topo_thread_binding(l->topo, sl->bound, MAX_BOUND_PUS);
-		sl->n_bound = err > 0 ? err : 0;
-	}
+	agent_wait_gate(l);
+	/* An agent started after a stop leaves at once. */
+	if (stopping(l))
+		goto out;
 	/* Replica mode: hold no row copied before this run (the previous
 	 * run ended with a write-back, so this is normally a no-op). */
 	err = dq__agent_sync(&sl->ag);
@@ -786,12 +866,20 @@ check_target(slot *sl, uint64_t now)
 	dq__store_int(&l->check_busy, 0, memory_order_release);
 }
 
+/*
+ * Sleep until @deadline (CLOCK_MONOTONIC seconds) or until an agent ends.
+ * A deadline further than MAX_WAIT away is cut to that (the caller wakes
+ * and sleeps again), so that its seconds always fit a time_t.
+ */
 static void
-wait_until(dq_learner *l, double deadline)
+wait_until(dq_learner *l, double deadline, double now)
 {
 	struct timespec ts;
-	double whole = floor(deadline);
+	double whole;
 
+	if (!(deadline < now + MAX_WAIT))
+		deadline = now + MAX_WAIT;
+	whole = floor(deadline);
 	ts.tv_sec = (time_t)whole;
 	ts.tv_nsec = (long)((deadline - whole) * 1e9);
 	if (ts.tv_nsec >= 1000000000L)
@@ -813,52 +901,116 @@ active_agents(dq_learner *l)
 	return n;
 }
 
+/* What the monitor keeps between its wake-ups. */
+struct watch {
+	double t0;	      /* run start, seconds */
+	double next_progress; /* when progress and should_stop are due */
+	double last_t;	      /* the previous progress report */
+	uint64_t last_steps;
+};
+
 /*
- * The monitor: wakes for progress and the time budget, or when an agent
- * ends; returns when every agent has ended. (Target checks are the
- * agents', see check_target().)
+ * The monitor's duties at time @now: the time budget, and progress and
+ * should_stop when due. Cheap when nothing is due, so that the run can
+ * make these checks between thread creations too: limits and Ctrl-C
+ * (should_stop) hold from the moment a run starts.
  */
 static void
-monitor(dq_learner *l, double t0)
+watch_poll(dq_learner *l, struct watch *w, double now)
 {
 	const dq_learner_config *c = &l->cfg;
-	double next_progress = t0 + c->progress_interval;
-	double last_t = t0;
-	uint64_t last_steps = 0, run; /* this run's steps */
+
+	if (c->max_seconds > 0.0 && now - w->t0 >= c->max_seconds)
+		request_stop(l, DQ_STOP_TIME);
+	if (now >= w->next_progress) {
+		dq_progress p;
+
+		/* First, as it reads no agent's record: a Ctrl-C is seen
+		 * however busy the cores are. Not once a stop is under way
+		 * (as documented): its answer could change nothing. */
+		if (c->should_stop && !stopping(l) &&
+		    c->should_stop(c->should_stop_arg))
+			request_stop(l, DQ_STOP_CALLBACK);
+		uint64_t run;
+
+		memset(&p, 0, sizeof(p));
+		run = totals(l, &p.total, true);
+		p.seconds = now - w->t0;
+		p.steps_per_second =
+		    (double)(run - w->last_steps) / (now - w->last_t);
+		/* relaxed: a number; see check_target() */
+		p.target_fraction = dq__u2d(
+		    dq__load_u64(&l->last_fraction, memory_order_relaxed));
+		w->last_t = now;
+		w->last_steps = run;
+		if (c->progress)
+			c->progress(&p, c->progress_arg);
+		w->next_progress = now + c->progress_interval;
+	}
+}
+
+/*
+ * The monitor: wakes for progress and the time budget, or when an agent
+ * ends; returns when every agent has ended. Once the run is stopping the
+ * time budget no longer sets a wake-up (it has passed, and waking for it
+ * again would be a busy loop while the agents finish their chunks).
+ * (Target checks are the agents', see check_target().)
+ */
+static void
+monitor(dq_learner *l, struct watch *w)
+{
+	const dq_learner_config *c = &l->cfg;
 
 	while (active_agents(l)) {
-		double deadline = next_progress, now;
+		double deadline = w->next_progress;
 
-		if (c->max_seconds > 0.0 && t0 + c->max_seconds < deadline)
-			deadline = t0 + c->max_seconds;
-		wait_until(l, deadline);
-		now = now_seconds();
-		if (c->max_seconds > 0.0 && now - t0 >= c->max_seconds)
-			request_stop(l, DQ_STOP_TIME);
-		if (now >= next_progress) {
-			dq_progress p;
+		if (c->max_seconds > 0.0 && !stopping(l) &&
+		    w->t0 + c->max_seconds < deadline)
+			deadline = w->t0 + c->max_seconds;
+		wait_until(l, deadline, now_seconds());
+		watch_poll(l, w, now_seconds());
+	}
+}
 
-			memset(&p, 0, sizeof(p));
-			run = learner_totals(l, &p.total);
-			p.seconds = now - t0;
-			p.steps_per_second =
-			    (double)(run - last_steps) / (now - last_t);
-			/* relaxed: a number; see check_target() */
-			p.target_fraction = dq__u2d(dq__load_u64(
-			    &l->last_fraction, memory_order_relaxed));
-			last_t = now;
-			last_steps = run;
-			if (c->progress)
-				c->progress(&p, c->progress_arg);
-			/* relaxed: see request_stop(); the header promises
-			 * no call once a stop is under way */
-			if (c->should_stop &&
-			    !dq__load_int(&l->stop, memory_order_relaxed) &&
-			    c->should_stop(c->should_stop_arg))
-				request_stop(l, DQ_STOP_CALLBACK);
-			next_progress = now + c->progress_interval;
+/*
+ * Start the agents' threads, one by one, making the monitor's checks
+ * between creations: with many more threads than cores, or a slow
+ * pthread_create (sanitizers), creating them can take longer than the
+ * time budget. Creation stops at the first stop request; the agents
+ * created wait at the gate, which opens when creation ends, so that they
+ * do not compete with the creating thread for the cores. Returns how many
+ * threads were started, and *err when one could not be.
+ */
+static uint32_t
+start_agents(dq_learner *l, struct watch *w, int *err)
+{
+	uint32_t started = 0;
+
+	pthread_mutex_lock(&l->mu);
+	l->gate_open = false;
+	pthread_mutex_unlock(&l->mu);
+	for (; started < l->n; started++) {
+		int e;
+
+		watch_poll(l, w, now_seconds());
+		if (stopping(l))
+			break;
+		e = dq__thread_create(&l->slots[started]->thread, NULL,
+				      agent_main, l->slots[started]);
+		if (e) {
+			*err = -EAGAIN;
+			set_error(l, started, 0, *err, "thread");
+			break;
 		}
 	}
+	pthread_mutex_lock(&l->mu);
+	/* The agents never started will not end: the monitor counts only
+	 * those that will. */
+	l->n_active -= l->n - started;
+	l->gate_open = true;
+	pthread_cond_broadcast(&l->gate);
+	pthread_mutex_unlock(&l->mu);
+	return started;
 }
 
 int
@@ -866,26 +1018,24 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 {
 	dq_run_result res;
 	uint32_t started = 0;
+	struct watch w;
 	double t0;
 	int err = 0;
 
 	if (!l)
 		return -EINVAL;
-	/* acquire: pairs with the release that ended the previous run */
-	if (!dq__cas_strong_int(&l->running, 0, 1, memory_order_acquire,
+	/* acquire: pairs with the release that ended the previous run. From
+	 * here on a stop request is this run's (see request_stop()). */
+	if (!dq__cas_strong_int(&l->stop, STOP_IDLE, 0, memory_order_acquire,
 				memory_order_relaxed))
 		return -EBUSY;
 	memset(&res, 0, sizeof(res));
 	res.target_fraction = NAN;
 	res.target_seconds = NAN;
 	memset(&l->err, 0, sizeof(l->err));
-	/* relaxed (this and the next three): no agent thread exists yet,
+	/* relaxed (this and the next one): no agent thread exists yet,
 	 * and pthread_create publishes these resets to the threads */
 	dq__store_int(&l->err_set, 0, memory_order_relaxed);
-	/* relaxed: as above */
-	dq__store_int(&l->reason, DQ_STOP_NONE, memory_order_relaxed);
-	/* relaxed: as above */
-	dq__store_int(&l->stop, 0, memory_order_relaxed);
 	/* relaxed: as above */
 	dq__store_u64(&l->tickets, 0, memory_order_relaxed);
 	assign_quotas(l);
@@ -893,8 +1043,11 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 
 	/* Counters continue across runs (and from restored agents): this
 	 * run's rates and step counts are measured from here, per agent. */
-	for (uint32_t i = 0; i < l->n; i++)
+	for (uint32_t i = 0; i < l->n; i++) {
 		l->slots[i]->steps0 = l->slots[i]->ag.steps;
+		/* no agent runs: a whole record at once */
+		slot_read_raw(l->slots[i], l->slots[i]->seen);
+	}
 	l->target_seconds = NAN;
 	l->target_steps = 0;
 	l->target_held = false;
@@ -911,41 +1064,40 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	dq__store_int(&l->check_busy, 0, memory_order_relaxed);
 	/* relaxed: as above */
 	dq__store_u64(&l->last_fraction, dq__d2u(NAN), memory_order_relaxed);
-	for (; started < l->n; started++) {
-		int e = dq__thread_create(&l->slots[started]->thread, NULL,
-					  agent_main, l->slots[started]);
-
-		if (e) {
-			err = -EAGAIN;
-			set_error(l, started, 0, err, "thread");
-			pthread_mutex_lock(&l->mu);
-			l->n_active -= l->n - started;
-			pthread_mutex_unlock(&l->mu);
-			break;
-		}
-	}
-	if (!err)
-		monitor(l, t0);
+	w.t0 = t0;
+	w.next_progress = t0 + l->cfg.progress_interval;
+	w.last_t = t0;
+	w.last_steps = 0; /* this run's steps */
+	started = start_agents(l, &w, &err);
+	monitor(l, &w);
 	for (uint32_t i = 0; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
 
 	res.run_steps = learner_totals(l, &res.total);
-	/* relaxed: the joins above order everything the agents wrote */
-	res.reason =
-	    (dq_stop_reason)dq__load_int(&l->reason, memory_order_relaxed);
-	/* Every agent ended on its own: its step quota, or no episode left
-	 * to claim (claims past the budget push the counter beyond it). */
-	if (res.reason == DQ_STOP_NONE)
-		res.reason =
-		    l->cfg.max_episodes &&
-			    /* relaxed: after the joins */
-			    dq__load_u64(&l->tickets, memory_order_relaxed) >
-				l->cfg.max_episodes
-			? DQ_STOP_EPISODES
-			: DQ_STOP_STEPS;
+	/* Every agent ended on its own when nobody asked it to stop: its
+	 * step quota, or no episode left to claim (claims past the budget
+	 * push the counter beyond it). The CAS also ends the run for stop
+	 * requests: one made from here on finds the word non-zero and has
+	 * no effect. relaxed: the joins above order what the agents wrote;
+	 * the word's own order decides which request came first. */
+	res.reason = l->cfg.max_episodes &&
+			     /* relaxed: after the joins */
+			     dq__load_u64(&l->tickets, memory_order_relaxed) >
+				 l->cfg.max_episodes
+			 ? DQ_STOP_EPISODES
+			 : DQ_STOP_STEPS;
+	if (!dq__cas_strong_int(&l->stop, 0, (int)res.reason,
+				memory_order_relaxed, memory_order_relaxed))
+		/* relaxed: only this thread changes a non-zero word */
+		res.reason = (dq_stop_reason)dq__load_int(&l->stop,
+							  memory_order_relaxed);
 	for (uint32_t i = 0; i < started; i++)
-		res.pin_failures += l->slots[i]->pin_failed;
+		if (l->slots[i]->pin_err) {
+			if (!res.pin_failures)
+				res.pin_error = l->slots[i]->pin_err;
+			res.pin_failures++;
+		}
 	/* The agents' target fields: ordered by the joins above. A run that
 	 * found the target keeps the values that check read in check_q, for
 	 * dq_learner_target_table(); the shared table stays as its writers
@@ -978,7 +1130,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	if (result)
 		*result = res;
 	/* release: pairs with the acquire CAS of the next run */
-	dq__store_int(&l->running, 0, memory_order_release);
+	dq__store_int(&l->stop, STOP_IDLE, memory_order_release);
 	return err;
 }
 
@@ -992,9 +1144,9 @@ dq_learner_target_table(const dq_learner *l, double *q, size_t n)
 	nq = (size_t)l->table->n_states * l->table->n_actions;
 	if (n < nq)
 		return -EINVAL;
-	/* acquire: pairs with the release ending the last run, after which
-	 * check_q and target_held no longer change */
-	if (dq__load_int(&l->running, memory_order_acquire))
+	/* acquire: pairs with the release store of STOP_IDLE ending the last
+	 * run, after which check_q and target_held no longer change */
+	if (dq__load_int(&l->stop, memory_order_acquire) != STOP_IDLE)
 		return -EBUSY;
 	if (!l->target_held)
 		return -ENOENT;
@@ -1035,22 +1187,18 @@ int
 dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 		      size_t cap)
 {
-	const slot *s;
+	unsigned cpu;
 
 	if (!l || (!pus && cap))
 		return -EINVAL;
 	if (i >= l->n)
 		return -ERANGE;
-	s = l->slots[i];
-	if (s->n_bound > 0) {
-		for (int k = 0; k < s->n_bound && (size_t)k < cap; k++)
-			pus[k] = s->bound[k];
-		return s->n_bound;
-	}
-	if (s->pu == DQ__PIN_UNBOUND || s->pin_failed)
+	/* relaxed: one word, written by the agent when it binds */
+	cpu = dq__load_u32(&l->slots[i]->cpu, memory_order_relaxed);
+	if (cpu == DQ__PIN_UNBOUND)
 		return 0;
 	if (cap)
-		pus[0] = s->pu;
+		pus[0] = cpu;
 	return 1;
 }
 
@@ -1093,7 +1241,7 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	if ((st->steps | st->episodes | st->cas_retries) >> 63)
 		return -ERANGE;
 	/* relaxed: a hint only; the caller promises no concurrent run */
-	if (dq__load_int(&l->running, memory_order_relaxed))
+	if (dq__load_int(&l->stop, memory_order_relaxed) != STOP_IDLE)
 		return -EBUSY;
 	ag = &l->slots[i]->ag;
 	ag->rng = st->rng;

@@ -9,9 +9,12 @@
  * to share: hwloc allows concurrent queries and binding calls on a
  * topology that nobody modifies.
  */
+/* sched_getaffinity() and CPU_COUNT(): the OS's own view of a binding. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@ struct dq__topo {
 	unsigned n_cores;
 	unsigned n_numa;
 	hwloc_nodeset_t local_nodes; /* NUMA nodes local to some PU */
+	bool thissystem; /* describes this machine: binding is real */
 };
 
 /*
@@ -213,6 +217,36 @@ describe(dq__topo *t)
 	return 0;
 }
 
+/*
+ * Keep only the PUs the process may run on. hwloc already leaves out what
+ * the cgroup cpuset forbids; the CPU affinity (taskset, a batch scheduler's
+ * binding, numactl) is the process's own and hwloc keeps the whole machine
+ * unless told: restrict the topology to it, so that dq_cores() and every
+ * plan count only usable cores. A binding hwloc cannot read leaves the
+ * topology whole (there is nothing to honour then).
+ */
+static int
+restrict_to_binding(hwloc_topology_t hw)
+{
+	hwloc_bitmap_t set = hwloc_bitmap_alloc();
+	int err = 0;
+
+	if (!set)
+		return -ENOMEM;
+	if (hwloc_get_cpubind(hw, set, HWLOC_CPUBIND_PROCESS) == 0 &&
+	    !hwloc_bitmap_iszero(set) &&
+	    hwloc_bitmap_intersects(set,
+				    hwloc_topology_get_topology_cpuset(hw)) &&
+	    !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(hw),
+				     set)) {
+		errno = 0;
+		if (hwloc_topology_restrict(hw, set, 0) < 0)
+			err = neg_errno(-ENOMEM);
+	}
+	hwloc_bitmap_free(set);
+	return err;
+}
+
 /* Load this machine (@synthetic NULL) or a synthetic one, and describe it. */
 static int
 topo_new(dq__topo **out, const char *synthetic)
@@ -238,6 +272,15 @@ topo_new(dq__topo **out, const char *synthetic)
 	if (hwloc_topology_load(t->hw) < 0) {
 		err = neg_errno(-EIO);
 		goto fail;
+	}
+	/* HWLOC_SYNTHETIC or HWLOC_XMLFILE in the environment show hwloc
+	 * another machine, as a synthetic description does: binding on it
+	 * would "succeed" without effect. */
+	t->thissystem = !synthetic && hwloc_topology_is_thissystem(t->hw);
+	if (t->thissystem) {
+		err = restrict_to_binding(t->hw);
+		if (err)
+			goto fail;
 	}
 	err = describe(t);
 	if (err)
@@ -328,9 +371,47 @@ dq__topo_n_numa(const dq__topo *t)
 }
 
 /*
+ * The calling thread's affinity as the OS reports it (not hwloc's model
+ * of it): true when it is exactly the one CPU @pu. A mask too small for
+ * the kernel's is grown until it fits.
+ */
+static int
+os_bound_to(unsigned pu)
+{
+	size_t ncpu = pu < 1024 ? 1024 : (size_t)pu + 1;
+
+	for (;;) {
+		cpu_set_t *set = CPU_ALLOC(ncpu);
+		size_t size = CPU_ALLOC_SIZE(ncpu);
+		int ok;
+
+		if (!set)
+			return -ENOMEM;
+		CPU_ZERO_S(size, set);
+		if (sched_getaffinity(0, size, set) < 0) {
+			int err = errno;
+
+			CPU_FREE(set);
+			if (err == EINVAL && ncpu < (1u << 20)) {
+				ncpu *= 2;
+				continue;
+			}
+			return err > 0 ? -err : -EIO;
+		}
+		ok = CPU_COUNT_S(size, set) == 1 && pu < ncpu &&
+		     CPU_ISSET_S(pu, size, set);
+		CPU_FREE(set);
+		return ok;
+	}
+}
+
+/*
  * Bind the calling thread to one PU. The PU must belong to the topology:
  * that rejects typos in a pin list and PUs the process may not use
- * (hwloc left them out at load) with -EINVAL before the kernel is asked.
+ * (left out at load) with -EINVAL before the kernel is asked. A topology
+ * that is not this machine cannot bind anything, and says so rather than
+ * let hwloc accept the call and do nothing. After the call the OS is
+ * asked what it did: a binding that did not take effect is an error too.
  */
 int
 dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index)
@@ -341,6 +422,8 @@ dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index)
 	if (!t || !hwloc_bitmap_isset(hwloc_topology_get_topology_cpuset(t->hw),
 				      pu_os_index))
 		return -EINVAL;
+	if (!t->thissystem)
+		return DQ_ENOTHISSYS;
 	set = hwloc_bitmap_alloc();
 	if (!set)
 		return -ENOMEM;
@@ -352,6 +435,10 @@ dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index)
 			err = neg_errno(-EIO);
 	}
 	hwloc_bitmap_free(set);
+	if (!err) {
+		err = os_bound_to(pu_os_index);
+		err = err < 0 ? err : err ? 0 : DQ_EAFFINITY;
+	}
 	return err;
 }
 
@@ -369,6 +456,8 @@ dq__topo_thread_binding(dq__topo *t, unsigned *pus, size_t cap)
 
 	if (!t || (!pus && cap))
 		return -EINVAL;
+	if (!t->thissystem)
+		return DQ_ENOTHISSYS;
 	set = hwloc_bitmap_alloc();
 	if (!set)
 		return -ENOMEM;
@@ -469,9 +558,45 @@ dq__mem_free(void *p, size_t bytes)
 		free(h.base);
 }
 
+int
+dq__topo_is_this_system(const dq__topo *t)
+{
+	return t ? t->thissystem : -EINVAL;
+}
+
+/* CPUs the calling thread may run on, as the OS says; 0 if it cannot. */
+static int
+os_cpus(void)
+{
+	size_t ncpu = 1024;
+
+	for (;;) {
+		cpu_set_t *set = CPU_ALLOC(ncpu);
+		size_t size = CPU_ALLOC_SIZE(ncpu);
+		int n = 0;
+
+		if (!set)
+			return 0;
+		CPU_ZERO_S(size, set);
+		if (sched_getaffinity(0, size, set) == 0)
+			n = CPU_COUNT_S(size, set);
+		else if (errno == EINVAL && ncpu < (1u << 20)) {
+			CPU_FREE(set);
+			ncpu *= 2;
+			continue;
+		}
+		CPU_FREE(set);
+		return n;
+	}
+}
+
 /*
- * Physical cores, for "--threads all" and the like. SMT siblings are not
- * counted: agents sharing a core mostly share its execution units too.
+ * Physical cores the process may use, for "--threads all" and the like.
+ * SMT siblings are not counted: agents sharing a core mostly share its
+ * execution units too. A topology that is not this machine's (hwloc shown
+ * another one through HWLOC_SYNTHETIC or HWLOC_XMLFILE) says nothing about
+ * this machine's cores, so the count is then the OS's: the CPUs in the
+ * affinity mask, SMT siblings included. So it is when hwloc fails.
  */
 int
 dq_cores(void)
@@ -479,9 +604,11 @@ dq_cores(void)
 	dq__topo *t = dq__topo_system();
 	long n;
 
-	if (t)
+	if (t && t->thissystem)
 		return (int)t->n_cores;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
+	n = os_cpus();
+	if (n < 1)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 1)
 		return 1;
 	return n > INT_MAX ? INT_MAX : (int)n;

@@ -36,8 +36,10 @@ typedef struct dq__topo dq__topo;
 /*
  * Load this machine's topology. hwloc's own environment variables apply
  * (HWLOC_SYNTHETIC, HWLOC_XMLFILE), which is how a run can be shown a
- * different machine. PUs the process may not use (cgroups, taskset at
- * start) are left out.
+ * different machine; such a topology is not this system (see
+ * dq__topo_is_this_system()). PUs the process may not use are left out:
+ * those its cgroup cpuset forbids, and those outside its CPU affinity at
+ * load (taskset, numactl, a batch scheduler's binding).
  *
  * Returns 0, -EINVAL for a NULL @out, -ENOMEM, or hwloc's errno.
  */
@@ -45,8 +47,8 @@ int dq__topo_load(dq__topo **out);
 
 /*
  * Load a synthetic topology described as hwloc_topology_set_synthetic()
- * takes it, e.g. "pack:2 numa:2 core:8 pu:2". Binding on it succeeds
- * without effect and reading a binding back gives every PU of it.
+ * takes it, e.g. "pack:2 numa:2 core:8 pu:2", for computing plans on
+ * machines we do not have. Binding on it fails with DQ_ENOTHISSYS.
  *
  * Returns 0, -EINVAL for NULL arguments or a description hwloc rejects,
  * -ENOMEM.
@@ -81,10 +83,21 @@ int dq__topo_n_cores(const dq__topo *t);
 int dq__topo_n_numa(const dq__topo *t);
 
 /*
- * Bind the calling thread to the one PU with OS index @pu_os_index.
+ * 1 when @t describes this machine (binding on it is real), 0 when it is
+ * synthetic or read from XML (HWLOC_SYNTHETIC, HWLOC_XMLFILE), -EINVAL
+ * for NULL.
+ */
+int dq__topo_is_this_system(const dq__topo *t);
+
+/*
+ * Bind the calling thread to the one PU with OS index @pu_os_index, and
+ * check with the OS (sched_getaffinity) that the thread's affinity is now
+ * that PU alone.
  *
- * Returns 0; -EINVAL for NULL @t or a PU that is not in @t; or the OS's
- * refusal (-EPERM, -ENOSYS, -EXDEV...).
+ * Returns 0; -EINVAL for NULL @t or a PU that is not in @t; DQ_ENOTHISSYS
+ * when @t is not this machine; DQ_EAFFINITY when the OS reports another
+ * affinity after the call; or the OS's refusal (-EPERM, -ENOSYS,
+ * -EXDEV...).
  * Thread-safety: any thread, concurrently with other bindings.
  */
 int dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index);
@@ -94,7 +107,8 @@ int dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index);
  * are written to @pus (which may be NULL when @cap is 0).
  *
  * Returns how many PUs are in the binding (which may exceed @cap);
- * -EINVAL for NULL arguments; or the OS's errno.
+ * -EINVAL for NULL arguments; DQ_ENOTHISSYS when @t is not this machine
+ * (it cannot tell); or the OS's errno.
  */
 int dq__topo_thread_binding(dq__topo *t, unsigned *pus, size_t cap);
 

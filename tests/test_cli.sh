@@ -513,5 +513,24 @@ else
 	echo "cli: SKIP locale test: no comma-decimal locale, no localedef"
 fi
 
+# -------------------------------------------------------------- pinning --
+# --threads all counts the cores of the process's CPU mask (taskset).
+if command -v taskset >/dev/null 2>&1; then
+	cpu=$(taskset -pc $$ | sed 's/.*: //; s/.*[,-]//')
+	taskset -c "$cpu" "$distq" train maze4x3 -n 1000 >"$tmp/out" 2>"$tmp/err"
+	expect_grep "^agents *1 " "$tmp/out" "--threads all under taskset -c $cpu"
+else
+	echo "cli: taskset not found (util-linux): CPU mask check not run"
+fi
+# hwloc shown another machine: agents run unbound and the run says why;
+# --strict-pin fails, saying why.
+export HWLOC_SYNTHETIC="pack:1 core:16 pu:1"
+expect_rc 0 train maze4x3 -t 2 -n 1000
+expect_grep "not pinned.*not this machine" "$tmp/err" "synthetic topology"
+expect_rc 1 train maze4x3 -t 2 -n 1000 --strict-pin
+expect_grep "strict-pin: the topology is not this machine" "$tmp/err" \
+	"--strict-pin on a synthetic topology"
+unset HWLOC_SYNTHETIC
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

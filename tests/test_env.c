@@ -11,6 +11,7 @@ struct fake {
 	dq_env_spec spec;
 	int open_err;
 	int create_err;
+	int create_fail_at; /* the create call (1-based) that fails, or 0 */
 	uint32_t reset_state;
 	uint32_t next_state;
 	double reward;
@@ -39,6 +40,10 @@ fake_close(void *def)
 	((struct fake *)def)->closed++;
 }
 
+/* What a failing create leaves in *inst: not an instance. */
+static char poison;
+static int poisoned_destroys;
+
 static int
 fake_create(void *def, void **inst)
 {
@@ -46,6 +51,10 @@ fake_create(void *def, void **inst)
 
 	if (f->create_err)
 		return f->create_err;
+	if (f->create_fail_at && f->created + 1 == f->create_fail_at) {
+		*inst = &poison; /* half-built, as a real create may leave */
+		return -ENOMEM;
+	}
 	f->created++;
 	*inst = f;
 	return 0;
@@ -54,6 +63,10 @@ fake_create(void *def, void **inst)
 static void
 fake_destroy(void *inst)
 {
+	if (inst == &poison) {
+		poisoned_destroys++;
+		return;
+	}
 	((struct fake *)inst)->destroyed++;
 }
 
@@ -354,6 +367,45 @@ test_outcome_merge(void **state)
 	assert_true(o[1].prob == 0.1 && o[1].terminated);
 }
 
+/*
+ * A create that fails owns nothing: destroy is never called on what it
+ * left in *inst, whichever agent's instance failed (the learner frees the
+ * instances made before it, and only those).
+ */
+static void
+test_failed_create_not_destroyed(void **state)
+{
+	struct fake f = fake_default();
+	dq_env_ops ops = fake_ops();
+	dq_env *env;
+	dq_table_config tc;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l = NULL;
+
+	(void)state;
+	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), 0);
+	dq_table_config_init(&tc);
+	tc.n_states = f.spec.n_states;
+	tc.n_actions = f.spec.n_actions;
+	assert_int_equal(dq_table_create(&t, &tc), 0);
+	dq_learner_config_init(&c);
+	c.n_threads = 3;
+	c.max_steps = 10;
+	c.pin = DQ_PIN_NONE;
+	for (int at = 1; at <= 3; at++) {
+		f.created = f.destroyed = 0;
+		poisoned_destroys = 0;
+		f.create_fail_at = at;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), -ENOMEM);
+		assert_int_equal(poisoned_destroys, 0);
+		assert_int_equal(f.created, at - 1);
+		assert_int_equal(f.destroyed, at - 1);
+	}
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
 int
 main(void)
 {
@@ -364,6 +416,7 @@ main(void)
 	    cmocka_unit_test(test_stateless_env),
 	    cmocka_unit_test(test_set_state_and_alloc),
 	    cmocka_unit_test(test_outcome_merge),
+	    cmocka_unit_test(test_failed_create_not_destroyed),
 	};
 
 	return cmocka_run_group_tests_name("env", tests, NULL, NULL);

@@ -11,9 +11,36 @@
 #include <time.h>
 
 #include "dq_fault_pthread.h"
+#include "atomic.h"
 #include "dq_test.h"
 #include "internal.h"
 #include "jet.h"
+#include "topology.h"
+
+/* Sanitizers make thread creation and every step many times slower. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+static double
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double
+thread_cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 /* ---- a tiny corridor environment, written against the public ABI ----- */
 
@@ -1136,6 +1163,11 @@ test_pinning_reported(void **state)
 	int n;
 
 	(void)state;
+	if (getenv("HWLOC_SYNTHETIC") || getenv("HWLOC_XMLFILE")) {
+		print_message("  hwloc shows another machine: nothing to bind "
+			      "to here\n");
+		skip();
+	}
 	list[0] = first_allowed_cpu();
 	setup(&f, NULL, DQ_MODE_CAS);
 	f.cfg.n_threads = 2;
@@ -1149,6 +1181,7 @@ test_pinning_reported(void **state)
 	assert_int_equal(pus[0], list[0]);
 	assert_int_equal(dq_learner_run(l, &r), 0);
 	assert_int_equal(r.pin_failures, 0);
+	assert_int_equal(r.pin_error, 0);
 	for (uint32_t i = 0; i < 2; i++) {
 		n = dq_learner_agent_cpus(l, i, pus, 8);
 		assert_int_equal(n, 1);
@@ -1241,6 +1274,7 @@ test_pin_refused(void **state)
 	assert_int_equal(r.reason, DQ_STOP_STEPS);
 	assert_int_equal(r.total.steps, 100000);
 	assert_int_equal(r.pin_failures, 2);
+	assert_int_equal(r.pin_error, -EPERM);
 	assert_int_equal(dq_learner_agent_cpus(l, 0, pus, 4), 0);
 	dq_learner_destroy(l);
 
@@ -1254,6 +1288,298 @@ test_pin_refused(void **state)
 	assert_int_equal(e.step, 0);
 	dq__bind_thread = orig;
 	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/* ---- runs start and stop on time, however many threads -------------- */
+
+/*
+ * Many more agents than cores still stop on time: the time budget holds
+ * while the threads are being created (on 2 cores, 512 agents and 0.2 s
+ * took 4.5 s before creation was watched and gated).
+ */
+static void
+test_many_threads_stop_on_time(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	double t0, wall;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = SANITIZED ? 64 : 512;
+	f.cfg.max_seconds = 0.2;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	t0 = mono_seconds();
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	wall = mono_seconds() - t0;
+	print_message("  %u agents, 0.2 s budget: returned after %.3f s\n",
+		      f.cfg.n_threads, wall);
+	assert_int_equal(r.reason, DQ_STOP_TIME);
+	assert_true(wall < 2.0);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/* A thread-creation hook that asks the learner to stop at its k-th call. */
+static dq_learner *stop_learner;
+static unsigned stop_at, creates;
+
+static int
+create_then_stop(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *),
+		 void *arg)
+{
+	if (++creates == stop_at)
+		dq_learner_stop(stop_learner);
+	return pthread_create(t, a, fn, arg);
+}
+
+/*
+ * Stop requests and the run's start and end: a request made once the run
+ * has begun stops it even while its threads are being created (no more
+ * are created, those created take no step); one made when no run is in
+ * progress has no effect on the next run.
+ */
+static void
+test_stop_request_lifetime(void **state)
+{
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	dq__thread_create_fn orig = dq__thread_create;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 8;
+	f.cfg.max_seconds = 30.0;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	stop_learner = l;
+	for (stop_at = 1; stop_at <= 3; stop_at++) {
+		creates = 0;
+		dq__thread_create = create_then_stop;
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		dq__thread_create = orig;
+		assert_int_equal(r.reason, DQ_STOP_REQUEST);
+		assert_true(r.seconds < 10.0);
+		assert_int_equal(r.run_steps, 0);
+		assert_int_equal(creates, stop_at);
+	}
+	dq_learner_destroy(l);
+
+	/* Not running: nothing to stop, and nothing carried over. */
+	f.cfg.max_seconds = 0.0;
+	f.cfg.max_steps = 1000;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_stop(l), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.run_steps, 1000);
+	assert_int_equal(dq_learner_stop(l), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.run_steps, 1000);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/*
+ * The monitor sleeps while the agents finish: after the time budget has
+ * passed (an agent is in a 100 ms step), and with a progress interval too
+ * large for a timespec (1e300 s, a valid double: converting it was
+ * undefined behaviour, caught by UBSan, and made every wait return at
+ * once). The calling thread's CPU time tells a sleep from a busy loop.
+ */
+static void
+test_monitor_sleeps(void **state)
+{
+	struct corridor slow = {6, 0, 0, 100000000L};
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	double cpu, wall;
+
+	(void)state;
+	setup(&f, &slow, DQ_MODE_CAS);
+	f.cfg.max_seconds = 0.01;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	wall = mono_seconds();
+	cpu = thread_cpu_seconds();
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	cpu = thread_cpu_seconds() - cpu;
+	wall = mono_seconds() - wall;
+	print_message("  past the budget: %.3f s of CPU in %.3f s\n", cpu,
+		      wall);
+	assert_int_equal(r.reason, DQ_STOP_TIME);
+	assert_true(wall >= 0.05);
+	assert_true(cpu < 0.3 * wall);
+	dq_learner_destroy(l);
+
+	f.cfg.max_seconds = 0.0;
+	f.cfg.max_steps = 2;
+	f.cfg.progress_interval = 1e300;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	wall = mono_seconds();
+	cpu = thread_cpu_seconds();
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	cpu = thread_cpu_seconds() - cpu;
+	wall = mono_seconds() - wall;
+	print_message("  progress every 1e300 s: %.3f s of CPU in %.3f s\n",
+		      cpu, wall);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_true(wall >= 0.15);
+	assert_true(cpu < 0.3 * wall);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
+/* ---- pinning, planned on synthetic machines: asserts everywhere ------ */
+
+static dq__topo *synthetic_topo;
+static unsigned bind_calls, bind_pus[16];
+
+static dq__topo *
+synthetic_machine(void)
+{
+	return synthetic_topo;
+}
+
+/* Accept every binding, remembering which PU each was for. */
+static int
+record_bind(struct dq__topo *t, unsigned pu)
+{
+	(void)t;
+	__atomic_store_n(
+	    &bind_pus[__atomic_fetch_add(&bind_calls, 1, __ATOMIC_RELAXED) %
+		      16],
+	    pu, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * On a synthetic 2-package machine of 2 cores of 2 PUs each (PUs 0-7,
+ * cores {0,1} {2,3} {4,5} {6,7}, packages {0-3} {4-7}), the core policy
+ * gives 4 agents one core each, alternating packages: PUs 0, 4, 2, 6.
+ * Those are the PUs the agents ask to be bound to and report. Without
+ * the accepting hook the machine is not this one: every agent runs
+ * unbound and the run says why; strict pinning fails, saying why.
+ */
+static void
+test_pinning_synthetic(void **state)
+{
+	static const unsigned want[4] = {0, 4, 2, 6};
+	struct fixture f;
+	dq_learner *l;
+	dq_run_result r;
+	dq_run_error e;
+	unsigned pu, seen = 0;
+	dq__learner_topo_fn orig_topo = dq__learner_topo;
+	dq__bind_thread_fn orig_bind = dq__bind_thread;
+
+	(void)state;
+	assert_int_equal(
+	    dq__topo_load_synthetic(&synthetic_topo, "pack:2 core:2 pu:2"), 0);
+	dq__learner_topo = synthetic_machine;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 4;
+	f.cfg.max_steps = 4000;
+	f.cfg.pin = DQ_PIN_CORES;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(dq_learner_agent_cpus(l, i, &pu, 1), 1);
+		assert_int_equal(pu, want[i]);
+	}
+	/* The count alone, with no room. */
+	assert_int_equal(dq_learner_agent_cpus(l, 0, NULL, 0), 1);
+	bind_calls = 0;
+	dq__bind_thread = record_bind;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	dq__bind_thread = orig_bind;
+	assert_int_equal(r.pin_failures, 0);
+	assert_int_equal(r.pin_error, 0);
+	assert_int_equal(bind_calls, 4);
+	for (unsigned k = 0; k < 4; k++)
+		seen |= 1u << bind_pus[k];
+	assert_int_equal(seen, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 6));
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(dq_learner_agent_cpus(l, i, &pu, 1), 1);
+		assert_int_equal(pu, want[i]);
+	}
+	/* Real binding on a machine that is not this one. */
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.pin_failures, 4);
+	assert_int_equal(r.pin_error, DQ_ENOTHISSYS);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(dq_learner_agent_cpus(l, i, &pu, 1), 0);
+	dq_learner_destroy(l);
+
+	f.cfg.pin_strict = true;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), DQ_EPIN);
+	assert_int_equal(r.reason, DQ_STOP_ERROR);
+	assert_int_equal(r.pin_error, DQ_ENOTHISSYS);
+	assert_int_equal(r.run_steps, 0);
+	dq_learner_error(l, &e);
+	assert_int_equal(e.code, DQ_EPIN);
+	dq_learner_destroy(l);
+
+	dq__learner_topo = orig_topo;
+	dq__topo_destroy(synthetic_topo);
+	synthetic_topo = NULL;
+	teardown(&f);
+}
+
+/* Reads agents' CPUs while they bind and run (a race for TSan to see). */
+struct cpus_reader {
+	dq_learner *l;
+	uint32_t n;
+	dq__atomic_int done;
+	unsigned long reads, bad;
+};
+
+static void *
+cpus_reader_main(void *arg)
+{
+	struct cpus_reader *c = arg;
+	unsigned pus[4];
+
+	/* acquire: pairs with the release store of done */
+	while (!dq__load_int(&c->done, memory_order_acquire)) {
+		for (uint32_t i = 0; i < c->n; i++) {
+			int n = dq_learner_agent_cpus(c->l, i, pus, 4);
+
+			c->bad += n != 0 && n != 1;
+			c->reads++;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_agent_cpus_during_run(void **state)
+{
+	struct fixture f;
+	struct cpus_reader c;
+	pthread_t th;
+	dq_run_result r;
+
+	(void)state;
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 2;
+	f.cfg.max_steps = 20000;
+	f.cfg.pin = DQ_PIN_CORES;
+	memset(&c, 0, sizeof(c));
+	c.n = 2;
+	assert_int_equal(dq_learner_create(&c.l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(pthread_create(&th, NULL, cpus_reader_main, &c), 0);
+	for (int k = 0; k < 5; k++)
+		assert_int_equal(dq_learner_run(c.l, &r), 0);
+	/* release: pairs with the reader's acquire poll */
+	dq__store_int(&c.done, 1, memory_order_release);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(c.bad, 0);
+	dq_learner_destroy(c.l);
 	teardown(&f);
 }
 
@@ -1370,7 +1696,10 @@ test_sync_init_fails(void **state)
 	static const struct {
 		enum dq_fp_kind kind;
 		int err;
-	} cases[] = {{DQ_FP_MUTEX, EAGAIN}, {DQ_FP_COND, ENOMEM}};
+		unsigned long at;
+	} cases[] = {{DQ_FP_MUTEX, EAGAIN, 1},
+		     {DQ_FP_COND, ENOMEM, 1},
+		     {DQ_FP_COND, ENOMEM, 2}}; /* the start gate's */
 	struct fixture f;
 	dq_learner *l;
 	dq_run_result r;
@@ -1380,10 +1709,10 @@ test_sync_init_fails(void **state)
 	f.cfg.max_steps = 1000;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		l = (dq_learner *)0x1;
-		dq_fp_arm(cases[i].kind, 1, cases[i].err);
+		dq_fp_arm(cases[i].kind, cases[i].at, cases[i].err);
 		assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg),
 				 -cases[i].err);
-		assert_int_equal(dq_fp_disarm(cases[i].kind), 1);
+		assert_int_equal(dq_fp_disarm(cases[i].kind), cases[i].at);
 		assert_ptr_equal(l, (dq_learner *)0x1);
 	}
 	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
@@ -1417,6 +1746,11 @@ main(void)
 	    cmocka_unit_test(test_pin_refused),
 	    cmocka_unit_test(test_huge_reward_refused),
 	    cmocka_unit_test(test_counters_near_2_64),
+	    cmocka_unit_test(test_many_threads_stop_on_time),
+	    cmocka_unit_test(test_stop_request_lifetime),
+	    cmocka_unit_test(test_monitor_sleeps),
+	    cmocka_unit_test(test_pinning_synthetic),
+	    cmocka_unit_test(test_agent_cpus_during_run),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);

@@ -2,13 +2,18 @@
  * lib/topology.c: loading real and synthetic machines, the flat PU
  * description, thread binding, NUMA-aware memory and dq_cores().
  */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dq_test.h"
+#include "pin.h"
 #include "topology.h"
 
 enum field { F_CORE, F_NUMA, F_PACKAGE, F_L3 };
@@ -318,7 +323,10 @@ test_binding_unbound(void **state)
 	assert_int_equal(dq__topo_thread_binding(t, pus, 1), n);
 }
 
-/* A synthetic machine is not this one: binding is accepted and ignored. */
+/*
+ * A synthetic machine is not this one: binding to it is refused with a
+ * reason, not accepted and ignored, and the thread's binding is untouched.
+ */
 static void
 test_bind_synthetic(void **state)
 {
@@ -332,9 +340,11 @@ test_bind_synthetic(void **state)
 	assert_true(before >= 1);
 	assert_int_equal(
 	    dq__topo_load_synthetic(&t, "pack:2 numa:2 core:8 pu:2"), 0);
-	assert_int_equal(dq__topo_bind_thread(t, 63), 0);
-	assert_int_equal(dq__topo_thread_binding(t, pus, 64), 64);
-	assert_int_equal(pus[63], 63);
+	assert_int_equal(dq__topo_is_this_system(t), 0);
+	assert_int_equal(dq__topo_is_this_system(sys), 1);
+	assert_int_equal(dq__topo_is_this_system(NULL), -EINVAL);
+	assert_int_equal(dq__topo_bind_thread(t, 63), DQ_ENOTHISSYS);
+	assert_int_equal(dq__topo_thread_binding(t, pus, 64), DQ_ENOTHISSYS);
 	assert_int_equal(dq__topo_thread_binding(sys, NULL, 0), before);
 	assert_int_equal(dq__topo_bind_thread(t, 64), -EINVAL);
 	dq__topo_destroy(t);
@@ -478,9 +488,149 @@ test_cores(void **state)
 		assert_int_equal(dq_cores(), dq__topo_n_cores(sys));
 }
 
-int
-main(void)
+/* ---- the process's own CPU mask, checked in a child process --------- */
+
+/* CPUs in the calling thread's affinity, per the OS; the highest in *hi. */
+static int
+os_cpus(int *hi)
 {
+	cpu_set_t set;
+	int n = 0;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set)) {
+			n++;
+			if (hi)
+				*hi = c;
+		}
+	return n;
+}
+
+#define CHILD_CHECK(cond)                                               \
+	do {                                                            \
+		if (!(cond)) {                                          \
+			fprintf(stderr, "child: %s:%d: %s\n", __FILE__, \
+				__LINE__, #cond);                       \
+			return 1;                                       \
+		}                                                       \
+	} while (0)
+
+/*
+ * Run under "taskset -c @cpu": the topology holds that CPU alone, one core
+ * is counted, every plan lands on it, and a CPU outside the mask cannot
+ * be bound to.
+ */
+static int
+child_mask(unsigned cpu)
+{
+	dq__topo *sys = dq__topo_system();
+	dq__pu *pus = NULL;
+	size_t n = 0;
+	unsigned plan[3];
+
+	CHILD_CHECK(sys);
+	CHILD_CHECK(dq__topo_is_this_system(sys) == 1);
+	CHILD_CHECK(dq__topo_pus(sys, &pus, &n) == 0);
+	CHILD_CHECK(n == 1 && pus[0].os_index == cpu);
+	CHILD_CHECK(dq__topo_n_cores(sys) == 1);
+	CHILD_CHECK(dq_cores() == 1);
+	CHILD_CHECK(dq__pin_plan(pus, n, DQ_PIN_CORES, 3, NULL, 0, plan) == 0);
+	CHILD_CHECK(plan[0] == cpu && plan[1] == cpu && plan[2] == cpu);
+	CHILD_CHECK(dq__topo_bind_thread(sys, cpu) == 0);
+	CHILD_CHECK(dq__topo_bind_thread(sys, cpu ? 0 : 1) == -EINVAL);
+	free(pus);
+	return 0;
+}
+
+/*
+ * Run with HWLOC_SYNTHETIC naming a 16-core machine: hwloc describes it,
+ * but it is not this system. dq_cores() counts the CPUs this process may
+ * use (the OS's mask), not the synthetic cores, and nothing is bound.
+ */
+static int
+child_synthetic(void)
+{
+	dq__topo *sys = dq__topo_system();
+	int os = os_cpus(NULL);
+
+	CHILD_CHECK(sys);
+	CHILD_CHECK(dq__topo_n_cores(sys) == 16);
+	CHILD_CHECK(dq__topo_is_this_system(sys) == 0);
+	CHILD_CHECK(os >= 1 && dq_cores() == os);
+	CHILD_CHECK(dq__topo_bind_thread(sys, 0) == DQ_ENOTHISSYS);
+	CHILD_CHECK(dq__topo_thread_binding(sys, NULL, 0) == DQ_ENOTHISSYS);
+	return 0;
+}
+
+/* Run this program again as @argv (argv[0] found on PATH); its status. */
+static int
+run_child(char *const argv[], const char *env_name, const char *env_value)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (env_name)
+			setenv(env_name, env_value, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+static char self[4096];
+
+static void
+test_cpu_mask_honoured(void **state)
+{
+	char cpu[16];
+	int hi = 0, code;
+
+	(void)state;
+	if (getenv("HWLOC_SYNTHETIC") || getenv("HWLOC_XMLFILE"))
+		skip();
+	assert_true(os_cpus(&hi) >= 1);
+	/* The highest CPU we may use: under taskset -c 1 on two CPUs, the
+	 * one a plan ignoring the mask would not pick first. */
+	snprintf(cpu, sizeof(cpu), "%d", hi);
+	{
+		static char taskset[] = "taskset", c[] = "-c",
+			    flag[] = "--child-mask";
+		char *argv[] = {taskset, c, cpu, self, flag, cpu, NULL};
+
+		code = run_child(argv, NULL, NULL);
+	}
+	if (code == 127) {
+		print_message("  taskset not found (util-linux): the CPU mask "
+			      "test did not run\n");
+		skip();
+	}
+	assert_int_equal(code, 0);
+}
+
+static void
+test_synthetic_env_not_this_system(void **state)
+{
+	static char flag[] = "--child-synthetic";
+	char *argv[] = {self, flag, NULL};
+
+	(void)state;
+	assert_int_equal(
+	    run_child(argv, "HWLOC_SYNTHETIC", "pack:1 core:16 pu:1"), 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	ssize_t len;
 	const struct CMUnitTest tests[] = {
 	    /* First: it must be the first use of the system topology. */
 	    cmocka_unit_test(test_system_first_use_races),
@@ -497,7 +647,18 @@ main(void)
 	    cmocka_unit_test(test_mem_invalid),
 	    cmocka_unit_test(test_mem_interleaved_synthetic),
 	    cmocka_unit_test(test_cores),
+	    cmocka_unit_test(test_cpu_mask_honoured),
+	    cmocka_unit_test(test_synthetic_env_not_this_system),
 	};
 
+	if (argc == 3 && !strcmp(argv[1], "--child-mask"))
+		return child_mask((unsigned)atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "--child-synthetic"))
+		return child_synthetic();
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		snprintf(self, sizeof(self), "%s", argv[0]);
+	else
+		self[len] = '\0';
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
