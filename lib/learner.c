@@ -57,10 +57,10 @@ typedef struct slot {
 	dq__env_inst inst;
 	dq_learner *l;
 	uint32_t id;
-	unsigned pu;	/* planned PU, DQ__PIN_UNBOUND for none */
-	uint64_t quota; /* steps allowed in this run */
+	unsigned pu;	 /* planned PU, DQ__PIN_UNBOUND for none */
+	uint64_t quota;	 /* steps allowed in this run */
 	uint64_t steps0; /* its step count when this run started */
-	int pin_err;	/* this run: why pinning failed, 0 if it did not */
+	int pin_err;	 /* this run: why pinning failed, 0 if it did not */
 	/* The PU the agent is bound to (DQ__PIN_UNBOUND: none); the plan
 	 * until the agent's first run. Written by the agent's thread, read
 	 * by dq_learner_agent_cpus() at any time. */

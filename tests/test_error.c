@@ -8,12 +8,13 @@
 static void
 test_strerror(void **state)
 {
-	const int codes[] = {
-	    0,		-EINVAL,       -ENOMEM,	     -ERANGE,	  -ENOENT,
-	    -ENOTSUP,	-EBUSY,	       -EAGAIN,	     DQ_EABI,	  DQ_EENV,
-	    DQ_EFORMAT, DQ_EVERSION,   DQ_ETRUNC,    DQ_ECORRUPT, DQ_EMISMATCH,
-	    DQ_EPIN,	DQ_ENONFINITE, DQ_EFILEVALUE, DQ_ENOTREG,
-	    DQ_ENOTHISSYS, DQ_EAFFINITY};
+	const int codes[] = {0,		 -EINVAL,	-ENOMEM,
+			     -ERANGE,	 -ENOENT,	-ENOTSUP,
+			     -EBUSY,	 -EAGAIN,	DQ_EABI,
+			     DQ_EENV,	 DQ_EFORMAT,	DQ_EVERSION,
+			     DQ_ETRUNC,	 DQ_ECORRUPT,	DQ_EMISMATCH,
+			     DQ_EPIN,	 DQ_ENONFINITE, DQ_EFILEVALUE,
+			     DQ_ENOTREG, DQ_ENOTHISSYS, DQ_EAFFINITY};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
