@@ -1240,14 +1240,45 @@ DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
  * @param v receives V^pi (nv >= S).
  * @param start_value receives the expectation of V^pi under the start
  *        distribution (may be NULL).
+ * At gamma 1 the policy is first checked for improper loops (see
+ * dq_model_find_improper()): one that would collect reward forever fails
+ * at once with -EDOM instead of iterating until max_sweeps.
+ *
  * @return the number of sweeps (>= 0); -EINVAL; -ERANGE for an action out
- *         of range or values overflowing to infinity; -ETIMEDOUT; -ENOMEM.
+ *         of range or values overflowing to infinity; -EDOM at gamma 1 when
+ *         the policy never ends from some state and collects nonzero
+ *         reward there (dq_model_find_improper() names such a state);
+ *         -ETIMEDOUT; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
 DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 			     const uint32_t *policy, size_t np, double *v,
 			     size_t nv, double *start_value);
+
+/**
+ * Find a state where @p policy collects reward forever: at gamma 1, the
+ * one discount at which this matters, such a state has no finite value.
+ * The states from which the policy cannot reach a terminating outcome
+ * (a search over its positive-probability transitions, backwards from the
+ * terminating ones) form a closed set; the chain started there ends in a
+ * loop it never leaves (a bottom strongly connected component). A state of
+ * such a loop with nonzero expected reward is reported. A loop of zero
+ * reward (walking into a wall in frozenlake) is worth exactly 0 and is not
+ * reported; neither is a state that only passes through on its way to one.
+ * Linear time in S and the policy's outcomes, whatever the start
+ * distribution (unreachable states count too).
+ *
+ * @param state receives such a state when one is found (may be NULL).
+ * @return 0 when the policy's value is finite from every state at
+ *         gamma 1; -EDOM when it is not (*state set); -EINVAL for NULL
+ *         @p m or @p policy or @p np < S; -ERANGE for an action out of
+ *         range; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_find_improper(const dq_model *m, const uint32_t *policy,
+				  size_t np, uint32_t *state);
 
 /**
  * Expectation of @p v under the start distribution.
