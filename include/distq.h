@@ -438,10 +438,41 @@ typedef struct dq_outcome {
 	bool terminated;     /**< s' ends the episode. */
 } dq_outcome;
 
+/** What kind of value a parameter takes (dq_env_param.type). */
+typedef enum dq_param_type {
+	DQ_PARAM_REAL = 0,  /**< A finite number (dq_params_double()). */
+	DQ_PARAM_COUNT = 1, /**< An unsigned integer (dq_params_u64()). */
+	DQ_PARAM_BOOL = 2,  /**< 0/1, true/false... (dq_params_bool()). */
+} dq_param_type;
+
+/**
+ * How an environment describes one of its parameters, so that tools can
+ * list them (distq envs ENV) and name the accepted keys in an error. An
+ * environment gives an array of these in dq_env_ops.params, ended by an
+ * entry whose key is NULL. The array's element never grows (an array of
+ * a bigger struct would break older readers); a later ABI adds a new
+ * table instead.
+ */
+typedef struct dq_env_param {
+	const char *key;    /**< As written in the parameter string. */
+	dq_param_type type; /**< Its kind. */
+	double def;	    /**< Default; NaN when computed from other
+			     *   parameters (the help says how). */
+	double min;	    /**< Smallest accepted value. */
+	double max;	    /**< Largest accepted value. */
+	const char *help;   /**< One line: what it sets, its unit. */
+} dq_env_param;
+
 /**
  * The function table an environment provides. Every callback returns 0 (or
  * a documented count) or a negative errno, which libdistq passes on.
  * Optional callbacks may be NULL.
+ *
+ * Growing it: the table ends in reserved pointer slots that older
+ * environments leave NULL. A field added to ABI 1 takes the place of a
+ * reserved slot, has the size of a pointer, and means "absent" when NULL,
+ * so environments built before it keep working unchanged and DQ_ENV_ABI
+ * stays 1. (params and success took the first two slots.)
  */
 typedef struct dq_env_ops {
 	uint32_t abi;	  /**< DQ_ENV_ABI at the time of building. */
@@ -472,7 +503,16 @@ typedef struct dq_env_ops {
 	/** Put the instance in state @p s (optional; lets a checkpoint or an
 	 *  evaluation start from a given state). */
 	int (*set_state)(void *inst, uint32_t s);
-	void *reserved[3]; /**< Must be NULL. */
+	/** The parameters open() accepts, ended by a NULL key (optional;
+	 *  was reserved[0]). Describes; open() still does the parsing. */
+	const dq_env_param *params;
+	/** Whether an episode whose final step was @p last succeeded
+	 *  (optional; was reserved[1]): reaching a goal, say, or for a
+	 *  balancing task surviving to the step limit. @p last->truncated
+	 *  is also set when the caller cut the episode at its own limit.
+	 *  Must not fail; called from any thread. */
+	bool (*success)(const void *def, const dq_step *last);
+	void *reserved[1]; /**< Must be NULL. */
 } dq_env_ops;
 
 /**
@@ -583,6 +623,19 @@ DQ_API int dq_env_spec_get(const dq_env *env, dq_env_spec *spec);
  * Ordering: none (immutable).
  */
 DQ_API int dq_env_name(const dq_env *env, const char **name);
+
+/**
+ * Whether an episode that ended with the step @p last succeeded, in the
+ * environment's own meaning (dq_env_ops.success). Set last->truncated
+ * when the episode was cut by a step limit, the environment's or yours.
+ *
+ * @return 0 with *success set; -EINVAL for NULL pointers; -ENOTSUP when
+ *         the environment does not say what success is.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_env_success(const dq_env *env, const dq_step *last,
+			  bool *success);
 
 /**
  * The built-in environments' function tables, for listing them.
