@@ -1310,6 +1310,25 @@ DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 			     size_t nv, double *start_value);
 
 /**
+ * Evaluate the uniformly random policy (every action with probability
+ * 1/A) exactly, to cfg->tolerance: the baseline for how far a policy has
+ * come (dq_model_evaluate() takes deterministic policies only). One
+ * thread; cfg->n_threads is ignored. At gamma 1 it fails at once with
+ * -EDOM when the random walk collects reward in a loop it never leaves.
+ *
+ * @param v receives V^random (nv >= S); untouched on failure.
+ * @param start_value receives its expectation under the start
+ *        distribution (may be NULL).
+ * @return the number of sweeps (>= 1); -EINVAL; -EDOM; -ERANGE when
+ *         values overflow to infinity; -ETIMEDOUT; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_evaluate_random(const dq_model *m,
+				    const dq_solve_config *cfg, double *v,
+				    size_t nv, double *start_value);
+
+/**
  * Find a state where @p policy collects reward forever: at gamma 1, the
  * one discount at which this matters, such a state has no finite value.
  * The states from which the policy cannot reach a terminating outcome

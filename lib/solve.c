@@ -730,11 +730,46 @@ check_policy_actions(const dq_model *m, const uint32_t *policy)
  */
 static size_t policy_outcomes(const dq_model *m, const uint32_t *policy);
 
+/* The entries state @s uses: its policy's one, or all A (policy NULL, the
+ * uniformly random policy); in the CSR they are contiguous either way. */
+static inline size_t
+entry_lo(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	return (size_t)s * m->n_actions + (policy ? policy[s] : 0);
+}
+
+static inline size_t
+entry_hi(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	return policy ? entry_lo(m, policy, s) + 1
+		      : ((size_t)s + 1) * m->n_actions;
+}
+
+/* Whether some entry of @s can end the episode, and its reward's sum. */
+static bool
+state_ends(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	for (size_t e = entry_lo(m, policy, s); e < entry_hi(m, policy, s); e++)
+		if (m->ends[e])
+			return true;
+	return false;
+}
+
+static double
+state_reward(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	double r = 0;
+
+	for (size_t e = entry_lo(m, policy, s); e < entry_hi(m, policy, s); e++)
+		r += m->reward[e];
+	return r;
+}
+
 static int
 improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 {
-	const uint32_t S = m->n_states, A = m->n_actions;
-	const size_t E = policy_outcomes(m, policy);
+	const uint32_t S = m->n_states;
+	const size_t E = policy ? policy_outcomes(m, policy) : m->n_cont;
 	size_t *roff, *cursor, bytes;
 	uint32_t *rsrc, *queue, *index, *low, *comp, *stack, *calls;
 	uint32_t head = 0, tail = 0, next_index = 1, sp = 0, n_comp = 0;
@@ -762,11 +797,12 @@ improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 	memset(roff, 0, ((size_t)S + 1) * sizeof(size_t));
 	memset(flags, 0, S);
 	for (uint32_t s = 0; s < S; s++) {
-		size_t e = (size_t)s * A + policy[s];
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
 
-		for (size_t k = m->off[e]; k < m->off[e + 1]; k++)
+		for (size_t k = lo; k < hi; k++)
 			roff[m->next[k] + 1]++;
-		if (m->ends[e]) {
+		if (state_ends(m, policy, s)) {
 			flags[s] = 1;
 			queue[tail++] = s;
 		}
@@ -775,9 +811,10 @@ improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 		roff[t + 1] += roff[t];
 	memcpy(cursor, roff, ((size_t)S + 1) * sizeof(size_t));
 	for (uint32_t s = 0; s < S; s++) {
-		size_t e = (size_t)s * A + policy[s];
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
 
-		for (size_t k = m->off[e]; k < m->off[e + 1]; k++)
+		for (size_t k = lo; k < hi; k++)
 			rsrc[cursor[m->next[k]]++] = s;
 	}
 	while (head < tail) {
@@ -805,12 +842,12 @@ improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 			continue;
 		calls[depth++] = root;
 		index[root] = low[root] = next_index++;
-		cursor[root] = m->off[(size_t)root * A + policy[root]];
+		cursor[root] = m->off[entry_lo(m, policy, root)];
 		stack[sp++] = root;
 		flags[root] |= 2;
 		while (depth) {
 			uint32_t s = calls[depth - 1];
-			size_t end = m->off[(size_t)s * A + policy[s] + 1];
+			size_t end = m->off[entry_hi(m, policy, s)];
 
 			if (cursor[s] < end) {
 				uint32_t t = m->next[cursor[s]++];
@@ -818,7 +855,7 @@ improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 				if (!index[t]) {
 					index[t] = low[t] = next_index++;
 					cursor[t] =
-					    m->off[(size_t)t * A + policy[t]];
+					    m->off[entry_lo(m, policy, t)];
 					stack[sp++] = t;
 					flags[t] |= 2;
 					calls[depth++] = t;
@@ -847,17 +884,18 @@ improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
 	for (uint32_t c = 0; c < n_comp; c++)
 		queue[c] = 0;
 	for (uint32_t s = 0; s < S; s++) {
-		size_t e = (size_t)s * A + policy[s];
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
 
 		if (flags[s] & 1)
 			continue;
-		for (size_t k = m->off[e]; k < m->off[e + 1]; k++)
+		for (size_t k = lo; k < hi; k++)
 			if (comp[m->next[k]] != comp[s])
 				queue[comp[s]] = 1;
 	}
 	for (uint32_t s = 0; s < S; s++) {
 		if ((flags[s] & 1) || queue[comp[s]] ||
-		    m->reward[(size_t)s * A + policy[s]] == 0)
+		    state_reward(m, policy, s) == 0)
 			continue;
 		if (state)
 			*state = s;
@@ -917,6 +955,69 @@ dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 	if (start_value)
 		dq_model_start_value(m, v, nv, start_value);
 	return sweeps;
+}
+
+/*
+ * The uniformly random policy's value, the baseline against which a learnt
+ * policy's progress is measured: Gauss-Seidel sweeps of V(s) = the mean
+ * over actions of the Bellman backup, by one thread (the figure is for
+ * reports, on models a summary can afford). O(S x A + outcomes) per sweep,
+ * S doubles of scratch so that @p v is untouched on failure.
+ */
+int
+dq_model_evaluate_random(const dq_model *m, const dq_solve_config *cfg,
+			 double *v, size_t nv, double *start_value)
+{
+	const uint32_t S = m ? m->n_states : 0, A = m ? m->n_actions : 0;
+	uint64_t sweeps = 0;
+	double *w, excess;
+	int err;
+
+	if (!m || !v)
+		return -EINVAL;
+	err = check_config(cfg);
+	if (err)
+		return err;
+	if (nv < S)
+		return -EINVAL;
+	if (cfg->gamma == 1) {
+		err = improper_find(m, NULL, NULL);
+		if (err)
+			return err;
+	}
+	w = calloc(S, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	do {
+		if (sweeps++ == cfg->max_sweeps) {
+			free(w);
+			return -ETIMEDOUT;
+		}
+		excess = 0;
+		for (uint32_t s = 0; s < S; s++) {
+			double acc = 0, d;
+
+			for (uint32_t a = 0; a < A; a++)
+				acc +=
+				    backup(m, (size_t)s * A + a, cfg->gamma, w);
+			acc /= A;
+			if (!isfinite(acc)) {
+				free(w);
+				return -ERANGE;
+			}
+			d = fabs(acc - w[s]);
+			w[s] = acc;
+			if (d > cfg->tolerance &&
+			    d > DQ__ULP_SLACK * DBL_EPSILON * fabs(acc) &&
+			    d > excess)
+				excess = d;
+		}
+	} while (excess > 0);
+	memcpy(v, w, (size_t)S * sizeof(*w));
+	free(w);
+	if (start_value)
+		dq_model_start_value(m, v, nv, start_value);
+	return sweeps > INT_MAX ? INT_MAX : (int)sweeps;
 }
 
 /* States of zero start probability are skipped: 0 * inf must not count. */

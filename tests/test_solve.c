@@ -650,6 +650,55 @@ test_improper_found_fast(void **state)
 	dq_model_destroy(m);
 }
 
+/* The random policy on the chain, by hand: V1 = 1 + g V0 / 2 and
+ * V0 = (1 + g V1) / 2 + g V0 / 2. */
+static void
+test_evaluate_random(void **state)
+{
+	dq_model *m = model_of(&tab_ops, &chain_env);
+	dq_model *l = model_of(&tab_ops, &loop_env);
+	dq_model *z = model_of(&tab_ops, &zero_env);
+	static const double gammas[] = {0.0, 0.5, 0.9, 1.0};
+	double v[3] = {7, 7, 7}, sv = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		dq_solve_config c = cfg_of(gammas[i]);
+		double g = gammas[i];
+		double v0 = (0.5 + 0.5 * g) / (1 - 0.5 * g - 0.25 * g * g);
+
+		assert_true(dq_model_evaluate_random(m, &c, v, 2, &sv) >= 1);
+		assert_true(fabs(v[0] - v0) < 1e-9);
+		assert_true(fabs(v[1] - (1 + 0.5 * g * v0)) < 1e-9);
+		assert_true(sv == v[0]);
+	}
+	{
+		dq_solve_config c = cfg_of(1.0);
+
+		v[0] = 7;
+		assert_int_equal(dq_model_evaluate_random(l, &c, v, 1, NULL),
+				 -EDOM);
+		assert_true(v[0] == 7);
+		assert_true(dq_model_evaluate_random(z, &c, v, 3, NULL) >= 1);
+		assert_true(v[0] == -1 && v[1] == 0 && v[2] == 5);
+		assert_int_equal(dq_model_evaluate_random(NULL, &c, v, 3, NULL),
+				 -EINVAL);
+		assert_int_equal(dq_model_evaluate_random(z, NULL, v, 3, NULL),
+				 -EINVAL);
+		assert_int_equal(dq_model_evaluate_random(z, &c, NULL, 3, NULL),
+				 -EINVAL);
+		assert_int_equal(dq_model_evaluate_random(z, &c, v, 2, NULL),
+				 -EINVAL);
+		c.gamma = 0.999999;
+		c.max_sweeps = 3;
+		assert_int_equal(dq_model_evaluate_random(l, &c, v, 1, NULL),
+				 -ETIMEDOUT);
+	}
+	dq_model_destroy(m);
+	dq_model_destroy(l);
+	dq_model_destroy(z);
+}
+
 static void
 test_improper_zero_reward_loops_are_finite(void **state)
 {
@@ -1157,6 +1206,7 @@ main(void)
 	    cmocka_unit_test(test_improper_found_fast),
 	    cmocka_unit_test(test_improper_zero_reward_loops_are_finite),
 	    cmocka_unit_test(test_improper_maze),
+	    cmocka_unit_test(test_evaluate_random),
 	    cmocka_unit_test(test_invalid_models),
 	    cmocka_unit_test(test_no_model),
 	    cmocka_unit_test(test_invalid_arguments),
