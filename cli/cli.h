@@ -142,6 +142,7 @@ struct cli_env {
 };
 
 int cli_env_open(struct cli_env *e, const char *spec);
+const dq_env_ops *cli_env_find(const char *name, size_t len);
 void cli_env_close(struct cli_env *e);
 int cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode,
 		     double q0, bool pad);
@@ -153,11 +154,16 @@ struct cli_exact {
 	double star_start; /* optimal start value */
 	double fraction;   /* optimal fraction of the start distribution */
 	double tol;
+	double random_start; /* start value of the uniformly random policy */
+	bool random_ok;	     /* random_start was computed */
+	bool improper;	     /* on -EDOM: improper_state is one loop state */
+	uint32_t improper_state;
 };
 
 int cli_exact(const dq_env *env, const dq_table *t, double gamma,
 	      struct cli_exact *out);
 void cli_exact_print(const struct cli_exact *x);
+void cli_exact_warn(const struct cli_exact *x, int err);
 
 /* Summary lines: a left-aligned key, then the value. */
 void cli_kv(const char *key, const char *fmt, ...) CLI_PRINTF(2, 3);
