@@ -63,11 +63,13 @@ int cli_train(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_train_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_eval(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_eval_check(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_inspect(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_inspect_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_version(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_version_check(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const struct cli_opt cli_envs_opts[], cli_model_opts[], cli_solve_opts[],
-    cli_train_opts[], cli_eval_opts[], cli_version_opts[];
+    cli_train_opts[], cli_eval_opts[], cli_inspect_opts[], cli_version_opts[];
 
 /* ------------------------------------------------------------ program -- */
 
@@ -130,6 +132,7 @@ int cli_parse_pin(const struct cli_cmd *cmd, const char *s,
 
 const char *cli_mode_name(dq_mode mode);
 void cli_si(char *buf, size_t cap, double v);
+const char *cli_real(char *buf, size_t cap, double v);
 
 /* ------------------------------------------------------------- shared -- */
 

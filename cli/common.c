@@ -263,6 +263,18 @@ cli_exact_warn(const struct cli_exact *x, int err)
 		cli_warn("exact evaluation skipped: %s", cli_strerror(err));
 }
 
+/* @v in the fewest significant digits (up to 17) that read back exactly. */
+const char *
+cli_real(char *buf, size_t cap, double v)
+{
+	for (int prec = 6; prec <= 17; prec++) {
+		snprintf(buf, cap, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return buf;
+}
+
 void
 cli_kv(const char *key, const char *fmt, ...)
 {
