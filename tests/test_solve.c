@@ -623,8 +623,8 @@ test_improper_found_fast(void **state)
 {
 	dq_model *m = model_of(&tab_ops, &unreach_env);
 	dq_solve_config c = cfg_of(1.0);
-	uint32_t pi[3] = {0, 0, 0}, bad = 99;
-	double v[3] = {7, 7, 7}, t0;
+	uint32_t pi[4] = {0, 0, 0, 0}, bad = 99;
+	double v[4] = {7, 7, 7, 7}, t0;
 
 	(void)state;
 	assert_int_equal(dq_model_find_improper(m, pi, 3, &bad), -EDOM);
