@@ -155,9 +155,9 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 	size_t len;
 	int n = 0;
 
-	while (n < 4) {
+	for (;;) { /* at most four parts, each short */
 		len = strcspn(p, ":");
-		if (len >= sizeof(part[0]))
+		if (n == 4 || len >= sizeof(part[0]))
 			goto bad;
 		memcpy(part[n], p, len);
 		part[n++][len] = '\0';
@@ -174,7 +174,7 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 		out->end = out->start;
 		return 0;
 	}
-	if (n != 4 || p[len])
+	if (n != 4)
 		goto bad;
 	if (!strcmp(part[2], "linear"))
 		out->kind = DQ_SCHEDULE_LINEAR;
