@@ -567,14 +567,16 @@ cli_si(char *buf, size_t cap, double v)
 /* ------------------------------------------------------------ program -- */
 
 static const struct cli_cmd commands[] = {
-    {"envs", "", "List the built-in environments.", NULL, cli_envs_opts,
-     cli_envs, cli_envs_check},
+    {"envs", "[ENV]", "List the built-in environments, or one's parameters.",
+     "With ENV, its parameters as the environment describes them: key,\n"
+     "type, default, min, max and help, tab separated.\n",
+     cli_envs_opts, cli_envs, cli_envs_check},
     {"model", "[--start] ENV",
      "Print an environment's model (or start distribution) as TSV.",
      "ENV is a built-in name, optionally with parameters after a colon,\n"
      "e.g. maze4x3:slip=0.1,living_reward=-0.04.\n",
      cli_model_opts, cli_model, cli_model_check},
-    {"solve", "[--gamma G] [--values] ENV",
+    {"solve", "[--gamma G] [--values | --policy] ENV",
      "Solve a model exactly: print Q* (or V*) as TSV.", NULL, cli_solve_opts,
      cli_solve, cli_solve_check},
     {"train", "[options] ENV | --resume FILE [options] [ENV]",
@@ -586,9 +588,13 @@ static const struct cli_cmd commands[] = {
      "from its checkpoint: the table, the agents' states and the counters;\n"
      "hyperparameters come from the file unless given here.\n",
      cli_train_opts, cli_train, cli_train_check},
-    {"eval", "--load FILE [options] ENV",
-     "Run greedy episodes from a saved checkpoint.", NULL, cli_eval_opts,
-     cli_eval, cli_eval_check},
+    {"eval", "--load FILE [options] [ENV]",
+     "Run greedy episodes from a saved checkpoint.",
+     "ENV defaults to the checkpoint's environment and parameters.\n",
+     cli_eval_opts, cli_eval, cli_eval_check},
+    {"inspect", "[--q | --policy | --values] FILE",
+     "Print a checkpoint's header, or its table as TSV.", NULL,
+     cli_inspect_opts, cli_inspect, cli_inspect_check},
     {"version", "", "Print the program's and the library's versions.", NULL,
      cli_version_opts, cli_version, cli_version_check},
 };

@@ -63,11 +63,13 @@ int cli_train(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_train_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_eval(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_eval_check(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_inspect(const struct cli_cmd *cmd, int argc, char **argv);
+int cli_inspect_check(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_version(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_version_check(const struct cli_cmd *cmd, int argc, char **argv);
 
 extern const struct cli_opt cli_envs_opts[], cli_model_opts[], cli_solve_opts[],
-    cli_train_opts[], cli_eval_opts[], cli_version_opts[];
+    cli_train_opts[], cli_eval_opts[], cli_inspect_opts[], cli_version_opts[];
 
 /* ------------------------------------------------------------ program -- */
 
@@ -133,6 +135,7 @@ int cli_parse_pin(const struct cli_cmd *cmd, const char *s,
 
 const char *cli_mode_name(dq_mode mode);
 void cli_si(char *buf, size_t cap, double v);
+const char *cli_real(char *buf, size_t cap, double v);
 
 /* ------------------------------------------------------------- shared -- */
 
@@ -145,6 +148,7 @@ struct cli_env {
 };
 
 int cli_env_open(struct cli_env *e, const char *spec);
+const dq_env_ops *cli_env_find(const char *name, size_t len);
 void cli_env_close(struct cli_env *e);
 int cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode,
 		     double q0, bool pad);
@@ -160,6 +164,10 @@ struct cli_exact {
 	double star_start; /* optimal start value */
 	double fraction;   /* optimal fraction of the start distribution */
 	double tol;
+	double random_start; /* start value of the uniformly random policy */
+	bool random_ok;	     /* random_start was computed */
+	bool improper;	     /* on -EDOM: improper_state is one loop state */
+	uint32_t improper_state;
 };
 
 int cli_exact(const dq_env *env, const dq_table *t, double gamma,
@@ -171,6 +179,7 @@ int cli_exact_bounded(const dq_env *env, const dq_table *t, double gamma,
 		      double seconds, int (*stop)(void *), void *arg,
 		      struct cli_exact *out);
 void cli_exact_print(const struct cli_exact *x);
+void cli_exact_warn(const struct cli_exact *x, int err);
 
 /* Summary lines: a left-aligned key, then the value. */
 void cli_kv(const char *key, const char *fmt, ...) CLI_PRINTF(2, 3);

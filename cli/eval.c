@@ -42,7 +42,8 @@ struct eval_opts {
 /* What the episodes did. */
 struct eval_tally {
 	uint64_t episodes;
-	uint64_t successes; /* terminated with a positive final reward */
+	uint64_t successes; /* in the environment's own meaning */
+	bool judged;	    /* the environment says what success is */
 	uint64_t terminated;
 	uint64_t truncated; /* by the environment or the step limit */
 	uint64_t steps;
@@ -78,11 +79,11 @@ eval_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return CLI_USAGE;
 	if (k == CLI_ARGS_HELP)
 		return CLI_ARGS_HELP;
-	if (k == CLI_ARGS_ERR || cli_want_pos(&a, 1, 1))
+	if (k == CLI_ARGS_ERR || cli_want_pos(&a, 0, 1))
 		return CLI_USAGE;
 	if (!o->load)
 		return cli_usage_error(cmd, "--load FILE is required");
-	o->env_spec = a.pos[0];
+	o->env_spec = a.npos ? a.pos[0] : NULL; /* NULL: the checkpoint's */
 	return CLI_OK;
 }
 
@@ -126,11 +127,16 @@ eval_load(const struct eval_opts *o, const struct cli_env *e, dq_table **t,
 	return CLI_OK;
 }
 
-/* One greedy episode of at most @limit steps. */
+/*
+ * One greedy episode of at most @limit steps. Success is the
+ * environment's to judge (dq_env_success()) from the final step, marked
+ * truncated when the limit cut the episode.
+ */
 static int
-eval_episode(dq_env_instance *inst, const dq_table *t, dq_rng *rng,
-	     uint64_t limit, struct eval_tally *y)
+eval_episode(const dq_env *env, dq_env_instance *inst, const dq_table *t,
+	     dq_rng *rng, uint64_t limit, struct eval_tally *y)
 {
+	bool success = false;
 	dq_step st = {0};
 	uint32_t s, a;
 	uint64_t k;
@@ -154,11 +160,14 @@ eval_episode(dq_env_instance *inst, const dq_table *t, dq_rng *rng,
 	}
 	y->steps += k < limit ? k + 1 : k;
 	y->episodes++;
-	if (st.terminated) {
+	if (st.terminated)
 		y->terminated++;
-		y->successes += st.reward > 0;
-	} else {
+	else
 		y->truncated++;
+	st.truncated = !st.terminated;
+	if (dq_env_success(env, &st, &success) == 0) {
+		y->judged = true;
+		y->successes += success;
 	}
 	return CLI_OK;
 }
@@ -177,7 +186,7 @@ eval_run(const struct eval_opts *o, const struct cli_env *e, const dq_table *t,
 		return cli_fail(err, "creating an instance of '%s'", e->name);
 	memset(y, 0, sizeof(*y));
 	while (status == CLI_OK && y->episodes < o->episodes)
-		status = eval_episode(inst, t, &rng, limit, y);
+		status = eval_episode(e->env, inst, t, &rng, limit, y);
 	dq_env_instance_destroy(inst);
 	return status;
 }
@@ -200,8 +209,12 @@ eval_report(const struct eval_opts *o, const struct cli_env *e,
 	       (unsigned long long)limit);
 	cli_kv("mean return", "%.6g\n", y->return_sum / n);
 	cli_kv("mean length", "%.6g steps\n", (double)y->steps / n);
-	cli_kv("success rate", "%.1f%% (terminated, final reward > 0)\n",
-	       100.0 * (double)y->successes / n);
+	if (y->judged)
+		cli_kv("success rate", "%.1f%% (as %s defines success)\n",
+		       100.0 * (double)y->successes / n, e->name);
+	else
+		cli_kv("success rate", "- (the environment does not say what "
+				       "success is)\n");
 	cli_kv("terminated", "%.1f%%\n", 100.0 * (double)y->terminated / n);
 	cli_kv("truncated", "%.1f%%\n", 100.0 * (double)y->truncated / n);
 }
@@ -227,9 +240,19 @@ cli_eval(const struct cli_cmd *cmd, int argc, char **argv)
 	uint64_t limit;
 	int status, err;
 
+	char spec[sizeof(m.env) + 1 + sizeof(m.params)];
+
 	status = eval_parse(cmd, argc, argv, &o);
 	if (status)
 		return status == CLI_ARGS_HELP ? CLI_OK : status;
+	if (!o.env_spec) {
+		err = dq_checkpoint_read_meta(o.load, &m);
+		if (err)
+			return cli_fail(err, "%s", o.load);
+		snprintf(spec, sizeof(spec), "%s%s%s", m.env,
+			 *m.params ? ":" : "", m.params);
+		o.env_spec = spec;
+	}
 	if (cli_env_open(&e, o.env_spec))
 		return CLI_FAIL;
 	limit = o.max_steps		   ? o.max_steps
@@ -248,8 +271,7 @@ cli_eval(const struct cli_cmd *cmd, int argc, char **argv)
 				cli_warn("exact evaluation stopped at its 60 s "
 					 "bound");
 			else if (err)
-				cli_warn("exact evaluation skipped: %s",
-					 cli_strerror(err));
+				cli_exact_warn(&x, err);
 			else
 				cli_exact_print(&x);
 		}

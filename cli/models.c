@@ -6,8 +6,10 @@
  * bit.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -63,8 +65,57 @@ envs_row(const dq_env_ops *ops, const dq_env_spec *sp)
 		snprintf(limit, sizeof(limit), "%u", sp->max_episode_steps);
 	else
 		snprintf(limit, sizeof(limit), "none");
-	printf("%-20s %10u %8u  %-6s %10s\n", ops->name, sp->n_states,
-	       sp->n_actions, sp->max_outcomes ? "yes" : "no", limit);
+	printf("%s\t%u\t%u\t%s\t%s\n", ops->name, sp->n_states, sp->n_actions,
+	       sp->max_outcomes ? "yes" : "no", limit);
+}
+
+/* A parameter's value as its string takes it: integers in full. */
+static void
+param_value(char *buf, size_t cap, const dq_env_param *p, double v)
+{
+	if (isnan(v))
+		snprintf(buf, cap, "auto");
+	else if (p->type == DQ_PARAM_REAL)
+		cli_real(buf, cap, v);
+	else if (v >= 18446744073709551615.0)
+		snprintf(buf, cap, "%llu", (unsigned long long)UINT64_MAX);
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+/*
+ * distq envs ENV: the environment's own description of its parameters
+ * (dq_env_ops.params), then what it is with the parameters given.
+ */
+static int
+envs_describe(const char *spec)
+{
+	static const char *const types[] = {"real", "count", "bool"};
+	const dq_env_ops *ops = cli_env_find(spec, strcspn(spec, ":"));
+	struct cli_env e;
+
+	if (cli_env_open(&e, spec))
+		return CLI_FAIL;
+	cli_env_close(&e);
+	if (!ops || !ops->params) {
+		printf("key\ttype\tdefault\tmin\tmax\thelp\n");
+		return cli_fail(-ENOTSUP,
+				"parameters of '%s' (the environment "
+				"does not describe them)",
+				spec);
+	}
+	printf("key\ttype\tdefault\tmin\tmax\thelp\n");
+	for (const dq_env_param *p = ops->params; p->key; p++) {
+		char def[32], lo[32], hi[32];
+
+		param_value(def, sizeof(def), p, p->def);
+		param_value(lo, sizeof(lo), p, p->min);
+		param_value(hi, sizeof(hi), p, p->max);
+		printf("%s\t%s\t%s\t%s\t%s\t%s\n", p->key,
+		       (unsigned)p->type < 3 ? types[p->type] : "?", def, lo,
+		       hi, p->help ? p->help : "");
+	}
+	return CLI_OK;
 }
 
 /* What a check function returns for parse_simple()'s result. */
@@ -74,13 +125,31 @@ checked(int status)
 	return status == CLI_ARGS_HELP ? CLI_OK : status;
 }
 
+/* Like parse_simple() with 0 or 1 positional arguments (*env NULL: 0). */
+static int
+parse_envs(const struct cli_cmd *cmd, int argc, char **argv, const char **env)
+{
+	struct cli_args a;
+	const char *val;
+	int k;
+
+	cli_args_init(&a, cmd, argc, argv);
+	while ((k = cli_next(&a, &val)) >= 0)
+		; /* envs has no options */
+	if (k == CLI_ARGS_HELP)
+		return CLI_ARGS_HELP;
+	if (k == CLI_ARGS_ERR || cli_want_pos(&a, 0, 1))
+		return CLI_USAGE;
+	*env = a.npos ? a.pos[0] : NULL;
+	return CLI_OK;
+}
+
 int
 cli_envs_check(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	unsigned flags = 0;
+	const char *name;
 
-	return checked(
-	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL));
+	return checked(parse_envs(cmd, argc, argv, &name));
 }
 
 /* Each environment is opened with its defaults to report its real shape. */
@@ -88,13 +157,14 @@ int
 cli_envs(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	const dq_env_ops **ops;
-	unsigned flags = 0;
+	const char *name;
 	int n, status;
 
-	status =
-	    parse_simple(cmd, argc, argv, 0, &flags, no_values, NULL, NULL);
+	status = parse_envs(cmd, argc, argv, &name);
 	if (status)
 		return checked(status);
+	if (name)
+		return envs_describe(name);
 	n = dq_env_builtins(NULL, 0);
 	if (n < 0)
 		return cli_fail(n, "listing environments");
@@ -102,8 +172,7 @@ cli_envs(const struct cli_cmd *cmd, int argc, char **argv)
 	if (!ops)
 		return cli_fail(-ENOMEM, "listing environments");
 	dq_env_builtins(ops, (size_t)n);
-	printf("%-20s %10s %8s  %-6s %10s\n", "name", "states", "actions",
-	       "model", "step-limit");
+	printf("name\tstates\tactions\tmodel\tstep-limit\n");
 	for (int i = 0; i < n; i++) {
 		dq_env_spec sp;
 		dq_env *env;
@@ -224,11 +293,14 @@ cli_model(const struct cli_cmd *cmd, int argc, char **argv)
 
 /* --------------------------------------------------------------- solve -- */
 
-enum { SOLVE_GAMMA, SOLVE_VALUES };
+enum { SOLVE_GAMMA, SOLVE_VALUES, SOLVE_POLICY };
 
 const struct cli_opt cli_solve_opts[] = {
     {"gamma", 'g', "G", SOLVE_GAMMA, "discount in [0, 1] (default 0.95)"},
     {"values", 0, NULL, SOLVE_VALUES, "print V* (state, v) instead of Q*"},
+    {"policy", 0, NULL, SOLVE_POLICY,
+     "print an optimal policy (state, action; lowest action on ties) "
+     "instead of Q*"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -261,15 +333,21 @@ cli_solve_check(const struct cli_cmd *cmd, int argc, char **argv)
 	const char *spec;
 	unsigned flags = 0;
 	double gamma;
+	int status = parse_simple(cmd, argc, argv, 1, &flags, solve_value,
+				  &gamma, &spec);
 
-	return checked(parse_simple(cmd, argc, argv, 1, &flags, solve_value,
-				    &gamma, &spec));
+	if (!status && (flags & (1u << SOLVE_VALUES)) &&
+	    (flags & (1u << SOLVE_POLICY)))
+		return cli_usage_error(cmd,
+				       "--values and --policy: choose one");
+	return checked(status);
 }
 
 int
 cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	double *q = NULL, *v = NULL;
+	uint32_t *pol = NULL;
 	dq_solve_config c;
 	dq_model *m = NULL;
 	struct cli_env e;
@@ -283,6 +361,9 @@ cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 			      &spec);
 	if (status)
 		return checked(status);
+	if ((flags & (1u << SOLVE_VALUES)) && (flags & (1u << SOLVE_POLICY)))
+		return cli_usage_error(cmd,
+				       "--values and --policy: choose one");
 	if (cli_env_open(&e, spec))
 		return CLI_FAIL;
 	nq = (size_t)e.spec.n_states * e.spec.n_actions;
@@ -302,23 +383,32 @@ cli_solve(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (flags & (1u << SOLVE_VALUES))
 		v = malloc(e.spec.n_states * sizeof(*v));
+	else if (flags & (1u << SOLVE_POLICY))
+		pol = malloc(e.spec.n_states * sizeof(*pol));
 	else
 		q = malloc(nq * sizeof(*q));
-	if (!q && !v) {
+	if (!q && !v && !pol) {
 		status = cli_fail(-ENOMEM, "solving '%s'", e.name);
 		goto out;
 	}
 	err = dq_model_solve(m, &c, q, q ? nq : 0, v, v ? e.spec.n_states : 0,
-			     NULL, 0, NULL);
+			     pol, pol ? e.spec.n_states : 0, NULL);
 	if (err) {
 		status = cli_fail(err, "solving '%s' with gamma %g", e.name,
 				  c.gamma);
 		goto out;
 	}
-	solve_print(&e.spec, q, v);
+	if (pol) {
+		printf("state\taction\n");
+		for (uint32_t s = 0; s < e.spec.n_states; s++)
+			printf("%u\t%u\n", s, pol[s]);
+	} else {
+		solve_print(&e.spec, q, v);
+	}
 out:
 	free(q);
 	free(v);
+	free(pol);
 	dq_model_destroy(m);
 	cli_env_close(&e);
 	return status;

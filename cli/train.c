@@ -62,9 +62,13 @@ const struct cli_opt cli_train_opts[] = {
     {"target", 0, "FRAC", T_TARGET,
      "stop when the greedy policy is optimal from FRAC of the start "
      "distribution (needs a model)"},
-    {"alpha", 0, "A", T_ALPHA, "step size in (0, 1] (default 0.1)"},
+    {"alpha", 0, "A|SCHED", T_ALPHA,
+     "step size in (0, 1] (default 0.1), or a schedule "
+     "START:END:linear|exp:STEPS"},
     {"gamma", 0, "G", T_GAMMA, "discount in [0, 1] (default 0.95)"},
-    {"epsilon", 0, "E", T_EPSILON, "exploration in [0, 1] (default 0.1)"},
+    {"epsilon", 0, "E|SCHED", T_EPSILON,
+     "exploration in [0, 1] (default 0.1), or a schedule "
+     "START:END:linear|exp:STEPS"},
     {"q0", 0, "V", T_Q0, "initial value of every entry (default 0)"},
     {"seed", 0, "N", T_SEED, "base seed (default 1)"},
     {"mode", 0, "MODE", T_MODE,
@@ -85,7 +89,8 @@ const struct cli_opt cli_train_opts[] = {
      "also write the checkpoint every S seconds while training"},
     {"resume", 0, "FILE", T_RESUME,
      "continue the run saved in FILE: table, agents and counters; its "
-     "hyperparameters unless given here (ENV may be left out)"},
+     "hyperparameters unless given here (ENV may be left out); "
+     "checkpoints go back to FILE unless --checkpoint names another"},
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
@@ -97,7 +102,8 @@ struct train_opts {
 	uint32_t threads;     /* 0: all cores, or the checkpoint's agents */
 	uint64_t steps, episodes;
 	double seconds, target;
-	double alpha, gamma, epsilon, q0;
+	double alpha, gamma, epsilon, q0; /* alpha, epsilon: at the start */
+	dq_schedule alpha_sched, epsilon_sched;
 	uint64_t seed;
 	dq_mode mode;
 	dq_pin_policy pin;
@@ -109,7 +115,8 @@ struct train_opts {
 	const char *checkpoint; /* --checkpoint, or --save */
 	double every;		/* --checkpoint-every; 0: only at the end */
 	const char *resume;	/* --resume */
-	unsigned given;		/* GIVEN(id) of every option set */
+	const char *alpha_text, *epsilon_text; /* as given */
+	unsigned given; /* GIVEN(id) of every option set */
 };
 
 /* Defaults are the library's own, except the thread count (all cores). */
@@ -123,11 +130,89 @@ train_defaults(struct train_opts *o)
 	o->alpha = ac.alpha.start;
 	o->gamma = ac.gamma;
 	o->epsilon = ac.epsilon.start;
+	o->alpha_sched = ac.alpha;
+	o->epsilon_sched = ac.epsilon;
 	o->seed = ac.seed;
 	o->mode = DQ_MODE_CAS;
 	o->pin = DQ_PIN_CORES;
 	o->exact = true;
 	o->threads = 0; /* resolved when the run starts */
+}
+
+/*
+ * A step size or exploration rate: a number V (constant), or a schedule
+ * START:END:SHAPE:STEPS, SHAPE "linear" (START to END over STEPS total
+ * steps, then END) or "exp" (END + (START - END) exp(-t / STEPS)). STEPS
+ * is a positive number and may end in k, M or G: 1M, 2.5e5.
+ */
+static int
+parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
+	       bool open_lo, dq_schedule *out)
+{
+	char part[4][64], *end;
+	const char *p = v;
+	double mul = 1;
+	size_t len;
+	int n = 0;
+
+	for (;;) { /* at most four parts, each short */
+		len = strcspn(p, ":");
+		if (n == 4 || len >= sizeof(part[0]))
+			goto bad;
+		memcpy(part[n], p, len);
+		part[n++][len] = '\0';
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	if (n == 1) {
+		out->kind = DQ_SCHEDULE_CONSTANT;
+		out->steps = 1;
+		if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+				     &out->start))
+			return CLI_USAGE;
+		out->end = out->start;
+		return 0;
+	}
+	if (n != 4)
+		goto bad;
+	if (!strcmp(part[2], "linear"))
+		out->kind = DQ_SCHEDULE_LINEAR;
+	else if (!strcmp(part[2], "exp"))
+		out->kind = DQ_SCHEDULE_EXP;
+	else
+		goto bad;
+	len = strlen(part[3]);
+	end = len ? part[3] + len - 1 : part[3];
+	if (*end == 'k' || *end == 'M' || *end == 'G') {
+		mul = *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : 1e9;
+		*end = '\0';
+	}
+	if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+			     &out->start) ||
+	    cli_parse_double(cmd, opt, part[1], 0.0, 1.0, open_lo, &out->end) ||
+	    cli_parse_double(cmd, opt, part[3], 0.0, 1e18, true, &out->steps))
+		return CLI_USAGE;
+	out->steps *= mul;
+	return 0;
+bad:
+	return cli_usage_error(cmd,
+			       "%s: '%s' is neither a number nor a schedule "
+			       "START:END:linear|exp:STEPS",
+			       opt, v);
+}
+
+/* A schedule's value at schedule time @t, as the agents compute it. */
+static double
+sched_at(const dq_schedule *d, double t)
+{
+	if (d->kind == DQ_SCHEDULE_LINEAR)
+		return t >= d->steps
+			   ? d->end
+			   : d->start + (d->end - d->start) * t / d->steps;
+	if (d->kind == DQ_SCHEDULE_EXP)
+		return d->end + (d->start - d->end) * exp(-t / d->steps);
+	return d->start;
 }
 
 /* One option with a value; 0 or CLI_USAGE after a message. */
@@ -151,14 +236,21 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 		return cli_parse_double(cmd, "--target", v, 0.0, 1.0, true,
 					&o->target);
 	case T_ALPHA:
-		return cli_parse_double(cmd, "--alpha", v, 0.0, 1.0, true,
-					&o->alpha);
+		o->alpha_text = v;
+		if (parse_schedule(cmd, "--alpha", v, true, &o->alpha_sched))
+			return CLI_USAGE;
+		o->alpha = o->alpha_sched.start;
+		return 0;
 	case T_GAMMA:
 		return cli_parse_double(cmd, "--gamma", v, 0.0, 1.0, false,
 					&o->gamma);
 	case T_EPSILON:
-		return cli_parse_double(cmd, "--epsilon", v, 0.0, 1.0, false,
-					&o->epsilon);
+		o->epsilon_text = v;
+		if (parse_schedule(cmd, "--epsilon", v, false,
+				   &o->epsilon_sched))
+			return CLI_USAGE;
+		o->epsilon = o->epsilon_sched.start;
+		return 0;
 	case T_Q0:
 		return cli_parse_double(cmd, "--q0", v, -1e300, 1e300, false,
 					&o->q0);
@@ -232,6 +324,10 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "--checkpoint FILE)");
 	if (!o->checkpoint)
 		o->checkpoint = o->save;
+	/* A resumed run's work goes back where it came from, unless told
+	 * otherwise: without this, it would be thrown away at exit. */
+	if (!o->checkpoint)
+		o->checkpoint = o->resume;
 	if (o->every > 0 && !o->checkpoint)
 		return cli_usage_error(cmd, "--checkpoint-every needs "
 					    "--checkpoint FILE");
@@ -392,8 +488,12 @@ train_checkpoint(struct train_ctx *x, double seconds)
 	snprintf(m.params, sizeof(m.params), "%s", x->e->params);
 	m.mode = o->mode;
 	m.gamma = o->gamma;
-	m.alpha = o->alpha; /* the schedules are constant */
-	m.epsilon = o->epsilon;
+	/* The values reached (the schedules are not in the file): a resume
+	 * without --alpha or --epsilon goes on from them, constant. */
+	m.alpha =
+	    sched_at(&o->alpha_sched, x->n ? x->agents[0].alpha_clock : 0);
+	m.epsilon =
+	    sched_at(&o->epsilon_sched, x->n ? x->agents[0].epsilon_clock : 0);
 	m.seed = o->seed;
 	m.steps = sat_add(x->base_steps, steps);
 	m.episodes = sat_add(x->base_episodes, episodes);
@@ -436,10 +536,8 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	dq_learner_config_init(c);
 	c->n_threads = o->threads;
 	c->agent.gamma = o->gamma;
-	c->agent.alpha.kind = DQ_SCHEDULE_CONSTANT;
-	c->agent.alpha.start = c->agent.alpha.end = o->alpha;
-	c->agent.epsilon.kind = DQ_SCHEDULE_CONSTANT;
-	c->agent.epsilon.start = c->agent.epsilon.end = o->epsilon;
+	c->agent.alpha = o->alpha_sched;
+	c->agent.epsilon = o->epsilon_sched;
 	c->agent.seed = o->seed;
 	c->agent.sync_every = (uint32_t)o->sync;
 	c->max_steps = o->steps;
@@ -521,11 +619,12 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
 	if (!(o->given & GIVEN(T_ALPHA)))
-		o->alpha = m->alpha;
+		o->alpha = o->alpha_sched.start = o->alpha_sched.end = m->alpha;
 	if (!(o->given & GIVEN(T_GAMMA)))
 		o->gamma = m->gamma;
 	if (!(o->given & GIVEN(T_EPSILON)))
-		o->epsilon = m->epsilon;
+		o->epsilon = o->epsilon_sched.start = o->epsilon_sched.end =
+		    m->epsilon;
 	if (!(o->given & GIVEN(T_SEED)))
 		o->seed = m->seed;
 	if (!(o->given & GIVEN(T_MODE)))
@@ -708,8 +807,15 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	if (isnan(t->mean_return))
 		cli_kv("mean return", "- (no episode finished)\n");
 	else
-		cli_kv("mean return", "%.6g (last %llu episodes)\n",
+		cli_kv("mean return",
+		       "%.6g (undiscounted, while exploring; last %llu "
+		       "episodes)\n",
 		       t->mean_return, (unsigned long long)t->returns_n);
+	if (o->alpha_sched.kind != DQ_SCHEDULE_CONSTANT)
+		cli_kv("alpha", "%.6g now (%s)\n", t->alpha, o->alpha_text);
+	if (o->epsilon_sched.kind != DQ_SCHEDULE_CONSTANT)
+		cli_kv("epsilon", "%.6g now (%s)\n", t->epsilon,
+		       o->epsilon_text);
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	cli_kv("stopped by", "%s\n", stop_name(r->reason));
@@ -788,7 +894,7 @@ train_exact(const struct train_opts *o, const struct cli_env *e,
 			 "(--no-exact skips it)",
 			 TRAIN_EXACT_SECONDS);
 	else if (err)
-		cli_warn("exact evaluation skipped: %s", cli_strerror(err));
+		cli_exact_warn(&x, err);
 	else
 		cli_exact_print(&x);
 	return CLI_OK;

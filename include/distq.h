@@ -515,10 +515,41 @@ typedef struct dq_outcome {
 	bool terminated;     /**< s' ends the episode. */
 } dq_outcome;
 
+/** What kind of value a parameter takes (dq_env_param.type). */
+typedef enum dq_param_type {
+	DQ_PARAM_REAL = 0,  /**< A finite number (dq_params_double()). */
+	DQ_PARAM_COUNT = 1, /**< An unsigned integer (dq_params_u64()). */
+	DQ_PARAM_BOOL = 2,  /**< 0/1, true/false... (dq_params_bool()). */
+} dq_param_type;
+
+/**
+ * How an environment describes one of its parameters, so that tools can
+ * list them (distq envs ENV) and name the accepted keys in an error. An
+ * environment gives an array of these in dq_env_ops.params, ended by an
+ * entry whose key is NULL. The array's element never grows (an array of
+ * a bigger struct would break older readers); a later ABI adds a new
+ * table instead.
+ */
+typedef struct dq_env_param {
+	const char *key;    /**< As written in the parameter string. */
+	dq_param_type type; /**< Its kind. */
+	double def;	    /**< Default; NaN when computed from other
+			     *   parameters (the help says how). */
+	double min;	    /**< Smallest accepted value. */
+	double max;	    /**< Largest accepted value. */
+	const char *help;   /**< One line: what it sets, its unit. */
+} dq_env_param;
+
 /**
  * The function table an environment provides. Every callback returns 0 (or
  * a documented count) or a negative errno, which libdistq passes on.
  * Optional callbacks may be NULL.
+ *
+ * Growing it: the table ends in reserved pointer slots that older
+ * environments leave NULL. A field added to ABI 1 takes the place of a
+ * reserved slot, has the size of a pointer, and means "absent" when NULL,
+ * so environments built before it keep working unchanged and DQ_ENV_ABI
+ * stays 1. (params and success took the first two slots.)
  */
 typedef struct dq_env_ops {
 	uint32_t abi;	  /**< DQ_ENV_ABI at the time of building. */
@@ -551,7 +582,16 @@ typedef struct dq_env_ops {
 	/** Put the instance in state @p s (optional; lets a checkpoint or an
 	 *  evaluation start from a given state). */
 	int (*set_state)(void *inst, uint32_t s);
-	void *reserved[3]; /**< Must be NULL. */
+	/** The parameters open() accepts, ended by a NULL key (optional;
+	 *  was reserved[0]). Describes; open() still does the parsing. */
+	const dq_env_param *params;
+	/** Whether an episode whose final step was @p last succeeded
+	 *  (optional; was reserved[1]): reaching a goal, say, or for a
+	 *  balancing task surviving to the step limit. @p last->truncated
+	 *  is also set when the caller cut the episode at its own limit.
+	 *  Must not fail; called from any thread. */
+	bool (*success)(const void *def, const dq_step *last);
+	void *reserved[1]; /**< Must be NULL. */
 } dq_env_ops;
 
 /**
@@ -686,6 +726,19 @@ DQ_API int dq_env_spec_get(const dq_env *env, dq_env_spec *spec);
  * Ordering: none (immutable).
  */
 DQ_API int dq_env_name(const dq_env *env, const char **name);
+
+/**
+ * Whether an episode that ended with the step @p last succeeded, in the
+ * environment's own meaning (dq_env_ops.success). Set last->truncated
+ * when the episode was cut by a step limit, the environment's or yours.
+ *
+ * @return 0 with *success set; -EINVAL for NULL pointers; -ENOTSUP when
+ *         the environment does not say what success is.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_env_success(const dq_env *env, const dq_step *last,
+			  bool *success);
 
 /**
  * The built-in environments' function tables, for listing them.
@@ -1427,15 +1480,67 @@ DQ_API int dq_model_solve(const dq_model *m, const dq_solve_config *cfg,
  * @param v receives V^pi (nv >= S).
  * @param start_value receives the expectation of V^pi under the start
  *        distribution (may be NULL).
+ * At gamma 1 the policy is first checked for improper loops (see
+ * dq_model_find_improper()): one that would collect reward forever fails
+ * at once with -EDOM instead of iterating until max_sweeps.
+ *
  * @param sweeps receives the number of sweeps made (NULL to skip).
  * @return 0; -EINVAL; -ERANGE for an action out
- *         of range or values overflowing to infinity; -ETIMEDOUT; -ENOMEM.
+ *         of range or values overflowing to infinity; -EDOM at gamma 1 when
+ *         the policy never ends from some state and collects nonzero
+ *         reward there (dq_model_find_improper() names such a state);
+ *         -ETIMEDOUT; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
 DQ_API int dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 			     const uint32_t *policy, size_t np, double *v,
 			     size_t nv, double *start_value, uint64_t *sweeps);
+
+/**
+ * Evaluate the uniformly random policy (every action with probability
+ * 1/A) exactly, to cfg->tolerance: the baseline for how far a policy has
+ * come (dq_model_evaluate() takes deterministic policies only). One
+ * thread; cfg->n_threads is ignored. At gamma 1 it fails at once with
+ * -EDOM when the random walk collects reward in a loop it never leaves.
+ *
+ * @param v receives V^random (nv >= S); untouched on failure.
+ * @param start_value receives its expectation under the start
+ *        distribution (may be NULL).
+ * @param sweeps receives the number of sweeps made (NULL to skip).
+ * @return 0; -EINVAL; -EDOM; -ERANGE when values overflow to infinity;
+ *         -ETIMEDOUT; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_evaluate_random(const dq_model *m,
+				    const dq_solve_config *cfg, double *v,
+				    size_t nv, double *start_value,
+				    uint64_t *sweeps);
+
+/**
+ * Find a state where @p policy collects reward forever: at gamma 1, the
+ * one discount at which this matters, such a state has no finite value.
+ * The states from which the policy cannot reach a terminating outcome
+ * (a search over its positive-probability transitions, backwards from the
+ * terminating ones) form a closed set; the chain started there ends in a
+ * loop it never leaves (a bottom strongly connected component). A state of
+ * such a loop with nonzero expected reward is reported. A loop of zero
+ * reward (walking into a wall in frozenlake) is worth exactly 0 and is not
+ * reported; neither is a state that only passes through on its way to one.
+ * Linear time in S and the policy's outcomes, whatever the start
+ * distribution (unreachable states count too).
+ *
+ * @param state receives such a state when one is found (may be NULL).
+ * @return 0 when the policy's value is finite from every state at
+ *         gamma 1; -EDOM when it is not (*state set); -EINVAL for NULL
+ *         @p m or @p policy or @p np < S; -ERANGE for an action out of
+ *         range; -ENOMEM.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_model_find_improper(const dq_model *m, const uint32_t *policy,
+				  size_t np, uint32_t *state);
 
 /**
  * Expectation of @p v under the start distribution.

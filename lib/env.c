@@ -114,6 +114,17 @@ dq_env_name(const dq_env *env, const char **name)
 }
 
 int
+dq_env_success(const dq_env *env, const dq_step *last, bool *success)
+{
+	if (!env || !last || !success)
+		return -EINVAL;
+	if (!env->ops->success)
+		return -ENOTSUP;
+	*success = env->ops->success(env->def, last);
+	return 0;
+}
+
+int
 dq_env_outcomes(const dq_env *env, uint32_t s, uint32_t a, dq_outcome *out,
 		size_t cap)
 {

@@ -54,6 +54,8 @@ dq_strerror(int err)
 		return "too many levels of symbolic links";
 	case -EPERM:
 		return "operation not permitted";
+	case -EDOM:
+		return "no finite value (a policy that never ends, at gamma 1)";
 	case -EDQUOT:
 		return "disk quota exceeded";
 	case -EBADF:

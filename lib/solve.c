@@ -17,7 +17,9 @@
  *
  * which is the textbook sum_k p_k * (r_k + (terminated_k ? 0 :
  * gamma * V(s'_k))) with the rewards summed first. That costs 8 bytes per
- * entry for off, 8 for reward and 12 per continuing outcome.
+ * entry for off, 8 for reward, 1 for whether some outcome ends the episode
+ * (what the improper-policy check of gamma 1 needs), and 12 per continuing
+ * outcome.
  *
  * Solving. Value iteration from V = 0. One thread sweeps in place
  * (Gauss-Seidel), which needs about half the sweeps of Jacobi. Large models
@@ -66,6 +68,9 @@ struct dq_model {
 	double *prob;	  /* n_cont */
 	double *reward;	  /* n_entries: expected immediate reward */
 	double *start;	  /* n_states */
+
+	/* n_entries: 1 when some outcome of the entry terminates */
+	unsigned char *ends;
 };
 
 int
@@ -91,6 +96,7 @@ dq_model_destroy(dq_model *m)
 	free(m->prob);
 	free(m->reward);
 	free(m->start);
+	free(m->ends);
 	free(m);
 }
 
@@ -140,7 +146,8 @@ model_fill(dq_model *m, const dq_env *env, dq_outcome *buf, uint32_t cap_out)
 
 	m->next = malloc(cap * sizeof(uint32_t));
 	m->prob = malloc(cap * sizeof(double));
-	if (!m->next || !m->prob)
+	m->ends = calloc(m->n_entries, 1);
+	if (!m->next || !m->prob || !m->ends)
 		return -ENOMEM;
 	m->off[0] = 0;
 	for (uint32_t s = 0; s < m->n_states; s++) {
@@ -161,8 +168,10 @@ model_fill(dq_model *m, const dq_env *env, dq_outcome *buf, uint32_t cap_out)
 					return DQ_EENV;
 				sum += o->prob;
 				r += o->prob * o->reward;
-				if (o->terminated)
+				if (o->terminated) {
+					m->ends[e] = 1;
 					continue;
+				}
 				err = model_reserve(m, &cap);
 				if (err)
 					return err;
@@ -732,6 +741,222 @@ check_policy_actions(const dq_model *m, const uint32_t *policy)
 }
 
 /*
+ * Improper policies. At gamma 1 a policy's value is the expected total
+ * reward, finite only if the reward stops. Under the policy, the states
+ * from which no terminating outcome can be reached form a closed set C;
+ * the chain started in C stays there and ends in a bottom strongly
+ * connected component of C (one no edge leaves), whose states it visits
+ * infinitely often. Exactly when such a component holds a state of
+ * nonzero expected reward does some value diverge (a loop of zero reward,
+ * walking into a wall in frozenlake, say, is worth exactly 0, and a
+ * transient state of C is visited a finite expected number of times).
+ * Iteration would only give up after max_sweeps; this finds it in
+ * O(S + the policy's outcomes):
+ *
+ * 1. Backwards from the states whose action can terminate, over the
+ *    reverse of the policy's graph (positive-probability continuing
+ *    outcomes, as CSR by counting sort), mark what can reach termination.
+ * 2. Tarjan's algorithm, iterative, over the unmarked states C (closed:
+ *    their successors are in C too).
+ * 3. A component is bottom when no edge leaves it; the first state of a
+ *    bottom component with nonzero reward is reported.
+ *
+ * Returns 0, -EDOM with *state set, or -ENOMEM. Policy already checked.
+ */
+static size_t policy_outcomes(const dq_model *m, const uint32_t *policy);
+
+/* The entries state @s uses: its policy's one, or all A (policy NULL, the
+ * uniformly random policy); in the CSR they are contiguous either way. */
+static inline size_t
+entry_lo(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	return (size_t)s * m->n_actions + (policy ? policy[s] : 0);
+}
+
+static inline size_t
+entry_hi(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	return policy ? entry_lo(m, policy, s) + 1
+		      : ((size_t)s + 1) * m->n_actions;
+}
+
+/* Whether some entry of @s can end the episode, and its reward's sum. */
+static bool
+state_ends(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	for (size_t e = entry_lo(m, policy, s); e < entry_hi(m, policy, s); e++)
+		if (m->ends[e])
+			return true;
+	return false;
+}
+
+static double
+state_reward(const dq_model *m, const uint32_t *policy, uint32_t s)
+{
+	double r = 0;
+
+	for (size_t e = entry_lo(m, policy, s); e < entry_hi(m, policy, s); e++)
+		r += m->reward[e];
+	return r;
+}
+
+static int
+improper_find(const dq_model *m, const uint32_t *policy, uint32_t *state)
+{
+	const uint32_t S = m->n_states;
+	const size_t E = policy ? policy_outcomes(m, policy) : m->n_cont;
+	size_t *roff, *cursor, bytes;
+	uint32_t *rsrc, *queue, *index, *low, *comp, *stack, *calls;
+	uint32_t head = 0, tail = 0, next_index = 1, sp = 0, n_comp = 0;
+	unsigned char *flags; /* 1: reaches an end; 2: on Tarjan's stack */
+	int err = 0;
+
+	/* (2S + 2) size_t and (E + 6S) uint32 and S bytes: each term is
+	 * bounded by the model's own arrays, already in memory. */
+	bytes = (2 * (size_t)S + 2) * sizeof(size_t) +
+		(E + 6 * (size_t)S) * sizeof(uint32_t) + S;
+	roff = malloc(bytes);
+	if (!roff)
+		return -ENOMEM;
+	cursor = roff + S + 1;
+	rsrc = (uint32_t *)(void *)(cursor + S + 1);
+	queue = rsrc + E;
+	index = queue + S;
+	low = index + S;
+	comp = low + S;
+	stack = comp + S;
+	calls = stack + S;
+	flags = (unsigned char *)(calls + S);
+
+	/* 1. Reverse graph and backward search from the ending states. */
+	memset(roff, 0, ((size_t)S + 1) * sizeof(size_t));
+	memset(flags, 0, S);
+	for (uint32_t s = 0; s < S; s++) {
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
+
+		for (size_t k = lo; k < hi; k++)
+			roff[m->next[k] + 1]++;
+		if (state_ends(m, policy, s)) {
+			flags[s] = 1;
+			queue[tail++] = s;
+		}
+	}
+	for (uint32_t t = 0; t < S; t++)
+		roff[t + 1] += roff[t];
+	memcpy(cursor, roff, ((size_t)S + 1) * sizeof(size_t));
+	for (uint32_t s = 0; s < S; s++) {
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
+
+		for (size_t k = lo; k < hi; k++)
+			rsrc[cursor[m->next[k]]++] = s;
+	}
+	while (head < tail) {
+		uint32_t t = queue[head++];
+
+		for (size_t k = roff[t]; k < roff[t + 1]; k++) {
+			uint32_t src = rsrc[k];
+
+			if (!(flags[src] & 1)) {
+				flags[src] |= 1;
+				queue[tail++] = src;
+			}
+		}
+	}
+	if (tail == S)
+		goto out; /* every state can end: the common case */
+
+	/* 2. Tarjan over C. index 0 = unvisited; cursor[s] walks s's
+	 * outcomes; calls[] is the DFS path. */
+	memset(index, 0, (size_t)S * sizeof(uint32_t));
+	for (uint32_t root = 0; root < S; root++) {
+		uint32_t depth = 0;
+
+		if ((flags[root] & 1) || index[root])
+			continue;
+		calls[depth++] = root;
+		index[root] = low[root] = next_index++;
+		cursor[root] = m->off[entry_lo(m, policy, root)];
+		stack[sp++] = root;
+		flags[root] |= 2;
+		while (depth) {
+			uint32_t s = calls[depth - 1];
+			size_t end = m->off[entry_hi(m, policy, s)];
+
+			if (cursor[s] < end) {
+				uint32_t t = m->next[cursor[s]++];
+
+				if (!index[t]) {
+					index[t] = low[t] = next_index++;
+					cursor[t] =
+					    m->off[entry_lo(m, policy, t)];
+					stack[sp++] = t;
+					flags[t] |= 2;
+					calls[depth++] = t;
+				} else if ((flags[t] & 2) &&
+					   index[t] < low[s]) {
+					low[s] = index[t];
+				}
+				continue;
+			}
+			depth--;
+			if (depth && low[s] < low[calls[depth - 1]])
+				low[calls[depth - 1]] = low[s];
+			if (low[s] != index[s])
+				continue;
+			do { /* s roots a component: pop it */
+				uint32_t t = stack[--sp];
+
+				flags[t] &= (unsigned char)~2;
+				comp[t] = n_comp;
+			} while (stack[sp] != s);
+			n_comp++;
+		}
+	}
+
+	/* 3. Components with an edge out are not bottom: queue[c] = 1. */
+	for (uint32_t c = 0; c < n_comp; c++)
+		queue[c] = 0;
+	for (uint32_t s = 0; s < S; s++) {
+		size_t lo = m->off[entry_lo(m, policy, s)],
+		       hi = m->off[entry_hi(m, policy, s)];
+
+		if (flags[s] & 1)
+			continue;
+		for (size_t k = lo; k < hi; k++)
+			if (comp[m->next[k]] != comp[s])
+				queue[comp[s]] = 1;
+	}
+	for (uint32_t s = 0; s < S; s++) {
+		if ((flags[s] & 1) || queue[comp[s]] ||
+		    state_reward(m, policy, s) == 0)
+			continue;
+		if (state)
+			*state = s;
+		err = -EDOM;
+		break;
+	}
+out:
+	free(roff);
+	return err;
+}
+
+int
+dq_model_find_improper(const dq_model *m, const uint32_t *policy, size_t np,
+		       uint32_t *state)
+{
+	int err;
+
+	if (!m || !policy || np < m->n_states)
+		return -EINVAL;
+	err = check_policy_actions(m, policy);
+	if (err)
+		return err;
+	return improper_find(m, policy, state);
+}
+
+/*
  * Iterative evaluation (from V = 0, in place by one thread, Jacobi by
  * several on large models) rather than a linear solve: O(S + outcomes) per
  * sweep and no dense matrix.
@@ -753,11 +978,83 @@ dq_model_evaluate(const dq_model *m, const dq_solve_config *cfg,
 	err = check_policy_actions(m, policy);
 	if (err)
 		return err;
+	/* At gamma 1 an improper policy would iterate until max_sweeps. */
+	if (cfg->gamma == 1) {
+		err = improper_find(m, policy, NULL);
+		if (err)
+			return err;
+	}
 	err = vi_iterate(m, cfg, policy, NULL, v, NULL, sweeps);
 	if (err)
 		return err;
 	if (start_value)
 		dq_model_start_value(m, v, nv, start_value);
+	return 0;
+}
+
+/*
+ * The uniformly random policy's value, the baseline against which a learnt
+ * policy's progress is measured: Gauss-Seidel sweeps of V(s) = the mean
+ * over actions of the Bellman backup, by one thread (the figure is for
+ * reports, on models a summary can afford). O(S x A + outcomes) per sweep,
+ * S doubles of scratch so that @p v is untouched on failure.
+ */
+int
+dq_model_evaluate_random(const dq_model *m, const dq_solve_config *cfg,
+			 double *v, size_t nv, double *start_value,
+			 uint64_t *n_sweeps)
+{
+	const uint32_t S = m ? m->n_states : 0, A = m ? m->n_actions : 0;
+	uint64_t sweeps = 0;
+	double *w, excess;
+	int err;
+
+	if (!m || !v)
+		return -EINVAL;
+	err = check_config(cfg);
+	if (err)
+		return err;
+	if (nv < S)
+		return -EINVAL;
+	if (cfg->gamma == 1) {
+		err = improper_find(m, NULL, NULL);
+		if (err)
+			return err;
+	}
+	w = calloc(S, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	do {
+		if (sweeps++ == cfg->max_sweeps) {
+			free(w);
+			return -ETIMEDOUT;
+		}
+		excess = 0;
+		for (uint32_t s = 0; s < S; s++) {
+			double acc = 0, d;
+
+			for (uint32_t a = 0; a < A; a++)
+				acc +=
+				    backup(m, (size_t)s * A + a, cfg->gamma, w);
+			acc /= A;
+			if (!isfinite(acc)) {
+				free(w);
+				return -ERANGE;
+			}
+			d = fabs(acc - w[s]);
+			w[s] = acc;
+			if (d > cfg->tolerance &&
+			    d > DQ__ULP_SLACK * DBL_EPSILON * fabs(acc) &&
+			    d > excess)
+				excess = d;
+		}
+	} while (excess > 0);
+	memcpy(v, w, (size_t)S * sizeof(*w));
+	free(w);
+	if (start_value)
+		dq_model_start_value(m, v, nv, start_value);
+	if (n_sweeps)
+		*n_sweeps = sweeps;
 	return 0;
 }
 

@@ -75,7 +75,18 @@ expect_rc 2 train maze4x3 --steps
 expect_rc 2 train maze4x3 --quiet=yes
 expect_rc 2 eval maze4x3
 expect_rc 2 solve maze4x3 --gamma 2
-expect_rc 2 envs extra
+expect_rc 2 envs maze4x3 extra
+expect_rc 2 inspect
+expect_rc 2 inspect a.ckp --q --policy
+expect_grep "choose one" "$tmp/err" "inspect: one table at a time"
+expect_rc 2 solve maze4x3 --values --policy
+# Schedules: START:END:linear|exp:STEPS, each part checked.
+expect_rc 2 train maze4x3 --alpha 0.5:0.01:lin:1M
+expect_grep "START:END:linear|exp:STEPS" "$tmp/err" "bad schedule message"
+expect_rc 2 train maze4x3 --alpha 0.5:0.01:linear
+expect_rc 2 train maze4x3 --alpha 0.5:0:linear:1M
+expect_rc 2 train maze4x3 --epsilon 1:0:exp:0
+expect_rc 2 train maze4x3 --epsilon 1:0:exp:1M:x
 expect_rc 2 train maze4x3 --checkpoint-every 1
 expect_grep "needs --checkpoint" "$tmp/err" "--checkpoint-every alone"
 expect_rc 2 train maze4x3 --checkpoint a.ckp --checkpoint-every 0
@@ -86,7 +97,7 @@ expect_rc 2 train --resume a.ckp maze4x3 taxi
 # ----------------------------------------------------------- help: 0 --
 expect_rc 0 --help
 expect_grep "train" "$tmp/out" "--help lists commands"
-for cmd in envs model solve train eval version; do
+for cmd in envs model solve train eval inspect version; do
 	expect_rc 0 "$cmd" --help
 	expect_grep "^usage: distq $cmd" "$tmp/out" "$cmd --help"
 done
@@ -105,10 +116,39 @@ expect_rc 1 train maze4x3 -q -n 10 --save "$tmp/no/such/dir/x.ckp"
 
 # ---------------------------------------------------------------- envs --
 expect_rc 0 envs
-if awk '$1 == "taxi" && $2 == 500 && $3 == 6 { f = 1 } END { exit !f }' \
-	"$tmp/out"; then ok; else bad "envs: no 'taxi 500 6' row"; fi
-expect_grep "^maze4x3 .* yes " "$tmp/out" "envs: maze4x3 has a model"
-expect_grep "^cartpole .* no " "$tmp/out" "envs: cartpole has none"
+if [ "$(head -n 1 "$tmp/out")" = \
+	"$(printf 'name\tstates\tactions\tmodel\tstep-limit')" ]
+then ok; else bad "envs: header is '$(head -n 1 "$tmp/out")'"; fi
+if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 10) }' \
+	"$tmp/out"; then ok; else bad "envs: not 5 tab-separated columns"; fi
+if awk -F '\t' '$1 == "taxi" && $2 == 500 && $3 == 6 { f = 1 }
+	END { exit !f }' "$tmp/out"; then ok; else
+	bad "envs: no 'taxi 500 6' row"; fi
+expect_grep "^maze4x3	.*	yes	" "$tmp/out" "envs: maze4x3 has a model"
+expect_grep "^cartpole	.*	no	" "$tmp/out" "envs: cartpole has none"
+# One environment's parameters, as it describes them itself.
+expect_rc 0 envs maze4x3
+if [ "$(head -n 1 "$tmp/out")" = \
+	"$(printf 'key\ttype\tdefault\tmin\tmax\thelp')" ]
+then ok; else bad "envs maze4x3: header is '$(head -n 1 "$tmp/out")'"; fi
+expect_grep "^slip	real	0.2	0	1	" "$tmp/out" "envs maze4x3: slip"
+expect_grep "^living_reward	real	-0.04	" "$tmp/out" \
+	"envs maze4x3: living_reward"
+expect_grep "^max_steps	count	100	0	4294967295	" "$tmp/out" \
+	"envs maze4x3: max_steps"
+expect_rc 0 envs frozenlake4x4-det
+expect_grep "^slippery	bool	0	0	1	" "$tmp/out" "envs: -det default"
+expect_rc 0 envs scalable
+expect_grep "^seed	count	1	0	18446744073709551615	" "$tmp/out" \
+	"envs scalable: a 64-bit range printed in full"
+expect_rc 1 envs nosuchenv
+expect_grep "known: maze4x3 taxi" "$tmp/err" "envs: unknown name lists"
+# A bad parameter names the key and lists what is accepted.
+expect_rc 1 train maze4x3:slipp=0.1 -q -n 10
+expect_grep "unknown key 'slipp' (accepted: living_reward" \
+	"$tmp/err" "unknown parameter message"
+expect_rc 1 model maze4x3:slip=2
+expect_grep "slip in \[0, 1\]" "$tmp/err" "out-of-range parameter message"
 
 # --------------------------------------------------------------- model --
 expect_rc 0 model maze4x3
@@ -147,6 +187,14 @@ then ok; else bad "solve maze4x3 --gamma 1 --values: not R&N's"; fi
 expect_rc 0 solve maze4x3
 if [ "$(wc -l <"$tmp/out")" -eq 45 ]; then ok; else
 	bad "solve maze4x3: want 44 Q* lines and a header"; fi
+# R&N's optimal policy (fig. 17.2): 0 north, 1 east, 3 west.
+expect_rc 0 solve maze4x3 --gamma 1 --policy
+if awk -F '\t' 'BEGIN { p[0] = 1; p[1] = 1; p[2] = 1; p[4] = 0; p[5] = 0
+		p[7] = 0; p[8] = 3; p[9] = 3; p[10] = 3 }
+	NR == 1 { if ($0 != "state\taction") e++; next }
+	($1 in p) { if ($2 != p[$1]) e++; seen++ }
+	END { exit !(e == 0 && seen == 9 && NR == 12) }' "$tmp/out"
+then ok; else bad "solve maze4x3 --policy: not R&N's policy"; fi
 
 # ---------------------------------------------------- train, save, eval --
 ckp=$tmp/maze.ckp
@@ -154,6 +202,12 @@ expect_rc 0 train maze4x3 --threads 2 --steps 200000 --seed 1 --save "$ckp"
 expect_grep "^stopped by *step limit" "$tmp/out" "train: stop reason"
 expect_grep "^steps  *200000$" "$tmp/out" "train: step count"
 expect_grep "^optimal fraction" "$tmp/out" "train: exact figures"
+expect_grep "^random start value  *-0.6568" "$tmp/out" \
+	"train: the random policy's start value"
+expect_grep "^greedy progress  *[0-9.]*% (of the way from random to optimal)$" \
+	"$tmp/out" "train: progress"
+expect_grep "^mean return .*undiscounted, while exploring" "$tmp/out" \
+	"train: what the mean return is"
 if [ -s "$ckp" ]; then ok; else bad "train --save wrote nothing"; fi
 if [ -z "$(find "$tmp" -name '*.tmp.*')" ]; then ok; else
 	bad "train --save left a temporary file"; fi
@@ -185,6 +239,40 @@ echo "just some text, long enough to be judged by its first bytes" \
 expect_rc 1 eval maze4x3 --load "$tmp/text"
 expect_grep "not a libdistq file" "$tmp/err" "eval: not a checkpoint"
 expect_rc 0 eval maze4x3 --load "$ckp" --episodes 5
+# Without ENV, the checkpoint's environment.
+expect_rc 0 eval --load "$ckp" --episodes 5
+expect_grep "^environment  *maze4x3$" "$tmp/out" "eval: ENV from the file"
+expect_grep "^success rate .*(as maze4x3 defines success)" "$tmp/out" \
+	"eval: success named"
+
+# --------------------------------------------------------------- inspect --
+expect_rc 0 inspect "$ckp"
+expect_grep "^environment  *maze4x3$" "$tmp/out" "inspect: environment"
+expect_grep "^table  *11 states x 4 actions$" "$tmp/out" "inspect: shape"
+expect_grep "^steps  *200000$" "$tmp/out" "inspect: steps"
+expect_grep "^gamma  *0.95$" "$tmp/out" "inspect: gamma"
+expect_grep "^agents  *2 " "$tmp/out" "inspect: agents"
+expect_rc 0 inspect --q "$ckp"
+if awk -F '\t' 'NR == 1 { if ($0 != "state\taction\tq") e++; next }
+	NF != 3 || $1 >= 11 || $2 >= 4 { e++ }
+	END { exit !(e == 0 && NR == 45) }' "$tmp/out"
+then ok; else bad "inspect --q: not 44 rows of state, action, q"; fi
+cp "$tmp/out" "$tmp/q.tsv"
+# --values and --policy agree with --q: the row maximum and its lowest
+# argmax.
+expect_rc 0 inspect --values "$ckp"
+cp "$tmp/out" "$tmp/v.tsv"
+expect_rc 0 inspect --policy "$ckp"
+if awk -F '\t' 'FNR == 1 { f++; next }
+	f == 1 { if (!($1 in m) || $3 > m[$1]) { m[$1] = $3; a[$1] = $2 } }
+	f == 2 { if ($2 != m[$1]) e++; nv++ }
+	f == 3 { if ($2 != a[$1]) e++; np++ }
+	END { exit !(e == 0 && nv == 11 && np == 11) }' \
+	"$tmp/q.tsv" "$tmp/v.tsv" "$tmp/out"
+then ok; else bad "inspect --values/--policy disagree with --q"; fi
+expect_rc 1 inspect "$tmp/does-not-exist"
+expect_rc 1 inspect --q "$tmp/flip.ckp"
+expect_grep "corrupt" "$tmp/err" "inspect: damaged file"
 
 # ------------------------------------------ checkpoints during a run --
 # A 1.5 s run checkpointing every 0.2 s: the file appears (and is a sound
@@ -231,6 +319,11 @@ expect_grep "^steps  *301000 (1000 in this run)$" "$tmp/out" \
 expect_rc 0 eval maze4x3 --load "$b" -n 5
 expect_grep "(301000 steps, .*, gamma 0.8)" "$tmp/out" \
 	"resume: --gamma given wins"
+# Without --checkpoint, a resumed run goes back to the file it came from.
+expect_rc 0 train --resume "$b" -q -n 2000 -t 1
+expect_grep "^saved  *$b$" "$tmp/out" "resume: checkpoints to FILE"
+expect_rc 0 inspect "$b"
+expect_grep "^steps  *303000$" "$tmp/out" "resume: the resumed work kept"
 # Another environment, or other parameters, are refused.
 expect_rc 1 train taxi --resume "$a" -q -n 1000
 expect_grep "trained on 'maze4x3'" "$tmp/err" "resume: wrong environment"
@@ -531,6 +624,39 @@ expect_rc 1 train maze4x3 -t 2 -n 1000 --strict-pin
 expect_grep "strict-pin: the topology is not this machine" "$tmp/err" \
 	"--strict-pin on a synthetic topology"
 unset HWLOC_SYNTHETIC
+
+# ------------------------------------------------ success, schedules --
+# CartPole's success is surviving to the step limit: its falls end with
+# reward 1, and must not count.
+cp_ckp=$tmp/cartpole.ckp
+expect_rc 0 train cartpole -q -t 1 -n 20000 --seed 2 --save "$cp_ckp"
+expect_rc 0 eval --load "$cp_ckp" -n 50 --max-steps 100
+if awk '$1 == "success" { s = $3 } $1 == "truncated" { t = $2 }
+	$1 == "terminated" { d = $2 }
+	END { exit !(s == t && d != "0.0%") }' "$tmp/out"
+then ok; else bad "eval cartpole: success is not surviving"; cat "$tmp/out"; fi
+# Schedules reach the library: the values at the end are printed and
+# saved.
+sch=$tmp/sched.ckp
+expect_rc 0 train maze4x3 -q -t 1 -n 30000 --alpha 0.5:0.01:linear:10k \
+	--epsilon 1:0.05:exp:2k --save "$sch"
+expect_grep "^alpha  *0.01 now (0.5:0.01:linear:10k)$" "$tmp/out" \
+	"schedule: alpha at the end"
+if awk '$1 == "epsilon" { e = $2 } END { exit !(e > 0.05 && e < 0.06) }' \
+	"$tmp/out"; then ok; else bad "schedule: epsilon at the end"; fi
+expect_rc 0 inspect "$sch"
+expect_grep "^alpha  *0.01 (when saved)$" "$tmp/out" "schedule: saved alpha"
+# A greedy policy close to optimal from the start reads as such, though
+# its optimal fraction is 0 (seed 1, one agent: repeatable).
+expect_rc 0 train maze4x3 -q -t 1 -n 300 --gamma 1 --seed 1
+if awk '$1 == "greedy" && $2 == "progress" { sub("%", "", $3); p = $3 + 0 }
+	$1 == "optimal" && $2 == "fraction" { f = $3 }
+	END { exit !(p > 90 && p < 100 && f == "0.0%") }' "$tmp/out"
+then ok; else bad "progress of a near-optimal policy"; cat "$tmp/out"; fi
+# An improper greedy policy at gamma 1 is named at once.
+expect_rc 0 train cliffwalking -q -t 1 -n 10 --gamma 1
+expect_grep "from state 0 the greedy policy never ends" "$tmp/err" \
+	"improper greedy policy named"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

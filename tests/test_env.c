@@ -1,6 +1,7 @@
 /* tests/test_env.c - the environment interface and its checks
  * (lib/env.c, lib/env.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <string.h>
 
@@ -160,7 +161,7 @@ test_open_checks(void **state)
 	ops.step = NULL;
 	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), -EINVAL);
 	ops = fake_ops();
-	ops.reserved[1] = &dummy;
+	ops.reserved[0] = &dummy;
 	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), -EINVAL);
 	ops = fake_ops();
 	/* The environment's own error is passed on. */
@@ -348,6 +349,46 @@ test_set_state_and_alloc(void **state)
 	assert_null(dq_env_instance_alloc(SIZE_MAX - 10));
 }
 
+/*
+ * ABI 1 grew by filling reserved slots: the table's size and every older
+ * field's offset are those of the first ABI 1 header (eleven pointers and
+ * set_state, then three reserved), so an environment built then still
+ * opens, with params and success read as absent.
+ */
+static void
+test_ops_growth_keeps_layout(void **state)
+{
+	struct old_ops { /* dq_env_ops as first published */
+		uint32_t abi;
+		const char *name;
+		void *fn[9];
+		void *reserved[3];
+	};
+	struct fake f = fake_default();
+	dq_env_ops ops = fake_ops();
+	dq_env *env = NULL;
+	dq_step last = {0, 1.0, true, false};
+	bool ok = true;
+
+	(void)state;
+	assert_int_equal(sizeof(dq_env_ops), sizeof(struct old_ops));
+	assert_int_equal(offsetof(dq_env_ops, set_state),
+			 offsetof(struct old_ops, fn[8]));
+	assert_int_equal(offsetof(dq_env_ops, params),
+			 offsetof(struct old_ops, reserved[0]));
+	assert_int_equal(offsetof(dq_env_ops, success),
+			 offsetof(struct old_ops, reserved[1]));
+	assert_int_equal(offsetof(dq_env_ops, reserved[0]),
+			 offsetof(struct old_ops, reserved[2]));
+	/* An older environment: the new slots are NULL. */
+	assert_null(ops.params);
+	assert_null(ops.success);
+	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), 0);
+	assert_int_equal(dq_env_success(env, &last, &ok), -ENOTSUP);
+	assert_true(ok); /* untouched */
+	dq_env_close(env);
+}
+
 static void
 test_outcome_merge(void **state)
 {
@@ -417,6 +458,7 @@ main(void)
 	    cmocka_unit_test(test_set_state_and_alloc),
 	    cmocka_unit_test(test_outcome_merge),
 	    cmocka_unit_test(test_failed_create_not_destroyed),
+	    cmocka_unit_test(test_ops_growth_keeps_layout),
 	};
 
 	return cmocka_run_group_tests_name("env", tests, NULL, NULL);

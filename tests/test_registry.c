@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dq_test.h"
@@ -35,8 +36,10 @@ test_builtins_list(void **state)
 		assert_non_null(ops[i]->open);
 		assert_non_null(ops[i]->reset);
 		assert_non_null(ops[i]->step);
-		for (size_t k = 0; k < 3; k++)
-			assert_null(ops[i]->reserved[k]);
+		assert_null(ops[i]->reserved[0]);
+		/* Every built-in describes its parameters and success. */
+		assert_non_null(ops[i]->params);
+		assert_non_null(ops[i]->success);
 	}
 	/* A short array gets a prefix and nothing past it. */
 	memset(ops, 0, sizeof(ops));
@@ -277,6 +280,158 @@ test_reset_and_step(void **state)
 	}
 }
 
+/* @v as the parameter string writes it: integers exactly, up to 2^64 - 1. */
+static void
+param_text(const dq_env_param *p, double v, char *buf, size_t cap)
+{
+	if (p->type == DQ_PARAM_REAL)
+		snprintf(buf, cap, "%.17g", v);
+	else if (v >= 18446744073709551615.0)
+		snprintf(buf, cap, "%llu", (unsigned long long)UINT64_MAX);
+	else
+		snprintf(buf, cap, "%llu", (unsigned long long)v);
+}
+
+static int
+open_with(const dq_env_ops *ops, const char *key, const char *value,
+	  dq_env_spec *spec)
+{
+	char params[160];
+	dq_env *env = NULL;
+	int err;
+
+	snprintf(params, sizeof(params), "%s=%s", key, value);
+	err = dq_env_open(&env, ops, params, NULL);
+	if (!err && spec)
+		dq_env_spec_get(env, spec);
+	dq_env_close(env);
+	return err;
+}
+
+/*
+ * Each built-in's parameter table says what its open() does: every key is
+ * accepted at its minimum and maximum and refused just outside, a finite
+ * default is accepted and is what the spec shows for max_steps, and a key
+ * outside the table is refused.
+ */
+static void
+test_param_tables(void **state)
+{
+	const dq_env_ops *ops[N_EXPECTED];
+
+	(void)state;
+	dq_env_builtins(ops, N_EXPECTED);
+	for (size_t i = 0; i < N_EXPECTED; i++) {
+		dq_env_spec def_spec, spec;
+		dq_env *env = NULL;
+		size_t n = 0;
+
+		assert_int_equal(dq_env_open(&env, ops[i], NULL, NULL), 0);
+		dq_env_spec_get(env, &def_spec);
+		dq_env_close(env);
+		for (const dq_env_param *p = ops[i]->params; p->key; p++, n++) {
+			char v[64];
+
+			assert_non_null(p->help);
+			assert_true(p->type <= DQ_PARAM_BOOL);
+			assert_true(p->min <= p->max);
+			for (const dq_env_param *q = ops[i]->params; q < p; q++)
+				assert_string_not_equal(q->key, p->key);
+			param_text(p, p->min, v, sizeof(v));
+			if (open_with(ops[i], p->key, v, NULL))
+				fail_msg("%s: %s=%s refused", ops[i]->name,
+					 p->key, v);
+			/* bins sets all four of cartpole's counts, whose
+			 * product is bounded: its maximum alone is too much. */
+			param_text(p, p->max, v, sizeof(v));
+			if (strcmp(p->key, "bins") &&
+			    open_with(ops[i], p->key, v, NULL))
+				fail_msg("%s: %s=%s refused", ops[i]->name,
+					 p->key, v);
+			if (p->type == DQ_PARAM_BOOL)
+				assert_int_not_equal(
+				    open_with(ops[i], p->key, "2", NULL), 0);
+			else if (p->type == DQ_PARAM_REAL)
+				assert_int_not_equal(
+				    open_with(ops[i], p->key, "-1e300", NULL),
+				    0);
+			if (p->type == DQ_PARAM_COUNT && p->min > 0) {
+				param_text(p, p->min - 1, v, sizeof(v));
+				assert_int_not_equal(
+				    open_with(ops[i], p->key, v, NULL), 0);
+			}
+			if (p->type != DQ_PARAM_BOOL &&
+			    p->max < 18446744073709551615.0) {
+				param_text(p,
+					   p->type == DQ_PARAM_COUNT
+					       ? p->max + 1
+					       : p->max * 2 + 1,
+					   v, sizeof(v));
+				if (!open_with(ops[i], p->key, v, NULL))
+					fail_msg("%s: %s=%s accepted",
+						 ops[i]->name, p->key, v);
+			}
+			if (isnan(p->def))
+				continue;
+			assert_true(p->def >= p->min && p->def <= p->max);
+			param_text(p, p->def, v, sizeof(v));
+			assert_int_equal(open_with(ops[i], p->key, v, &spec),
+					 0);
+			assert_memory_equal(&spec, &def_spec, sizeof(spec));
+			if (!strcmp(p->key, "max_steps"))
+				assert_true(def_spec.max_episode_steps ==
+					    p->def);
+		}
+		assert_true(n > 0);
+		assert_int_equal(open_with(ops[i], "no_such_key", "1", NULL),
+				 -EINVAL);
+	}
+}
+
+/* Each built-in's meaning of success, on the final steps it can have. */
+static void
+test_success(void **state)
+{
+	static const struct {
+		const char *env;
+		dq_step last;
+		bool success;
+	} cases[] = {
+	    {"maze4x3", {3, 1.0, true, false}, true},
+	    {"maze4x3", {6, -1.0, true, false}, false},
+	    {"maze4x3", {7, -0.04, false, true}, false},
+	    {"taxi", {0, 20.0, true, false}, true},
+	    {"taxi", {0, -1.0, false, true}, false},
+	    {"frozenlake4x4", {15, 1.0, true, false}, true},
+	    {"frozenlake4x4", {5, 0.0, true, false}, false},
+	    {"frozenlake8x8-det", {2, 0.0, false, true}, false},
+	    {"cliffwalking", {47, -1.0, true, false}, true},
+	    {"cliffwalking", {36, -100.0, false, true}, false},
+	    /* CartPole: +1 on the failing step too; surviving is success. */
+	    {"cartpole", {0, 1.0, true, false}, false},
+	    {"cartpole", {0, 1.0, false, true}, true},
+	    {"scalable:states=1000", {5, 10.0, true, false}, true},
+	    {"scalable:states=1000", {5, 0.5, false, true}, false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dq_env *env = NULL;
+		bool ok = !cases[i].success;
+
+		assert_int_equal(dq_env_open_name(&env, cases[i].env), 0);
+		assert_int_equal(dq_env_success(env, &cases[i].last, &ok), 0);
+		if (ok != cases[i].success)
+			fail_msg("case %zu (%s)", i, cases[i].env);
+		assert_int_equal(dq_env_success(NULL, &cases[i].last, &ok),
+				 -EINVAL);
+		assert_int_equal(dq_env_success(env, NULL, &ok), -EINVAL);
+		assert_int_equal(dq_env_success(env, &cases[i].last, NULL),
+				 -EINVAL);
+		dq_env_close(env);
+	}
+}
+
 int
 main(void)
 {
@@ -288,6 +443,8 @@ main(void)
 	    cmocka_unit_test(test_models),
 	    cmocka_unit_test(test_outcomes_cap),
 	    cmocka_unit_test(test_reset_and_step),
+	    cmocka_unit_test(test_param_tables),
+	    cmocka_unit_test(test_success),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

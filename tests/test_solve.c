@@ -584,6 +584,194 @@ test_maze4x3_random_policies(void **state)
 	dq_env_close(env);
 }
 
+/*
+ * Improper policies at gamma 1 (dq_model_find_improper()). One action per
+ * state, so the model is the policy.
+ *
+ * unreach: 0 ends for 1 (the start); 1 loops for -1, never reached; 2
+ * leads into 1 for 0. The loop in 1 diverges although no episode from the
+ * start ever sees it.
+ */
+static const trow unreach_rows[] = {
+    {0, 0, 1.0, 0, 1.0, true},
+    {1, 0, 1.0, 1, -1.0, false},
+    {2, 0, 1.0, 1, 0.0, false},
+};
+static const double unreach_start[] = {1.0, 0.0, 0.0};
+static const tenv unreach_env = {3, 1, 1, unreach_rows, 3, unreach_start, 0, 0};
+
+/* zero: 0 pays -1 once on its way into 1, which loops for 0; 2 ends for
+ * 5. Every value is finite: V = (-1, 0, 5). */
+static const trow zero_rows[] = {
+    {0, 0, 1.0, 1, -1.0, false},
+    {1, 0, 1.0, 1, 0.0, false},
+    {2, 0, 1.0, 2, 5.0, true},
+};
+static const double zero_start[] = {0.5, 0.0, 0.5};
+static const tenv zero_env = {3, 1, 1, zero_rows, 3, zero_start, 0, 0};
+
+/* cycle: 0 pays -1 and leaves for 1 or 2 by a coin; 1 goes back to 0 (so
+ * {0, 1} is a loop the chain leaves); 2 -> 3 for 0 and 3 -> 2 for 2, a
+ * loop it never leaves and that pays: state 3 is the one to name. */
+static const trow cycle_rows[] = {
+    {0, 0, 0.5, 1, -1.0, false}, {0, 0, 0.5, 2, -1.0, false},
+    {1, 0, 1.0, 0, 0.0, false},	 {2, 0, 1.0, 3, 0.0, false},
+    {3, 0, 1.0, 2, 2.0, false},
+};
+static const double cycle_start[] = {1.0, 0.0, 0.0, 0.0};
+static const tenv cycle_env = {4, 1, 2, cycle_rows, 5, cycle_start, 0, 0};
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void
+test_improper_found_fast(void **state)
+{
+	dq_model *m = model_of(&tab_ops, &unreach_env);
+	dq_solve_config c = cfg_of(1.0);
+	uint32_t pi[4] = {0, 0, 0, 0}, bad = 99;
+	double v[4] = {7, 7, 7, 7}, t0;
+
+	(void)state;
+	assert_int_equal(dq_model_find_improper(m, pi, 3, &bad), -EDOM);
+	assert_int_equal(bad, 1);
+	assert_int_equal(dq_model_find_improper(m, pi, 3, NULL), -EDOM);
+	/* At once, not after 10^7 sweeps, and nothing written. */
+	t0 = now_seconds();
+	assert_int_equal(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL), -EDOM);
+	assert_true(now_seconds() - t0 < 0.1);
+	assert_true(v[0] == 7 && v[1] == 7 && v[2] == 7);
+	/* Below gamma 1 the same policy has a value. */
+	c.gamma = 0.5;
+	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL) >= 0);
+	assert_true(fabs(v[1] + 2) < 1e-11 && fabs(v[2] + 1) < 1e-11);
+	dq_model_destroy(m);
+
+	m = model_of(&tab_ops, &cycle_env);
+	bad = 99;
+	assert_int_equal(dq_model_find_improper(m, pi, 4, &bad), -EDOM);
+	assert_int_equal(bad, 3);
+	c.gamma = 1;
+	assert_int_equal(dq_model_evaluate(m, &c, pi, 4, v, 4, NULL), -EDOM);
+	dq_model_destroy(m);
+}
+
+/* The random policy on the chain, by hand: V1 = 1 + g V0 / 2 and
+ * V0 = (1 + g V1) / 2 + g V0 / 2. */
+static void
+test_evaluate_random(void **state)
+{
+	dq_model *m = model_of(&tab_ops, &chain_env);
+	dq_model *l = model_of(&tab_ops, &loop_env);
+	dq_model *z = model_of(&tab_ops, &zero_env);
+	static const double gammas[] = {0.0, 0.5, 0.9, 1.0};
+	double v[3] = {7, 7, 7}, sv = 0;
+	uint64_t sw = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		dq_solve_config c = cfg_of(gammas[i]);
+		double g = gammas[i];
+		double v0 = (0.5 + 0.5 * g) / (1 - 0.5 * g - 0.25 * g * g);
+
+		assert_int_equal(
+		    dq_model_evaluate_random(m, &c, v, 2, &sv, &sw), 0);
+		assert_true(sw >= 1);
+		assert_true(fabs(v[0] - v0) < 1e-9);
+		assert_true(fabs(v[1] - (1 + 0.5 * g * v0)) < 1e-9);
+		assert_true(sv == v[0]);
+	}
+	{
+		dq_solve_config c = cfg_of(1.0);
+
+		v[0] = 7;
+		assert_int_equal(
+		    dq_model_evaluate_random(l, &c, v, 1, NULL, NULL), -EDOM);
+		assert_true(v[0] == 7);
+		assert_int_equal(
+		    dq_model_evaluate_random(z, &c, v, 3, NULL, NULL), 0);
+		assert_true(v[0] == -1 && v[1] == 0 && v[2] == 5);
+		assert_int_equal(
+		    dq_model_evaluate_random(NULL, &c, v, 3, NULL, NULL),
+		    -EINVAL);
+		assert_int_equal(
+		    dq_model_evaluate_random(z, NULL, v, 3, NULL, NULL),
+		    -EINVAL);
+		assert_int_equal(
+		    dq_model_evaluate_random(z, &c, NULL, 3, NULL, NULL),
+		    -EINVAL);
+		assert_int_equal(
+		    dq_model_evaluate_random(z, &c, v, 2, NULL, NULL), -EINVAL);
+		c.gamma = 0.999999;
+		c.max_sweeps = 3;
+		assert_int_equal(
+		    dq_model_evaluate_random(l, &c, v, 1, NULL, NULL),
+		    -ETIMEDOUT);
+	}
+	dq_model_destroy(m);
+	dq_model_destroy(l);
+	dq_model_destroy(z);
+}
+
+static void
+test_improper_zero_reward_loops_are_finite(void **state)
+{
+	dq_model *m = model_of(&tab_ops, &zero_env);
+	dq_solve_config c = cfg_of(1.0);
+	uint32_t pi[3] = {0, 0, 0}, bad = 99;
+	double v[3], sv;
+
+	(void)state;
+	assert_int_equal(dq_model_find_improper(m, pi, 3, &bad), 0);
+	assert_int_equal(bad, 99); /* untouched */
+	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, &sv) >= 0);
+	assert_true(v[0] == -1 && v[1] == 0 && v[2] == 5);
+	assert_true(sv == 2);
+	dq_model_destroy(m);
+}
+
+/* maze4x3 without slip, always north: 0, 1, 2 bump the top wall and 8
+ * the inner one, each for the living reward; 3 and 6 end. */
+static void
+test_improper_maze(void **state)
+{
+	dq_env *env = NULL;
+	dq_model *m = NULL;
+	dq_solve_config c = cfg_of(1.0);
+	uint32_t north[11] = {0}, opt[11], bad = 99;
+	double v[11];
+
+	(void)state;
+	assert_int_equal(dq_env_open_name(&env, "maze4x3:slip=0"), 0);
+	assert_int_equal(dq_model_create(&m, env), 0);
+	assert_int_equal(dq_model_find_improper(m, north, 11, &bad), -EDOM);
+	assert_int_equal(bad, 0);
+	assert_int_equal(dq_model_evaluate(m, &c, north, 11, v, 11, NULL),
+			 -EDOM);
+	/* The optimal policy is proper; breaking it in state 8 (never
+	 * visited from the start under it) is found all the same. */
+	assert_true(dq_model_solve(m, &c, NULL, 0, NULL, 0, opt, 11) >= 0);
+	assert_int_equal(dq_model_find_improper(m, opt, 11, &bad), 0);
+	assert_true(dq_model_evaluate(m, &c, opt, 11, v, 11, NULL) >= 0);
+	opt[8] = 0;
+	assert_int_equal(dq_model_find_improper(m, opt, 11, &bad), -EDOM);
+	assert_int_equal(bad, 8);
+	/* Arguments. */
+	assert_int_equal(dq_model_find_improper(NULL, opt, 11, &bad), -EINVAL);
+	assert_int_equal(dq_model_find_improper(m, NULL, 11, &bad), -EINVAL);
+	assert_int_equal(dq_model_find_improper(m, opt, 10, &bad), -EINVAL);
+	opt[8] = 4;
+	assert_int_equal(dq_model_find_improper(m, opt, 11, &bad), -ERANGE);
+	dq_model_destroy(m);
+	dq_env_close(env);
+}
+
 static void
 test_nonconvergence_and_overflow(void **state)
 {
@@ -597,8 +785,9 @@ test_nonconvergence_and_overflow(void **state)
 	c.max_sweeps = 1000;
 	assert_int_equal(dq_model_solve(m, &c, q, 1, v, 1, pi, 1, NULL),
 			 -ETIMEDOUT);
+	/* Evaluation sees the improper loop at once (test_improper_*). */
 	assert_int_equal(dq_model_evaluate(m, &c, pi, 1, v, 1, NULL, NULL),
-			 -ETIMEDOUT);
+			 -EDOM);
 	assert_true(v[0] == 7); /* untouched on failure */
 	c.gamma = 0.5;
 	assert_int_equal(dq_model_solve(m, &c, q, 1, v, 1, pi, 1, NULL), 0);
@@ -607,6 +796,9 @@ test_nonconvergence_and_overflow(void **state)
 	c.gamma = 1;
 	assert_int_equal(dq_model_solve(h, &c, q, 1, v, 1, pi, 1, NULL),
 			 -ERANGE);
+	assert_int_equal(dq_model_evaluate(h, &c, pi, 1, v, 1, NULL, NULL),
+			 -EDOM);
+	c.gamma = 0.5; /* 2e308: proper discounting, still an overflow */
 	assert_int_equal(dq_model_evaluate(h, &c, pi, 1, v, 1, NULL, NULL),
 			 -ERANGE);
 	dq_model_destroy(m);
@@ -1080,6 +1272,10 @@ main(void)
 	    cmocka_unit_test(test_maze4x3_aima),
 	    cmocka_unit_test(test_maze4x3_random_policies),
 	    cmocka_unit_test(test_nonconvergence_and_overflow),
+	    cmocka_unit_test(test_improper_found_fast),
+	    cmocka_unit_test(test_improper_zero_reward_loops_are_finite),
+	    cmocka_unit_test(test_improper_maze),
+	    cmocka_unit_test(test_evaluate_random),
 	    cmocka_unit_test(test_invalid_models),
 	    cmocka_unit_test(test_no_model),
 	    cmocka_unit_test(test_invalid_arguments),

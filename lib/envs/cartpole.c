@@ -242,6 +242,36 @@ cp_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 	return 0;
 }
 
+/* Balancing is the task: success is not falling before the limit. */
+static bool
+cp_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return !last->terminated;
+}
+
+#define CP_BINS_PARAM(key, def, what)                                 \
+	{                                                             \
+		key, DQ_PARAM_COUNT, def, 1, CP_MAX_BINS,             \
+		    "bins of " what " (the product at most 2^32 - 1)" \
+	}
+
+static const dq_env_param cp_params[] = {
+    {"bins", DQ_PARAM_COUNT, NAN, 1, CP_MAX_BINS,
+     "default of the four bin counts below (default: their own)"},
+    CP_BINS_PARAM("x_bins", 3, "the cart position"),
+    CP_BINS_PARAM("x_dot_bins", 3, "the cart velocity"),
+    CP_BINS_PARAM("theta_bins", 6, "the pole angle"),
+    CP_BINS_PARAM("theta_dot_bins", 6, "the pole angular velocity"),
+    {"x_dot_max", DQ_PARAM_REAL, 2.0, 1e-6, 1e6,
+     "cart velocities are binned over [-x_dot_max, x_dot_max] (m/s)"},
+    {"theta_dot_max", DQ_PARAM_REAL, 3.0, 1e-6, 1e6,
+     "angular velocities are binned over [-max, max] (rad/s)"},
+    {"max_steps", DQ_PARAM_COUNT, 500, 0, 4294967295.0,
+     "episode step limit the learner applies (0 = none)"},
+    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},
+};
+
 const dq_env_ops dq__env_cartpole = {
     .abi = DQ_ENV_ABI,
     .name = "cartpole",
@@ -251,4 +281,6 @@ const dq_env_ops dq__env_cartpole = {
     .destroy = cp_destroy,
     .reset = cp_reset,
     .step = cp_step,
+    .params = cp_params,
+    .success = cp_success,
 };

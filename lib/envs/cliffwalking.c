@@ -187,6 +187,20 @@ cw_set_state(void *inst, uint32_t s)
 	return 0;
 }
 
+/* Only the goal ends an episode (the cliff sends back to the start). */
+static bool
+cw_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return last->terminated;
+}
+
+static const dq_env_param cw_params[] = {
+    {"max_steps", DQ_PARAM_COUNT, 500, 0, 4294967295.0,
+     "episode step limit the learner applies (0 = none)"},
+    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},
+};
+
 const dq_env_ops dq__env_cliffwalking = {
     .abi = DQ_ENV_ABI,
     .name = "cliffwalking",
@@ -198,4 +212,6 @@ const dq_env_ops dq__env_cliffwalking = {
     .outcomes = cw_outcomes,
     .start_probs = cw_start_probs,
     .set_state = cw_set_state,
+    .params = cw_params,
+    .success = cw_success,
 };

@@ -269,7 +269,29 @@ fl_set_state(void *inst, uint32_t s)
 	return 0;
 }
 
-#define FL_OPS(ident, opname, openfn)      \
+/* Success is reaching G, the one terminal state with a reward. */
+static bool
+fl_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return last->terminated && last->reward > 0;
+}
+
+#define FL_PARAMS(ident, slippery, max_steps)                           \
+	static const dq_env_param ident[] = {                           \
+	    {"slippery", DQ_PARAM_BOOL, slippery, 0, 1,                 \
+	     "moves go sideways with probability 2/3 (1/3 each side)"}, \
+	    {"max_steps", DQ_PARAM_COUNT, max_steps, 0, 4294967295.0,   \
+	     "episode step limit the learner applies (0 = none)"},      \
+	    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},                       \
+	}
+
+FL_PARAMS(fl_params4, 1, 100);
+FL_PARAMS(fl_params4_det, 0, 100);
+FL_PARAMS(fl_params8, 1, 200);
+FL_PARAMS(fl_params8_det, 0, 200);
+
+#define FL_OPS(ident, opname, openfn, par) \
 	const dq_env_ops ident = {         \
 	    .abi = DQ_ENV_ABI,             \
 	    .name = opname,                \
@@ -282,9 +304,13 @@ fl_set_state(void *inst, uint32_t s)
 	    .outcomes = fl_outcomes,       \
 	    .start_probs = fl_start_probs, \
 	    .set_state = fl_set_state,     \
+	    .params = par,                 \
+	    .success = fl_success,         \
 	}
 
-FL_OPS(dq__env_frozenlake4x4, "frozenlake4x4", fl_open4);
-FL_OPS(dq__env_frozenlake4x4_det, "frozenlake4x4-det", fl_open4_det);
-FL_OPS(dq__env_frozenlake8x8, "frozenlake8x8", fl_open8);
-FL_OPS(dq__env_frozenlake8x8_det, "frozenlake8x8-det", fl_open8_det);
+FL_OPS(dq__env_frozenlake4x4, "frozenlake4x4", fl_open4, fl_params4);
+FL_OPS(dq__env_frozenlake4x4_det, "frozenlake4x4-det", fl_open4_det,
+       fl_params4_det);
+FL_OPS(dq__env_frozenlake8x8, "frozenlake8x8", fl_open8, fl_params8);
+FL_OPS(dq__env_frozenlake8x8_det, "frozenlake8x8-det", fl_open8_det,
+       fl_params8_det);

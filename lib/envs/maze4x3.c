@@ -247,6 +247,25 @@ maze_set_state(void *inst, uint32_t s)
 	return 0;
 }
 
+/* Success is leaving by the +1 exit. */
+static bool
+maze_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return last->terminated && last->next_state == MAZE_PLUS;
+}
+
+/* What maze_open() accepts, for distq envs and error messages. */
+static const dq_env_param maze_params[] = {
+    {"living_reward", DQ_PARAM_REAL, -0.04, -1e6, 1e6,
+     "reward for entering (or staying in) an ordinary cell"},
+    {"slip", DQ_PARAM_REAL, 0.2, 0.0, 1.0,
+     "probability of moving sideways instead (half to each side)"},
+    {"max_steps", DQ_PARAM_COUNT, 100, 0, 4294967295.0,
+     "episode step limit the learner applies (0 = none)"},
+    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},
+};
+
 const dq_env_ops dq__env_maze4x3 = {
     .abi = DQ_ENV_ABI,
     .name = "maze4x3",
@@ -259,4 +278,6 @@ const dq_env_ops dq__env_maze4x3 = {
     .outcomes = maze_outcomes,
     .start_probs = maze_start_probs,
     .set_state = maze_set_state,
+    .params = maze_params,
+    .success = maze_success,
 };

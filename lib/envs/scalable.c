@@ -36,6 +36,7 @@
  *	max_steps	truncation the learner applies, default 1000
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "distq.h"
@@ -336,6 +337,36 @@ sc_set_state(void *inst, uint32_t s)
 	return 0;
 }
 
+/* Success is reaching a goal. */
+static bool
+sc_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return last->terminated;
+}
+
+static const dq_env_param sc_params[] = {
+    {"states", DQ_PARAM_COUNT, 1e6, 1, 4294967295.0, "number of states S"},
+    {"actions", DQ_PARAM_COUNT, 4, 1, 4096, "number of actions A"},
+    {"branch", DQ_PARAM_COUNT, 2, 1, SC_MAX_BRANCH,
+     "successor candidates per (state, action), each equally likely"},
+    {"span", DQ_PARAM_COUNT, 0, 0, 2147483647.0,
+     "successors within +-span of the state (0 = anywhere)"},
+    {"goal_every", DQ_PARAM_COUNT, 1000, 0, 4294967295.0,
+     "about one goal (terminal) state per this many (0 = none)"},
+    {"goal_reward", DQ_PARAM_REAL, 10.0, -1e6, 1e6,
+     "reward for entering a goal"},
+    {"cost", DQ_PARAM_COUNT, 0, 0, 1e9,
+     "busy-work iterations per step (about 1 ns each)"},
+    {"seed", DQ_PARAM_COUNT, 1, 0, 18446744073709551615.0,
+     "structure seed: which MDP of this size"},
+    {"model", DQ_PARAM_BOOL, NAN, 0, 1,
+     "export the transition model (default: when S x A <= 10^6)"},
+    {"max_steps", DQ_PARAM_COUNT, 1000, 0, 4294967295.0,
+     "episode step limit the learner applies (0 = none)"},
+    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},
+};
+
 const dq_env_ops dq__env_scalable = {
     .abi = DQ_ENV_ABI,
     .name = "scalable",
@@ -348,4 +379,6 @@ const dq_env_ops dq__env_scalable = {
     .outcomes = sc_outcomes,
     .start_probs = sc_start_probs,
     .set_state = sc_set_state,
+    .params = sc_params,
+    .success = sc_success,
 };

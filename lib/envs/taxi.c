@@ -256,6 +256,20 @@ taxi_set_state(void *inst, uint32_t s)
 	return 0;
 }
 
+/* Only a delivery ends an episode. */
+static bool
+taxi_success(const void *def, const dq_step *last)
+{
+	(void)def;
+	return last->terminated;
+}
+
+static const dq_env_param taxi_params[] = {
+    {"max_steps", DQ_PARAM_COUNT, 200, 0, 4294967295.0,
+     "episode step limit the learner applies (0 = none)"},
+    {NULL, DQ_PARAM_REAL, 0, 0, 0, NULL},
+};
+
 const dq_env_ops dq__env_taxi = {
     .abi = DQ_ENV_ABI,
     .name = "taxi",
@@ -267,4 +281,6 @@ const dq_env_ops dq__env_taxi = {
     .outcomes = taxi_outcomes,
     .start_probs = taxi_start_probs,
     .set_state = taxi_set_state,
+    .params = taxi_params,
+    .success = taxi_success,
 };
