@@ -162,15 +162,18 @@ dq__agent_sync(dq_agent *ag)
 
 	if (!dq__agent_replica(ag))
 		return 0;
+	/* Every entry updated in the window is merged, also one whose value
+	 * ended on the bits it started from: its updates still pull towards
+	 * their targets, and when another agent moved the entry meanwhile
+	 * that pull is replayed onto the other's value. When nobody did, the
+	 * merge gives the stored bits and the table skips the write. */
 	for (uint32_t j = 0; j < ag->n_touch; j++) {
 		const dq__touched *e = &ag->touch[j];
-		const double l = ag->pend_val[e->i];
 
-		if (dq__d2u(l) == dq__d2u(e->base))
-			continue; /* unchanged, or updated back */
-		retries += dq__table_apply(
-		    ag->table, e->s, e->a,
-		    (dq__op){DQ__OP_MERGE, e->base, l, e->keep});
+		retries +=
+		    dq__table_apply(ag->table, e->s, e->a,
+				    (dq__op){DQ__OP_MERGE, e->base,
+					     ag->pend_val[e->i], e->keep});
 	}
 	for (uint32_t k = 0; k < ag->n_pend; k++)
 		ag->row_slot[ag->pend_row[k]] = 0;
