@@ -104,15 +104,16 @@ dq__sched_seek(dq__sched *sc, double clock)
 }
 
 /*
- * Replica mode: the row index and room for min(S, sync_every) pending rows
- * (each step writes one entry, and a sync empties them every sync_every).
+ * Replica mode: the row index and room for min(S, max_window) pending rows
+ * (each step writes one entry, and a sync empties them every window of at
+ * most max_window steps).
  */
 static int
-agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
+agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t max_window)
 {
 	size_t n = (size_t)t->n_states * t->n_actions;
-	size_t rows = t->n_states < sync_every ? t->n_states : sync_every;
-	size_t entries = n < sync_every ? n : sync_every;
+	size_t rows = t->n_states < max_window ? t->n_states : max_window;
+	size_t entries = n < max_window ? n : max_window;
 
 	if (n > DQ_REPLICA_MAX_ENTRIES)
 		return -ERANGE;
@@ -124,8 +125,40 @@ agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
 	if (!ag->row_slot || !ag->pend_row || !ag->pend_val ||
 	    !ag->pend_touch || !ag->touch)
 		return -ENOMEM;
-	ag->sync_every = sync_every;
+	ag->max_window = max_window;
 	return 0;
+}
+
+/*
+ * Hold replica buffers for windows of up to max_window steps while the
+ * agent still updates directly (the learner's automatic write path).
+ * Returns 0, -ERANGE for a table too large to replicate, or -ENOMEM (the
+ * buffers are then released by dq__agent_fini()).
+ */
+int
+dq__agent_reserve(dq_agent *ag, uint32_t max_window)
+{
+	if (ag->row_slot || !max_window)
+		return 0;
+	return agent_replica_init(ag, ag->table, max_window);
+}
+
+/*
+ * Switch the agent's write path: window > 0 opens windows of that many
+ * steps (at most max_window), 0 returns to direct updates after writing
+ * the open window back. A shorter window than the open one ends at the
+ * next write.
+ */
+void
+dq__agent_set_window(dq_agent *ag, uint32_t window)
+{
+	if (window > ag->max_window)
+		window = ag->max_window;
+	if (window == ag->sync_every)
+		return;
+	if (!window)
+		ag->retries += (uint64_t)dq__agent_sync(ag);
+	ag->sync_every = window;
 }
 
 /* Row s becomes pending: copied from the table (relaxed loads: per-entry
@@ -160,7 +193,7 @@ dq__agent_sync(dq_agent *ag)
 {
 	int retries = 0;
 
-	if (!dq__agent_replica(ag))
+	if (!ag->row_slot)
 		return 0;
 	/* Every entry updated in the window is merged, also one whose value
 	 * ended on the bits it started from: its updates still pull towards
@@ -169,12 +202,19 @@ dq__agent_sync(dq_agent *ag)
 	 * merge gives the stored bits and the table skips the write. */
 	for (uint32_t j = 0; j < ag->n_touch; j++) {
 		const dq__touched *e = &ag->touch[j];
+		/* relaxed: only counted (did another agent move it?); the
+		 * merge below re-reads the entry under the discipline */
+		uint64_t cur =
+		    dq__load_u64(dq__table_row(ag->table, e->s) + e->a,
+				 memory_order_relaxed);
 
+		ag->moved += cur != dq__d2u(e->base);
 		retries +=
 		    dq__table_apply(ag->table, e->s, e->a,
 				    (dq__op){DQ__OP_MERGE, e->base,
 					     ag->pend_val[e->i], e->keep});
 	}
+	ag->merges += ag->n_touch;
 	for (uint32_t k = 0; k < ag->n_pend; k++)
 		ag->row_slot[ag->pend_row[k]] = 0;
 	ag->n_pend = 0;
@@ -210,6 +250,7 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 			dq__agent_fini(ag);
 			return err;
 		}
+		ag->sync_every = cfg->sync_every;
 	}
 	return 0;
 }
@@ -229,6 +270,8 @@ dq__agent_fini(dq_agent *ag)
 	ag->pend_val = NULL;
 	ag->pend_touch = NULL;
 	ag->touch = NULL;
+	ag->sync_every = 0;
+	ag->max_window = 0;
 }
 
 void

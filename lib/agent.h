@@ -78,8 +78,11 @@ struct dq_agent {
 	dq__touched *touch;   /* the entries updated in this window */
 	uint32_t n_pend;
 	uint32_t n_touch;
-	uint32_t sync_every;
+	uint32_t sync_every; /* the window now; 0 = direct updates */
 	uint32_t since_sync;
+	uint32_t max_window; /* what the buffers hold; 0 = none */
+	uint64_t merges;     /* write-back merges, and of those the ones */
+	uint64_t moved;	     /* that found the entry moved by another */
 };
 
 void dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride);
@@ -90,12 +93,16 @@ void dq__agent_episode_end(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
 uint32_t dq__agent_pend_row(dq_agent *ag, uint32_t s);
+int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
+void dq__agent_set_window(dq_agent *ag, uint32_t window);
 
-/* Replica mode (see struct dq_agent). */
+/* Replica mode now (see struct dq_agent): a window is open. The buffers
+ * may be held while the agent updates directly (the learner's automatic
+ * write path, lib/writepath.h). */
 static inline bool
 dq__agent_replica(const dq_agent *ag)
 {
-	return ag->row_slot != NULL;
+	return ag->sync_every != 0;
 }
 
 static inline void

@@ -14,6 +14,7 @@
 #include "env.h"
 #include "pin.h"
 #include "topology.h"
+#include "writepath.h"
 
 /* Agents run in chunks of at most this many steps, and publish their
  * counters, poll the stop flag and make due target checks between chunks. */
@@ -37,6 +38,10 @@ enum {
 	PUB_RNG, /* four words */
 	PUB_ALPHA_CLOCK = PUB_RNG + 4,
 	PUB_EPS_CLOCK,
+	PUB_WINDOW, /* the write path (dq_learner_agent_write_path()) */
+	PUB_WSTEPS,
+	PUB_MERGES,
+	PUB_MOVED,
 	PUB_N
 };
 
@@ -57,6 +62,16 @@ typedef struct slot {
 	int n_bound;
 	unsigned bound[MAX_BOUND_PUS];
 	pthread_t thread;
+	/* Where the hot loop is, kept across a switch of its instance. */
+	struct loop_pos {
+		uint32_t s, len, chunk;
+		uint64_t done;
+	} pos;
+	/* The automatic write path (lib/writepath.h): this agent's counters
+	 * at the start of its current epoch. */
+	bool wp_auto;
+	uint64_t wp_steps, wp_retries, wp_merges, wp_moved, wp_run0;
+	uint64_t wp_window_steps; /* steps taken in windows, all runs */
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u32 seq;
@@ -180,6 +195,10 @@ config_check(const dq_learner_config *c)
 	    c->pin != DQ_PIN_LIST)
 		return -EINVAL;
 	if (c->pin == DQ_PIN_LIST && (!c->pin_pus || !c->n_pin_pus))
+		return -EINVAL;
+	if ((c->write_path != DQ_WRITE_AUTO &&
+	     c->write_path != DQ_WRITE_DIRECT) ||
+	    (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every))
 		return -EINVAL;
 	return 0;
 }
@@ -308,6 +327,17 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		err = dq__agent_init(&s->ag, table, &ac);
 		if (err)
 			goto fail;
+		/* The automatic write path: buffers for the longest window
+		 * the rule may pick, now, so that a run allocates nothing. */
+		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every) {
+			uint32_t w = dq__wp_max_window_hook(
+			    (uint64_t)table->n_states * table->n_actions, l->n);
+
+			err = dq__agent_reserve(&s->ag, w);
+			if (err)
+				goto fail;
+			s->wp_auto = w != 0;
+		}
 		/* Stream i = stream i-1 jumped once: O(P) jumps in all. */
 		if (i > 0) {
 			s->ag.rng = l->slots[i - 1]->ag.rng;
@@ -402,6 +432,10 @@ slot_publish(slot *s)
 		v[PUB_RNG + i] = s->ag.rng.s[i];
 	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
+	v[PUB_WINDOW] = s->ag.sync_every;
+	v[PUB_WSTEPS] = s->wp_window_steps;
+	v[PUB_MERGES] = s->ag.merges;
+	v[PUB_MOVED] = s->ag.moved;
 
 	/* relaxed: ordered before the data by their release stores */
 	dq__store_u32(&s->seq, q + 1, memory_order_relaxed);
@@ -522,6 +556,46 @@ claim_episode(dq_learner *l)
 	       l->cfg.max_episodes;
 }
 
+/* agent_loop_as() stopped to continue in another instance. */
+#define LOOP_SWITCH 1
+
+/* The automatic write path: the agent's counters start an epoch. */
+static void
+wp_mark(slot *sl)
+{
+	sl->wp_steps = sl->ag.steps;
+	sl->wp_retries = sl->ag.retries;
+	sl->wp_merges = sl->ag.merges;
+	sl->wp_moved = sl->ag.moved;
+}
+
+/*
+ * The automatic write path, between chunks: at the end of an epoch the
+ * rule (lib/writepath.h) picks the next window from what the agent
+ * measured, and the agent switches (a window is written back before
+ * direct updates resume). Returns whether a window is open.
+ */
+static bool
+wp_revise(slot *sl)
+{
+	dq_agent *ag = &sl->ag;
+	dq__wp_sample m;
+
+	m.steps = ag->steps - sl->wp_steps;
+	if (m.steps < dq__wp_epoch(ag->sync_every))
+		return dq__agent_replica(ag);
+	m.retries = ag->retries - sl->wp_retries;
+	m.merges = ag->merges - sl->wp_merges;
+	m.moved = ag->moved - sl->wp_moved;
+	m.run_steps = ag->steps - sl->wp_run0;
+	if (dq__agent_replica(ag))
+		sl->wp_window_steps += m.steps;
+	dq__agent_set_window(
+	    ag, dq__wp_decide_hook(ag->sync_every, ag->max_window, &m));
+	wp_mark(sl);
+	return dq__agent_replica(ag);
+}
+
 /*
  * The hot loop: act, step the own environment, learn, repeat. No
  * allocation, lock (outside locked mode) or system call per step. It runs
@@ -542,19 +616,12 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	const bool tickets = l->cfg.max_episodes > 0;
 	const uint64_t quota = sl->quota;
 	const bool target = l->cfg.target_fraction > 0.0;
-	uint64_t done = 0, t_prev = now_ns();
-	uint32_t s, len = 0, chunk = 1; /* doubled while chunks are quick */
+	uint64_t done = sl->pos.done, t_prev = now_ns();
+	uint32_t s = sl->pos.s, len = sl->pos.len;
+	uint32_t chunk = sl->pos.chunk; /* doubled while chunks are quick */
 	dq_step st;
 	int err;
 
-	/* An episode cut by the previous run's stop is not counted. */
-	ag->in_episode = false;
-	ag->ep_return = 0.0;
-	if (tickets && !claim_episode(l))
-		return 0;
-	err = dq__env_hot_reset(&env, &ag->rng, &s);
-	if (err)
-		goto reset_failed;
 	while (done < quota) {
 		const uint64_t end =
 		    quota - done > chunk ? done + chunk : quota;
@@ -597,6 +664,12 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
 			chunk *= 2;
 		t_prev = t;
+		/* The automatic write path: a change between direct updates
+		 * and windows continues in the other instance of this loop. */
+		if (sl->wp_auto && wp_revise(sl) != replica) {
+			sl->pos = (struct loop_pos){s, len, chunk, done};
+			return LOOP_SWITCH;
+		}
 	}
 	return 0;
 reset_failed:
@@ -606,7 +679,7 @@ reset_failed:
 
 /* One instance of the hot loop per discipline, and one for replicas. */
 static int
-agent_loop(slot *sl, const char **what)
+agent_loop_once(slot *sl, const char **what)
 {
 	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, sl->ag.table->mode, true);
@@ -619,6 +692,31 @@ agent_loop(slot *sl, const char **what)
 	default:
 		return agent_loop_as(sl, what, DQ_MODE_LOCKED, false);
 	}
+}
+
+/* A run's loop: the first episode, then the loop's instances, switching
+ * when the automatic write path changes between direct and windows. */
+static int
+agent_loop(slot *sl, const char **what)
+{
+	dq_agent *ag = &sl->ag;
+	int err;
+
+	sl->pos = (struct loop_pos){0, 0, 1, 0};
+	/* An episode cut by the previous run's stop is not counted. */
+	ag->in_episode = false;
+	ag->ep_return = 0.0;
+	if (sl->l->cfg.max_episodes > 0 && !claim_episode(sl->l))
+		return 0;
+	err = dq__env_inst_reset(&sl->inst, &ag->rng, &sl->pos.s);
+	if (err) {
+		*what = "reset";
+		return err;
+	}
+	do
+		err = agent_loop_once(sl, what);
+	while (err == LOOP_SWITCH);
+	return err;
 }
 
 static void *
@@ -656,12 +754,21 @@ agent_main(void *arg)
 	/* Replica mode: hold no row copied before this run (the previous
 	 * run ended with a write-back, so this is normally a no-op). */
 	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
+	/* The automatic write path starts each run direct: the rule
+	 * decides from this run's measurements (lib/writepath.h). */
+	if (sl->wp_auto) {
+		dq__agent_set_window(&sl->ag, 0);
+		wp_mark(sl);
+		sl->wp_run0 = sl->ag.steps;
+	}
 	err = agent_loop(sl, &what);
 	if (err)
 		record_error(sl, err, what);
 	/* Replica mode: what this agent learned reaches the shared table
 	 * before the run returns (a no-op otherwise). */
 	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
+	if (sl->wp_auto && dq__agent_replica(&sl->ag))
+		sl->wp_window_steps += sl->ag.steps - sl->wp_steps;
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);
@@ -1004,6 +1111,25 @@ dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 	if (cap)
 		pus[0] = s->pu;
 	return 1;
+}
+
+int
+dq_learner_agent_write_path(const dq_learner *l, uint32_t i,
+			    dq_write_stats *out)
+{
+	uint64_t v[PUB_N];
+
+	if (!l || !out)
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	slot_read_raw(l->slots[i], v);
+	memset(out, 0, sizeof(*out));
+	out->window = (uint32_t)v[PUB_WINDOW];
+	out->window_steps = v[PUB_WSTEPS];
+	out->merges = v[PUB_MERGES];
+	out->moved = v[PUB_MOVED];
+	return 0;
 }
 
 int
