@@ -239,6 +239,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->n_actions = t->n_actions;
 	ag->gamma = cfg->gamma;
 	ag->random_ties = cfg->random_ties;
+	ag->tie_rng = ag->random_ties ? &ag->rng : NULL;
+	ag->next_state = DQ__NO_STATE;
 	ag->k = cfg->return_window;
 	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
@@ -277,7 +279,7 @@ dq__agent_fini(dq_agent *ag)
 void
 dq__agent_episode_end(dq_agent *ag)
 {
-	if (!ag->in_episode)
+	if (ag->steps == ag->ep_start)
 		return;
 	ag->returns[ag->ret_head] = ag->ep_return;
 	ag->ret_head = ag->ret_head + 1 == ag->k ? 0 : ag->ret_head + 1;
@@ -285,7 +287,7 @@ dq__agent_episode_end(dq_agent *ag)
 		ag->ret_count++;
 	ag->episodes++;
 	ag->ep_return = 0.0;
-	ag->in_episode = false;
+	ag->ep_start = ag->steps;
 }
 
 /* The mean is summed afresh from the ring: no drift from a running sum. */
@@ -357,13 +359,18 @@ int
 dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 		 uint32_t next_state, bool terminated)
 {
+	int ret;
+
 	if (!agent || !isfinite(reward))
 		return -EINVAL;
 	if (s >= agent->table->n_states ||
 	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
-	return dq__agent_observe(agent, s, a, reward, next_state, terminated,
-				 agent->table->mode, dq__agent_replica(agent));
+	ret = dq__agent_observe(agent, s, a, reward, next_state, terminated,
+				agent->table->mode, dq__agent_replica(agent));
+	if (terminated)
+		dq__agent_episode_end(agent);
+	return ret;
 }
 
 int

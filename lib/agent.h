@@ -42,12 +42,14 @@ struct dq_agent {
 	double gamma;
 	uint32_t n_actions;
 	bool random_ties;
-	bool scheduled; /* some schedule is not constant */
-	bool in_episode;
+	dq_rng *tie_rng;   /* &rng with random_ties, else NULL */
+	bool scheduled;	   /* some schedule is not constant */
+	uint64_t ep_start; /* steps when the episode began: one is under way
+			    * (for the statistics) when steps differs */
 	double ep_return;
 	/* The greedy action of s' found while bootstrapping from it, reused by
-	 * the next act if that is in s' (valid only until then). */
-	bool next_valid;
+	 * the next act if that is in s' (valid only until then): next_state
+	 * is DQ__NO_STATE when there is none. */
 	uint32_t next_state;
 	uint32_t next_greedy;
 
@@ -95,6 +97,9 @@ int dq__agent_sync(dq_agent *ag);
 uint32_t dq__agent_pend_row(dq_agent *ag, uint32_t s);
 int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
 void dq__agent_set_window(dq_agent *ag, uint32_t window);
+
+/* No state (a table has at most 2^32 - 1 of them). */
+#define DQ__NO_STATE UINT32_MAX
 
 /* Replica mode now (see struct dq_agent): a window is open. The buffers
  * may be held while the agent updates directly (the learner's automatic
@@ -163,7 +168,7 @@ dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
 DQ__INLINE uint32_t
 dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max, bool replica)
 {
-	dq_rng *rng = ag->random_ties ? &ag->rng : NULL;
+	dq_rng *rng = ag->tie_rng;
 	uint32_t k;
 
 	if (replica && (k = ag->row_slot[s]) != 0)
@@ -183,9 +188,9 @@ DQ__INLINE uint32_t
 dq__agent_act(dq_agent *ag, uint32_t s, bool replica)
 {
 	double eps = ag->epsilon.value;
-	bool cached = ag->next_valid && ag->next_state == s;
+	bool cached = ag->next_state == s;
 
-	ag->next_valid = false;
+	ag->next_state = DQ__NO_STATE;
 	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
 		return dq_rng_below(&ag->rng, ag->n_actions);
 	if (cached)
@@ -225,7 +230,8 @@ dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 
 /*
  * One Q-learning update. Only termination cuts the bootstrap: a truncated
- * episode still bootstraps from s' (the caller ends the episode). The scan
+ * episode still bootstraps from s'. The caller ends the episode
+ * (dq__agent_episode_end()) after a terminated or truncated transition. The scan
  * of row s' yields both max Q(s',.) and the greedy action the next act in
  * s' will want; the latter is kept unless the update below changes row s'
  * itself (s' == s).
@@ -239,8 +245,7 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 
 	if (!terminated) {
 		ag->next_greedy = dq__agent_greedy_max(ag, s2, &max, replica);
-		ag->next_state = s2;
-		ag->next_valid = s2 != s;
+		ag->next_state = s2 != s ? s2 : DQ__NO_STATE;
 		target += ag->gamma * max;
 	}
 	if (replica)
@@ -252,13 +257,12 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;
-	ag->in_episode = true;
 	if (ag->scheduled) {
 		dq__sched_step(&ag->alpha);
 		dq__sched_step(&ag->epsilon);
 	}
-	if (terminated)
-		dq__agent_episode_end(ag);
+	/* A terminated transition ends the episode: the caller's (the
+	 * learner's loop ends it anyway; dq_agent_observe() does). */
 	return retries;
 }
 

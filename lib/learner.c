@@ -625,7 +625,7 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	while (done < quota) {
 		const uint64_t end =
 		    quota - done > chunk ? done + chunk : quota;
-		uint64_t t;
+		uint64_t t, left = end - done; /* counted down: one op */
 
 		/* relaxed: a poll; the flag guards no data, and the stopping
 		 * thread's store becomes visible within a chunk or two */
@@ -641,7 +641,6 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			}
 			dq__agent_observe(ag, s, a, st.reward, st.next_state,
 					  st.terminated, mode, replica);
-			done++;
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
 				dq__agent_episode_end(ag);
@@ -654,7 +653,8 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			} else {
 				s = st.next_state;
 			}
-		} while (done < end);
+		} while (--left);
+		done = end;
 		slot_publish(sl);
 		t = now_ns();
 		if (target)
@@ -704,7 +704,7 @@ agent_loop(slot *sl, const char **what)
 
 	sl->pos = (struct loop_pos){0, 0, 1, 0};
 	/* An episode cut by the previous run's stop is not counted. */
-	ag->in_episode = false;
+	ag->ep_start = ag->steps;
 	ag->ep_return = 0.0;
 	if (sl->l->cfg.max_episodes > 0 && !claim_episode(sl->l))
 		return 0;
@@ -1176,7 +1176,7 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	ag->steps = st->steps;
 	ag->episodes = st->episodes;
 	ag->retries = st->cas_retries;
-	ag->in_episode = false;
+	ag->ep_start = ag->steps;
 	ag->ep_return = 0.0;
 	/* The published view follows at once, not at the next run. */
 	slot_publish(l->slots[i]);
