@@ -97,7 +97,7 @@ typedef struct sample {
 	uint64_t retries;
 	uint64_t episodes;
 	double windowed; /* share of the steps taken in write-back windows */
-	uint32_t window; /* the longest window open at the end (auto) */
+	uint32_t window; /* the mean window over those steps */
 } sample;
 
 /* One point: an environment, a kind and a thread count, over reps. */
@@ -609,16 +609,23 @@ run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	out->steps = r.total.steps;
 	out->retries = r.total.cas_retries;
 	out->episodes = r.total.episodes;
-	for (uint32_t i = 0; i < p; i++) {
-		dq_write_stats ws;
+	{
+		double wsum = 0.0;
 
-		if (dq_learner_agent_write_path(l, i, &ws) == 0) {
-			out->windowed += (double)ws.window_steps;
-			if (ws.window > out->window)
-				out->window = ws.window;
+		for (uint32_t i = 0; i < p; i++) {
+			dq_write_stats ws;
+
+			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
+				out->windowed += (double)ws.window_steps;
+				wsum +=
+				    ws.mean_window * (double)ws.window_steps;
+			}
 		}
+		out->window = out->windowed > 0
+				  ? (uint32_t)(wsum / out->windowed + 0.5)
+				  : 0;
+		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
 	}
-	out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
@@ -819,9 +826,9 @@ paired_ratio(const point *a, const point *b)
 
 /*
  * The write path a point ran with: "direct", "wK" (windows of K steps),
- * or for auto the median share of steps in windows and the longest window
- * any agent had open at the end of the median repetition, e.g.
- * "w4096 98%"; "-" for the baselines.
+ * or for auto the median share of steps in windows and the median of the
+ * repetitions' mean window over those steps, e.g. "w4096 98%"; "-" for
+ * the baselines.
  */
 static void
 path_str(char *buf, size_t n, const point *pt)

@@ -73,7 +73,7 @@ typedef struct point {
 	double secs[MAX_SEEDS];	    /* INFINITY for a failed run */
 	double steps[MAX_SEEDS];    /* INFINITY for a failed run */
 	double windowed[MAX_SEEDS]; /* share of steps in windows */
-	double window[MAX_SEEDS];   /* longest window open at the end */
+	double window[MAX_SEEDS];   /* mean window over those steps */
 	uint32_t n, failed;
 	uint32_t redone; /* tries discarded for a low CPU share */
 	double med_secs, med_steps;
@@ -307,7 +307,7 @@ typedef struct run {
 	double wall;	 /* the whole run */
 	double cpu;	 /* process CPU seconds during the run */
 	double windowed; /* share of the steps taken in windows */
-	uint32_t window; /* longest window open at the end */
+	uint32_t window; /* mean window over those steps */
 } run;
 
 /*
@@ -362,16 +362,23 @@ run_once(const dq_env *env, const opts *o, int mode, uint32_t p, uint64_t seed,
 	out->wall = r.seconds;
 	out->windowed = 0.0;
 	out->window = 0;
-	for (uint32_t i = 0; i < p; i++) {
-		dq_write_stats ws;
+	{
+		double wsum = 0.0;
 
-		if (dq_learner_agent_write_path(l, i, &ws) == 0) {
-			out->windowed += (double)ws.window_steps;
-			if (ws.window > out->window)
-				out->window = ws.window;
+		for (uint32_t i = 0; i < p; i++) {
+			dq_write_stats ws;
+
+			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
+				out->windowed += (double)ws.window_steps;
+				wsum +=
+				    ws.mean_window * (double)ws.window_steps;
+			}
 		}
+		out->window = out->windowed > 0
+				  ? (uint32_t)(wsum / out->windowed + 0.5)
+				  : 0;
+		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
 	}
-	out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);

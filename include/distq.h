@@ -1121,7 +1121,11 @@ typedef struct dq_write_stats {
 	uint64_t window_steps; /**< Steps it took in windows, all runs
 				*   (counted at each decision of the
 				*   automatic write path and at the end of
-				*   a run; 0 without it). */
+				*   a run). */
+	double mean_window;    /**< Their mean window, in steps: an update
+				*   made in a window reaches the table
+				*   (mean_window - 1) / 2 of the agent's
+				*   steps later on average; 0 if none. */
 	uint64_t merges;       /**< Entries it wrote back from windows. */
 	uint64_t moved;	       /**< Of those, entries another agent had
 				*   changed during the window. */

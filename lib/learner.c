@@ -40,6 +40,7 @@ enum {
 	PUB_EPS_CLOCK,
 	PUB_WINDOW, /* the write path (dq_learner_agent_write_path()) */
 	PUB_WSTEPS,
+	PUB_WSUM,
 	PUB_MERGES,
 	PUB_MOVED,
 	PUB_N
@@ -72,6 +73,7 @@ typedef struct slot {
 	bool wp_auto;
 	uint64_t wp_steps, wp_retries, wp_merges, wp_moved, wp_run0;
 	uint64_t wp_window_steps; /* steps taken in windows, all runs */
+	double wp_window_sum;	  /* the same, each times its window */
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u32 seq;
@@ -434,6 +436,7 @@ slot_publish(slot *s)
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
 	v[PUB_WINDOW] = s->ag.sync_every;
 	v[PUB_WSTEPS] = s->wp_window_steps;
+	v[PUB_WSUM] = dq__d2u(s->wp_window_sum);
 	v[PUB_MERGES] = s->ag.merges;
 	v[PUB_MOVED] = s->ag.moved;
 
@@ -559,6 +562,18 @@ claim_episode(dq_learner *l)
 /* agent_loop_as() stopped to continue in another instance. */
 #define LOOP_SWITCH 1
 
+/* Steps since the last mark taken in a window are counted as such. */
+static void
+wp_count(slot *sl)
+{
+	uint64_t n = sl->ag.steps - sl->wp_steps;
+
+	if (dq__agent_replica(&sl->ag)) {
+		sl->wp_window_steps += n;
+		sl->wp_window_sum += (double)n * sl->ag.sync_every;
+	}
+}
+
 /* The automatic write path: the agent's counters start an epoch. */
 static void
 wp_mark(slot *sl)
@@ -588,8 +603,7 @@ wp_revise(slot *sl)
 	m.merges = ag->merges - sl->wp_merges;
 	m.moved = ag->moved - sl->wp_moved;
 	m.run_steps = ag->steps - sl->wp_run0;
-	if (dq__agent_replica(ag))
-		sl->wp_window_steps += m.steps;
+	wp_count(sl);
 	dq__agent_set_window(
 	    ag, dq__wp_decide_hook(ag->sync_every, ag->max_window, &m));
 	wp_mark(sl);
@@ -756,19 +770,18 @@ agent_main(void *arg)
 	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
 	/* The automatic write path starts each run direct: the rule
 	 * decides from this run's measurements (lib/writepath.h). */
-	if (sl->wp_auto) {
+	if (sl->wp_auto)
 		dq__agent_set_window(&sl->ag, 0);
-		wp_mark(sl);
-		sl->wp_run0 = sl->ag.steps;
-	}
+	wp_mark(sl);
+	sl->wp_run0 = sl->ag.steps;
 	err = agent_loop(sl, &what);
 	if (err)
 		record_error(sl, err, what);
 	/* Replica mode: what this agent learned reaches the shared table
 	 * before the run returns (a no-op otherwise). */
 	sl->ag.retries += (uint64_t)dq__agent_sync(&sl->ag);
-	if (sl->wp_auto && dq__agent_replica(&sl->ag))
-		sl->wp_window_steps += sl->ag.steps - sl->wp_steps;
+	wp_count(sl);
+	wp_mark(sl);
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);
@@ -1127,6 +1140,8 @@ dq_learner_agent_write_path(const dq_learner *l, uint32_t i,
 	memset(out, 0, sizeof(*out));
 	out->window = (uint32_t)v[PUB_WINDOW];
 	out->window_steps = v[PUB_WSTEPS];
+	out->mean_window =
+	    v[PUB_WSTEPS] ? dq__u2d(v[PUB_WSUM]) / (double)v[PUB_WSTEPS] : 0.0;
 	out->merges = v[PUB_MERGES];
 	out->moved = v[PUB_MOVED];
 	return 0;

@@ -189,6 +189,7 @@ test_switching_is_exact(void **state)
 		assert_true(ws.window_steps > 150000 &&
 			    ws.window_steps < 300000);
 		assert_true(ws.merges > 0 && ws.moved == 0);
+		assert_true(ws.mean_window > 300 && ws.mean_window < 4096);
 		if (memcmp(direct, sw, n * sizeof(double)))
 			fail_msg("%s: switching write paths changed the table",
 				 envs[e]);
@@ -248,6 +249,9 @@ test_config(void **state)
 
 		assert_int_equal(dq_learner_agent_write_path(l, 1, &ws), 0);
 		assert_int_equal(ws.window, 16);
+		/* Fixed windows: every step of the run, window 16. */
+		assert_int_equal(ws.window_steps, 5);
+		assert_true(ws.mean_window == 16.0);
 		assert_int_equal(dq_learner_agent_write_path(l, 2, &ws),
 				 -ERANGE);
 		assert_int_equal(dq_learner_agent_write_path(NULL, 0, &ws),
