@@ -24,14 +24,6 @@ typedef struct dq__sched {
 	double stride; /* schedule steps per agent step */
 } dq__sched;
 
-/* An entry a replica updated in the current window (see dq__agent_sync()). */
-typedef struct dq__touched {
-	uint32_t s, a; /* the entry */
-	uint32_t i;    /* its place in pend_val */
-	double base;   /* its value when its row was copied */
-	double keep;   /* product of (1 - alpha) over the window's updates */
-} dq__touched;
-
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -66,22 +58,21 @@ struct dq_agent {
 
 	/* Replica mode (sync_every > 0): updates reach the shared table every
 	 * sync_every steps, not at once. The first write to a row in a window
-	 * copies the row into pend_val; from then on the agent reads and
-	 * updates the row in its copy. Other rows are read from the shared
-	 * table. row_slot[s] is row s's index among the pending rows plus one,
-	 * 0 when it has none; pend_touch[] is each pending entry's index in
-	 * touch[] plus one, 0 until the window first updates it. At most
-	 * min(S, sync_every) rows and min(S x A, sync_every) entries are
-	 * pending, since each step writes one entry. */
-	uint32_t *row_slot;   /* S */
-	uint32_t *pend_row;   /* the pending rows' states */
-	double *pend_val;     /* pending rows x A */
-	uint32_t *pend_touch; /* pending rows x A */
-	dq__touched *touch;   /* the entries updated in this window */
+	 * copies the row into pend_val (and pend_base, the values it copied);
+	 * from then on the agent reads and updates the row in its copy, and
+	 * pend_keep[] multiplies up (1 - alpha) over each entry's updates.
+	 * Other rows are read from the shared table. row_slot[s] is where row
+	 * s starts in pend_val plus one, 0 when it is not pending. At most
+	 * min(S, max_window) rows are pending, since each step writes one
+	 * entry. */
+	uint32_t *row_slot; /* S */
+	uint32_t *pend_row; /* the pending rows' states */
+	double *pend_val;   /* pending rows x A: the agent's values */
+	double *pend_base;  /* pending rows x A: as copied */
+	double *pend_keep;  /* pending rows x A: product of (1 - alpha) */
 	uint32_t n_pend;
-	uint32_t n_touch;
 	uint32_t sync_every; /* the window now; 0 = direct updates */
-	uint32_t since_sync;
+	uint32_t sync_left;  /* steps until the window's write-back */
 	uint32_t max_window; /* what the buffers hold; 0 = none */
 	uint64_t merges;     /* write-back merges, and of those the ones */
 	uint64_t moved;	     /* that found the entry moved by another */
@@ -172,9 +163,8 @@ dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max, bool replica)
 	uint32_t k;
 
 	if (replica && (k = ag->row_slot[s]) != 0)
-		return dq__row_greedy_max(ag->pend_val +
-					      (size_t)(k - 1) * ag->n_actions,
-					  ag->n_actions, rng, max);
+		return dq__row_greedy_max(ag->pend_val + (k - 1), ag->n_actions,
+					  rng, max);
 	return dq__table_greedy_max(ag->table, s, rng, max);
 }
 
@@ -207,23 +197,17 @@ DQ__INLINE int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
 	const double alpha = ag->alpha.value;
-	uint32_t k = ag->row_slot[s], j;
+	uint32_t k = ag->row_slot[s];
 	size_t i;
 	double q;
 
 	if (!k)
 		k = dq__agent_pend_row(ag, s);
-	i = (size_t)(k - 1) * ag->n_actions + a;
+	i = (size_t)(k - 1) + a;
 	q = ag->pend_val[i];
-	j = ag->pend_touch[i];
-	if (!j) {
-		ag->touch[ag->n_touch] =
-		    (dq__touched){s, a, (uint32_t)i, q, 1.0};
-		ag->pend_touch[i] = j = ++ag->n_touch;
-	}
 	ag->pend_val[i] = q + alpha * (target - q);
-	ag->touch[j - 1].keep *= 1.0 - alpha;
-	if (++ag->since_sync < ag->sync_every)
+	ag->pend_keep[i] *= 1.0 - alpha;
+	if (--ag->sync_left)
 		return 0;
 	return dq__agent_sync(ag);
 }
