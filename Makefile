@@ -84,7 +84,7 @@ DEPS_STAMP := build/.deps-ok
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build
+	stress stress-build bench-scaling
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
@@ -304,6 +304,11 @@ demo: $(DEPS_STAMP) all
 
 bench: $(BENCHES)
 	$(Q)sh bench/run.sh $(BUILD)
+
+# The paired 1 / 2-thread scaling benchmark (about 6 minutes); with
+# DOCS=docs/performance.md it rewrites that file's table at the top.
+bench-scaling: $(BENCHES)
+	$(Q)sh bench/scaling.sh $(BUILD)
 
 # ---------------------------------------------------------------- docs ---
 
