@@ -305,7 +305,7 @@ demo: $(DEPS_STAMP) all
 bench: $(BENCHES)
 	$(Q)sh bench/run.sh $(BUILD)
 
-# The paired 1 / 2-thread scaling benchmark (about 6 minutes); with
+# The paired 1 / 2-thread scaling benchmark (3-6 minutes); with
 # DOCS=docs/performance.md it rewrites that file's table at the top.
 bench-scaling: $(BENCHES)
 	$(Q)sh bench/scaling.sh $(BUILD)

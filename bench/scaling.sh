@@ -1,7 +1,7 @@
 #!/bin/sh
 # The paired scaling benchmark (issue 17): does the second core help, with
 # the library's default settings (the automatic write path), on every
-# table size? One script, about 5-7 minutes on a quiet 2-core machine.
+# table size? One script, 3-6 minutes on a quiet 2-core machine.
 #
 #   sh bench/scaling.sh [BUILD_DIR [OUT_DIR]]     (make bench-scaling)
 #
