@@ -121,7 +121,7 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-baseline test-build test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build mutants
+	stress stress-build mutants bench-scaling
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
@@ -427,6 +427,11 @@ demo:
 
 bench: $(BENCHES)
 	$(Q)sh bench/run.sh $(BUILD)
+
+# The paired 1 / 2-thread scaling benchmark (3-6 minutes); with
+# DOCS=docs/performance.md it rewrites that file's table at the top.
+bench-scaling: $(BENCHES)
+	$(Q)sh bench/scaling.sh $(BUILD)
 
 # ---------------------------------------------------------------- docs ---
 

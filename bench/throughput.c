@@ -40,6 +40,7 @@
 #define CALIBRATE_SECONDS 0.2
 
 enum kind {
+	K_AUTO,
 	K_CAS,
 	K_CASPAD,
 	K_HOGWILD,
@@ -53,7 +54,7 @@ enum kind {
 /* Names as options and CSV files spell them; "sync" is shown with its K
  * (kind_name()). */
 static const char *const kind_names[K_N] = {
-    "cas", "caspad", "hogwild", "locked", "sync", "private", "hand"};
+    "auto", "cas", "caspad", "hogwild", "locked", "sync", "private", "hand"};
 static char sync_name[32] = "sync";
 
 static const char *
@@ -95,6 +96,8 @@ typedef struct sample {
 	uint64_t steps;
 	uint64_t retries;
 	uint64_t episodes;
+	double windowed; /* share of the steps taken in write-back windows */
+	uint32_t window; /* the mean window over those steps */
 } sample;
 
 /* One point: an environment, a kind and a thread count, over reps. */
@@ -103,6 +106,8 @@ typedef struct point {
 	uint32_t threads;
 	double rate[MAX_REPS];
 	double rpstep[MAX_REPS];
+	double windowed[MAX_REPS];
+	uint32_t window[MAX_REPS];
 	uint32_t n;
 	uint32_t redone; /* tries discarded for a low CPU share */
 	double med, lo, hi, med_rpstep;
@@ -134,9 +139,12 @@ usage(FILE *f)
 	    "  --threads LIST    thread counts, e.g. 1,2 (default 1,2,4,..."
 	    " up to\n"
 	    "                    the core count)\n"
-	    "  --modes LIST      of cas,caspad,hogwild,locked,sync,private,\n"
-	    "                    hand (default all but sync; --sync adds\n"
-	    "                    it); caspad is cas with every row on its\n"
+	    "  --modes LIST      of auto,cas,caspad,hogwild,locked,sync,\n"
+	    "                    private,hand (default all but sync; --sync\n"
+	    "                    adds it); auto is a cas table with the\n"
+	    "                    library's default, automatic write path;\n"
+	    "                    cas, hogwild, locked update directly;\n"
+	    "                    caspad is cas with every row on its\n"
 	    "                    own cache line (dq_table_config.pad_rows)\n"
 	    "  --steps N         total steps per point (k/M/G suffixes); "
 	    "default:\n"
@@ -550,6 +558,8 @@ learner_config(const opts *o, uint32_t p, uint64_t steps, uint64_t seed,
 	lc->agent.epsilon.start = lc->agent.epsilon.end = o->epsilon;
 	lc->agent.seed = seed;
 	lc->agent.sync_every = sync;
+	/* Every mode but auto names its path: direct, or sync K windows. */
+	lc->write_path = sync ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
 	/* No callback: the monitor thread should sleep through the run. */
 	lc->progress_interval = 3600.0;
 }
@@ -576,7 +586,7 @@ make_table(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 static int
 run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	   uint32_t p, uint64_t steps, uint64_t seed, uint32_t sync,
-	   sample *out)
+	   bool autopath, sample *out)
 {
 	dq_table *t = NULL;
 	dq_learner *l = NULL;
@@ -586,6 +596,8 @@ run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	int err;
 
 	learner_config(o, p, steps, seed, sync, &lc);
+	if (autopath)
+		lc.write_path = DQ_WRITE_AUTO;
 	if ((err = make_table(be, o, mode, pad, &t)) ||
 	    (err = dq_learner_create(&l, t, be->env, &lc)))
 		goto out;
@@ -597,6 +609,23 @@ run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	out->steps = r.total.steps;
 	out->retries = r.total.cas_retries;
 	out->episodes = r.total.episodes;
+	{
+		double wsum = 0.0;
+
+		for (uint32_t i = 0; i < p; i++) {
+			dq_write_stats ws;
+
+			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
+				out->windowed += (double)ws.window_steps;
+				wsum +=
+				    ws.mean_window * (double)ws.window_steps;
+			}
+		}
+		out->window = out->windowed > 0
+				  ? (uint32_t)(wsum / out->windowed + 0.5)
+				  : 0;
+		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
+	}
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
@@ -683,21 +712,24 @@ run_point(const bench_env *be, const opts *o, int kind, uint32_t p,
 {
 	memset(out, 0, sizeof(*out));
 	switch (kind) {
+	case K_AUTO:
+		return run_shared(be, o, DQ_MODE_CAS, false, p, steps, seed, 0,
+				  true, out);
 	case K_CAS:
 		return run_shared(be, o, DQ_MODE_CAS, false, p, steps, seed, 0,
-				  out);
+				  false, out);
 	case K_CASPAD:
 		return run_shared(be, o, DQ_MODE_CAS, true, p, steps, seed, 0,
-				  out);
+				  false, out);
 	case K_HOGWILD:
 		return run_shared(be, o, DQ_MODE_HOGWILD, false, p, steps, seed,
-				  0, out);
+				  0, false, out);
 	case K_LOCKED:
 		return run_shared(be, o, DQ_MODE_LOCKED, false, p, steps, seed,
-				  0, out);
+				  0, false, out);
 	case K_SYNC:
 		return run_shared(be, o, DQ_MODE_CAS, false, p, steps, seed,
-				  o->sync, out);
+				  o->sync, false, out);
 	case K_PRIVATE:
 		return run_private(be, o, p, steps, seed, out);
 	default:
@@ -793,6 +825,51 @@ paired_ratio(const point *a, const point *b)
 }
 
 /*
+ * The write path a point ran with: "direct", "wK" (windows of K steps),
+ * or for auto the median share of steps in windows and the median of the
+ * repetitions' mean window over those steps, e.g. "w4096 98%"; "-" for
+ * the baselines.
+ */
+static void
+path_str(char *buf, size_t n, const point *pt)
+{
+	double share;
+	uint32_t w[MAX_REPS];
+
+	switch (pt->kind) {
+	case K_AUTO:
+		share = bench_median(pt->windowed, pt->n);
+		if (share < 0.005) {
+			snprintf(buf, n, "direct");
+			break;
+		}
+		for (uint32_t i = 0; i < pt->n; i++)
+			w[i] = pt->window[i];
+		/* The median window: a small insertion sort. */
+		for (uint32_t i = 1; i < pt->n; i++)
+			for (uint32_t j = i; j > 0 && w[j - 1] > w[j]; j--) {
+				uint32_t x = w[j];
+
+				w[j] = w[j - 1];
+				w[j - 1] = x;
+			}
+		snprintf(buf, n, "w%u %.0f%%", pt->n ? w[pt->n / 2] : 0,
+			 share * 100);
+		break;
+	case K_SYNC:
+		snprintf(buf, n, "w%u", pt->window[0]);
+		break;
+	case K_PRIVATE:
+	case K_HAND:
+		snprintf(buf, n, "-");
+		break;
+	default:
+		snprintf(buf, n, "direct");
+		break;
+	}
+}
+
+/*
  * The table of one environment, as text (md false) or markdown. Speedup
  * is over one thread of the same kind; efficiency is speedup / P; "vs
  * hand" is the point's throughput over the one-thread hand loop's.
@@ -811,24 +888,28 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 			(uint64_t)be->info.n_states * be->info.n_actions);
 		fprintf(f, "| mode | P | steps/s (median) | min-max | speedup "
 			   "| paired | efficiency | CAS retries/step | vs hand "
-			   "| paired | redone |\n");
-		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+			   "| paired | redone | path |\n");
+		fprintf(f,
+			"|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
 	} else {
 		fprintf(f,
 			"\n%s: %" PRIu64 " steps per point, %u x %u "
 			"entries\n",
 			be->spec, be->steps, be->info.n_states,
 			be->info.n_actions);
-		fprintf(f, "%-8s %4s %12s %19s %8s %7s %6s %12s %8s %7s %6s\n",
+		fprintf(f,
+			"%-8s %4s %12s %19s %8s %7s %6s %12s %8s %7s %6s "
+			"%s\n",
 			"mode", "P", "steps/s", "min-max", "speedup", "paired",
-			"eff", "retries/step", "vs hand", "paired", "redone");
+			"eff", "retries/step", "vs hand", "paired", "redone",
+			"path");
 	}
 	for (int i = 0; i < n; i++) {
 		const point *pt = &pts[i];
 		const point *one = find_point(pts, n, pt->kind, 1);
 		double sp = ratio(pt, one);
 		char s_sp[32], s_pp[32], s_eff[32], s_vs[32], s_pv[32];
-		char s_rr[32], s_range[64];
+		char s_rr[32], s_range[64], s_path[48];
 
 		bench_fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
 		bench_fmt_ratio(s_pp, sizeof(s_pp), paired_ratio(pt, one), "x");
@@ -840,8 +921,10 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 		bench_fmt_ratio(s_vs, sizeof(s_vs), ratio(pt, hand1), "");
 		bench_fmt_ratio(s_pv, sizeof(s_pv), paired_ratio(pt, hand1),
 				"");
-		if (pt->kind == K_CAS || pt->kind == K_CASPAD ||
-		    pt->kind == K_SYNC || pt->kind == K_PRIVATE)
+		path_str(s_path, sizeof(s_path), pt);
+		if (pt->kind == K_AUTO || pt->kind == K_CAS ||
+		    pt->kind == K_CASPAD || pt->kind == K_SYNC ||
+		    pt->kind == K_PRIVATE)
 			snprintf(s_rr, sizeof(s_rr), "%.2e", pt->med_rpstep);
 		else
 			snprintf(s_rr, sizeof(s_rr), "-");
@@ -850,16 +933,17 @@ report_env(FILE *f, bool md, const bench_env *be, const point *pts, int n)
 			fprintf(
 			    f,
 			    "| %s | %u | %.3g | %s | %s | %s | %s | %s | %s "
-			    "| %s | %u |\n",
+			    "| %s | %u | %s |\n",
 			    kind_name(pt->kind), pt->threads, pt->med, s_range,
-			    s_sp, s_pp, s_eff, s_rr, s_vs, s_pv, pt->redone);
+			    s_sp, s_pp, s_eff, s_rr, s_vs, s_pv, pt->redone,
+			    s_path);
 		else
 			fprintf(f,
 				"%-8s %4u %12.4g %19s %8s %7s %6s %12s %8s "
-				"%7s %6u\n",
+				"%7s %6u %s\n",
 				kind_name(pt->kind), pt->threads, pt->med,
 				s_range, s_sp, s_pp, s_eff, s_rr, s_vs, s_pv,
-				pt->redone);
+				pt->redone, s_path);
 	}
 }
 
@@ -873,13 +957,16 @@ summary_rows(FILE *f, const bench_env *be, const point *pts, int n)
 		const point *one = find_point(pts, n, pt->kind, 1);
 		double sp = ratio(pt, one);
 
+		char s_path[48];
+
+		path_str(s_path, sizeof(s_path), pt);
 		fprintf(f,
 			"%s,%s,%u,%" PRIu64 ",%.6g,%.6g,%.6g,%.4f,%.4f,"
-			"%.4g,%.4f,%.4f,%.4f\n",
+			"%.4g,%.4f,%.4f,%.4f,%s\n",
 			be->label, kind_name(pt->kind), pt->threads, be->steps,
 			pt->med, pt->lo, pt->hi, sp, sp / pt->threads,
 			pt->med_rpstep, ratio(pt, hand1), paired_ratio(pt, one),
-			paired_ratio(pt, hand1));
+			paired_ratio(pt, hand1), s_path);
 	}
 }
 
@@ -909,18 +996,21 @@ measure(const bench_env *be, const opts *o, FILE *csv, point *pt, uint32_t rep)
 		if (csv)
 			fprintf(csv,
 				"%s,%s,%u,%u,%" PRIu64 ",%.6f,%.6g,%" PRIu64
-				",%.4g,%" PRIu64 ",%.3f,%s\n",
+				",%.4g,%" PRIu64 ",%.3f,%s,%.4f,%u\n",
 				be->label, kind_name(pt->kind), pt->threads,
 				rep, sm.steps, sm.seconds,
 				(double)sm.steps / sm.seconds, sm.retries,
 				(double)sm.retries / (double)sm.steps,
-				sm.episodes, share, keep ? "yes" : "no");
+				sm.episodes, share, keep ? "yes" : "no",
+				sm.windowed, sm.window);
 		if (!keep) {
 			pt->redone++;
 			continue;
 		}
 		pt->rate[pt->n] = (double)sm.steps / sm.seconds;
 		pt->rpstep[pt->n] = (double)sm.retries / (double)sm.steps;
+		pt->windowed[pt->n] = sm.windowed;
+		pt->window[pt->n] = sm.window;
 		pt->n++;
 		return 0;
 	}
@@ -1013,7 +1103,7 @@ main(int argc, char **argv)
 	if (csv)
 		fprintf(csv, "env,mode,threads,rep,steps,seconds,steps_per_s,"
 			     "cas_retries,retries_per_step,episodes,cpu_share,"
-			     "kept\n");
+			     "kept,windowed,window\n");
 
 	bench_print_header(stdout, "throughput");
 	printf("# alpha %g gamma %g epsilon %g q0 %g, %u reps (a rep whose "
@@ -1040,7 +1130,7 @@ main(int argc, char **argv)
 		fprintf(sum, "env,mode,threads,steps,median_steps_per_s,"
 			     "min_steps_per_s,max_steps_per_s,speedup,"
 			     "efficiency,retries_per_step,vs_hand,"
-			     "paired_speedup,paired_vs_hand\n");
+			     "paired_speedup,paired_vs_hand,path\n");
 		for (int e = 0; e < o.n_envs; e++)
 			summary_rows(sum, &envs[e], pts[e], n_pts[e]);
 	}

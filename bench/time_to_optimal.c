@@ -25,13 +25,14 @@
 
 #define MAX_ENVS 32
 #define MAX_SEEDS 256
-#define MAX_MODES 4
+#define MAX_MODES 5
 #define M_SYNC 3
+#define M_AUTO 4
 
 /* Modes as options and CSV files spell them; "sync" (replica mode on a
  * cas table) is shown with its K (mode_name()). */
 static const char *const mode_names[MAX_MODES] = {"cas", "hogwild", "locked",
-						  "sync"};
+						  "sync", "auto"};
 static char sync_name[32] = "sync";
 
 static const char *
@@ -40,8 +41,8 @@ mode_name(int m)
 	return m == M_SYNC ? sync_name : mode_names[m];
 }
 
-static const dq_mode mode_values[MAX_MODES] = {DQ_MODE_CAS, DQ_MODE_HOGWILD,
-					       DQ_MODE_LOCKED, DQ_MODE_CAS};
+static const dq_mode mode_values[MAX_MODES] = {
+    DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED, DQ_MODE_CAS, DQ_MODE_CAS};
 
 static const char *const default_envs[] = {
     "taxi", "maze4x3", "frozenlake4x4", "frozenlake8x8", NULL,
@@ -69,11 +70,14 @@ typedef struct opts {
 typedef struct point {
 	int mode;
 	uint32_t threads;
-	double secs[MAX_SEEDS];	 /* INFINITY for a failed run */
-	double steps[MAX_SEEDS]; /* INFINITY for a failed run */
+	double secs[MAX_SEEDS];	    /* INFINITY for a failed run */
+	double steps[MAX_SEEDS];    /* INFINITY for a failed run */
+	double windowed[MAX_SEEDS]; /* share of steps in windows */
+	double window[MAX_SEEDS];   /* mean window over those steps */
 	uint32_t n, failed;
 	uint32_t redone; /* tries discarded for a low CPU share */
 	double med_secs, med_steps;
+	double med_windowed, med_window, delay;
 } point;
 
 static void
@@ -89,7 +93,10 @@ usage(FILE *f)
 	    "  --threads LIST     thread counts, e.g. 1,2 (default 1,2,4,..."
 	    " up to\n"
 	    "                     the core count)\n"
-	    "  --modes LIST       of cas,hogwild,locked,sync (default cas)\n"
+	    "  --modes LIST       of auto,cas,hogwild,locked,sync (default\n"
+	    "                     auto: a cas table with the library's\n"
+	    "                     default, automatic write path; the others\n"
+	    "                     update directly)\n"
 	    "  --sync K           also measure replica mode: cas table, each\n"
 	    "                     agent writes its updates back every K steps\n"
 	    "                     (dq_agent_config.sync_every); shown as "
@@ -166,7 +173,7 @@ parse_opts(int argc, char **argv, opts *o)
 	int c, idx = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->modes[0] = true;
+	o->modes[M_AUTO] = true;
 	o->seeds = 5;
 	/* Runs of a few milliseconds lose some of their share to thread
 	 * start-up and to the target checks even on an idle machine
@@ -299,6 +306,8 @@ typedef struct run {
 	double fraction; /* optimal fraction of the final table */
 	double wall;	 /* the whole run */
 	double cpu;	 /* process CPU seconds during the run */
+	double windowed; /* share of the steps taken in windows */
+	uint32_t window; /* mean window over those steps */
 } run;
 
 /*
@@ -337,6 +346,8 @@ run_once(const dq_env *env, const opts *o, int mode, uint32_t p, uint64_t seed,
 	lc.agent.epsilon.start = lc.agent.epsilon.end = o->epsilon;
 	lc.agent.seed = seed;
 	lc.agent.sync_every = mode == M_SYNC ? o->sync : 0;
+	lc.write_path =
+	    mode == M_SYNC || mode == M_AUTO ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
 	if ((err = dq_table_create(&t, &tc)) ||
 	    (err = dq_learner_create(&l, t, env, &lc)))
 		goto out;
@@ -349,6 +360,25 @@ run_once(const dq_env *env, const opts *o, int mode, uint32_t p, uint64_t seed,
 	out->steps = out->reached ? r.target_steps : r.total.steps;
 	out->fraction = r.target_fraction;
 	out->wall = r.seconds;
+	out->windowed = 0.0;
+	out->window = 0;
+	{
+		double wsum = 0.0;
+
+		for (uint32_t i = 0; i < p; i++) {
+			dq_write_stats ws;
+
+			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
+				out->windowed += (double)ws.window_steps;
+				wsum +=
+				    ws.mean_window * (double)ws.window_steps;
+			}
+		}
+		out->window = out->windowed > 0
+				  ? (uint32_t)(wsum / out->windowed + 0.5)
+				  : 0;
+		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
+	}
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
@@ -388,13 +418,16 @@ report_env(FILE *f, bool md, const char *env, const point *pts, int n)
 		fprintf(f, "\n**%s**\n\n", env);
 		fprintf(f, "| mode | P | runs | failed | seconds (median) | "
 			   "steps (median) | time speedup | steps ratio | "
-			   "redone |\n");
-		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+			   "redone | windowed | window | delay |\n");
+		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+			   "\n");
 	} else {
 		fprintf(f, "\n%s\n", env);
-		fprintf(f, "%-8s %4s %5s %6s %10s %10s %8s %8s %6s\n", "mode",
-			"P", "runs", "failed", "seconds", "steps", "speedup",
-			"steps x", "redone");
+		fprintf(f,
+			"%-8s %4s %5s %6s %10s %10s %8s %8s %6s %8s %6s %8s\n",
+			"mode", "P", "runs", "failed", "seconds", "steps",
+			"speedup", "steps x", "redone", "windowed", "window",
+			"delay");
 	}
 	for (int i = 0; i < n; i++) {
 		const point *pt = &pts[i];
@@ -413,13 +446,19 @@ report_env(FILE *f, bool md, const char *env, const point *pts, int n)
 		if (md)
 			fprintf(f,
 				"| %s | %u | %u | %u | %s | %s | %s | %s "
-				"| %u |\n",
+				"| %u | %.0f%% | %.0f | %.0f |\n",
 				mode_name(pt->mode), pt->threads, pt->n,
-				pt->failed, s_s, s_n, s_sp, s_r, pt->redone);
+				pt->failed, s_s, s_n, s_sp, s_r, pt->redone,
+				pt->med_windowed * 100, pt->med_window,
+				pt->delay);
 		else
-			fprintf(f, "%-8s %4u %5u %6u %10s %10s %8s %8s %6u\n",
+			fprintf(f,
+				"%-8s %4u %5u %6u %10s %10s %8s %8s %6u "
+				"%7.0f%% %6.0f %8.0f\n",
 				mode_name(pt->mode), pt->threads, pt->n,
-				pt->failed, s_s, s_n, s_sp, s_r, pt->redone);
+				pt->failed, s_s, s_n, s_sp, s_r, pt->redone,
+				pt->med_windowed * 100, pt->med_window,
+				pt->delay);
 	}
 }
 
@@ -436,10 +475,12 @@ summary_rows(FILE *f, const char *label, const point *pts, int n)
 		if (one && isfinite(one->med_steps) && isfinite(pt->med_steps))
 			sr = pt->med_steps / one->med_steps;
 		/* A failed median is written as nan: gnuplot skips it. */
-		fprintf(f, "%s,%s,%u,%u,%u,%.6g,%.6g,%.4f,%.4f\n", label,
-			mode_name(pt->mode), pt->threads, pt->n, pt->failed,
-			isfinite(pt->med_secs) ? pt->med_secs : NAN,
-			isfinite(pt->med_steps) ? pt->med_steps : NAN, sp, sr);
+		fprintf(f,
+			"%s,%s,%u,%u,%u,%.6g,%.6g,%.4f,%.4f,%.4f,%.0f,%.0f\n",
+			label, mode_name(pt->mode), pt->threads, pt->n,
+			pt->failed, isfinite(pt->med_secs) ? pt->med_secs : NAN,
+			isfinite(pt->med_steps) ? pt->med_steps : NAN, sp, sr,
+			pt->med_windowed, pt->med_window, pt->delay);
 	}
 }
 
@@ -466,16 +507,19 @@ measure(const dq_env *env, const char *label, const opts *o, FILE *csv,
 		if (csv)
 			fprintf(csv,
 				"%s,%s,%u,%" PRIu64 ",%s,%" PRIu64
-				",%.6f,%.6f,%.4f,%.3f,%s\n",
+				",%.6f,%.6f,%.4f,%.3f,%s,%.4f,%u\n",
 				label, mode_name(pt->mode), pt->threads, seed,
 				r.reached ? "yes" : "no", r.steps, r.secs,
-				r.wall, r.fraction, share, keep ? "yes" : "no");
+				r.wall, r.fraction, share, keep ? "yes" : "no",
+				r.windowed, r.window);
 		if (!keep) {
 			pt->redone++;
 			continue;
 		}
 		pt->secs[pt->n] = r.reached ? r.secs : INFINITY;
 		pt->steps[pt->n] = r.reached ? (double)r.steps : INFINITY;
+		pt->windowed[pt->n] = r.windowed;
+		pt->window[pt->n] = r.window;
 		pt->failed += !r.reached;
 		pt->n++;
 		return 0;
@@ -533,6 +577,15 @@ bench_one(const char *spec, const char *label, const opts *o, FILE *csv,
 	for (int i = 0; i < n; i++) {
 		pts[i].med_secs = bench_median(pts[i].secs, pts[i].n);
 		pts[i].med_steps = bench_median(pts[i].steps, pts[i].n);
+		pts[i].med_windowed = bench_median(pts[i].windowed, pts[i].n);
+		pts[i].med_window = bench_median(pts[i].window, pts[i].n);
+		/* Staleness: an update made in a window of W steps reaches
+		 * the table (W - 1) / 2 of its agent's steps later on
+		 * average, P times as many steps of all agents. */
+		pts[i].delay = pts[i].med_window > 0
+				   ? pts[i].threads * (pts[i].med_window - 1) /
+					 2 * pts[i].med_windowed
+				   : 0.0;
 	}
 	*n_pts = n;
 	return err;
@@ -574,7 +627,7 @@ main(int argc, char **argv)
 	if (csv)
 		fprintf(csv, "env,mode,threads,seed,reached,steps_to_target,"
 			     "seconds_to_target,run_seconds,final_fraction,"
-			     "cpu_share,kept\n");
+			     "cpu_share,kept,windowed,window\n");
 
 	bench_print_header(stdout, "time_to_optimal");
 	printf("# alpha %g gamma %g epsilon %g q0 %g, target %g of start "
@@ -596,7 +649,8 @@ main(int argc, char **argv)
 	}
 	if (!ret && o.summary && (sum = bench_fopen(o.summary))) {
 		fprintf(sum, "env,mode,threads,runs,failed,median_seconds,"
-			     "median_steps,time_speedup,steps_ratio\n");
+			     "median_steps,time_speedup,steps_ratio,windowed,"
+			     "window,delay\n");
 		for (int e = 0; e < o.n_envs; e++)
 			summary_rows(sum, labels[e], pts[e], n_pts[e]);
 	}

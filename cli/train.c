@@ -20,6 +20,9 @@
 
 #include "cli.h"
 
+/* --sync auto (the default): the learner chooses the write path. */
+#define TRAIN_SYNC_AUTO UINT64_MAX
+
 /* Training stops here when no stop condition is given. */
 #define TRAIN_DEFAULT_STEPS 10000000ull
 
@@ -77,9 +80,10 @@ const struct cli_opt cli_train_opts[] = {
      "cores (default), none, or a PU list like 0,2,4-7"},
     {"strict-pin", 0, NULL, T_STRICT_PIN, "fail if a thread cannot be pinned"},
     {"pad", 0, NULL, T_PAD, "start each table row on its own cache line"},
-    {"sync", 0, "K", T_SYNC,
-     "replica mode: agents write their updates back every K steps "
-     "(default 0: update the shared table directly)"},
+    {"sync", 0, "K|auto", T_SYNC,
+     "replica mode: agents write their updates back every K steps; 0: "
+     "update the shared table directly; auto (default): the library "
+     "chooses"},
     {"save", 'o', "FILE", T_SAVE,
      "write a checkpoint when done (the same as --checkpoint FILE)"},
     {"checkpoint", 0, "FILE", T_CHECKPOINT,
@@ -109,7 +113,7 @@ struct train_opts {
 	dq_pin_policy pin;
 	unsigned *pus;
 	size_t n_pus;
-	uint64_t sync;
+	uint64_t sync; /* TRAIN_SYNC_AUTO: the library's choice */
 	bool strict_pin, pad, quiet, exact;
 	const char *save;	/* --save */
 	const char *checkpoint; /* --checkpoint, or --save */
@@ -134,6 +138,7 @@ train_defaults(struct train_opts *o)
 	o->epsilon_sched = ac.epsilon;
 	o->seed = ac.seed;
 	o->mode = DQ_MODE_CAS;
+	o->sync = TRAIN_SYNC_AUTO;
 	o->pin = DQ_PIN_CORES;
 	o->exact = true;
 	o->threads = 0; /* resolved when the run starts */
@@ -266,6 +271,10 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 		o->n_pus = 0;
 		return cli_parse_pin(cmd, v, &o->pin, &o->pus, &o->n_pus);
 	case T_SYNC:
+		if (strcmp(v, "auto") == 0) {
+			o->sync = TRAIN_SYNC_AUTO;
+			return 0;
+		}
 		return cli_parse_u64(cmd, "--sync", v, 0, 1u << 30, &o->sync);
 	case T_SAVE:
 		return cli_parse_path(cmd, "--save", v, &o->save);
@@ -539,7 +548,12 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.alpha = o->alpha_sched;
 	c->agent.epsilon = o->epsilon_sched;
 	c->agent.seed = o->seed;
-	c->agent.sync_every = (uint32_t)o->sync;
+	if (o->sync == TRAIN_SYNC_AUTO) {
+		c->write_path = DQ_WRITE_AUTO;
+	} else {
+		c->write_path = o->sync ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
+		c->agent.sync_every = (uint32_t)o->sync;
+	}
 	c->max_steps = o->steps;
 	c->max_episodes = o->episodes;
 	c->max_seconds = o->seconds;
@@ -980,8 +994,9 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
-	if (o->sync && (uint64_t)e.spec.n_states * e.spec.n_actions >
-			   DQ_REPLICA_MAX_ENTRIES) {
+	if (o->sync && o->sync != TRAIN_SYNC_AUTO &&
+	    (uint64_t)e.spec.n_states * e.spec.n_actions >
+		DQ_REPLICA_MAX_ENTRIES) {
 		status = cli_fail(-ERANGE,
 				  "--sync %llu: replica mode takes tables of "
 				  "at most %u entries, '%s' has %u x %u",

@@ -942,7 +942,9 @@ typedef struct dq_agent_config {
 	 *  value as one TD update (docs/memory-model.md). The shared table
 	 *  lags each agent by at most sync_every steps. For tables of at
 	 *  most DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update
-	 *  goes straight to the shared table. */
+	 *  goes straight to the shared table, except in a learner whose
+	 *  write_path is DQ_WRITE_AUTO (its default), which then chooses
+	 *  between direct updates and windows itself. */
 	uint32_t sync_every;
 } dq_agent_config;
 
@@ -1087,6 +1089,26 @@ DQ_API int dq_agent_rng(dq_agent *agent, dq_rng **rng);
 /** @defgroup learner The learner: agent threads
  * @{ */
 
+/**
+ * How a learner's agents write to the shared table
+ * (dq_learner_config.write_path). A sync_every > 0 in the agent config
+ * always wins: write-back windows of exactly that many steps.
+ */
+typedef enum dq_write_path {
+	/** The default. With agent.sync_every 0 the learner chooses for each
+	 *  agent, and revises between chunks of steps, between direct updates
+	 *  and write-back windows (and their length), from the table's size
+	 *  and the conflicts the agents measure (CAS retries, write-backs that
+	 *  found an entry moved): docs/performance.md, "The automatic write
+	 *  path". One agent, or a table above 2^14 entries, always updates
+	 *  directly, so single-agent runs are exactly as with
+	 *  DQ_WRITE_DIRECT. */
+	DQ_WRITE_AUTO = 0,
+	/** Every update goes straight to the shared table (agent.sync_every
+	 *  must be 0). */
+	DQ_WRITE_DIRECT = 1,
+} dq_write_path;
+
 /** Where agent threads run. */
 typedef enum dq_pin_policy {
 	/** One agent per physical core, spread over packages and NUMA nodes
@@ -1151,6 +1173,8 @@ typedef struct dq_learner_config {
 	double target_fraction;
 	double target_interval; /**< Seconds between checks; default
 				    *   0.002. */
+	/** How updates reach the table; default DQ_WRITE_AUTO. */
+	dq_write_path write_path;
 } dq_learner_config;
 
 /** The most agent threads a learner accepts. */
@@ -1225,7 +1249,9 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *
  * @return 0; -EINVAL for NULL pointers, a bad config (thread count,
  *         agent options, no stop condition, a pin list missing or naming
- *         a PU that does not exist), a table/environment shape mismatch;
+ *         a PU that does not exist, an unknown write_path or
+ *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
+ *         shape mismatch;
  *         -ENOTSUP for target_fraction without a model; -ENOMEM; or an
  *         environment's create error.
  * Thread-safety: safe from any thread.
@@ -1313,6 +1339,36 @@ DQ_API int dq_learner_stop(dq_learner *l);
  * Ordering: none.
  */
 DQ_API int dq_learner_error(const dq_learner *l, dq_run_error *err);
+
+/** How one agent of a learner writes (dq_learner_agent_write_path()). */
+typedef struct dq_write_stats {
+	uint32_t window;       /**< Its write-back window now, in steps;
+				*   0 = direct updates. */
+	uint64_t window_steps; /**< Steps it took in windows, all runs
+				*   (counted at each decision of the
+				*   automatic write path and at the end of
+				*   a run). */
+	double mean_window;    /**< Their mean window, in steps: an update
+				*   made in a window reaches the table
+				*   (mean_window - 1) / 2 of the agent's
+				*   steps later on average; 0 if none. */
+	uint64_t merges;       /**< Entries it wrote back from windows. */
+	uint64_t moved;	       /**< Of those, entries another agent had
+				*   changed during the window. */
+} dq_write_stats;
+
+/**
+ * The write path of agent @p i, as last published (at least every 256
+ * steps and at the end of a run): its window (write_path DQ_WRITE_AUTO
+ * changes it during a run; a sync_every > 0 fixes it) and its write-back
+ * counters.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p i >= P.
+ * Thread-safety: safe concurrently with a run.
+ * Ordering: acquire-based seqlock read, as dq_learner_agent_stats().
+ */
+DQ_API int dq_learner_agent_write_path(const dq_learner *l, uint32_t i,
+				       dq_write_stats *out);
 
 /**
  * Counters of agent @p i, as last published (agents publish at least every

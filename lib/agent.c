@@ -104,53 +104,98 @@ dq__sched_seek(dq__sched *sc, double clock)
 }
 
 /*
- * Replica mode: the row index and room for min(S, sync_every) pending rows
- * (each step writes one entry, and a sync empties them every sync_every).
+ * Replica mode: the row index and room for min(S, max_window) pending rows
+ * (each step writes one entry, and a sync empties them every window of at
+ * most max_window steps).
  */
 static int
-agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t sync_every)
+agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t max_window)
 {
 	size_t n = (size_t)t->n_states * t->n_actions;
-	size_t rows = t->n_states < sync_every ? t->n_states : sync_every;
-	size_t entries = n < sync_every ? n : sync_every;
+	size_t rows = t->n_states < max_window ? t->n_states : max_window;
 
 	if (n > DQ_REPLICA_MAX_ENTRIES)
 		return -ERANGE;
 	ag->row_slot = calloc(t->n_states, sizeof(uint32_t));
 	ag->pend_row = malloc(rows * sizeof(uint32_t));
 	ag->pend_val = malloc(rows * t->n_actions * sizeof(double));
-	ag->pend_touch = malloc(rows * t->n_actions * sizeof(uint32_t));
-	ag->touch = malloc(entries * sizeof(dq__touched));
-	if (!ag->row_slot || !ag->pend_row || !ag->pend_val ||
-	    !ag->pend_touch || !ag->touch)
+	ag->pend_base = malloc(rows * t->n_actions * sizeof(double));
+	ag->pend_keep = malloc(rows * t->n_actions * sizeof(double));
+	if (!ag->row_slot || !ag->pend_row || !ag->pend_val || !ag->pend_base ||
+	    !ag->pend_keep)
 		return -ENOMEM;
-	ag->sync_every = sync_every;
+	ag->max_window = max_window;
+	return 0;
+}
+
+/*
+ * Hold replica buffers for windows of up to max_window steps while the
+ * agent still updates directly (the learner's automatic write path).
+ * Returns 0, -ERANGE for a table too large to replicate, or -ENOMEM (the
+ * buffers are then released by dq__agent_fini()).
+ */
+int
+dq__agent_reserve(dq_agent *ag, uint32_t max_window)
+{
+	if (ag->row_slot || !max_window)
+		return 0;
+	return agent_replica_init(ag, ag->table, max_window);
+}
+
+/*
+ * Switch the agent's write path: window > 0 opens windows of that many
+ * steps (at most max_window), 0 returns to direct updates after writing
+ * the open window back. An open window keeps the steps it has run: one
+ * already longer than the new length ends at the next write. Returns 0,
+ * or the write-back's error (dq__agent_sync()).
+ */
+int
+dq__agent_set_window(dq_agent *ag, uint32_t window)
+{
+	uint32_t ran;
+	int err;
+
+	if (window > ag->max_window)
+		window = ag->max_window;
+	if (window == ag->sync_every)
+		return 0;
+	if (!window) {
+		err = dq__agent_sync(ag);
+		ag->sync_every = 0;
+		return err;
+	}
+	ran = ag->sync_every ? ag->sync_every - ag->sync_left : 0;
+	ag->sync_every = window;
+	ag->sync_left = window > ran ? window - ran : 1;
 	return 0;
 }
 
 /* Row s becomes pending: copied from the table (relaxed loads: per-entry
- * values, section 3 of docs/memory-model.md). Returns its index plus one. */
+ * values, section 3 of docs/memory-model.md). Returns where it starts in
+ * pend_val, plus one. */
 uint32_t
 dq__agent_pend_row(dq_agent *ag, uint32_t s)
 {
 	const uint32_t n = ag->n_actions;
 	const uint32_t k = ag->n_pend++;
 	const dq__atomic_u64 *row = dq__table_row(ag->table, s);
-	double *val = ag->pend_val + (size_t)k * n;
-	uint32_t *touch = ag->pend_touch + (size_t)k * n;
+	const size_t off = (size_t)k * n;
 
 	for (uint32_t a = 0; a < n; a++) {
 		/* relaxed: a per-entry value, as any agent read */
-		val[a] = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
-		touch[a] = 0;
+		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
+
+		ag->pend_val[off + a] = v;
+		ag->pend_base[off + a] = v;
+		ag->pend_keep[off + a] = 1.0;
 	}
 	ag->pend_row[k] = s;
-	ag->row_slot[s] = k + 1;
-	return k + 1;
+	ag->row_slot[s] = (uint32_t)off + 1;
+	return (uint32_t)off + 1;
 }
 
 /*
- * Write the window back: every entry the agent changed goes to the table as
+ * Write the window back: every entry the agent updated goes to the table as
  * one dq__merge_value() under the table's discipline (in cas mode none is
  * lost), and the rows are released, so the agent reads the table's values
  * again, others' updates included. The CAS retries go to the agent's
@@ -160,30 +205,52 @@ dq__agent_pend_row(dq_agent *ag, uint32_t s)
 int
 dq__agent_sync(dq_agent *ag)
 {
+	const uint32_t n = ag->n_actions;
 	int err = 0;
 
-	if (!dq__agent_replica(ag))
+	if (!ag->row_slot)
 		return 0;
-	for (uint32_t j = 0; j < ag->n_touch; j++) {
-		const dq__touched *e = &ag->touch[j];
-		const double l = ag->pend_val[e->i];
+	for (uint32_t k = 0; k < ag->n_pend; k++) {
+		const uint32_t s = ag->pend_row[k];
+		const size_t off = (size_t)k * n;
 
-		if (dq__d2u(l) == dq__d2u(e->base))
-			continue; /* unchanged, or updated back */
-		int r = dq__table_apply(
-		    ag->table, e->s, e->a,
-		    (dq__op){DQ__OP_MERGE, e->base, l, e->keep});
+		for (uint32_t a = 0; a < n; a++) {
+			const double b = ag->pend_base[off + a];
+			const double l = ag->pend_val[off + a];
+			const double keep = ag->pend_keep[off + a];
+			uint64_t cur;
+			int r;
 
-		if (r < 0)
-			err = r;
-		else
-			ag->retries += (uint64_t)r;
+			/* Not updated in the window: keep stays exactly 1 and
+			 * the value on its bits. (So do updates with alphas
+			 * below half an ulp of 1 that left the value; their
+			 * merge would store nothing.) Every other entry is
+			 * merged, also one whose value ended on the bits it
+			 * started from: its updates still pull towards their
+			 * targets, and when another agent moved the entry
+			 * meanwhile that pull is replayed onto the other's
+			 * value. When nobody did, the merge gives the stored
+			 * bits and the table skips the write. */
+			if (keep == 1.0 && dq__d2u(l) == dq__d2u(b))
+				continue;
+			/* relaxed: only counted (did another agent move
+			 * it?); the merge below re-reads the entry under the
+			 * discipline */
+			cur = dq__load_u64(dq__table_row(ag->table, s) + a,
+					   memory_order_relaxed);
+			ag->moved += cur != dq__d2u(b);
+			ag->merges++;
+			r = dq__table_apply(ag->table, s, a,
+					    (dq__op){DQ__OP_MERGE, b, l, keep});
+			if (r < 0)
+				err = r; /* the entry keeps its value */
+			else
+				ag->retries += (uint64_t)r;
+		}
+		ag->row_slot[s] = 0;
 	}
-	for (uint32_t k = 0; k < ag->n_pend; k++)
-		ag->row_slot[ag->pend_row[k]] = 0;
 	ag->n_pend = 0;
-	ag->n_touch = 0;
-	ag->since_sync = 0;
+	ag->sync_left = ag->sync_every;
 	return err;
 }
 
@@ -203,6 +270,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->n_actions = t->n_actions;
 	ag->gamma = cfg->gamma;
 	ag->random_ties = cfg->random_ties;
+	ag->tie_rng = ag->random_ties ? &ag->rng : NULL;
+	ag->next_state = DQ__NO_STATE;
 	ag->k = cfg->return_window;
 	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
@@ -214,6 +283,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 			dq__agent_fini(ag);
 			return err;
 		}
+		ag->sync_every = cfg->sync_every;
+		ag->sync_left = cfg->sync_every;
 	}
 	return 0;
 }
@@ -225,20 +296,22 @@ dq__agent_fini(dq_agent *ag)
 	free(ag->row_slot);
 	free(ag->pend_row);
 	free(ag->pend_val);
-	free(ag->pend_touch);
-	free(ag->touch);
+	free(ag->pend_base);
+	free(ag->pend_keep);
 	ag->returns = NULL;
 	ag->row_slot = NULL;
 	ag->pend_row = NULL;
 	ag->pend_val = NULL;
-	ag->pend_touch = NULL;
-	ag->touch = NULL;
+	ag->pend_base = NULL;
+	ag->pend_keep = NULL;
+	ag->sync_every = 0;
+	ag->max_window = 0;
 }
 
 void
 dq__agent_episode_end(dq_agent *ag)
 {
-	if (!ag->in_episode)
+	if (ag->steps == ag->ep_start)
 		return;
 	ag->returns[ag->ret_head] = ag->ep_return;
 	ag->ret_head = ag->ret_head + 1 == ag->k ? 0 : ag->ret_head + 1;
@@ -246,7 +319,7 @@ dq__agent_episode_end(dq_agent *ag)
 		ag->ret_count++;
 	ag->episodes++;
 	ag->ep_return = 0.0;
-	ag->in_episode = false;
+	ag->ep_start = ag->steps;
 }
 
 /* The mean is summed afresh from the ring: no drift from a running sum. */
@@ -318,14 +391,22 @@ int
 dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 		 uint32_t next_state, bool terminated)
 {
+	uint64_t steps;
+	int ret;
+
 	if (!agent || !isfinite(reward))
 		return -EINVAL;
 	if (s >= agent->table->n_states ||
 	    next_state >= agent->table->n_states || a >= agent->n_actions)
 		return -ERANGE;
-	/* 0 or an error: the retries are counted in the agent's statistics */
-	return dq__agent_observe(agent, s, a, reward, next_state, terminated,
-				 agent->table->mode, dq__agent_replica(agent));
+	/* 0 or an error: the retries are counted in the agent's statistics.
+	 * A step refused before it was counted ends no episode. */
+	steps = agent->steps;
+	ret = dq__agent_observe(agent, s, a, reward, next_state, terminated,
+				agent->table->mode, dq__agent_replica(agent));
+	if (terminated && agent->steps != steps)
+		dq__agent_episode_end(agent);
+	return ret;
 }
 
 int

@@ -24,14 +24,6 @@ typedef struct dq__sched {
 	double stride; /* schedule steps per agent step */
 } dq__sched;
 
-/* An entry a replica updated in the current window (see dq__agent_sync()). */
-typedef struct dq__touched {
-	uint32_t s, a; /* the entry */
-	uint32_t i;    /* its place in pend_val */
-	double base;   /* its value when its row was copied */
-	double keep;   /* product of (1 - alpha) over the window's updates */
-} dq__touched;
-
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -42,12 +34,14 @@ struct dq_agent {
 	double gamma;
 	uint32_t n_actions;
 	bool random_ties;
-	bool scheduled; /* some schedule is not constant */
-	bool in_episode;
+	dq_rng *tie_rng;   /* &rng with random_ties, else NULL */
+	bool scheduled;	   /* some schedule is not constant */
+	uint64_t ep_start; /* steps when the episode began: one is under way
+			    * (for the statistics) when steps differs */
 	double ep_return;
 	/* The greedy action of s' found while bootstrapping from it, reused by
-	 * the next act if that is in s' (valid only until then). */
-	bool next_valid;
+	 * the next act if that is in s' (valid only until then): next_state
+	 * is DQ__NO_STATE when there is none. */
 	uint32_t next_state;
 	uint32_t next_greedy;
 
@@ -64,22 +58,24 @@ struct dq_agent {
 
 	/* Replica mode (sync_every > 0): updates reach the shared table every
 	 * sync_every steps, not at once. The first write to a row in a window
-	 * copies the row into pend_val; from then on the agent reads and
-	 * updates the row in its copy. Other rows are read from the shared
-	 * table. row_slot[s] is row s's index among the pending rows plus one,
-	 * 0 when it has none; pend_touch[] is each pending entry's index in
-	 * touch[] plus one, 0 until the window first updates it. At most
-	 * min(S, sync_every) rows and min(S x A, sync_every) entries are
-	 * pending, since each step writes one entry. */
-	uint32_t *row_slot;   /* S */
-	uint32_t *pend_row;   /* the pending rows' states */
-	double *pend_val;     /* pending rows x A */
-	uint32_t *pend_touch; /* pending rows x A */
-	dq__touched *touch;   /* the entries updated in this window */
+	 * copies the row into pend_val (and pend_base, the values it copied);
+	 * from then on the agent reads and updates the row in its copy, and
+	 * pend_keep[] multiplies up (1 - alpha) over each entry's updates.
+	 * Other rows are read from the shared table. row_slot[s] is where row
+	 * s starts in pend_val plus one, 0 when it is not pending. At most
+	 * min(S, max_window) rows are pending, since each step writes one
+	 * entry. */
+	uint32_t *row_slot; /* S */
+	uint32_t *pend_row; /* the pending rows' states */
+	double *pend_val;   /* pending rows x A: the agent's values */
+	double *pend_base;  /* pending rows x A: as copied */
+	double *pend_keep;  /* pending rows x A: product of (1 - alpha) */
 	uint32_t n_pend;
-	uint32_t n_touch;
-	uint32_t sync_every;
-	uint32_t since_sync;
+	uint32_t sync_every; /* the window now; 0 = direct updates */
+	uint32_t sync_left;  /* steps until the window's write-back */
+	uint32_t max_window; /* what the buffers hold; 0 = none */
+	uint64_t merges;     /* write-back merges, and of those the ones */
+	uint64_t moved;	     /* that found the entry moved by another */
 };
 
 void dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride);
@@ -90,12 +86,19 @@ void dq__agent_episode_end(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
 uint32_t dq__agent_pend_row(dq_agent *ag, uint32_t s);
+int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
+int dq__agent_set_window(dq_agent *ag, uint32_t window);
 
-/* Replica mode (see struct dq_agent). */
+/* No state (a table has at most 2^32 - 1 of them). */
+#define DQ__NO_STATE UINT32_MAX
+
+/* Replica mode now (see struct dq_agent): a window is open. The buffers
+ * may be held while the agent updates directly (the learner's automatic
+ * write path, lib/writepath.h). */
 static inline bool
 dq__agent_replica(const dq_agent *ag)
 {
-	return ag->row_slot != NULL;
+	return ag->sync_every != 0;
 }
 
 static inline void
@@ -156,13 +159,12 @@ dq__row_greedy_max(const double *row, uint32_t n, dq_rng *rng, double *max)
 DQ__INLINE uint32_t
 dq__agent_greedy_max(dq_agent *ag, uint32_t s, double *max, bool replica)
 {
-	dq_rng *rng = ag->random_ties ? &ag->rng : NULL;
+	dq_rng *rng = ag->tie_rng;
 	uint32_t k;
 
 	if (replica && (k = ag->row_slot[s]) != 0)
-		return dq__row_greedy_max(ag->pend_val +
-					      (size_t)(k - 1) * ag->n_actions,
-					  ag->n_actions, rng, max);
+		return dq__row_greedy_max(ag->pend_val + (k - 1), ag->n_actions,
+					  rng, max);
 	return dq__table_greedy_max(ag->table, s, rng, max);
 }
 
@@ -176,9 +178,9 @@ DQ__INLINE uint32_t
 dq__agent_act(dq_agent *ag, uint32_t s, bool replica)
 {
 	double eps = ag->epsilon.value;
-	bool cached = ag->next_valid && ag->next_state == s;
+	bool cached = ag->next_state == s;
 
-	ag->next_valid = false;
+	ag->next_state = DQ__NO_STATE;
 	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
 		return dq_rng_below(&ag->rng, ag->n_actions);
 	if (cached)
@@ -198,31 +200,26 @@ DQ__INLINE int
 dq__agent_write_local(dq_agent *ag, uint32_t s, uint32_t a, double target)
 {
 	const double alpha = ag->alpha.value;
-	uint32_t k = ag->row_slot[s], j;
+	uint32_t k = ag->row_slot[s];
 	size_t i;
 	double q, nq;
 
 	if (!k)
 		k = dq__agent_pend_row(ag, s);
-	i = (size_t)(k - 1) * ag->n_actions + a;
+	i = (size_t)(k - 1) + a;
 	q = ag->pend_val[i];
 	nq = q + alpha * (target - q);
 	if (DQ__UNLIKELY(!dq__finite_or_refuse(dq__d2u(nq))))
 		return DQ_ENONFINITE;
-	j = ag->pend_touch[i];
-	if (!j) {
-		ag->touch[ag->n_touch] =
-		    (dq__touched){s, a, (uint32_t)i, q, 1.0};
-		ag->pend_touch[i] = j = ++ag->n_touch;
-	}
 	ag->pend_val[i] = nq;
-	ag->touch[j - 1].keep *= 1.0 - alpha;
+	ag->pend_keep[i] *= 1.0 - alpha;
 	return 0;
 }
 
 /*
  * One Q-learning update. Only termination cuts the bootstrap: a truncated
- * episode still bootstraps from s' (the caller ends the episode). The scan
+ * episode still bootstraps from s'. The caller ends the episode
+ * (dq__agent_episode_end()) after a terminated or truncated transition. The scan
  * of row s' yields both max Q(s',.) and the greedy action the next act in
  * s' will want; the latter is kept unless the update below changes row s'
  * itself (s' == s).
@@ -242,8 +239,7 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 
 	if (!terminated) {
 		ag->next_greedy = dq__agent_greedy_max(ag, s2, &max, replica);
-		ag->next_state = s2;
-		ag->next_valid = s2 != s;
+		ag->next_state = s2 != s ? s2 : DQ__NO_STATE;
 		target += ag->gamma * max;
 	}
 	if (replica)
@@ -257,14 +253,13 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	ag->retries += (uint64_t)retries;
 	ag->steps++;
 	ag->ep_return += r;
-	ag->in_episode = true;
 	if (ag->scheduled) {
 		dq__sched_step(&ag->alpha);
 		dq__sched_step(&ag->epsilon);
 	}
-	if (terminated)
-		dq__agent_episode_end(ag);
-	if (replica && ++ag->since_sync >= ag->sync_every)
+	/* A terminated transition ends the episode: the caller's (the
+	 * learner's loop ends it anyway; dq_agent_observe() does). */
+	if (replica && !--ag->sync_left)
 		return dq__agent_sync(ag);
 	return 0;
 }

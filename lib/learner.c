@@ -16,6 +16,7 @@
 #include "pin.h"
 #include "seqlock.h"
 #include "topology.h"
+#include "writepath.h"
 
 /* Agents run in chunks of at most this many steps, and publish their
  * counters, poll the stop flag and make due target checks between chunks. */
@@ -43,6 +44,11 @@ enum {
 	PUB_RNG, /* four words */
 	PUB_ALPHA_CLOCK = PUB_RNG + 4,
 	PUB_EPS_CLOCK,
+	PUB_WINDOW, /* the write path (dq_learner_agent_write_path()) */
+	PUB_WSTEPS,
+	PUB_WSUM,
+	PUB_MERGES,
+	PUB_MOVED,
 	PUB_N
 };
 
@@ -66,6 +72,17 @@ typedef struct slot {
 	 * by dq_learner_agent_cpus() at any time. */
 	dq__atomic_u32 cpu;
 	pthread_t thread;
+	/* Where the hot loop is, kept across a switch of its instance. */
+	struct loop_pos {
+		uint32_t s, len, chunk;
+		uint64_t done;
+	} pos;
+	/* The automatic write path (lib/writepath.h): this agent's counters
+	 * at the start of its current epoch. */
+	bool wp_auto;
+	uint64_t wp_steps, wp_retries, wp_merges, wp_moved, wp_run0;
+	uint64_t wp_window_steps; /* steps taken in windows, all runs */
+	double wp_window_sum;	  /* the same, each times its window */
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
 	_Alignas(DQ__CACHE_LINE) dq__seqlock seq;
@@ -206,6 +223,10 @@ config_check(const dq_learner_config *c)
 		return -EINVAL;
 	if (c->pin == DQ_PIN_LIST && (!c->pin_pus || !c->n_pin_pus))
 		return -EINVAL;
+	if ((c->write_path != DQ_WRITE_AUTO &&
+	     c->write_path != DQ_WRITE_DIRECT) ||
+	    (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every))
+		return -EINVAL;
 	return 0;
 }
 
@@ -341,6 +362,17 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		err = dq__agent_init(&s->ag, table, &ac);
 		if (err)
 			goto fail;
+		/* The automatic write path: buffers for the longest window
+		 * the rule may pick, now, so that a run allocates nothing. */
+		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every) {
+			uint32_t w = dq__wp_max_window_hook(
+			    (uint64_t)table->n_states * table->n_actions, l->n);
+
+			err = dq__agent_reserve(&s->ag, w);
+			if (err)
+				goto fail;
+			s->wp_auto = w != 0;
+		}
 		/* Stream i = stream i-1 jumped once: O(P) jumps in all. */
 		if (i > 0) {
 			s->ag.rng = l->slots[i - 1]->ag.rng;
@@ -447,6 +479,12 @@ slot_publish(slot *s)
 		v[PUB_RNG + i] = s->ag.rng.s[i];
 	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
+	v[PUB_WINDOW] = s->ag.sync_every;
+	v[PUB_WSTEPS] = s->wp_window_steps;
+	v[PUB_WSUM] = dq__d2u(s->wp_window_sum);
+	v[PUB_MERGES] = s->ag.merges;
+	v[PUB_MOVED] = s->ag.moved;
+
 	dq__seq_write(&s->seq, s->pub, v, PUB_N);
 }
 
@@ -602,6 +640,60 @@ claim_episode(dq_learner *l)
 	       l->cfg.max_episodes;
 }
 
+/* agent_loop_as() stopped to continue in another instance. */
+#define LOOP_SWITCH 1
+
+/* Steps since the last mark taken in a window are counted as such. */
+static void
+wp_count(slot *sl)
+{
+	uint64_t n = sl->ag.steps - sl->wp_steps;
+
+	if (dq__agent_replica(&sl->ag)) {
+		sl->wp_window_steps += n;
+		sl->wp_window_sum += (double)n * sl->ag.sync_every;
+	}
+}
+
+/* The automatic write path: the agent's counters start an epoch. */
+static void
+wp_mark(slot *sl)
+{
+	sl->wp_steps = sl->ag.steps;
+	sl->wp_retries = sl->ag.retries;
+	sl->wp_merges = sl->ag.merges;
+	sl->wp_moved = sl->ag.moved;
+}
+
+/*
+ * The automatic write path, between chunks: at the end of an epoch the
+ * rule (lib/writepath.h) picks the next window from what the agent
+ * measured, and the agent switches (a window is written back before
+ * direct updates resume). Returns whether a window is open.
+ */
+static bool
+wp_revise(slot *sl)
+{
+	dq_agent *ag = &sl->ag;
+	dq__wp_sample m;
+	int err;
+
+	m.steps = ag->steps - sl->wp_steps;
+	if (m.steps < dq__wp_epoch(ag->sync_every))
+		return dq__agent_replica(ag);
+	m.retries = ag->retries - sl->wp_retries;
+	m.merges = ag->merges - sl->wp_merges;
+	m.moved = ag->moved - sl->wp_moved;
+	m.run_steps = ag->steps - sl->wp_run0;
+	wp_count(sl);
+	err = dq__agent_set_window(
+	    ag, dq__wp_decide_hook(ag->sync_every, ag->max_window, &m));
+	if (err)
+		record_error(sl, err, "sync"); /* the run stops */
+	wp_mark(sl);
+	return dq__agent_replica(ag);
+}
+
 /*
  * The hot loop: act, step the own environment, learn, repeat. No
  * allocation, lock (outside locked mode) or system call per step. It runs
@@ -622,23 +714,16 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 	const bool tickets = l->cfg.max_episodes > 0;
 	const uint64_t quota = sl->quota;
 	const bool target = l->cfg.target_fraction > 0.0;
-	uint64_t done = 0, t_prev = now_ns();
-	uint32_t s, len = 0, chunk = 1; /* doubled while chunks are quick */
+	uint64_t done = sl->pos.done, t_prev = now_ns();
+	uint32_t s = sl->pos.s, len = sl->pos.len;
+	uint32_t chunk = sl->pos.chunk; /* doubled while chunks are quick */
 	dq_step st;
 	int err;
 
-	/* An episode cut by the previous run's stop is not counted. */
-	ag->in_episode = false;
-	ag->ep_return = 0.0;
-	if (tickets && !claim_episode(l))
-		return 0;
-	err = dq__env_hot_reset(&env, &ag->rng, &s);
-	if (err)
-		goto reset_failed;
 	while (done < quota) {
 		const uint64_t end =
 		    quota - done > chunk ? done + chunk : quota;
-		uint64_t t;
+		uint64_t t, left = end - done; /* counted down: one op */
 
 		/* relaxed: a poll; the flag guards no data, and the stopping
 		 * thread's store becomes visible within a chunk or two */
@@ -659,7 +744,6 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 				*what = "update";
 				return err;
 			}
-			done++;
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
 				dq__agent_episode_end(ag);
@@ -672,7 +756,8 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			} else {
 				s = st.next_state;
 			}
-		} while (done < end);
+		} while (--left);
+		done = end;
 		slot_publish(sl);
 		t = now_ns();
 		if (target)
@@ -682,6 +767,12 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
 			chunk *= 2;
 		t_prev = t;
+		/* The automatic write path: a change between direct updates
+		 * and windows continues in the other instance of this loop. */
+		if (sl->wp_auto && wp_revise(sl) != replica) {
+			sl->pos = (struct loop_pos){s, len, chunk, done};
+			return LOOP_SWITCH;
+		}
 	}
 	return 0;
 reset_failed:
@@ -691,7 +782,7 @@ reset_failed:
 
 /* One instance of the hot loop per discipline, and one for replicas. */
 static int
-agent_loop(slot *sl, const char **what)
+agent_loop_once(slot *sl, const char **what)
 {
 	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, sl->ag.table->mode, true);
@@ -740,6 +831,31 @@ agent_wait_gate(dq_learner *l)
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* A run's loop: the first episode, then the loop's instances, switching
+ * when the automatic write path changes between direct and windows. */
+static int
+agent_loop(slot *sl, const char **what)
+{
+	dq_agent *ag = &sl->ag;
+	int err;
+
+	sl->pos = (struct loop_pos){0, 0, 1, 0};
+	/* An episode cut by the previous run's stop is not counted. */
+	ag->ep_start = ag->steps;
+	ag->ep_return = 0.0;
+	if (sl->l->cfg.max_episodes > 0 && !claim_episode(sl->l))
+		return 0;
+	err = dq__env_inst_reset(&sl->inst, &ag->rng, &sl->pos.s);
+	if (err) {
+		*what = "reset";
+		return err;
+	}
+	do
+		err = agent_loop_once(sl, what);
+	while (err == LOOP_SWITCH);
+	return err;
+}
+
 static void *
 agent_main(void *arg)
 {
@@ -760,10 +876,17 @@ agent_main(void *arg)
 	/* Replica mode: hold no row copied before this run (the previous
 	 * run ended with a write-back, so this is normally a no-op). */
 	err = dq__agent_sync(&sl->ag);
-	if (!err)
+	if (!err) {
+		/* The automatic write path starts each run direct: the rule
+		 * decides from this run's measurements (lib/writepath.h). */
+		if (sl->wp_auto) /* written back just above: cannot fail */
+			(void)dq__agent_set_window(&sl->ag, 0);
+		wp_mark(sl);
+		sl->wp_run0 = sl->ag.steps;
 		err = agent_loop(sl, &what);
-	else
+	} else {
 		what = "sync";
+	}
 	if (err)
 		record_error(sl, err, what);
 	/* Replica mode: what this agent learned reaches the shared table
@@ -771,6 +894,8 @@ agent_main(void *arg)
 	err = dq__agent_sync(&sl->ag);
 	if (err)
 		record_error(sl, err, "sync");
+	wp_count(sl);
+	wp_mark(sl);
 out:
 	slot_publish(sl);
 	pthread_mutex_lock(&l->mu);
@@ -1203,6 +1328,27 @@ dq_learner_agent_cpus(const dq_learner *l, uint32_t i, unsigned *pus,
 }
 
 int
+dq_learner_agent_write_path(const dq_learner *l, uint32_t i,
+			    dq_write_stats *out)
+{
+	uint64_t v[PUB_N];
+
+	if (!l || !out)
+		return -EINVAL;
+	if (i >= l->n)
+		return -ERANGE;
+	slot_read_raw(l->slots[i], v);
+	memset(out, 0, sizeof(*out));
+	out->window = (uint32_t)v[PUB_WINDOW];
+	out->window_steps = v[PUB_WSTEPS];
+	out->mean_window =
+	    v[PUB_WSTEPS] ? dq__u2d(v[PUB_WSUM]) / (double)v[PUB_WSTEPS] : 0.0;
+	out->merges = v[PUB_MERGES];
+	out->moved = v[PUB_MOVED];
+	return 0;
+}
+
+int
 dq_learner_agent_state(const dq_learner *l, uint32_t i, dq_agent_state *out)
 {
 	uint64_t v[PUB_N];
@@ -1250,7 +1396,7 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	ag->steps = st->steps;
 	ag->episodes = st->episodes;
 	ag->retries = st->cas_retries;
-	ag->in_episode = false;
+	ag->ep_start = ag->steps;
 	ag->ep_return = 0.0;
 	/* The published view follows at once, not at the next run. */
 	slot_publish(l->slots[i]);

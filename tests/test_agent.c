@@ -325,6 +325,68 @@ test_replica_sync(void **state)
 	dq_table_destroy(t);
 }
 
+/*
+ * A window whose entry ends on the bits it started from is still written
+ * back: the agent pulled the entry towards its targets, and when another
+ * agent moved it meanwhile that pull must be replayed onto the other's
+ * value, not dropped. Two agents driven by hand, so the interleaving is
+ * fixed; alpha 0.5 and dyadic values keep every result exact. The result
+ * must be what sequential Q-learning gives with the other's update first.
+ */
+static void
+test_replica_round_trip_merged(void **state)
+{
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 1.0, false);
+	dq_agent_config c;
+	dq_agent *a1, *a2;
+	double v;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.alpha.start = 0.5;
+	c.sync_every = 1000;
+	assert_int_equal(dq_agent_create(&a1, t, &c), 0);
+	c.stream = 1;
+	assert_int_equal(dq_agent_create(&a2, t, &c), 0);
+
+	/* a1, privately: 1 -> 0.5 (target 0) -> 1 (target 1.5): back on the
+	 * bits it copied, with keep = 0.25. */
+	dq_agent_observe(a1, 0, 0, 0.0, 1, true);
+	dq_agent_observe(a1, 0, 0, 1.5, 1, true);
+	/* a2 moves the entry meanwhile: 1 -> 0 (target -1). */
+	dq_agent_observe(a2, 0, 0, -1.0, 1, true);
+	assert_int_equal(dq_agent_sync(a2), 0);
+	dq_table_get(t, 0, 0, &v);
+	assert_true(v == 0.0);
+	/* a1's window replayed onto 0: 0 -> 0 -> 0 + 0.5 * 1.5 = 0.75. A
+	 * write-back that skips the entry leaves 0 (a1's work lost). */
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_table_get(t, 0, 0, &v);
+	if (v != 0.75)
+		fail_msg("round trip write-back: %.17g, expected 0.75", v);
+
+	/* The same with the entry's own target equal to its value (a
+	 * converged entry: every update leaves its bits), while the other
+	 * agent moves it: 0.75 -> 0.75 privately (target 0.75), the other
+	 * 0.75 -> 0.375, then the replay 0.375 + 0.5 * (0.75 - 0.375). */
+	dq_agent_observe(a1, 0, 0, 0.75, 1, true);
+	dq_agent_observe(a2, 0, 0, 0.0, 1, true);
+	assert_int_equal(dq_agent_sync(a2), 0);
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_table_get(t, 0, 0, &v);
+	if (v != 0.5625)
+		fail_msg("converged write-back: %.17g, expected 0.5625", v);
+
+	/* Nobody else moved it: the write-back stores nothing new. */
+	dq_agent_observe(a1, 0, 0, 0.5625, 1, true);
+	assert_int_equal(dq_agent_sync(a1), 0);
+	dq_table_get(t, 0, 0, &v);
+	assert_true(v == 0.5625);
+	dq_agent_destroy(a1);
+	dq_agent_destroy(a2);
+	dq_table_destroy(t);
+}
+
 /* The owned-loop corridor, learned through a replica. */
 static void
 test_replica_learns(void **state)
@@ -427,6 +489,7 @@ main(void)
 	    cmocka_unit_test(test_episode_stats),
 	    cmocka_unit_test(test_owned_loop_learns),
 	    cmocka_unit_test(test_replica_sync),
+	    cmocka_unit_test(test_replica_round_trip_merged),
 	    cmocka_unit_test(test_replica_learns),
 	    cmocka_unit_test(test_observe_nonfinite_refused),
 	};

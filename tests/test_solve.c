@@ -644,12 +644,13 @@ test_improper_found_fast(void **state)
 	assert_int_equal(dq_model_find_improper(m, pi, 3, NULL), -EDOM);
 	/* At once, not after 10^7 sweeps, and nothing written. */
 	t0 = now_seconds();
-	assert_int_equal(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL), -EDOM);
+	assert_int_equal(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL, NULL),
+			 -EDOM);
 	assert_true(now_seconds() - t0 < 0.1);
 	assert_true(v[0] == 7 && v[1] == 7 && v[2] == 7);
 	/* Below gamma 1 the same policy has a value. */
 	c.gamma = 0.5;
-	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL) >= 0);
+	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, NULL, NULL) >= 0);
 	assert_true(fabs(v[1] + 2) < 1e-11 && fabs(v[2] + 1) < 1e-11);
 	dq_model_destroy(m);
 
@@ -658,7 +659,8 @@ test_improper_found_fast(void **state)
 	assert_int_equal(dq_model_find_improper(m, pi, 4, &bad), -EDOM);
 	assert_int_equal(bad, 3);
 	c.gamma = 1;
-	assert_int_equal(dq_model_evaluate(m, &c, pi, 4, v, 4, NULL), -EDOM);
+	assert_int_equal(dq_model_evaluate(m, &c, pi, 4, v, 4, NULL, NULL),
+			 -EDOM);
 	dq_model_destroy(m);
 }
 
@@ -730,7 +732,7 @@ test_improper_zero_reward_loops_are_finite(void **state)
 	(void)state;
 	assert_int_equal(dq_model_find_improper(m, pi, 3, &bad), 0);
 	assert_int_equal(bad, 99); /* untouched */
-	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, &sv) >= 0);
+	assert_true(dq_model_evaluate(m, &c, pi, 3, v, 3, &sv, NULL) >= 0);
 	assert_true(v[0] == -1 && v[1] == 0 && v[2] == 5);
 	assert_true(sv == 2);
 	dq_model_destroy(m);
@@ -752,13 +754,14 @@ test_improper_maze(void **state)
 	assert_int_equal(dq_model_create(&m, env), 0);
 	assert_int_equal(dq_model_find_improper(m, north, 11, &bad), -EDOM);
 	assert_int_equal(bad, 0);
-	assert_int_equal(dq_model_evaluate(m, &c, north, 11, v, 11, NULL),
+	assert_int_equal(dq_model_evaluate(m, &c, north, 11, v, 11, NULL, NULL),
 			 -EDOM);
 	/* The optimal policy is proper; breaking it in state 8 (never
 	 * visited from the start under it) is found all the same. */
-	assert_true(dq_model_solve(m, &c, NULL, 0, NULL, 0, opt, 11) >= 0);
+	assert_true(dq_model_solve(m, &c, NULL, 0, NULL, 0, opt, 11, NULL) >=
+		    0);
 	assert_int_equal(dq_model_find_improper(m, opt, 11, &bad), 0);
-	assert_true(dq_model_evaluate(m, &c, opt, 11, v, 11, NULL) >= 0);
+	assert_true(dq_model_evaluate(m, &c, opt, 11, v, 11, NULL, NULL) >= 0);
 	opt[8] = 0;
 	assert_int_equal(dq_model_find_improper(m, opt, 11, &bad), -EDOM);
 	assert_int_equal(bad, 8);

@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""The short table of bench/scaling.sh, in markdown, from its output dir.
+
+    scaling_summary.py OUT_DIR                 -> markdown on stdout
+    scaling_summary.py --splice DOC SUMMARY    -> replace the block between
+        "<!-- scaling:begin -->" and "<!-- scaling:end -->" in DOC
+"""
+import csv
+import os
+import re
+import sys
+
+BEGIN = "<!-- scaling:begin -->"
+END = "<!-- scaling:end -->"
+
+
+def rows(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def fmt_rate(x):
+    return "-" if x != x else "%.3g" % x
+
+
+def fmt_ratio(x, suffix="x"):
+    return "-" if x != x else "%.2f%s" % (x, suffix)
+
+
+def entries_of(out):
+    """env -> S x A, from the throughput program's own text."""
+    sizes = {}
+    path = os.path.join(out, "throughput.txt")
+    if os.path.exists(path):
+        for line in open(path):
+            m = re.match(r"^(\S+): \d+ steps per point, (\d+) x (\d+) entries",
+                         line)
+            if m:
+                sizes[m.group(1)] = int(m.group(2)) * int(m.group(3))
+    return sizes
+
+
+def label(env):
+    return env.replace(";", ",")
+
+
+def throughput_table(out, lines):
+    tp = rows(os.path.join(out, "throughput-summary.csv"))
+    sizes = entries_of(out)
+    pts = {(r["env"], r["mode"], r["threads"]): r for r in tp}
+    envs = []
+    for r in tp:
+        if r["env"] not in envs:
+            envs.append(r["env"])
+    lines.append("| environment | entries | lines | 1 thread | 2 threads "
+                 "| 2 / 1 (paired) | >= 1.8x | write path at 2 | "
+                 "private ceiling 2 / 1 |")
+    lines.append("|---|--:|--:|--:|--:|--:|---|---|--:|")
+    for e in envs:
+        a1 = pts.get((e, "auto", "1"))
+        a2 = pts.get((e, "auto", "2"))
+        p2 = pts.get((e, "private", "2"))
+        if not a1 or not a2:
+            continue
+        n = sizes.get(label(e))
+        ratio = num(a2["paired_speedup"])
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            label(e), n if n else "?", (n * 8 + 63) // 64 if n else "?",
+            fmt_rate(num(a1["median_steps_per_s"])),
+            fmt_rate(num(a2["median_steps_per_s"])), fmt_ratio(ratio),
+            "yes" if ratio >= 1.8 else "no", a2.get("path", "?"),
+            fmt_ratio(num(p2["paired_speedup"])) if p2 else "-"))
+    return pts
+
+
+def tto_table(out, lines):
+    fl = rows(os.path.join(out, "tto-fl8-summary.csv"))
+    flw = rows(os.path.join(out, "tto-fl8-w-summary.csv"))
+    cl = rows(os.path.join(out, "tto-cliff-summary.csv"))
+    lines.append("")
+    lines.append("| to 99%-optimal (median of seeds) | 1 thread | 2 threads "
+                 "| time speedup (>= 1.6x) | steps ratio (<= 1.2) | "
+                 "2 threads, direct | windowed / window / delay |")
+    lines.append("|---|--:|--:|--:|--:|--:|---|")
+    for name, data in (("frozenlake8x8", fl), ("cliffwalking", cl)):
+        pts = {(r["mode"], r["threads"]): r for r in data}
+        a1, a2 = pts.get(("auto", "1")), pts.get(("auto", "2"))
+        c2 = pts.get(("cas", "2"))
+        if not a1 or not a2:
+            continue
+        sp, sr = num(a2["time_speedup"]), num(a2["steps_ratio"])
+        lines.append(
+            "| %s | %.3g s, %.3g steps | %.3g s, %.3g steps | %s%s | %s%s "
+            "| %s | %.0f%% / %s / %s |" % (
+                name, num(a1["median_seconds"]), num(a1["median_steps"]),
+                num(a2["median_seconds"]), num(a2["median_steps"]),
+                fmt_ratio(sp), "" if sp >= 1.6 else " (missed)",
+                fmt_ratio(sr, ""), "" if sr <= 1.2 else " (missed)",
+                "%.3g s, %.3g steps" % (num(c2["median_seconds"]),
+                                        num(c2["median_steps"]))
+                if c2 else "-",
+                num(a2["windowed"]) * 100, a2["window"], a2["delay"]))
+    # Staleness: steps at two threads with windows over direct.
+    fpts = {(r["mode"], r["threads"]): r for r in fl}
+    c2 = fpts.get(("cas", "2"))
+    a2 = fpts.get(("auto", "2"))
+    w2 = flw[0] if flw else None
+    if c2:
+        base = num(c2["median_steps"])
+        parts = []
+        if a2:
+            parts.append("auto %.2f (delay %s steps)" % (
+                num(a2["median_steps"]) / base, a2["delay"]))
+        if w2:
+            parts.append("fixed 4096-step windows %.2f (delay %s steps)" % (
+                num(w2["median_steps"]) / base, w2["delay"]))
+        lines.append("")
+        lines.append("Staleness on frozenlake8x8 at 2 threads, median steps "
+                     "to target over direct updates' (delay = mean steps of "
+                     "all agents before an update reaches the table): " +
+                     "; ".join(parts) + ".")
+
+
+def ir_lines(out, tp_pts, lines):
+    ir = rows(os.path.join(out, "callgrind.csv"))
+    if not ir:
+        return
+    by = {}
+    with open(os.path.join(out, "callgrind.csv")) as f:
+        for line in f:
+            e, m, v = line.strip().split(",")
+            by[(e, m)] = float(v)
+    parts = []
+    for e in ("taxi", "frozenlake8x8"):
+        h, a = by.get((e, "hand")), by.get((e, "auto"))
+        if h and a:
+            parts.append("%s %.1f vs %.1f (%+.1f%%)" % (e, a, h,
+                                                       (a / h - 1) * 100))
+    t1 = tp_pts.get(("taxi", "auto", "1"))
+    lines.append("")
+    lines.append("One thread against the hand-written loop: instructions per "
+                 "step (callgrind) " + "; ".join(parts) +
+                 ("; time, paired, taxi %.2f of the hand loop's steps/s." %
+                  num(t1["paired_vs_hand"]) if t1 else "."))
+
+
+def summary(out):
+    env = {}
+    path = os.path.join(out, "machine.env")
+    if os.path.exists(path):
+        for line in open(path):
+            k, _, v = line.strip().partition("=")
+            env[k] = v
+    lines = [BEGIN, ""]
+    lines.append("Measured %s, commit %s, %s CPUs, load %s at the start, by "
+                 "`sh bench/scaling.sh` (%s s; %s pairs)." % (
+                     env.get("date", "?"), env.get("commit", "?"),
+                     env.get("cpus", "?"), env.get("load", "?"),
+                     env.get("seconds", "?"), os.environ.get("PAIRS", "7")))
+    lines.append("")
+    pts = throughput_table(out, lines)
+    tto_table(out, lines)
+    ir_lines(out, pts, lines)
+    lines.append("")
+    lines.append(END)
+    return "\n".join(lines) + "\n"
+
+
+def splice(doc, summary_path):
+    text = open(doc).read()
+    new = open(summary_path).read().strip("\n")
+    b, e = text.find(BEGIN), text.find(END)
+    if b < 0 or e < b:
+        sys.exit("scaling_summary.py: %s has no %s ... %s block" %
+                 (doc, BEGIN, END))
+    text = text[:b] + new + text[e + len(END):]
+    with open(doc, "w") as f:
+        f.write(text)
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--splice":
+        splice(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 2:
+        sys.stdout.write(summary(sys.argv[1]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
