@@ -1030,6 +1030,13 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
+	if (err == -ENOTSUP && c.target_fraction > 0.0) {
+		status = cli_fail(err,
+				  "--target: '%s' has no model to check "
+				  "a policy against",
+				  e.name);
+		goto out;
+	}
 	if (err) {
 		status = cli_fail(err, "creating %u agents on '%s'", o->threads,
 				  e.name);

@@ -1013,7 +1013,8 @@ DQ_API void dq_agent_destroy(dq_agent *agent);
  * Choose an action for @p state: with probability epsilon uniformly at
  * random, else greedily from the shared table.
  *
- * @return 0; -EINVAL for NULL pointers; -ERANGE for @p state.
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p state
+ *         (dq_error_detail() says which).
  * Thread-safety: the owning thread only; the table may be shared.
  * Ordering: relaxed reads of the table.
  */
@@ -1026,8 +1027,12 @@ DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
  * episode for the statistics. CAS retries are counted in the agent's
  * statistics (dq_stats.cas_retries), not returned.
  *
- * @return 0; -EINVAL for NULL @p agent or a non-finite @p reward; -ERANGE
- *         for s, a or s'; DQ_ENONFINITE when the update's result would not
+ * @p next_state is not read when @p terminated (any value is accepted
+ * there, e.g. a simulator's sentinel).
+ *
+ * @return 0; -EINVAL for NULL @p agent or a non-finite @p reward (an
+ *         environment error); -ERANGE for s, a or s' (dq_error_detail()
+ *         says which, for these two); DQ_ENONFINITE when the update's result would not
  *         be finite: refused, Q(s,a), the agent's counters, episode and
  *         schedules unchanged (replica mode: a refused write-back at the
  *         step's sync, see dq_agent_sync(), comes after the step counted).

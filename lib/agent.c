@@ -381,8 +381,11 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 {
 	if (!agent || !action)
 		return -EINVAL;
-	if (state >= agent->table->n_states)
+	if (state >= agent->table->n_states) {
+		dq__detail("state %u: the table has %u states", state,
+			   agent->table->n_states);
 		return -ERANGE;
+	}
 	*action = dq__agent_act(agent, state, dq__agent_replica(agent));
 	return 0;
 }
@@ -394,11 +397,23 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	uint64_t steps;
 	int ret;
 
-	if (!agent || !isfinite(reward))
+	if (!agent)
 		return -EINVAL;
-	if (s >= agent->table->n_states ||
-	    next_state >= agent->table->n_states || a >= agent->n_actions)
+	if (!isfinite(reward)) {
+		dq__detail("reward %g is not finite (an environment error)",
+			   reward);
+		return -EINVAL;
+	}
+	/* s' is not read when the transition terminated: any value, such
+	 * as a simulator's sentinel, is accepted there. */
+	if (s >= agent->table->n_states || a >= agent->n_actions ||
+	    (!terminated && next_state >= agent->table->n_states)) {
+		dq__detail("s %u, a %u, s' %u: the table has %u states and %u "
+			   "actions",
+			   s, a, next_state, agent->table->n_states,
+			   agent->n_actions);
 		return -ERANGE;
+	}
 	/* 0 or an error: the retries are counted in the agent's statistics.
 	 * A step refused before it was counted ends no episode. */
 	steps = agent->steps;

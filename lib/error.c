@@ -21,7 +21,7 @@ dq_strerror(int err)
 	case -ERANGE:
 		return "value out of range";
 	case -ENOENT:
-		return "no such environment or file";
+		return "no such file, directory or environment";
 	case -ENOTSUP:
 		return "not supported (the environment exports no model)";
 	case -EBUSY:

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "dq_test.h"
 
@@ -81,7 +82,11 @@ test_create_and_args(void **state)
 	assert_int_equal(dq_agent_observe(ag, 3, 0, 0, 0, false), -ERANGE);
 	assert_int_equal(dq_agent_observe(ag, 0, 2, 0, 0, false), -ERANGE);
 	assert_int_equal(dq_agent_observe(ag, 0, 0, 0, 3, false), -ERANGE);
+	assert_non_null(strstr(dq_error_detail(), "s' 3: the table has 3"));
 	assert_int_equal(dq_agent_observe(ag, 0, 0, NAN, 0, false), -EINVAL);
+	assert_non_null(strstr(dq_error_detail(), "not finite"));
+	assert_int_equal(dq_agent_act(ag, 3, &a), -ERANGE);
+	assert_non_null(strstr(dq_error_detail(), "state 3"));
 	assert_int_equal(dq_agent_episode_end(NULL), -EINVAL);
 	assert_int_equal(dq_agent_stats_get(NULL, &st), -EINVAL);
 	assert_int_equal(dq_agent_stats_get(ag, NULL), -EINVAL);
@@ -91,6 +96,11 @@ test_create_and_args(void **state)
 	/* Nothing was learned from the rejected calls. */
 	assert_int_equal(dq_agent_stats_get(ag, &st), 0);
 	assert_int_equal(st.steps, 0);
+	/* s' is not read on termination: a simulator's sentinel passes. */
+	assert_int_equal(dq_agent_observe(ag, 0, 0, 1.0, UINT32_MAX, true), 0);
+	assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+	assert_int_equal(st.steps, 1);
+	assert_int_equal(st.episodes, 1);
 	dq_agent_destroy(ag);
 	dq_agent_destroy(NULL);
 	dq_table_destroy(t);

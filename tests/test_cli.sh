@@ -657,6 +657,10 @@ then ok; else bad "progress of a near-optimal policy"; cat "$tmp/out"; fi
 expect_rc 0 train cliffwalking -q -t 1 -n 10 --gamma 1
 expect_grep "from state 0 the greedy policy never ends" "$tmp/err" \
 	"improper greedy policy named"
+# --target on an environment without a model names the option.
+expect_rc 1 train cartpole -q -t 1 -n 10 --target 0.9
+expect_grep "^distq: --target: 'cartpole' has no model" "$tmp/err" \
+	"--target without a model"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
