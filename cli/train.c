@@ -792,6 +792,42 @@ pin_name(const struct train_opts *o)
  * The summary. Counts are the whole run's, earlier runs of a resumed one
  * included; the rate and the seconds are this run's.
  */
+/*
+ * Which write path the agents ran (--sync auto chooses it as it goes):
+ * direct updates, or write-back windows for a share of the steps, their
+ * mean length (an update waits about half of it) and how often a
+ * write-back found the entry moved by another agent.
+ */
+static void
+train_write_path(const struct train_ctx *x, uint64_t steps)
+{
+	const char *how = x->o->sync == TRAIN_SYNC_AUTO ? "auto" : "--sync";
+	uint64_t in_windows = 0, merges = 0, moved = 0;
+	double window_sum = 0.0;
+
+	for (uint32_t i = 0; i < x->o->threads; i++) {
+		dq_write_stats w;
+
+		if (dq_learner_agent_write_path(x->l, i, &w))
+			return;
+		in_windows += w.window_steps;
+		window_sum += w.mean_window * (double)w.window_steps;
+		merges += w.merges;
+		moved += w.moved;
+	}
+	if (!in_windows || !steps) {
+		cli_kv("write path", "direct updates (%s)\n", how);
+		return;
+	}
+	cli_kv("write path",
+	       "write-back windows in %.1f%% of steps, mean %.0f steps "
+	       "(%s); %.3g%% of %llu write-backs found the entry moved\n",
+	       100.0 * (double)in_windows / (double)steps,
+	       window_sum / (double)in_windows, how,
+	       merges ? 100.0 * (double)moved / (double)merges : 0.0,
+	       (unsigned long long)merges);
+}
+
 static void
 train_summary(const struct train_ctx *x, const dq_run_result *r)
 {
@@ -832,6 +868,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 		       o->epsilon_text);
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
+	train_write_path(x, t->steps);
 	cli_kv("stopped by", "%s\n", stop_name(r->reason));
 	if (o->target > 0 && !isnan(r->target_seconds))
 		cli_kv("target", "%.1f%% reached after %.6f s, %llu steps\n",

@@ -657,6 +657,13 @@ then ok; else bad "progress of a near-optimal policy"; cat "$tmp/out"; fi
 expect_rc 0 train cliffwalking -q -t 1 -n 10 --gamma 1
 expect_grep "from state 0 the greedy policy never ends" "$tmp/err" \
 	"improper greedy policy named"
+# The summary says which write path the agents ran.
+expect_rc 0 train maze4x3 -t 1 -n 1000 --no-exact
+expect_grep "^write path  *direct updates (auto)" "$tmp/out" "write path, auto"
+expect_rc 0 train maze4x3 -t 1 -n 1000 --no-exact --sync 64
+expect_grep "^write path  *write-back windows in 100.0% of steps, mean 64 steps (--sync)" \
+	"$tmp/out" "write path, --sync 64"
+
 # --target on an environment without a model names the option.
 expect_rc 1 train cartpole -q -t 1 -n 10 --target 0.9
 expect_grep "^distq: --target: 'cartpole' has no model" "$tmp/err" \
