@@ -85,8 +85,10 @@ params_next(const char **pos, params_pair *pair)
 		return -EINVAL;
 	if (*p == ',') {
 		p++;
-		if (!*p)
+		if (!*p) {
+			*pos = p; /* the error is the empty pair at the end */
 			return -EINVAL;
+		}
 	}
 	*pos = p;
 	return 1;
@@ -138,9 +140,14 @@ static void
 params_bad_syntax(const char *at)
 {
 	size_t n = strcspn(at, ",");
-
 	/* "slip=0,1" splits into "slip=0" and "1": a decimal comma. */
 	bool digit = at[0] >= '0' && at[0] <= '9';
+
+	if (!*at || *at == ',') {
+		dq__detail(
+		    "an empty pair (a comma with no key=value after it)");
+		return;
+	}
 
 	dq__detail("malformed pair '%.*s' (want key=value, pairs separated "
 		   "by commas, no blanks%s)",

@@ -420,6 +420,11 @@ test_details(void **state)
 	expect_detail("unknown key 'zz'");
 	assert_int_equal(dq_params_check("a=1, b=2", keys_ab), -EINVAL);
 	expect_detail("malformed pair ' b=2'");
+	/* A trailing comma is named as such, not as the good pair before. */
+	assert_int_equal(dq_params_check("a=1,", keys_ab), -EINVAL);
+	expect_detail("an empty pair");
+	assert_int_equal(dq_params_double("a=1,", "a", 0, 0, 9, &v), -EINVAL);
+	expect_detail("an empty pair");
 	assert_int_equal(dq_params_double("a=1x", "a", 0, 0, 9, &v), -EINVAL);
 	expect_detail("a: '1x' is not a number");
 	assert_int_equal(dq_params_double("a=nan", "a", 0, 0, 9, &v), -EINVAL);
