@@ -14,9 +14,40 @@
  *    untouched on failure.
  *  - dq_X_destroy(NULL) is a no-op.
  *  - Config structs are filled with defaults by dq_X_config_init() and then
- *    adjusted by the caller. More fields may be added at the end in later
- *    minor versions; always start from dq_X_config_init().
+ *    adjusted by the caller; always start from dq_X_config_init() (or from
+ *    an all-zero struct where there is no init function).
  *  - The library never prints, exits or aborts on bad input.
+ *
+ * Growing structs (how a later minor version adds fields without breaking
+ * programs built against this header):
+ *  - Every public struct that may grow (the configs, results, counters,
+ *    progress, run error, agent state, checkpoint metadata, table info,
+ *    write-path counters, environment spec, schedule) ends in reserved
+ *    space, uint64_t reserved_[N], sized per struct so that its size and
+ *    every field's offset stay fixed for the whole major version
+ *    (DQ_VERSION_MAJOR, the soname). This is libuv's choice: the caller
+ *    allocates the structs (on the stack, inside its own structs), the
+ *    library embeds them in each other (dq_schedule in dq_agent_config in
+ *    dq_learner_config, dq_stats in dq_progress and dq_run_result), and a
+ *    struct whose size moved would overrun an older program's memory. A
+ *    size field checked by the library (Win32, Vulkan) fails when structs
+ *    nest; opaque objects with setters (hwloc) cost a call per field.
+ *  - The init functions zero the reserved words, and so does the library
+ *    in every struct it fills. The library refuses (-EINVAL) a struct it
+ *    reads whose reserved words are not zero: a field added later takes
+ *    the place of reserved words, and its zero means "as before", so a
+ *    program built against this header asks for the old behaviour. A
+ *    struct without an init function (dq_checkpoint_meta,
+ *    dq_agent_state) starts all-zero: "= {0}", memset, or as the library
+ *    returned it.
+ *  - A later field takes whole 64-bit words from the front of reserved_
+ *    (a smaller field comes with explicit padding to the word), so that
+ *    sizeof and every other offset stay as they are. tests/test_abi.c
+ *    holds the sizes and offsets; abi/ checks the built library.
+ *  - Never growing: dq_rng (a fixed state), dq_step, dq_outcome and
+ *    dq_env_param (written in arrays or on every step by environments;
+ *    a change is a new DQ_ENV_ABI). dq_env_ops grows through its own
+ *    reserved pointer slots (see there).
  */
 #ifndef DISTQ_H
 #define DISTQ_H
@@ -212,7 +243,8 @@ DQ_API uint64_t dq_rng_next_fn(dq_rng *rng);
 static inline double
 dq_rng_uniform(dq_rng *rng)
 {
-	return (double)(dq_rng_next(rng) >> 11) * 0x1.0p-53;
+	return (double)(dq_rng_next(rng) >> 11) *
+	       (1.0 / 9007199254740992.0); /* 2^-53 */
 }
 
 /**
@@ -279,12 +311,13 @@ typedef enum dq_mode {
 
 /** Table creation options; fill with dq_table_config_init(). */
 typedef struct dq_table_config {
-	uint32_t n_states;  /**< S, at least 1. */
-	uint32_t n_actions; /**< A, at least 1. */
-	dq_mode mode;	    /**< Update discipline. Default DQ_MODE_CAS. */
-	double q0;	    /**< Initial value of every entry. Default 0. */
-	bool pad_rows;	    /**< Start each row on its own cache line. */
-	uint32_t n_stripes; /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
+	uint32_t n_states;     /**< S, at least 1. */
+	uint32_t n_actions;    /**< A, at least 1. */
+	dq_mode mode;	       /**< Update discipline. Default DQ_MODE_CAS. */
+	double q0;	       /**< Initial value of every entry. Default 0. */
+	bool pad_rows;	       /**< Start each row on its own cache line. */
+	uint32_t n_stripes;    /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
+	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_table_config;
 
 /** Shape and placement of a table, as dq_table_info() reports it. */
@@ -295,6 +328,7 @@ typedef struct dq_table_info {
 	size_t row_stride;     /**< Entries from one row start to the next. */
 	size_t bytes;	       /**< Bytes of entry storage. */
 	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
+	uint64_t reserved_[3]; /**< Zero (see "Growing structs"). */
 } dq_table_info;
 
 /** The shared Q-table (opaque). */
@@ -497,6 +531,7 @@ typedef struct dq_env_spec {
 	uint32_t max_episode_steps; /**< Truncation limit; 0 = none. */
 	uint32_t max_outcomes;	    /**< Most outcomes of one (s,a) in the
 				     *   model; 0 = no model exported. */
+	uint64_t reserved_[6];	    /**< Zero (see "Growing structs"). */
 } dq_env_spec;
 
 /** What one step did. */
@@ -595,6 +630,17 @@ typedef struct dq_env_ops {
 } dq_env_ops;
 
 /**
+ * dq_env_instance_alloc() as an exported function, for bindings (see
+ * dq_rng_next_fn()).
+ *
+ * @return as dq_env_instance_alloc(): the memory (free it with free() of
+ *         the C library libdistq uses), or NULL when out of memory.
+ * Thread-safety: as dq_env_instance_alloc().
+ * Ordering: none.
+ */
+DQ_API void *dq_env_instance_alloc_fn(size_t size);
+
+/**
  * Allocate @p size zeroed bytes for an environment instance on cache lines
  * of its own (64-byte aligned, size rounded up to 64). Instances are written
  * on every step by their agent's thread; two instances sharing a cache line
@@ -607,6 +653,8 @@ typedef struct dq_env_ops {
 static inline void *
 dq_env_instance_alloc(size_t size)
 {
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || \
+    (defined(__cplusplus) && __cplusplus >= 201703L)
 	size_t rounded = (size + 63) / 64 * 64;
 	void *p =
 	    rounded >= size ? aligned_alloc(64, rounded ? rounded : 64) : NULL;
@@ -614,18 +662,11 @@ dq_env_instance_alloc(size_t size)
 	if (p)
 		memset(p, 0, rounded ? rounded : 64);
 	return p;
+#else
+	/* No aligned_alloc before C11 and C++17: the library's copy. */
+	return dq_env_instance_alloc_fn(size);
+#endif
 }
-
-/**
- * dq_env_instance_alloc() as an exported function, for bindings (see
- * dq_rng_next_fn()).
- *
- * @return as dq_env_instance_alloc(): the memory (free it with free() of
- *         the C library libdistq uses), or NULL when out of memory.
- * Thread-safety: as dq_env_instance_alloc().
- * Ordering: none.
- */
-DQ_API void *dq_env_instance_alloc_fn(size_t size);
 
 /**
  * Add the outcome "with probability @p prob, what @p st describes" to the
@@ -914,6 +955,7 @@ typedef struct dq_schedule {
 	double start;	       /**< Value at t = 0. */
 	double end;	       /**< Value reached (linear) or approached. */
 	double steps;	       /**< Length (linear) or time constant (exp). */
+	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_schedule;
 
 /** Agent options; fill with dq_agent_config_init(). */
@@ -946,6 +988,7 @@ typedef struct dq_agent_config {
 	 *  write_path is DQ_WRITE_AUTO (its default), which then chooses
 	 *  between direct updates and windows itself. */
 	uint32_t sync_every;
+	uint64_t reserved_[11]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */
@@ -953,14 +996,15 @@ typedef struct dq_agent_config {
 
 /** Counters of one agent (or of all, summed, from the learner). */
 typedef struct dq_stats {
-	uint64_t steps;	      /**< Steps taken (observe calls). */
-	uint64_t episodes;    /**< Episodes finished. */
-	uint64_t cas_retries; /**< Failed CAS attempts (cas mode). */
-	uint64_t returns_n;   /**< Episodes in the mean below (<= K each). */
-	double mean_return;   /**< Mean return over the last K episodes
+	uint64_t steps;	       /**< Steps taken (observe calls). */
+	uint64_t episodes;     /**< Episodes finished. */
+	uint64_t cas_retries;  /**< Failed CAS attempts (cas mode). */
+	uint64_t returns_n;    /**< Episodes in the mean below (<= K each). */
+	double mean_return;    /**< Mean return over the last K episodes
 			       *   (of each agent); NaN when none yet. */
-	double epsilon;	      /**< Current epsilon (mean over agents). */
-	double alpha;	      /**< Current alpha (mean over agents). */
+	double epsilon;	       /**< Current epsilon (mean over agents). */
+	double alpha;	       /**< Current alpha (mean over agents). */
+	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
 } dq_stats;
 
 /** An agent bound to a table (opaque). */
@@ -1131,6 +1175,7 @@ typedef struct dq_progress {
 				  *   dq_learner_config.target_fraction);
 				  *   NaN when not measured. */
 	bool final;		 /**< The call at the end of the run. */
+	uint64_t reserved_[12];	 /**< Zero (see "Growing structs"). */
 } dq_progress;
 
 /** Learner options; fill with dq_learner_config_init(). */
@@ -1175,6 +1220,7 @@ typedef struct dq_learner_config {
 				    *   0.002. */
 	/** How updates reach the table; default DQ_WRITE_AUTO. */
 	dq_write_path write_path;
+	uint64_t reserved_[15]; /**< Zero (see "Growing structs"). */
 } dq_learner_config;
 
 /** The most agent threads a learner accepts. */
@@ -1194,11 +1240,12 @@ typedef enum dq_stop_reason {
 
 /** What went wrong in a run. */
 typedef struct dq_run_error {
-	int code;	  /**< Negative error code; 0 when none. */
-	uint32_t agent;	  /**< Which agent failed. */
-	uint64_t step;	  /**< That agent's step count when it failed. */
-	const char *what; /**< "reset", "step", "update", "sync", "pin" or
+	int code;	       /**< Negative error code; 0 when none. */
+	uint32_t agent;	       /**< Which agent failed. */
+	uint64_t step;	       /**< That agent's step count when it failed. */
+	const char *what;      /**< "reset", "step", "update", "sync", "pin" or
 			   *   "thread". */
+	uint64_t reserved_[5]; /**< Zero (see "Growing structs"). */
 } dq_run_error;
 
 /** A summary of the last run. */
@@ -1226,6 +1273,7 @@ typedef struct dq_run_result {
 				*   DQ_EAFFINITY when the OS ignored it,
 				*   -EPERM, -EINVAL...; DQ_EPIN when no
 				*   topology could be read); 0 when none. */
+	uint64_t reserved_[9];	/**< Zero (see "Growing structs"). */
 } dq_run_result;
 
 /** A set of agent threads learning one table (opaque). */
@@ -1355,6 +1403,7 @@ typedef struct dq_write_stats {
 	uint64_t merges;       /**< Entries it wrote back from windows. */
 	uint64_t moved;	       /**< Of those, entries another agent had
 				*   changed during the window. */
+	uint64_t reserved_[3]; /**< Zero (see "Growing structs"). */
 } dq_write_stats;
 
 /**
@@ -1384,12 +1433,13 @@ DQ_API int dq_learner_agent_stats(const dq_learner *l, uint32_t i,
 
 /** What an agent needs to resume where it stopped. */
 typedef struct dq_agent_state {
-	dq_rng rng;	      /**< Its random stream. */
-	double alpha_clock;   /**< Schedule time of alpha. */
-	double epsilon_clock; /**< Schedule time of epsilon. */
-	uint64_t steps;	      /**< Steps taken. */
-	uint64_t episodes;    /**< Episodes finished. */
-	uint64_t cas_retries; /**< CAS retries. */
+	dq_rng rng;	       /**< Its random stream. */
+	double alpha_clock;    /**< Schedule time of alpha. */
+	double epsilon_clock;  /**< Schedule time of epsilon. */
+	uint64_t steps;	       /**< Steps taken. */
+	uint64_t episodes;     /**< Episodes finished. */
+	uint64_t cas_retries;  /**< CAS retries. */
+	uint64_t reserved_[7]; /**< Zero (see "Growing structs"). */
 } dq_agent_state;
 
 /**
@@ -1466,15 +1516,16 @@ typedef struct dq_model dq_model;
 
 /** Solver options; fill with dq_solve_config_init(). */
 typedef struct dq_solve_config {
-	double gamma;	     /**< Discount in [0,1]. Default 0.95. */
-	double tolerance;    /**< Stop when a sweep changes no value by
+	double gamma;	       /**< Discount in [0,1]. Default 0.95. */
+	double tolerance;      /**< Stop when a sweep changes no value by
 			       *   more than this (or by more than
 			       *   16 ulps of it, below which floating-point
 			       *   iteration can cycle). Default 1e-12. */
-	uint64_t max_sweeps; /**< Give up after this many (-ETIMEDOUT).
+	uint64_t max_sweeps;   /**< Give up after this many (-ETIMEDOUT).
 			       *   Default 10^7. */
-	uint32_t n_threads;  /**< Threads for large models; 0 = one per
+	uint32_t n_threads;    /**< Threads for large models; 0 = one per
 			       *   core when the model is large. */
+	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_solve_config;
 
 /**
@@ -1669,23 +1720,24 @@ DQ_API int dq_model_shape(const dq_model *m, uint32_t *n_states,
 
 /** Everything in a checkpoint besides the values and the agents' states. */
 typedef struct dq_checkpoint_meta {
-	char env[64];	    /**< Environment name, NUL-terminated. */
-	char params[256];   /**< Environment parameters, NUL-terminated. */
-	uint32_t n_states;  /**< S. */
-	uint32_t n_actions; /**< A. */
-	uint32_t version;   /**< Format version (filled on read). */
-	dq_mode mode;	    /**< Update discipline of the saved run. */
-	double gamma;	    /**< Discount. */
-	double alpha;	    /**< Step size at save time. */
-	double epsilon;	    /**< Exploration at save time. */
-	uint64_t seed;	    /**< Base seed of the run. */
-	uint64_t steps;	    /**< Total steps trained. */
-	uint64_t episodes;  /**< Total episodes trained. */
-	double seconds;	    /**< Total training wall time. */
-	uint32_t n_agents;  /**< Agent states in the file (filled on read;
+	char env[64];		/**< Environment name, NUL-terminated. */
+	char params[256];	/**< Environment parameters, NUL-terminated. */
+	uint32_t n_states;	/**< S. */
+	uint32_t n_actions;	/**< A. */
+	uint32_t version;	/**< Format version (filled on read). */
+	dq_mode mode;		/**< Update discipline of the saved run. */
+	double gamma;		/**< Discount. */
+	double alpha;		/**< Step size at save time. */
+	double epsilon;		/**< Exploration at save time. */
+	uint64_t seed;		/**< Base seed of the run. */
+	uint64_t steps;		/**< Total steps trained. */
+	uint64_t episodes;	/**< Total episodes trained. */
+	double seconds;		/**< Total training wall time. */
+	uint32_t n_agents;	/**< Agent states in the file (filled on read;
 			     *   0 for a file without them; ignored on
 			     *   save, where dq_checkpoint_save_run()'s
 			     *   argument counts). */
+	uint64_t reserved_[14]; /**< Zero (see "Growing structs"). */
 } dq_checkpoint_meta;
 
 /**
