@@ -120,7 +120,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	abi-check abi-baseline test-build test-install test-man test-headers \
+	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build mutants bench-scaling
 .DEFAULT_GOAL := all
@@ -241,6 +241,7 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
+	$(Q)$(MAKE) --no-print-directory abi-grow-test
 	$(Q)$(MAKE) --no-print-directory test-man
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory docs
@@ -328,6 +329,11 @@ ABIDW_FLAGS := --headers-dir include --drop-private-types --no-corpus-path \
 
 abi-check: $(SHARED)
 	$(Q)sh scripts/abi-check.sh $(ABI_BASELINE) $(SHARED) include $(ABI_SUPPR)
+
+# What may grow passes the check and what may not fails it, on a copy of
+# the tree (scripts/abi-grow-test.sh).
+abi-grow-test: $(SHARED)
+	$(Q)sh scripts/abi-grow-test.sh
 
 abi-baseline: $(SHARED)
 	$(Q)abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHARED)
