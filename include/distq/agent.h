@@ -109,7 +109,8 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
- *         clock_step of 0, sync_every above 2^30.
+ *         clock_step of 0, sync_every above 2^30, non-zero reserved
+ *         words (of the config or of its schedules).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

@@ -67,10 +67,11 @@ typedef struct dq_checkpoint_meta {
  * touches a save in progress.
  *
  * @return 0; -EINVAL for NULL pointers, unterminated strings, an invalid
- *         mode or non-finite numbers in @p meta; -ERANGE for a table too
- *         large for the format; -ENOMEM; DQ_ENONFINITE if the table held a
- *         non-finite value (it never does; a file no load accepts is never
- *         written, and the previous file stays); a negative errno from the
+ *         mode, non-finite numbers or non-zero reserved words in @p meta;
+ *         -ERANGE for a table too large for the format; -ENOMEM;
+ *         DQ_ENONFINITE if the table held a non-finite value (it never
+ *         does; a file no load accepts is never written, and the previous
+ *         file stays); a negative errno from the
  *         file system (-EACCES, -ENOSPC, -EROFS, -EIO, -ENOENT for a missing
  *         directory ...), in which case any previous file at @p path is
  *         intact and no temporary file is left; -EISDIR when @p path is or

@@ -1,5 +1,6 @@
 /*
- * libdistq: the environment plug-in interface (for environment authors) and opened environments.
+ * libdistq: the environment plug-in interface (for environment authors)
+ * and opened environments.
  *
  * Part of <distq.h>, which includes every part; this one may also be
  * included alone. The conventions are at the top of <distq.h>.
@@ -232,7 +233,8 @@ typedef struct dq_env_instance dq_env_instance;
  * @return 0; -EINVAL for NULL @p out/@p ops, missing mandatory callbacks
  *         (open, reset, step) or non-NULL reserved fields; DQ_EABI when
  *         ops->abi != DQ_ENV_ABI; DQ_EENV for an invalid spec (S or A of
- *         0, a model without outcomes or start_probs); -ENOMEM; or what
+ *         0, a model without outcomes or start_probs, reserved words
+ *         set); -ENOMEM; or what
  *         ops->open returned. dq_error_detail() holds what the
  *         environment's parameter parsing (or dq_env_fail()) recorded.
  * Thread-safety: safe from any thread.

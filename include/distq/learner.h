@@ -167,7 +167,8 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  * (S and A).
  *
  * @return 0; -EINVAL for NULL pointers, a bad config (thread count,
- *         agent options, no stop condition, a pin list missing or naming
+ *         non-zero reserved words, agent options, no stop condition, a
+ *         pin list missing or naming
  *         a PU that does not exist, an unknown write_path or
  *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
  *         shape mismatch;
@@ -312,10 +313,11 @@ DQ_API int dq_learner_agent_state(const dq_learner *l, uint32_t i,
  * counters. The episode in progress is not restored; the agent starts a new
  * one at the next run.
  *
- * @return 0; -EINVAL for NULL pointers, an all-zero RNG state or negative
- *         or non-finite clocks; -ERANGE for @p i >= P, or a counter (steps,
- *         episodes, cas_retries) at or above 2^63, so that no counter
- *         can wrap during later runs; -EBUSY while running.
+ * @return 0; -EINVAL for NULL pointers, an all-zero RNG state, negative
+ *         or non-finite clocks or non-zero reserved words; -ERANGE for
+ *         @p i >= P, or a counter (steps, episodes, cas_retries) at or
+ *         above 2^63, so that no counter can wrap during later runs;
+ *         -EBUSY while running.
  * Thread-safety: not concurrently with dq_learner_run().
  * Ordering: the next dq_learner_run() publishes it to the agent's thread.
  */

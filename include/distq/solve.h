@@ -83,7 +83,8 @@ DQ_API void dq_model_destroy(dq_model *m);
  * @param sweeps receives the number of sweeps made (NULL to skip).
  * @return 0; -EINVAL for NULL @p m or @p cfg, a
  *         bad gamma or tolerance, max_sweeps of 0, n_threads above
- *         DQ_MAX_THREADS, or too small arrays; -ETIMEDOUT when max_sweeps
+ *         DQ_MAX_THREADS, non-zero reserved words, or too small arrays;
+ *         -ETIMEDOUT when max_sweeps
  *         pass first (gamma 1 with improper policies); -ERANGE when values
  *         overflow to infinity; -ENOMEM.
  * Thread-safety: safe from any thread; @p m may be shared.
