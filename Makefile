@@ -6,7 +6,8 @@
 #   make deps       install the missing Debian packages (scripts/deps.sh)
 #   make demo       install missing build packages, build, train on all cores
 #   make check      install missing test packages, then unit tests, examples,
-#                   install recipes, ABI check, man pages, ASan+UBSan, TSan,
+#                   the headers in every language mode, install recipes,
+#                   ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
 #                   the mutation check
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
@@ -119,7 +120,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	abi-check abi-baseline test-build test-install test-man \
+	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build mutants bench-scaling
 .DEFAULT_GOAL := all
@@ -236,9 +237,11 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 # uses more).
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test-headers
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
+	$(Q)$(MAKE) --no-print-directory abi-grow-test
 	$(Q)$(MAKE) --no-print-directory test-man
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory docs
@@ -266,6 +269,13 @@ check-tsan:
 	$(Q)TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	$(MAKE) --no-print-directory SANITIZE=thread test
 
+# <distq.h> and each part <distq/*.h> alone compile without a warning as
+# C99, C11, C17 (gcc, clang) and C++11 to C++20 (g++, clang++), and a
+# program using them links in each mode (scripts/header-test.sh).
+PUB_HEADERS := include/distq.h $(wildcard include/distq/*.h)
+test-headers: $(STATIC) | $(DEPS_STAMP)
+	$(Q)sh scripts/header-test.sh include $(STATIC) $(LDLIBS_ALL)
+
 # Plain make never installs packages; CC, AR, CFLAGS, LDFLAGS, WERROR=0 are
 # honoured (scripts/build-test.sh, in a copy of the tree).
 test-build:
@@ -292,14 +302,14 @@ test-pkgconfig: test-install
 
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
-		include/distq.h $(TEST_SRC) tests/dq_test.h \
+		$(PUB_HEADERS) $(TEST_SRC) tests/dq_test.h \
 		tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
 		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC)
 
 format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
 		clang-format --dry-run -Werror $(LIB_SRC) \
-		$(wildcard lib/*.h lib/envs/*.h) include/distq.h \
+		$(wildcard lib/*.h lib/envs/*.h) $(PUB_HEADERS) \
 		$(TEST_SRC) tests/dq_test.h tests/dq_fault_pthread.h \
 		$(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
@@ -319,6 +329,11 @@ ABIDW_FLAGS := --headers-dir include --drop-private-types --no-corpus-path \
 
 abi-check: $(SHARED)
 	$(Q)sh scripts/abi-check.sh $(ABI_BASELINE) $(SHARED) include $(ABI_SUPPR)
+
+# What may grow passes the check and what may not fails it, on a copy of
+# the tree (scripts/abi-grow-test.sh).
+abi-grow-test: $(SHARED)
+	$(Q)sh scripts/abi-grow-test.sh
 
 abi-baseline: $(SHARED)
 	$(Q)abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(SHARED)
@@ -469,10 +484,11 @@ DOC_IMAGES := $(wildcard docs/perf/*.png)
 FORCE:
 
 install: all $(BUILD)/distq.pc $(MAN_PAGES:%=$(BUILD)/%)
-	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/distq \
 		$(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(DOCDIR)/perf
 	install -m 644 include/distq.h $(DESTDIR)$(INCLUDEDIR)/distq.h
+	install -m 644 $(wildcard include/distq/*.h) $(DESTDIR)$(INCLUDEDIR)/distq
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libdistq.a
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libdistq.so.$(VERSION)
 	ln -sf libdistq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -490,6 +506,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq \
 		$(DESTDIR)$(MANDIR)/man1/distq.1 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	rm -f $(patsubst include/%,$(DESTDIR)$(INCLUDEDIR)/%,\
+		$(wildcard include/distq/*.h))
+	rmdir $(DESTDIR)$(INCLUDEDIR)/distq 2>/dev/null || true
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -17,8 +17,14 @@ dq_agent_config_init(dq_agent_config *cfg)
 		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->gamma = 0.95;
-	cfg->alpha = (dq_schedule){DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0};
-	cfg->epsilon = (dq_schedule){DQ_SCHEDULE_CONSTANT, 0.1, 0.1, 1.0};
+	cfg->alpha = (dq_schedule){.kind = DQ_SCHEDULE_CONSTANT,
+				   .start = 0.1,
+				   .end = 0.1,
+				   .steps = 1.0};
+	cfg->epsilon = (dq_schedule){.kind = DQ_SCHEDULE_CONSTANT,
+				     .start = 0.1,
+				     .end = 0.1,
+				     .steps = 1.0};
 	cfg->seed = 1;
 	cfg->stream = 0;
 	cfg->clock_step = 1;
@@ -50,7 +56,9 @@ sched_valid(const dq_schedule *s, double lo, bool open_lo, double hi)
 int
 dq_agent_config_check(const dq_agent_config *cfg)
 {
-	if (!cfg)
+	if (!cfg || !DQ__RESERVED_ZERO(cfg) ||
+	    !DQ__RESERVED_ZERO(&cfg->alpha) ||
+	    !DQ__RESERVED_ZERO(&cfg->epsilon))
 		return -EINVAL;
 	if (!(cfg->gamma >= 0.0 && cfg->gamma <= 1.0))
 		return -EINVAL;

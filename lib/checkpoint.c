@@ -325,7 +325,7 @@ agent_state_valid(const dq_agent_state *st)
 
 	return (r[0] | r[1] | r[2] | r[3]) && st->alpha_clock >= 0.0 &&
 	       isfinite(st->alpha_clock) && st->epsilon_clock >= 0.0 &&
-	       isfinite(st->epsilon_clock);
+	       isfinite(st->epsilon_clock) && DQ__RESERVED_ZERO(st);
 }
 
 /* Bytes of the header extension that holds @n agents (none for 0). */
@@ -504,7 +504,7 @@ meta_check(const dq_checkpoint_meta *m)
 	    !str_terminated(m->params, sizeof(m->params)) ||
 	    !mode_valid((uint32_t)m->mode) || !isfinite(m->gamma) ||
 	    !isfinite(m->alpha) || !isfinite(m->epsilon) ||
-	    !isfinite(m->seconds))
+	    !isfinite(m->seconds) || !DQ__RESERVED_ZERO(m))
 		return -EINVAL;
 	return 0;
 }

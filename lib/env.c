@@ -31,7 +31,10 @@ env_ops_check(const dq_env_ops *ops)
 static int
 env_spec_check(const dq_env_ops *ops, const dq_env_spec *spec)
 {
-	if (spec->n_states == 0 || spec->n_actions == 0)
+	/* open() starts from an all-zero spec (calloc); reserved words it
+	 * set would be fields this library does not know. */
+	if (spec->n_states == 0 || spec->n_actions == 0 ||
+	    !DQ__RESERVED_ZERO(spec))
 		return DQ_EENV;
 	if (spec->max_outcomes && (!ops->outcomes || !ops->start_probs))
 		return DQ_EENV;

@@ -34,6 +34,22 @@ dq__mul_overflows(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
+/* Whether the reserved words of a public struct are all zero (the top
+ * of distq.h, "Growing structs": a struct the library reads with non-zero
+ * reserved words is refused). */
+static inline int
+dq__zero_words(const uint64_t *w, size_t n)
+{
+	uint64_t any = 0;
+
+	for (size_t i = 0; i < n; i++)
+		any |= w[i];
+	return any == 0;
+}
+#define DQ__RESERVED_ZERO(s)           \
+	dq__zero_words((s)->reserved_, \
+		       sizeof((s)->reserved_) / sizeof((s)->reserved_[0]))
+
 #include <pthread.h>
 
 /* The learner's thread-creation hook (pthread_create; tests inject

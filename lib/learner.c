@@ -205,7 +205,8 @@ config_check(const dq_learner_config *c)
 {
 	int err;
 
-	if (c->n_threads < 1 || c->n_threads > DQ_MAX_THREADS)
+	if (c->n_threads < 1 || c->n_threads > DQ_MAX_THREADS ||
+	    !DQ__RESERVED_ZERO(c))
 		return -EINVAL;
 	err = dq_agent_config_check(&c->agent);
 	if (err)
@@ -1379,6 +1380,7 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	if (i >= l->n)
 		return -ERANGE;
 	if (!(st->rng.s[0] | st->rng.s[1] | st->rng.s[2] | st->rng.s[3]) ||
+	    !DQ__RESERVED_ZERO(st) ||
 	    !(st->alpha_clock >= 0.0 && isfinite(st->alpha_clock)) ||
 	    !(st->epsilon_clock >= 0.0 && isfinite(st->epsilon_clock)))
 		return -EINVAL;

@@ -649,7 +649,8 @@ check_config(const dq_solve_config *cfg)
 {
 	if (!cfg || !(cfg->gamma >= 0 && cfg->gamma <= 1) ||
 	    !(cfg->tolerance > 0) || !isfinite(cfg->tolerance) ||
-	    cfg->max_sweeps == 0 || cfg->n_threads > DQ_MAX_THREADS)
+	    cfg->max_sweeps == 0 || cfg->n_threads > DQ_MAX_THREADS ||
+	    !DQ__RESERVED_ZERO(cfg))
 		return -EINVAL;
 	return 0;
 }

@@ -75,7 +75,8 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	if (cfg->mode != DQ_MODE_CAS && cfg->mode != DQ_MODE_HOGWILD &&
 	    cfg->mode != DQ_MODE_LOCKED)
 		return -EINVAL;
-	if (!isfinite(cfg->q0) || cfg->n_stripes > TABLE_MAX_STRIPES)
+	if (!isfinite(cfg->q0) || cfg->n_stripes > TABLE_MAX_STRIPES ||
+	    !DQ__RESERVED_ZERO(cfg))
 		return -EINVAL;
 
 	/* Padding rounds each row up to whole cache lines. */

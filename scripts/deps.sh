@@ -11,7 +11,8 @@
 #
 # GROUP: build   a C compiler, make, pkg-config, hwloc, zlib
 #        test    cmocka, clang (libFuzzer), clang-format, locales, abidiff and
-#                abidw (abigail-tools), mandoc, and the docs group
+#                abidw (abigail-tools), mandoc, g++ and clang++ (the header
+#                test), and the docs group
 #        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
 #        all     every group above
@@ -55,6 +56,8 @@ group() {
 		group build
 		need "cmocka (cmocka.pc)" libcmocka-dev have_pc cmocka
 		need clang clang have_cmd clang
+		need clang++ clang have_cmd clang++
+		need g++ g++ have_cmd g++
 		need clang-format clang-format have_cmd clang-format
 		need abidiff abigail-tools have_cmd abidiff
 		need abidw abigail-tools have_cmd abidw

@@ -41,13 +41,19 @@ test_config_check(void **state)
 	BAD(stream, (1u << 20) + 1);
 #undef BAD
 	/* Linear schedules check both ends and the length. */
-	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 1.5, 10};
+	c.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_LINEAR, .start = 1.0, .end = 1.5, .steps = 10};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.0, 0};
+	c.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_LINEAR, .start = 1.0, .end = 0.0, .steps = 0};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){DQ_SCHEDULE_EXP, 1.0, 0.0, INFINITY};
+	c.epsilon = (dq_schedule){.kind = DQ_SCHEDULE_EXP,
+				  .start = 1.0,
+				  .end = 0.0,
+				  .steps = INFINITY};
 	assert_int_equal(dq_agent_config_check(&c), -EINVAL);
-	c.epsilon = (dq_schedule){DQ_SCHEDULE_EXP, 1.0, 0.0, 100};
+	c.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_EXP, .start = 1.0, .end = 0.0, .steps = 100};
 	assert_int_equal(dq_agent_config_check(&c), 0);
 	c.gamma = 0.0;
 	assert_int_equal(dq_agent_config_check(&c), 0);
@@ -173,8 +179,10 @@ test_schedules(void **state)
 
 	(void)state;
 	dq_agent_config_init(&c);
-	c.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100};
-	c.alpha = (dq_schedule){DQ_SCHEDULE_EXP, 0.5, 0.01, 50};
+	c.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_LINEAR, .start = 1.0, .end = 0.1, .steps = 100};
+	c.alpha = (dq_schedule){
+	    .kind = DQ_SCHEDULE_EXP, .start = 0.5, .end = 0.01, .steps = 50};
 	dq_agent_create(&ag, t, &c);
 	for (int i = 0; i < 50; i++)
 		dq_agent_observe(ag, 0, 0, 0.0, 1, false);

@@ -139,7 +139,10 @@ fake_default(void)
 	struct fake f;
 
 	memset(&f, 0, sizeof(f));
-	f.spec = (dq_env_spec){3, 2, 10, 2};
+	f.spec = (dq_env_spec){.n_states = 3,
+			       .n_actions = 2,
+			       .max_episode_steps = 10,
+			       .max_outcomes = 2};
 	f.reward = -1.0;
 	return f;
 }

@@ -524,7 +524,10 @@ test_huge_reward_refused(void **state)
 			f.cfg.n_threads = p;
 			f.cfg.max_steps = 100000;
 			f.cfg.agent.alpha =
-			    (dq_schedule){DQ_SCHEDULE_CONSTANT, 1.0, 1.0, 1.0};
+			    (dq_schedule){.kind = DQ_SCHEDULE_CONSTANT,
+					  .start = 1.0,
+					  .end = 1.0,
+					  .steps = 1.0};
 			f.cfg.agent.sync_every = k == 3 ? 4 : 0;
 			assert_int_equal(
 			    dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
@@ -1597,8 +1600,10 @@ test_agent_state_roundtrip(void **state)
 	setup(&f, NULL, DQ_MODE_CAS);
 	f.cfg.n_threads = 2;
 	f.cfg.max_steps = 20000;
-	f.cfg.agent.epsilon =
-	    (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.1, 100000};
+	f.cfg.agent.epsilon = (dq_schedule){.kind = DQ_SCHEDULE_LINEAR,
+					    .start = 1.0,
+					    .end = 0.1,
+					    .steps = 100000};
 	assert_int_equal(dq_learner_create(&l1, f.table, f.env, &f.cfg), 0);
 	assert_int_equal(dq_learner_run(l1, &r), 0);
 	assert_int_equal(dq_learner_agent_state(l1, 1, &a), 0);

@@ -1,0 +1,225 @@
+/*
+ * libdistq: agents: epsilon-greedy Q-learning on a shared table.
+ *
+ * Part of <distq.h>, which includes every part; this one may also be
+ * included alone. The conventions are at the top of <distq.h>.
+ */
+#ifndef DISTQ_AGENT_H
+#define DISTQ_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "api.h"
+#include "rng.h"
+#include "table.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/** @defgroup agent Agents
+ * An agent is the act/observe step of epsilon-greedy Q-learning bound to a
+ * shared table: one per thread. The learner runs agents in its own threads;
+ * a simulator that owns its loop creates agents itself and calls
+ * dq_agent_act() and dq_agent_observe().
+ * @{ */
+
+/** How a schedule moves from start to end. */
+typedef enum dq_schedule_kind {
+	DQ_SCHEDULE_CONSTANT = 0, /**< Always start. */
+	DQ_SCHEDULE_LINEAR = 1,	  /**< start -> end over steps, then end. */
+	DQ_SCHEDULE_EXP = 2,	  /**< end + (start-end) * exp(-t/steps). */
+} dq_schedule_kind;
+
+/** A value that changes with the step count t. */
+typedef struct dq_schedule {
+	dq_schedule_kind kind; /**< Shape. */
+	double start;	       /**< Value at t = 0. */
+	double end;	       /**< Value reached (linear) or approached. */
+	double steps;	       /**< Length (linear) or time constant (exp). */
+	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
+} dq_schedule;
+
+/** Agent options; fill with dq_agent_config_init(). */
+typedef struct dq_agent_config {
+	double gamma;		/**< Discount in [0,1]. Default 0.95. */
+	dq_schedule alpha;	/**< Step size, in (0,1]. Default 0.1. */
+	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1. */
+	uint64_t seed;		/**< Base seed. Default 1. */
+	uint32_t stream;	/**< RNG stream (agent id). Default 0. */
+	uint32_t clock_step;	/**< Schedule steps per agent step. Default 1;
+			       *   the learner uses P so that schedules run
+			       *   on total steps. */
+	uint32_t return_window; /**< K: episodes in the mean return.
+				 *   Default 100. */
+	bool random_ties;	/**< Break greedy ties at random (default)
+			       *   rather than by lowest index. */
+	/** Replica mode when > 0: the agent's updates reach the shared
+	 *  table every sync_every steps instead of at once. The first write
+	 *  to a row in a window copies the row; the agent then reads and
+	 *  updates its copy, and reads rows it has not written from the
+	 *  shared table. At each sync every changed entry is written back
+	 *  as one merge under the table's discipline (in cas mode none is
+	 *  lost): an entry nobody else moved gets the agent's value
+	 *  exactly, so one agent learns bit for bit as with direct
+	 *  updates; otherwise the window is replayed onto the current
+	 *  value as one TD update (docs/memory-model.md). The shared table
+	 *  lags each agent by at most sync_every steps. For tables of at
+	 *  most DQ_REPLICA_MAX_ENTRIES entries. Default 0: every update
+	 *  goes straight to the shared table, except in a learner whose
+	 *  write_path is DQ_WRITE_AUTO (its default), which then chooses
+	 *  between direct updates and windows itself. */
+	uint32_t sync_every;
+	uint64_t reserved_[11]; /**< Zero (see "Growing structs"). */
+} dq_agent_config;
+
+/** The largest table (S x A) an agent may replicate (sync_every > 0). */
+#define DQ_REPLICA_MAX_ENTRIES (1u << 22)
+
+/** Counters of one agent (or of all, summed, from the learner). */
+typedef struct dq_stats {
+	uint64_t steps;	       /**< Steps taken (observe calls). */
+	uint64_t episodes;     /**< Episodes finished. */
+	uint64_t cas_retries;  /**< Failed CAS attempts (cas mode). */
+	uint64_t returns_n;    /**< Episodes in the mean below (<= K each). */
+	double mean_return;    /**< Mean return over the last K episodes
+			       *   (of each agent); NaN when none yet. */
+	double epsilon;	       /**< Current epsilon (mean over agents). */
+	double alpha;	       /**< Current alpha (mean over agents). */
+	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
+} dq_stats;
+
+/** An agent bound to a table (opaque). */
+typedef struct dq_agent dq_agent;
+
+/**
+ * Fill @p cfg with the defaults of the seed study: gamma 0.95, constant
+ * alpha 0.1 and epsilon 0.1, seed 1, stream 0, random ties, K = 100.
+ *
+ * @return 0, or -EINVAL for a NULL @p cfg.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_config_init(dq_agent_config *cfg);
+
+/**
+ * Check a configuration without creating anything.
+ *
+ * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
+ *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
+ *         kind, a non-positive schedule length, K of 0 or above 2^20, a
+ *         clock_step of 0, sync_every above 2^30, non-zero reserved
+ *         words (of the config or of its schedules).
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
+
+/**
+ * Create an agent that learns into @p table.
+ *
+ * @return 0; -EINVAL for NULL pointers or a bad config (see
+ *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
+ *         table has more than DQ_REPLICA_MAX_ENTRIES entries; -ENOMEM.
+ * Thread-safety: safe from any thread; the agent then belongs to one thread
+ *                at a time. Any number of agents may share one table.
+ * Ordering: as dq_table_update() for the table; none otherwise.
+ */
+DQ_API int dq_agent_create(dq_agent **out, dq_table *table,
+			   const dq_agent_config *cfg);
+
+/**
+ * Free an agent (not its table). NULL is a no-op.
+ *
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API void dq_agent_destroy(dq_agent *agent);
+
+/**
+ * Choose an action for @p state: with probability epsilon uniformly at
+ * random, else greedily from the shared table.
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE for @p state
+ *         (dq_error_detail() says which).
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
+
+/**
+ * Learn from one transition: Q(s,a) moves towards
+ * r + gamma * max_a' Q(s',a') (or r alone when @p terminated), then the
+ * schedules advance one step. A terminated transition also ends the
+ * episode for the statistics. CAS retries are counted in the agent's
+ * statistics (dq_stats.cas_retries), not returned.
+ *
+ * @p next_state is not read when @p terminated (any value is accepted
+ * there, e.g. a simulator's sentinel).
+ *
+ * @return 0; -EINVAL for NULL @p agent or a non-finite @p reward (an
+ *         environment error); -ERANGE for s, a or s' (dq_error_detail()
+ *         says which, for these two); DQ_ENONFINITE when the update's result would not
+ *         be finite: refused, Q(s,a), the agent's counters, episode and
+ *         schedules unchanged (replica mode: a refused write-back at the
+ *         step's sync, see dq_agent_sync(), comes after the step counted).
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: as dq_table_update().
+ */
+DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
+			    double reward, uint32_t next_state,
+			    bool terminated);
+
+/**
+ * Replica mode: write the updates the agent made since its last sync back
+ * to the shared table now, and release its row copies (it reads the shared
+ * table again). Call it before reading the shared table for a result, or
+ * before destroying the agent (destroy does not sync). A no-op without
+ * replica mode.
+ *
+ * @return 0; -EINVAL for NULL; DQ_ENONFINITE when an entry's write-back
+ *         would not be finite: that entry keeps its value, every other one
+ *         is written back, and the copies are released either way.
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: as dq_table_update() for each changed entry.
+ */
+DQ_API int dq_agent_sync(dq_agent *agent);
+
+/**
+ * End the current episode for the statistics without a terminal
+ * transition (truncation, or the simulator's own reset). Does nothing if no
+ * step was observed since the last episode ended.
+ *
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_episode_end(dq_agent *agent);
+
+/**
+ * The agent's counters.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: the owning thread only (the learner offers a concurrent
+ *                view: dq_learner_agent_stats()).
+ * Ordering: none.
+ */
+DQ_API int dq_agent_stats_get(const dq_agent *agent, dq_stats *out);
+
+/**
+ * The agent's random stream, for a simulator that wants its own draws to
+ * follow the seeded run.
+ *
+ * @return 0, or -EINVAL for NULL pointers.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_agent_rng(dq_agent *agent, dq_rng **rng);
+
+/** @} */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DISTQ_AGENT_H */
