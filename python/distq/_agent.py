@@ -6,7 +6,7 @@ import threading
 import numpy as np
 
 from ._errors import check, InvalidArgument
-from ._ffi import ffi, lib
+from ._ffi import ffi, lib, owned
 from ._table import Table
 
 
@@ -83,9 +83,8 @@ class Agent:
         cfg.stream = int(stream)
         out = ffi.new("dq_agent **")
         check(lib.dq_agent_create(out, table._t, cfg), "agent")
-        keep = table._t  # the table outlives its agents
-        self._a = ffi.gc(out[0], lambda p, keep=keep:
-                         lib.dq_agent_destroy(p))
+        # The table outlives its agents.
+        self._a = owned(out[0], lib.dq_agent_destroy, table._t)
         self.table = table
         self._lock = threading.Lock()
         self._done = ffi.new("size_t *")

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 
-from ._errors import check, InvalidArgument
-from ._ffi import ffi, lib
+from ._errors import check, make_error, InvalidArgument
+from ._ffi import ffi, lib, owned
 
 
 class Discrete:
@@ -136,9 +136,12 @@ class Env:
     def __init__(self, name, **params):
         self.spec_string = env_spec(name, params)
         out = ffi.new("dq_env **")
-        check(lib.dq_env_open_name(out, self.spec_string.encode()),
-              f"environment {self.spec_string!r}", detail=True)
-        self._env = ffi.gc(out[0], lib.dq_env_close)
+        rc = lib.dq_env_open_name(out, self.spec_string.encode())
+        if rc == -errno.ENOENT:  # an unknown name: a bad argument
+            e = make_error(rc, f"environment {self.spec_string!r}", True)
+            raise InvalidArgument(str(e), rc, e.detail)
+        check(rc, f"environment {self.spec_string!r}", detail=True)
+        self._env = owned(out[0], lib.dq_env_close)
         spec = ffi.new("dq_env_spec *")
         check(lib.dq_env_spec_get(self._env, spec))
         nm = ffi.new("const char **")
@@ -154,9 +157,7 @@ class Env:
         self.action_space = Discrete(self.n_actions)
         inst = ffi.new("dq_env_instance **")
         check(lib.dq_env_instance_create(self._env, inst))
-        env_keep = self._env
-        self._inst = ffi.gc(inst[0], lambda p, keep=env_keep:
-                            lib.dq_env_instance_destroy(p))
+        self._inst = owned(inst[0], lib.dq_env_instance_destroy, self._env)
         self._rng = ffi.new("dq_rng *")
         check(lib.dq_rng_seed(self._rng, secrets.randbits(64), 0))
         self._step = ffi.new("dq_step *")
@@ -289,7 +290,7 @@ class Env:
             out = ffi.new("dq_model **")
             check(lib.dq_model_create(out, self._env), "model",
                   detail=True)
-            self._cmodel = ffi.gc(out[0], lib.dq_model_destroy)
+            self._cmodel = owned(out[0], lib.dq_model_destroy, self._env)
         return self._cmodel
 
 

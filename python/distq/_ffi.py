@@ -221,18 +221,28 @@ def _candidates():
     """Where to look for libdistq, in order: $DISTQ_LIBRARY (a file, or a
     directory holding the library), the build tree this package sits in
     (python/distq/ -> build/), then the dynamic loader's own search
-    (LD_LIBRARY_PATH, the ldconfig cache: an installed library)."""
+    (LD_LIBRARY_PATH, the ldconfig cache: an installed library), then
+    pkg-config's libdir for distq (a private prefix)."""
     env = os.environ.get("DISTQ_LIBRARY")
     if env:
         p = pathlib.Path(env)
-        return [str(p / SONAME) if p.is_dir() else str(p)]
+        yield str(p / SONAME) if p.is_dir() else str(p)
+        return
     here = pathlib.Path(__file__).resolve().parent
-    found = []
     tree = here.parent.parent / "build" / SONAME
     if tree.exists():
-        found.append(str(tree))
-    found.append(SONAME)
-    return found
+        yield str(tree)
+    yield SONAME
+    # A private prefix (make install PREFIX=...) that pkg-config knows.
+    try:
+        import subprocess
+        libdir = subprocess.run(
+            ["pkg-config", "--variable=libdir", "distq"], capture_output=True,
+            text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        libdir = ""
+    if libdir and (pathlib.Path(libdir) / SONAME).exists():
+        yield str(pathlib.Path(libdir) / SONAME)
 
 
 def _load():
@@ -256,3 +266,49 @@ def _load():
 
 
 lib, library_path = _load()
+
+# Ownership. Each C object the package makes is freed by ffi.gc when its
+# Python owner goes, but an object some other one depends on (an
+# environment and its instances, a table and its agents) must go last,
+# whatever order the garbage collector picks (a cycle is collected in any
+# order). Dependents are counted here, in module-level state that the
+# collector never clears, and a parent whose collection comes first waits
+# for its last dependent.
+_LIVE = {}  # address -> [raw pointer, destroy, parent address, children,
+#             waiting]
+
+
+def _addr(p):
+    return int(ffi.cast("uintptr_t", p))
+
+
+def owned(ptr, destroy, parent=None):
+    """ptr, freed by destroy(ptr) once neither it nor (when it is a
+    parent) any of its dependents is reachable. parent: the owned cdata
+    ptr depends on."""
+    pa = _addr(parent) if parent is not None else None
+    _LIVE[_addr(ptr)] = [ptr, destroy, pa, 0, False]
+    if pa is not None:
+        _LIVE[pa][3] += 1
+    return ffi.gc(ptr, _release)
+
+
+def _release(p):
+    a = _addr(p)
+    e = _LIVE.get(a)
+    if e is None:
+        return
+    if e[3] > 0:
+        e[4] = True
+        return
+    _free(a)
+
+
+def _free(a):
+    ptr, destroy, pa, _, _ = _LIVE.pop(a)
+    destroy(ptr)
+    if pa is not None:
+        pe = _LIVE[pa]
+        pe[3] -= 1
+        if pe[3] == 0 and pe[4]:
+            _free(pa)

@@ -11,7 +11,7 @@ import numpy as np
 from ._agent import agent_config, stats_dict
 from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
-from ._ffi import ffi, lib
+from ._ffi import ffi, lib, owned
 from ._table import Table
 
 REASONS = {lib.DQ_STOP_NONE: "none", lib.DQ_STOP_STEPS: "steps",
@@ -188,7 +188,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
 
     hist = {k: [] for k in ("seconds", "steps", "episodes", "mean_return",
                             "epsilon", "target_fraction")}
-    state = {"interrupted": False, "error": None}
+    state = {"interrupted": False, "error": None, "by_callback": False}
     bar = None
     if progress == "line" or (progress and (_has_tqdm() or
                                             sys.stderr.isatty())):
@@ -200,7 +200,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         return None
 
     def should_stop(_arg):
-        if state["interrupted"] or state["error"] is not None:
+        if state["interrupted"] or state["error"] is not None or \
+                state["by_callback"]:
             return 1
         return 0
 
@@ -213,12 +214,13 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         hist["target_fraction"].append(p.target_fraction)
         if bar is not None:
             bar.update(p)
-        if callback is not None and not p.final and state["error"] is None:
+        if callback is not None and not p.final and not \
+                (state["error"] or state["by_callback"]):
             if callback({"seconds": p.seconds,
                          "steps_per_second": p.steps_per_second,
                          "target_fraction": p.target_fraction,
                          **stats_dict(p.total)}):
-                state["stopped_by_callback"] = True
+                state["by_callback"] = True
 
     cb_stop = ffi.callback("int(void *)", should_stop, error=1,
                            onerror=on_error)
@@ -226,13 +228,6 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
                            onerror=on_error)
     cfg.should_stop = cb_stop
     cfg.progress = cb_prog
-
-    def cb_wrapped_stop(_arg):
-        return 1 if state.get("stopped_by_callback") else should_stop(_arg)
-
-    cb_stop = ffi.callback("int(void *)", cb_wrapped_stop, error=1,
-                           onerror=on_error)
-    cfg.should_stop = cb_stop
 
     out = ffi.new("dq_learner **")
     check(lib.dq_learner_create(out, table._t, env._env, cfg), "learner")
@@ -274,8 +269,6 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     r.threads = cfg.n_threads
     r.gamma, r.seed = float(gamma), int(seed)
     r.reason = REASONS.get(res.reason, "unknown")
-    if state.get("stopped_by_callback") and r.reason == "callback":
-        r.reason = "callback"
     r.seconds = res.seconds
     r.steps = res.total.steps
     r.run_steps = res.run_steps
@@ -399,7 +392,7 @@ def evaluate(env, policy, *, episodes=1000, seed=1, max_steps=None,
         raise InvalidArgument("max_steps must be positive", -22)
     inst = ffi.new("dq_env_instance **")
     check(lib.dq_env_instance_create(env._env, inst))
-    inst = ffi.gc(inst[0], lib.dq_env_instance_destroy)
+    inst = owned(inst[0], lib.dq_env_instance_destroy, env._env)
     rng = ffi.new("dq_rng *")
     check(lib.dq_rng_seed(rng, int(seed) % (1 << 64), 0))
     st = ffi.new("dq_step *")

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from ._errors import check, InvalidArgument
-from ._ffi import ffi, lib
+from ._ffi import ffi, lib, owned
 
 DISCIPLINES = {"cas": lib.DQ_MODE_CAS, "hogwild": lib.DQ_MODE_HOGWILD,
                "locked": lib.DQ_MODE_LOCKED}
@@ -60,7 +60,7 @@ class Table:
         cfg.pad_rows = bool(pad_rows)
         out = ffi.new("dq_table **")
         check(lib.dq_table_create(out, cfg), "table")
-        self._t = ffi.gc(out[0], lib.dq_table_destroy)
+        self._t = owned(out[0], lib.dq_table_destroy)
         self.shape = (int(S), int(A))
         self.discipline = discipline
         self.q0 = float(q0)
