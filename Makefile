@@ -6,7 +6,8 @@
 #   make deps       install the missing Debian packages (scripts/deps.sh)
 #   make demo       install missing build packages, build, train on all cores
 #   make check      install missing test packages, then unit tests, examples,
-#                   install recipes, ABI check, man pages, ASan+UBSan, TSan,
+#                   the Python package (make test-python), install
+#                   recipes, ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
 #                   the mutation check
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
@@ -119,7 +120,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	abi-check abi-baseline test-build test-install test-man \
+	abi-check abi-baseline test-build test-install test-man test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build mutants bench-scaling
 .DEFAULT_GOAL := all
@@ -236,6 +237,7 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 # uses more).
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
+	$(Q)$(MAKE) --no-print-directory test-python
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
@@ -256,6 +258,11 @@ test-unit: $(TESTS) $(BUILD)/distq
 
 test-examples: $(EXAMPLES) $(BUILD)/distq
 	$(Q)sh scripts/run-examples.sh $(BUILD)
+
+# The Python package (python/, docs/python.md) against the shared library
+# just built: pytest, skipped with a message without python3, cffi, numpy.
+test-python: $(SHARED) $(BUILD)/distq
+	$(Q)sh scripts/python-test.sh $(BUILD)
 
 check-asan:
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \

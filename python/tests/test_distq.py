@@ -615,3 +615,43 @@ def test_objects_freed_in_any_order():
                        text=True, env=env, timeout=60)
     assert r.returncode == 0 and r.stdout.strip() == "ok", \
         (r.returncode, r.stdout, r.stderr[-2000:])
+
+
+# ------------------------------------------------------------- installing
+
+def test_pip_install_offline(tmp_path):
+    """pip install ./python into a virtual environment, without network
+    (--no-index: pip may not look anything up), then import it from
+    elsewhere with DISTQ_LIBRARY naming the library."""
+    src = TREE / "python"
+    if not (src / "setup.py").exists():
+        pytest.skip("not run from the source tree")
+    import importlib.util
+    missing = [m for m in ("ensurepip", "pip", "setuptools")
+               if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"cannot test pip install without {missing} (Debian: "
+                    "python3-pip python3-setuptools python3-venv)")
+    import shutil
+    copy = tmp_path / "src"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages",
+                    str(venv)], check=True, capture_output=True)
+    py = venv / "bin" / "python"
+    r = subprocess.run([str(py), "-m", "pip", "install", "--no-index",
+                        "--no-cache-dir", "--quiet", str(copy)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["DISTQ_LIBRARY"] = distq.library_path
+    r = subprocess.run([str(py), "-c",
+                        "import distq; print(distq.__file__); "
+                        "print(distq.train('maze4x3', threads=1, "
+                        "steps=1000, progress=False).reason)"],
+                       capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=60)
+    assert r.returncode == 0, r.stderr
+    where, reason = r.stdout.split()
+    assert where.startswith(str(venv)) and reason == "steps"
