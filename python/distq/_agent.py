@@ -88,9 +88,17 @@ class Agent:
         self.table = table
         self._lock = threading.Lock()
         self._done = ffi.new("size_t *")
+        self._act = ffi.new("uint32_t *")
 
     def act(self, states):
         """Actions for ``states`` (an array, or one int -> one int)."""
+        if type(states) is int:  # the scalar fast path: one C call
+            if not 0 <= states < 1 << 32:
+                raise InvalidArgument(f"state {states} is not in "
+                                      "[0, 2^32)", -34)
+            with self._lock:
+                check(lib.dq_agent_act(self._a, states, self._act), "act")
+                return self._act[0]
         scalar = np.ndim(states) == 0
         s = _u32_array(states, "states")
         out = np.empty(s.size, np.uint32)
@@ -104,6 +112,17 @@ class Agent:
         """Learn from a batch of transitions (equal lengths; scalars
         allowed). A bad batch (a state or action out of range, a
         non-finite reward) raises ValueError and changes nothing."""
+        if type(states) is int and type(actions) is int and \
+                type(next_states) is int:  # the scalar fast path
+            if not (0 <= states < 1 << 32 and 0 <= actions < 1 << 32 and
+                    0 <= next_states < 1 << 32):
+                raise InvalidArgument("observe: a state or action is not "
+                                      "in [0, 2^32)", -34)
+            with self._lock:
+                check(lib.dq_agent_observe(self._a, states, actions,
+                                           float(rewards), next_states,
+                                           bool(terminated)), "observe")
+            return
         s = _u32_array(states, "states")
         a = _u32_array(actions, "actions")
         s2 = _u32_array(next_states, "next_states")

@@ -510,7 +510,18 @@ def test_agent_bad_arguments():
         ag.observe([0, 1], [0, 2], [0.0, 0.0], [1, 2], [0, 0])
     with pytest.raises(ValueError):
         ag.observe([0, 1], [0, 1], [0.0, np.nan], [1, 2], [0, 0])
+    # The scalar fast path checks the same.
+    for bad in (4, -1, 1 << 32):
+        with pytest.raises(ValueError):
+            ag.act(bad)
+    with pytest.raises(ValueError):
+        ag.observe(0, 2, 0.0, 1, False)
+    with pytest.raises(ValueError):
+        ag.observe(0, 1, float("nan"), 1, False)
+    with pytest.raises(ValueError):
+        ag.observe(-1, 1, 0.0, 1, False)
     assert ag.stats["steps"] == 0 and (t.to_numpy() == 0).all()
+    assert ag.act(3) in (0, 1) and ag.act(np.uint32(3)) in (0, 1)
     ag.observe(0, 1, 1.0, 1, True)
     ag.end_episode()
     ag.sync()
