@@ -666,3 +666,25 @@ def test_pip_install_offline(tmp_path):
     assert r.returncode == 0, r.stderr
     where, reason = r.stdout.split()
     assert where.startswith(str(venv)) and reason == "steps"
+
+
+@pytest.mark.parametrize("script,args,expect", [
+    ("train_taxi.py", ["--threads", "2", "--seconds", "10",
+                       "--python-steps", "20000", "--quiet"],
+     ["distq.train", "plain Python", "faster per step"]),
+    ("own_loop.py", ["--seconds", "0.2", "--batches", "1,64"],
+     ["distq.Agent\t64", "2 Python threads"]),
+])
+def test_examples(tmp_path, script, args, expect):
+    path = TREE / "python" / "examples" / script
+    if not path.exists():
+        pytest.skip("not run from the source tree")
+    env = dict(os.environ, PYTHONPATH=PKG_DIR)
+    r = subprocess.run([sys.executable, str(path), *args,
+                        *(["--plot", str(tmp_path / "c.png")]
+                          if script == "train_taxi.py" else [])],
+                       capture_output=True, text=True, env=env,
+                       cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for e in expect:
+        assert e in r.stdout, r.stdout
