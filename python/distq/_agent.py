@@ -33,18 +33,25 @@ def schedule(c, value, what):
         c.steps = 1.0
 
 
+def uint(v, what, bits=32):
+    """v as an unsigned integer of ``bits`` bits, or ValueError/TypeError
+    (cffi would raise OverflowError for a negative value)."""
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise TypeError(f"{what} must be an integer, not {v!r}")
+    if not 0 <= v < 1 << bits:
+        raise InvalidArgument(f"{what} {v} is not in [0, 2^{bits})", -34)
+    return int(v)
+
+
 def agent_config(cfg, gamma, alpha, epsilon, seed, sync_every=0,
                  random_ties=True, return_window=100):
     cfg.gamma = float(gamma)
     schedule(cfg.alpha, alpha, "alpha")
     schedule(cfg.epsilon, epsilon, "epsilon")
-    seed = int(seed)
-    if not 0 <= seed < 1 << 64:
-        raise InvalidArgument(f"seed {seed} is not in [0, 2^64)", -34)
-    cfg.seed = seed
-    cfg.sync_every = int(sync_every)
+    cfg.seed = uint(seed, "seed", 64)
+    cfg.sync_every = uint(sync_every, "sync_every")
     cfg.random_ties = bool(random_ties)
-    cfg.return_window = int(return_window)
+    cfg.return_window = uint(return_window, "return_window")
 
 
 def _u32_array(x, what):
@@ -80,7 +87,7 @@ class Agent:
         lib.dq_agent_config_init(cfg)
         agent_config(cfg, gamma, alpha, epsilon, seed, sync_every,
                      random_ties, return_window)
-        cfg.stream = int(stream)
+        cfg.stream = uint(stream, "stream")
         out = ffi.new("dq_agent **")
         check(lib.dq_agent_create(out, table._t, cfg), "agent")
         # The table outlives its agents.

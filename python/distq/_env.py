@@ -202,8 +202,9 @@ class Env:
                     self._elapsed >= self.max_episode_steps):
                 trunc = True
             term = bool(st.terminated)
-            out = (int(st.next_state), float(st.reward), term,
-                   trunc and not term, {})
+            # As Gymnasium's TimeLimit: truncated at the limit, also on
+            # a step that terminates.
+            out = (int(st.next_state), float(st.reward), term, trunc, {})
             if term or trunc:
                 self._elapsed = None
         return out

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._agent import agent_config, stats_dict
+from ._agent import agent_config, stats_dict, uint
 from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
@@ -178,12 +178,15 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
             raise InvalidArgument(f"target must be in (0, 1], not "
                                   f"{target!r}", -22)
         cfg.target_fraction = float(target)
-    cfg.max_episode_steps = int(max_episode_steps)
+    cfg.max_episode_steps = uint(max_episode_steps, "max_episode_steps")
     pins = {"cores": lib.DQ_PIN_CORES, "none": lib.DQ_PIN_NONE}
     if pin not in pins:
         raise InvalidArgument(f"pin must be 'cores' or 'none', not {pin!r}",
                               -22)
     cfg.pin = pins[pin]
+    if not 0 < float(progress_interval) < math.inf:
+        raise InvalidArgument("progress_interval must be positive and "
+                              f"finite, not {progress_interval!r}", -22)
     cfg.progress_interval = float(progress_interval)
 
     hist = {k: [] for k in ("seconds", "steps", "episodes", "mean_return",
