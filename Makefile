@@ -6,7 +6,8 @@
 #   make deps       install the missing Debian packages (scripts/deps.sh)
 #   make demo       install missing build packages, build, train on all cores
 #   make check      install missing test packages, then unit tests, examples,
-#                   the headers in every language mode, install recipes,
+#                   the headers in every language mode, the Python package
+#                   (make test-python), install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
 #                   the mutation check
@@ -120,7 +121,7 @@ BUILD_DEPS := build/.deps-build-ok
 
 .PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
-	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers \
+	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
 	stress stress-build mutants bench-scaling
 .DEFAULT_GOAL := all
@@ -238,6 +239,7 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
 	$(Q)$(MAKE) --no-print-directory test-headers
+	$(Q)$(MAKE) --no-print-directory test-python
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
@@ -259,6 +261,11 @@ test-unit: $(TESTS) $(BUILD)/distq
 
 test-examples: $(EXAMPLES) $(BUILD)/distq
 	$(Q)sh scripts/run-examples.sh $(BUILD)
+
+# The Python package (python/, docs/python.md) against the shared library
+# just built: pytest, skipped with a message without python3, cffi, numpy.
+test-python: $(SHARED) $(BUILD)/distq
+	$(Q)sh scripts/python-test.sh $(BUILD)
 
 check-asan:
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \

@@ -433,6 +433,84 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 }
 
 int
+dq_agent_act_batch(dq_agent *agent, const uint32_t *states, uint32_t *actions,
+		   size_t n)
+{
+	bool replica;
+
+	if (!agent || (n && (!states || !actions)))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (states[i] >= agent->table->n_states)
+			return -ERANGE;
+	replica = dq__agent_replica(agent);
+	for (size_t i = 0; i < n; i++)
+		actions[i] = dq__agent_act(agent, states[i], replica);
+	return 0;
+}
+
+int
+dq_agent_observe_batch(dq_agent *agent, const uint32_t *s, const uint32_t *a,
+		       const double *rewards, const uint32_t *next_states,
+		       const uint8_t *terminated, size_t n, size_t *done)
+{
+	uint32_t n_states, n_actions;
+	dq_mode mode;
+	bool replica;
+	int ret = 0;
+	size_t i;
+
+	if (done)
+		*done = 0;
+	if (!agent ||
+	    (n && (!s || !a || !rewards || !next_states || !terminated)))
+		return -EINVAL;
+	n_states = agent->table->n_states;
+	n_actions = agent->n_actions;
+	for (i = 0; i < n; i++) {
+		if (!isfinite(rewards[i])) {
+			dq__detail("rewards[%zu] %g is not finite (an "
+				   "environment error)",
+				   i, rewards[i]);
+			return -EINVAL;
+		}
+		/* s' is not read on termination, as in dq_agent_observe() */
+		if (s[i] >= n_states || a[i] >= n_actions ||
+		    (!terminated[i] && next_states[i] >= n_states)) {
+			dq__detail("transition %zu (s %u, a %u, s' %u): the "
+				   "table has %u states and %u actions",
+				   i, s[i], a[i], next_states[i], n_states,
+				   n_actions);
+			return -ERANGE;
+		}
+	}
+	mode = agent->table->mode;
+	replica = dq__agent_replica(agent);
+	for (i = 0; i < n; i++) {
+		uint64_t steps = agent->steps;
+		bool counted;
+
+		ret = dq__agent_observe(agent, s[i], a[i], rewards[i],
+					next_states[i], terminated[i] != 0,
+					mode, replica);
+		/* As dq_agent_observe(): a step refused before it was
+		 * counted ends no episode. */
+		counted = agent->steps != steps;
+		if (terminated[i] && counted)
+			dq__agent_episode_end(agent);
+		if (ret) {
+			/* Replica mode: a refused write-back at a sync
+			 * comes after its transition was observed. */
+			i += counted;
+			break;
+		}
+	}
+	if (done)
+		*done = i;
+	return ret;
+}
+
+int
 dq_agent_sync(dq_agent *agent)
 {
 	if (!agent)

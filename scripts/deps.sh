@@ -12,7 +12,8 @@
 # GROUP: build   a C compiler, make, pkg-config, hwloc, zlib
 #        test    cmocka, clang (libFuzzer), clang-format, locales, abidiff and
 #                abidw (abigail-tools), mandoc, g++ and clang++ (the header
-#                test), and the docs group
+#                test), Python's cffi, numpy, pytest, pip, setuptools and
+#                venv (make test-python), and the docs group
 #        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
 #        all     every group above
@@ -29,6 +30,15 @@ case $mode in --check | --install) ;; *) usage ;; esac
 
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pc() { have_cmd pkg-config && pkg-config --exists "$1"; }
+# A Python module importable by python3 or by Debian's own /usr/bin/python3
+# (a python3 earlier in PATH, pyenv's say, may lack Debian's modules;
+# scripts/python-test.sh picks the interpreter that has them).
+have_py() {
+	for py in python3 /usr/bin/python3; do
+		have_cmd "$py" && "$py" -c "import $1" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
 
 # need WHAT DEBIAN_PACKAGE TEST...: WHAT is missing when TEST fails.
 missing="" packages=""
@@ -63,6 +73,12 @@ group() {
 		need abidw abigail-tools have_cmd abidw
 		need mandoc mandoc have_cmd mandoc
 		need "locale sources (the comma-decimal locale tests)" locales test -f /usr/share/i18n/locales/de_DE
+		need "Python cffi (the distq package)" python3-cffi have_py cffi
+		need "Python numpy" python3-numpy have_py numpy
+		need "pytest (make test-python)" python3-pytest have_py pytest
+		need "pip (the package's offline install test)" python3-pip have_py pip
+		need "setuptools (pip install ./python)" python3-setuptools have_py setuptools
+		need "venv (the package's offline install test)" python3-venv have_py ensurepip
 		group docs
 		;;
 	docs)

@@ -495,6 +495,163 @@ test_observe_nonfinite_refused(void **state)
 	}
 }
 
+/* The batched calls do exactly what as many single calls do, in order:
+ * same actions (same random draws), same table bits, same counters; with
+ * direct updates and in replica mode. */
+static void
+test_batch_equals_singles(void **state)
+{
+	enum { S = 7, A = 3, N = 2000 };
+	static uint32_t s[N], a[N], a1[N], s2[N];
+	static double r[N];
+	static uint8_t term[N];
+	double q1[S * A], q2[S * A];
+	dq_rng rng;
+
+	(void)state;
+	dq_rng_seed(&rng, 5, 0);
+	for (uint32_t sync = 0; sync <= 16; sync += 16) {
+		dq_table *t1 = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
+		dq_table *t2 = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
+		dq_agent *g1, *g2;
+		dq_agent_config c;
+		dq_stats st1, st2;
+		size_t done = 99;
+
+		dq_agent_config_init(&c);
+		c.epsilon.start = 0.3;
+		c.sync_every = sync;
+		assert_int_equal(dq_agent_create(&g1, t1, &c), 0);
+		assert_int_equal(dq_agent_create(&g2, t2, &c), 0);
+		for (int round = 0; round < 5; round++) {
+			for (int i = 0; i < N; i++) {
+				s[i] = dq_rng_below(&rng, S);
+				s2[i] = dq_rng_below(&rng, S);
+				r[i] = dq_rng_uniform(&rng) - 0.5;
+				/* Any non-zero byte ends the episode. */
+				term[i] = dq_rng_below(&rng, 10) == 0
+					      ? (uint8_t)(1 + round)
+					      : 0;
+			}
+			for (int i = 0; i < N; i++)
+				assert_int_equal(dq_agent_act(g1, s[i], &a1[i]),
+						 0);
+			assert_int_equal(dq_agent_act_batch(g2, s, a, N), 0);
+			assert_memory_equal(a, a1, sizeof a);
+			for (int i = 0; i < N; i++)
+				assert_int_equal(
+				    dq_agent_observe(g1, s[i], a[i], r[i],
+						     s2[i], term[i] != 0),
+				    0);
+			assert_int_equal(dq_agent_observe_batch(g2, s, a, r, s2,
+								term, N, &done),
+					 0);
+			assert_int_equal(done, N);
+		}
+		assert_int_equal(dq_agent_sync(g1), 0);
+		assert_int_equal(dq_agent_sync(g2), 0);
+		assert_int_equal(dq_table_snapshot(t1, q1, S * A), 0);
+		assert_int_equal(dq_table_snapshot(t2, q2, S * A), 0);
+		assert_memory_equal(q1, q2, sizeof q1);
+		assert_int_equal(dq_agent_stats_get(g1, &st1), 0);
+		assert_int_equal(dq_agent_stats_get(g2, &st2), 0);
+		assert_int_equal(st1.steps, 5 * N);
+		assert_int_equal(st2.steps, st1.steps);
+		assert_int_equal(st2.episodes, st1.episodes);
+		assert_true(st1.episodes > 0);
+		assert_memory_equal(&st1.mean_return, &st2.mean_return,
+				    sizeof(double));
+		dq_agent_destroy(g1);
+		dq_agent_destroy(g2);
+		dq_table_destroy(t1);
+		dq_table_destroy(t2);
+	}
+}
+
+/* Bad batches are refused whole: nothing drawn, written or counted. */
+static void
+test_batch_args(void **state)
+{
+	dq_table *t = dq_test_table(4, 2, DQ_MODE_CAS, 0.0, false);
+	uint32_t s[3] = {0, 1, 2}, a[3] = {0, 1, 0}, s2[3] = {1, 2, 3};
+	uint32_t act[3] = {7, 7, 7}, ref[3];
+	double r[3] = {1, 2, 3};
+	uint8_t term[3] = {0, 0, 1};
+	dq_agent_config c;
+	dq_agent *ag, *fresh;
+	dq_stats st;
+	size_t done = 99;
+	double v;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.epsilon.start = 0.5;
+	assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+	assert_int_equal(dq_agent_create(&fresh, t, &c), 0);
+	assert_int_equal(dq_agent_act_batch(NULL, s, act, 3), -EINVAL);
+	assert_int_equal(dq_agent_act_batch(ag, NULL, act, 3), -EINVAL);
+	assert_int_equal(dq_agent_act_batch(ag, s, NULL, 3), -EINVAL);
+	assert_int_equal(dq_agent_act_batch(ag, NULL, NULL, 0), 0);
+	s[2] = 4;
+	assert_int_equal(dq_agent_act_batch(ag, s, act, 3), -ERANGE);
+	assert_true(act[0] == 7 && act[1] == 7 && act[2] == 7);
+	s[2] = 2;
+	/* Nothing was drawn: the agent still acts as a fresh one. */
+	assert_int_equal(dq_agent_act_batch(ag, s, act, 3), 0);
+	assert_int_equal(dq_agent_act_batch(fresh, s, ref, 3), 0);
+	assert_memory_equal(act, ref, sizeof act);
+
+	assert_int_equal(
+	    dq_agent_observe_batch(NULL, s, a, r, s2, term, 3, &done), -EINVAL);
+	assert_int_equal(done, 0);
+	assert_int_equal(dq_agent_observe_batch(ag, s, a, r, s2, NULL, 3, NULL),
+			 -EINVAL);
+	assert_int_equal(
+	    dq_agent_observe_batch(ag, NULL, NULL, NULL, NULL, NULL, 0, &done),
+	    0);
+	r[2] = NAN;
+	done = 99;
+	assert_int_equal(
+	    dq_agent_observe_batch(ag, s, a, r, s2, term, 3, &done), -EINVAL);
+	assert_int_equal(done, 0);
+	r[2] = 3;
+	a[2] = 2;
+	assert_int_equal(
+	    dq_agent_observe_batch(ag, s, a, r, s2, term, 3, &done), -ERANGE);
+	a[2] = 0;
+	s2[1] = 4;
+	assert_int_equal(
+	    dq_agent_observe_batch(ag, s, a, r, s2, term, 3, &done), -ERANGE);
+	s2[1] = 2;
+	assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+	assert_int_equal(st.steps, 0);
+	assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+	assert_true(v == 0.0);
+
+	/* An update that would overflow stops the batch where it is. */
+	assert_int_equal(dq_table_set(t, 2, 0, 1e308), 0);
+	assert_int_equal(dq_table_set(t, 2, 1, 1e308), 0);
+	c.gamma = 1.0;
+	c.alpha.start = 0.5;
+	dq_agent_destroy(ag);
+	assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+	r[0] = 0.25;
+	r[1] = 1e308; /* 1e308 + max Q(2,.) = inf */
+	assert_int_equal(
+	    dq_agent_observe_batch(ag, s, a, r, s2, term, 3, &done),
+	    DQ_ENONFINITE);
+	assert_int_equal(done, 1);
+	assert_int_equal(dq_agent_stats_get(ag, &st), 0);
+	assert_int_equal(st.steps, 1);
+	assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+	assert_true(v != 0.0);
+	assert_int_equal(dq_table_get(t, 1, 1, &v), 0);
+	assert_true(v == 0.0);
+	dq_agent_destroy(ag);
+	dq_agent_destroy(fresh);
+	dq_table_destroy(t);
+}
+
 int
 main(void)
 {
@@ -510,6 +667,8 @@ main(void)
 	    cmocka_unit_test(test_replica_round_trip_merged),
 	    cmocka_unit_test(test_replica_learns),
 	    cmocka_unit_test(test_observe_nonfinite_refused),
+	    cmocka_unit_test(test_batch_equals_singles),
+	    cmocka_unit_test(test_batch_args),
 	};
 
 	return cmocka_run_group_tests_name("agent", tests, NULL, NULL);

@@ -172,6 +172,56 @@ DQ_API int dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a,
 			    bool terminated);
 
 /**
+ * dq_agent_act() for @p n states at once: actions[i] is chosen for
+ * states[i], in order, exactly as n calls would choose them (same random
+ * draws). For bindings (Python, a vectorised simulator): the per-call cost
+ * is paid once per batch. Every state is checked before any is acted on,
+ * so a failed call draws nothing and leaves @p actions untouched.
+ *
+ * @param states @p n states (may be NULL when @p n is 0).
+ * @param actions receives @p n actions (may be NULL when @p n is 0).
+ * @return 0; -EINVAL for a NULL @p agent, or NULL arrays with a non-zero
+ *         @p n; -ERANGE when a state is out of range (nothing done).
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: relaxed reads of the table, as dq_agent_act().
+ */
+DQ_API int dq_agent_act_batch(dq_agent *agent, const uint32_t *states,
+			      uint32_t *actions, size_t n);
+
+/**
+ * dq_agent_observe() for @p n transitions at once, in order:
+ * (s[i], a[i], rewards[i], next_states[i], terminated[i]) as n calls would
+ * observe them. Every transition is checked (ranges, finite rewards)
+ * before any is observed. The transitions may come from many environment
+ * instances (a vectorised simulator); the agent's episode statistics then
+ * count one episode per terminated transition, and its mean return mixes
+ * the instances' rewards.
+ *
+ * @param terminated @p n flags, one byte each: non-zero ends the episode
+ *        (a byte, not bool, so that any byte array is valid input).
+ * @param done receives how many transitions were observed (may be NULL):
+ *        @p n on success, 0 when a check failed; on DQ_ENONFINITE the
+ *        index of the refused transition (one more in replica mode when
+ *        the refusal was a write-back at a sync, which comes after its
+ *        transition was observed, as with dq_agent_observe()).
+ * next_states[i] is not read when terminated[i] is non-zero.
+ *
+ * @return 0; -EINVAL for a NULL @p agent, NULL arrays with a non-zero
+ *         @p n, or a non-finite reward (nothing observed); -ERANGE for a
+ *         state or action out of range (nothing observed);
+ *         dq_error_detail() names the transition for these two;
+ *         DQ_ENONFINITE when an update's result would not be finite: the
+ *         transitions before *done were observed, the others were not.
+ * Thread-safety: the owning thread only; the table may be shared.
+ * Ordering: as dq_table_update(), per transition.
+ */
+DQ_API int dq_agent_observe_batch(dq_agent *agent, const uint32_t *s,
+				  const uint32_t *a, const double *rewards,
+				  const uint32_t *next_states,
+				  const uint8_t *terminated, size_t n,
+				  size_t *done);
+
+/**
  * Replica mode: write the updates the agent made since its last sync back
  * to the shared table now, and release its row copies (it reads the shared
  * table again). Call it before reading the shared table for a result, or
