@@ -117,7 +117,7 @@ DEPS_STAMP := build/.deps-ok
 # Plain make only checks for what building needs and never installs.
 BUILD_DEPS := build/.deps-build-ok
 
-.PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
+.PHONY: FORCE all deps demo check check-ir test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-baseline test-build test-install test-man \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
@@ -247,6 +247,7 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
 	$(Q)$(MAKE) --no-print-directory mutants
+	$(Q)$(MAKE) --no-print-directory check-ir
 	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
 
 test: test-unit test-examples
@@ -256,6 +257,11 @@ test-unit: $(TESTS) $(BUILD)/distq
 
 test-examples: $(EXAMPLES) $(BUILD)/distq
 	$(Q)sh scripts/run-examples.sh $(BUILD)
+
+# The hot loop's cost: instructions per step (callgrind) against the
+# committed bench/ir-baseline.txt; fails on a rise above 3%.
+check-ir: $(BUILD)/bench/throughput
+	$(Q)sh bench/ir-guard.sh $(BUILD)
 
 check-asan:
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \

@@ -80,6 +80,7 @@ typedef struct opts {
 	double min_share;  /* repeat a rep that got less of its cores */
 	uint32_t attempts; /* at most this many tries per rep */
 	double alpha, gamma, epsilon, q0;
+	dq_rule rule;
 	uint64_t seed;
 	uint32_t sync; /* sync_every of the replica mode, 0 = not measured */
 	dq_pin_policy pin;
@@ -168,6 +169,8 @@ usage(FILE *f)
 	    "                    (dq_table_config.n_stripes, which the\n"
 	    "                    library rounds to a power of two; default:\n"
 	    "                    its own choice; 1 = one global lock)\n"
+	    "  --algo NAME       the library's learning rule (q; see\n"
+	    "                    distq train --algo); the hand loop is q\n"
 	    "  --csv FILE        raw rows, one per repetition\n"
 	    "  --summary FILE    one row per point (medians), for plots\n"
 	    "  --markdown FILE   the summary table in markdown\n"
@@ -195,6 +198,7 @@ parse_opts(int argc, char **argv, opts *o)
 		O_PAD,
 		O_STRIPES,
 		O_SYNC,
+		O_ALGO,
 		O_CSV,
 		O_SUMMARY,
 		O_MD,
@@ -218,6 +222,7 @@ parse_opts(int argc, char **argv, opts *o)
 	    {"pad", no_argument, NULL, O_PAD},
 	    {"stripes", required_argument, NULL, O_STRIPES},
 	    {"sync", required_argument, NULL, O_SYNC},
+	    {"algo", required_argument, NULL, O_ALGO},
 	    {"csv", required_argument, NULL, O_CSV},
 	    {"summary", required_argument, NULL, O_SUMMARY},
 	    {"markdown", required_argument, NULL, O_MD},
@@ -300,6 +305,9 @@ parse_opts(int argc, char **argv, opts *o)
 		case O_SYNC:
 			ok = bench_parse_u64(optarg, 1, 1u << 30, &v);
 			o->sync = (uint32_t)v;
+			break;
+		case O_ALGO:
+			ok = dq_rule_from_name(optarg, &o->rule) == 0;
 			break;
 		case O_CSV:
 			o->csv = optarg;
@@ -558,6 +566,7 @@ learner_config(const opts *o, uint32_t p, uint64_t steps, uint64_t seed,
 	lc->agent.epsilon.start = lc->agent.epsilon.end = o->epsilon;
 	lc->agent.seed = seed;
 	lc->agent.sync_every = sync;
+	lc->agent.rule = o->rule;
 	/* Every mode but auto names its path: direct, or sync K windows. */
 	lc->write_path = sync ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
 	/* No callback: the monitor thread should sleep through the run. */

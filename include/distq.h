@@ -99,6 +99,11 @@ DQ_API const char *dq_version_string(void);
 #define DQ_ENOTHISSYS (-1013)
 /** A binding did not take effect: the OS reports another CPU set. */
 #define DQ_EAFFINITY (-1014)
+/** The learning rule (dq_agent_config.rule) cannot run as configured: it
+ *  writes more entries per step than a write-back window (sync_every)
+ *  holds, or needs table channels (dq_table_config.channels) the table
+ *  lacks. */
+#define DQ_ERULE (-1015)
 
 /**
  * Describe an error code.
@@ -916,6 +921,32 @@ typedef struct dq_schedule {
 	double steps;	       /**< Length (linear) or time constant (exp). */
 } dq_schedule;
 
+/** Learning rules: what an agent writes for each transition (the rule
+ *  layer, docs/architecture.md). Every rule bootstraps from s' on a
+ *  truncated transition and not on a terminated one. */
+typedef enum dq_rule {
+	DQ_RULE_Q = 0, /**< One-step Q-learning (Watkins). */
+} dq_rule;
+
+/**
+ * The rule named @p name ("q"...; the names `distq train --algo` takes).
+ *
+ * @return 0, -EINVAL for a NULL pointer, or -ENOENT for a name no rule
+ *         has (*out unchanged).
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_rule_from_name(const char *name, dq_rule *out);
+
+/**
+ * The name of @p rule, as dq_rule_from_name() takes it.
+ *
+ * @return a static string, or NULL for a value that is no rule.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API const char *dq_rule_name(dq_rule rule);
+
 /** Agent options; fill with dq_agent_config_init(). */
 typedef struct dq_agent_config {
 	double gamma;		/**< Discount in [0,1]. Default 0.95. */
@@ -946,6 +977,8 @@ typedef struct dq_agent_config {
 	 *  write_path is DQ_WRITE_AUTO (its default), which then chooses
 	 *  between direct updates and windows itself. */
 	uint32_t sync_every;
+	/** The learning rule: what a transition writes. Default DQ_RULE_Q. */
+	dq_rule rule;
 } dq_agent_config;
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */

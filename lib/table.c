@@ -95,6 +95,8 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	t->stride = stride;
 	t->n_states = cfg->n_states;
 	t->n_actions = cfg->n_actions;
+	t->channels = 1;
+	t->width = cfg->n_actions;
 	t->mode = cfg->mode;
 	t->bytes = bytes;
 	t->q = dq__mem_alloc(bytes, &t->interleaved);
