@@ -169,7 +169,8 @@ usage(FILE *f)
 	    "                    (dq_table_config.n_stripes, which the\n"
 	    "                    library rounds to a power of two; default:\n"
 	    "                    its own choice; 1 = one global lock)\n"
-	    "  --algo NAME       the library's learning rule (q; see\n"
+	    "  --algo NAME       the library's learning rule (q, sarsa,\n"
+	    "                    expected-sarsa, double-q; see\n"
 	    "                    distq train --algo); the hand loop is q\n"
 	    "  --csv FILE        raw rows, one per repetition\n"
 	    "  --summary FILE    one row per point (medians), for plots\n"
@@ -585,6 +586,7 @@ make_table(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	tc.mode = mode;
 	tc.q0 = o->q0;
 	tc.pad_rows = o->pad || pad;
+	(void)dq_rule_channels(o->rule, &tc.channels); /* --algo checked it */
 	if (mode == DQ_MODE_LOCKED)
 		tc.n_stripes = o->stripes;
 	return dq_table_create(t, &tc);

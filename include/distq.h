@@ -290,7 +290,17 @@ typedef struct dq_table_config {
 	double q0;	    /**< Initial value of every entry. Default 0. */
 	bool pad_rows;	    /**< Start each row on its own cache line. */
 	uint32_t n_stripes; /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
+	/** Values per (s, a), at most DQ_TABLE_MAX_CHANNELS; default 1 (0
+	 *  means 1). Channel 0 is the table every dq_table_*() call, the
+	 *  learner's checks and checkpoints read; the others are for rules
+	 *  that keep more per entry (dq_rule_channels()), in the same rows,
+	 *  and start at 0 whatever q0 is. Read them with
+	 *  dq_table_channel_get(). */
+	uint32_t channels;
 } dq_table_config;
+
+/** The most channels a table may have (dq_table_config.channels). */
+#define DQ_TABLE_MAX_CHANNELS 4u
 
 /** Shape and placement of a table, as dq_table_info() reports it. */
 typedef struct dq_table_info {
@@ -300,6 +310,7 @@ typedef struct dq_table_info {
 	size_t row_stride;     /**< Entries from one row start to the next. */
 	size_t bytes;	       /**< Bytes of entry storage. */
 	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
+	uint32_t channels;     /**< Values per (s, a) (dq_table_config). */
 } dq_table_info;
 
 /** The shared Q-table (opaque). */
@@ -365,6 +376,18 @@ DQ_API int dq_table_get(const dq_table *t, uint32_t s, uint32_t a, double *out);
  * Ordering: relaxed.
  */
 DQ_API int dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value);
+
+/**
+ * Read entry (s, a) of channel @p channel (dq_table_config.channels; 0 is
+ * what dq_table_get() reads).
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE when @p channel, @p s or
+ *         @p a is out of range.
+ * Thread-safety: safe concurrently with updates (a relaxed atomic load).
+ * Ordering: none.
+ */
+DQ_API int dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
+				uint32_t a, double *out);
 
 /**
  * Copy row @p s (A entries) into @p out.
@@ -926,10 +949,26 @@ typedef struct dq_schedule {
  *  truncated transition and not on a terminated one. */
 typedef enum dq_rule {
 	DQ_RULE_Q = 0, /**< One-step Q-learning (Watkins). */
+	/** One-step SARSA: bootstraps from Q(s', a'), a' the action the
+	 *  agent's epsilon-greedy policy takes next in s' (chosen at the
+	 *  observe, returned by the next act in s'). */
+	DQ_RULE_SARSA = 1,
+	/** Expected SARSA: bootstraps from the expectation of Q(s', .)
+	 *  under the current epsilon-greedy policy,
+	 *  (1 - eps) max Q(s', .) + eps mean Q(s', .). */
+	DQ_RULE_EXPECTED_SARSA = 2,
+	/** Double Q-learning (van Hasselt 2010): two estimates QA, QB; a
+	 *  coin picks which one a step updates, towards r + gamma
+	 *  QB(s', argmax QA(s', .)) (or the other way round); the agent acts
+	 *  on their sum. Needs a table with 2 channels: channel 0 holds
+	 *  (QA + QB) / 2 (so the table's greedy policy is the acting one),
+	 *  channel 1 (QA - QB) / 2; a step makes two writes (additions). */
+	DQ_RULE_DOUBLE_Q = 3,
 } dq_rule;
 
 /**
- * The rule named @p name ("q"...; the names `distq train --algo` takes).
+ * The rule named @p name: "q", "sarsa", "expected-sarsa", "double-q"
+ * (the names `distq train --algo` takes).
  *
  * @return 0, -EINVAL for a NULL pointer, or -ENOENT for a name no rule
  *         has (*out unchanged).
@@ -946,6 +985,16 @@ DQ_API int dq_rule_from_name(const char *name, dq_rule *out);
  * Ordering: none.
  */
 DQ_API const char *dq_rule_name(dq_rule rule);
+
+/**
+ * How many table channels @p rule needs (dq_table_config.channels): 1 for
+ * most rules, 2 for DQ_RULE_DOUBLE_Q.
+ *
+ * @return 0, or -EINVAL for a NULL @p out or a value that is no rule.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_rule_channels(dq_rule rule, uint32_t *out);
 
 /** Agent options; fill with dq_agent_config_init(). */
 typedef struct dq_agent_config {
@@ -1015,7 +1064,7 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
- *         clock_step of 0, sync_every above 2^30.
+ *         clock_step of 0, sync_every above 2^30, an unknown rule.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1026,7 +1075,9 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *
  * @return 0; -EINVAL for NULL pointers or a bad config (see
  *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
- *         table has more than DQ_REPLICA_MAX_ENTRIES entries; -ENOMEM.
+ *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
+ *         when the rule needs more table channels than @p table has
+ *         (dq_rule_channels()); -ENOMEM.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.
@@ -1285,8 +1336,9 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         a PU that does not exist, an unknown write_path or
  *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
  *         shape mismatch;
- *         -ENOTSUP for target_fraction without a model; -ENOMEM; or an
- *         environment's create error.
+ *         -ENOTSUP for target_fraction without a model; DQ_ERULE when
+ *         the agents' rule needs more table channels than @p table has;
+ *         -ENOMEM; or an environment's create error.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1743,7 +1795,9 @@ typedef struct dq_checkpoint_meta {
  *         and is not a regular file (a FIFO, a device such as /dev/null,
  *         also through a symbolic link), which is never replaced; -EFBIG
  *         when the file would exceed the process's file-size limit
- *         (checked before writing, so SIGXFSZ is not raised).
+ *         (checked before writing, so SIGXFSZ is not raised); -ENOTSUP
+ *         for a table with more than one channel (the format holds one
+ *         value per entry: refused, never saved without them).
  *         dq_error_detail() says what is wrong with the path. (One
  *         exception: when only the final fsync of the directory
  *         fails, the new file is already in place; the error is still
@@ -1808,7 +1862,8 @@ DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
  *
  * @param meta receives the header (may be NULL).
  * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
- *         S or A differ from @p t's. On any error @p t is unchanged.
+ *         S or A differ from @p t's; -ENOTSUP for a table with more than
+ *         one channel. On any error @p t is unchanged.
  * Thread-safety: not concurrently with updates if the result must equal
  *                the file.
  * Ordering: relaxed stores.

@@ -29,6 +29,9 @@ dq_agent_config_init(dq_agent_config *cfg)
 
 static const char *const rule_names[] = {
     [DQ_RULE_Q] = "q",
+    [DQ_RULE_SARSA] = "sarsa",
+    [DQ_RULE_EXPECTED_SARSA] = "expected-sarsa",
+    [DQ_RULE_DOUBLE_Q] = "double-q",
 };
 #define N_RULES (sizeof(rule_names) / sizeof(rule_names[0]))
 
@@ -52,6 +55,15 @@ dq_rule_name(dq_rule rule)
 	if ((unsigned)rule >= N_RULES)
 		return NULL;
 	return rule_names[rule];
+}
+
+int
+dq_rule_channels(dq_rule rule, uint32_t *out)
+{
+	if (!out || !dq__rule_valid(rule))
+		return -EINVAL;
+	*out = dq__rule_channels(rule);
+	return 0;
 }
 
 /* A schedule is valid when both ends lie in [lo, hi] (lo excluded when
@@ -145,6 +157,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	int err;
 
 	memset(ag, 0, sizeof(*ag));
+	if (t->channels < dq__rule_channels(cfg->rule))
+		return DQ_ERULE;
 	err = dq_rng_seed(&ag->rng, cfg->seed, cfg->stream);
 	if (err)
 		return err;

@@ -1,0 +1,335 @@
+/*
+ * The learning rules (lib/rule.h): names, what one transition writes
+ * (truncation bootstraps, termination does not, in every rule), the
+ * channels double-q needs, and learning against exact answers: the
+ * off-policy rules reach the exactly optimal policy (value iteration) on
+ * maze4x3 and frozenlake4x4 at one and two agents; on cliffwalking with
+ * constant epsilon 0.1 SARSA learns the safe path and Q-learning the path
+ * along the cliff (Sutton & Barto, Example 6.6).
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dq_test.h"
+
+static const dq_rule all_rules[] = {DQ_RULE_Q, DQ_RULE_SARSA,
+				    DQ_RULE_EXPECTED_SARSA, DQ_RULE_DOUBLE_Q};
+#define N_RULES (sizeof(all_rules) / sizeof(all_rules[0]))
+
+static dq_table *
+rule_table(uint32_t s, uint32_t a, dq_rule rule, double q0)
+{
+	dq_table_config c;
+	dq_table *t = NULL;
+
+	assert_int_equal(dq_table_config_init(&c), 0);
+	c.n_states = s;
+	c.n_actions = a;
+	c.q0 = q0;
+	assert_int_equal(dq_rule_channels(rule, &c.channels), 0);
+	assert_int_equal(dq_table_create(&t, &c), 0);
+	return t;
+}
+
+static void
+test_names(void **state)
+{
+	dq_rule r = DQ_RULE_Q;
+	uint32_t ch;
+
+	(void)state;
+	for (size_t i = 0; i < N_RULES; i++) {
+		const char *n = dq_rule_name(all_rules[i]);
+
+		assert_non_null(n);
+		assert_int_equal(dq_rule_from_name(n, &r), 0);
+		assert_int_equal(r, all_rules[i]);
+		assert_int_equal(dq_rule_channels(all_rules[i], &ch), 0);
+		assert_int_equal(ch, all_rules[i] == DQ_RULE_DOUBLE_Q ? 2 : 1);
+	}
+	r = DQ_RULE_SARSA;
+	assert_int_equal(dq_rule_from_name("qq", &r), -ENOENT);
+	assert_int_equal(r, DQ_RULE_SARSA);
+	assert_int_equal(dq_rule_from_name(NULL, &r), -EINVAL);
+	assert_int_equal(dq_rule_from_name("q", NULL), -EINVAL);
+	assert_null(dq_rule_name((dq_rule)99));
+	assert_int_equal(dq_rule_channels((dq_rule)99, &ch), -EINVAL);
+	assert_int_equal(dq_rule_channels(DQ_RULE_Q, NULL), -EINVAL);
+}
+
+/*
+ * One transition (0, 0, r = 1, s' = 1) with alpha 1, gamma 0.5, row 1 =
+ * [1, 3]: truncated, every rule bootstraps (q, sarsa with epsilon 0 and
+ * expected sarsa with epsilon 0: 1 + 0.5 x 3 = 2.5; expected sarsa with
+ * epsilon 0.5: 1 + 0.5 (0.5 x 3 + 0.5 x 2) = 2.25); terminated, none does
+ * (1). Double-q writes the estimate the coin picked: channel 0, the mean,
+ * gets half, channel 1, half the difference, plus or minus half.
+ */
+static double
+one_step(dq_rule rule, double eps, bool terminated, double *diff)
+{
+	dq_table *t = rule_table(2, 2, rule, 0.0);
+	dq_agent_config c;
+	dq_agent *ag;
+	double v;
+
+	dq_agent_config_init(&c);
+	c.rule = rule;
+	c.gamma = 0.5;
+	c.alpha.start = c.alpha.end = 1.0;
+	c.epsilon.start = c.epsilon.end = eps;
+	c.random_ties = false;
+	assert_int_equal(dq_table_set(t, 1, 0, 1.0), 0);
+	assert_int_equal(dq_table_set(t, 1, 1, 3.0), 0);
+	assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+	assert_int_equal(dq_agent_observe(ag, 0, 0, 1.0, 1, terminated), 0);
+	assert_int_equal(dq_table_get(t, 0, 0, &v), 0);
+	*diff = 0.0;
+	if (rule == DQ_RULE_DOUBLE_Q)
+		assert_int_equal(dq_table_channel_get(t, 1, 0, 0, diff), 0);
+	if (rule == DQ_RULE_SARSA && !terminated) {
+		uint32_t a;
+
+		/* The action it bootstrapped from is the one it takes. */
+		assert_int_equal(dq_agent_act(ag, 1, &a), 0);
+		assert_int_equal(a, 1);
+	}
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+	return v;
+}
+
+static void
+test_truncation_bootstraps(void **state)
+{
+	double d;
+
+	(void)state;
+	assert_true(one_step(DQ_RULE_Q, 0.0, false, &d) == 2.5);
+	assert_true(one_step(DQ_RULE_Q, 0.0, true, &d) == 1.0);
+	assert_true(one_step(DQ_RULE_SARSA, 0.0, false, &d) == 2.5);
+	assert_true(one_step(DQ_RULE_SARSA, 0.0, true, &d) == 1.0);
+	assert_true(one_step(DQ_RULE_EXPECTED_SARSA, 0.0, false, &d) == 2.5);
+	assert_true(one_step(DQ_RULE_EXPECTED_SARSA, 0.5, false, &d) == 2.25);
+	assert_true(one_step(DQ_RULE_EXPECTED_SARSA, 0.5, true, &d) == 1.0);
+	assert_true(one_step(DQ_RULE_DOUBLE_Q, 0.0, false, &d) == 1.25);
+	assert_true(fabs(d) == 1.25);
+	assert_true(one_step(DQ_RULE_DOUBLE_Q, 0.0, true, &d) == 0.5);
+	assert_true(fabs(d) == 0.5);
+}
+
+/* Double-q needs a second channel; the agent and the learner say so. A
+ * table with channels is refused by checkpoints, never saved without
+ * them. */
+static void
+test_channels(void **state)
+{
+	dq_table *t = rule_table(4, 2, DQ_RULE_Q, 0.0);
+	dq_table *t2 = rule_table(4, 2, DQ_RULE_DOUBLE_Q, 0.5);
+	dq_agent_config c;
+	dq_learner_config lc;
+	dq_learner *l;
+	dq_agent *ag;
+	dq_env *env;
+	dq_table_info info;
+	dq_table_config tc;
+	dq_table *bad;
+	dq_checkpoint_meta m;
+	char path[] = "/tmp/dq_rules_ckpXXXXXX";
+	int fd;
+	double v;
+
+	(void)state;
+	dq_agent_config_init(&c);
+	c.rule = DQ_RULE_DOUBLE_Q;
+	assert_int_equal(dq_agent_create(&ag, t, &c), DQ_ERULE);
+	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
+	dq_table_destroy(t);
+	t = rule_table(11, 4, DQ_RULE_Q, 0.0);
+	dq_learner_config_init(&lc);
+	lc.agent.rule = DQ_RULE_DOUBLE_Q;
+	lc.n_threads = 1;
+	lc.max_steps = 1000;
+	assert_int_equal(dq_learner_create(&l, t, env, &lc), DQ_ERULE);
+	dq_env_close(env);
+
+	/* Channel 0 starts at q0, channel 1 at 0. */
+	assert_int_equal(dq_table_info_get(t2, &info), 0);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(dq_table_channel_get(t2, 0, 3, 1, &v), 0);
+	assert_true(v == 0.5);
+	assert_int_equal(dq_table_channel_get(t2, 1, 3, 1, &v), 0);
+	assert_true(v == 0.0);
+	assert_int_equal(dq_table_channel_get(t2, 2, 3, 1, &v), -ERANGE);
+	assert_int_equal(dq_table_channel_get(t2, 0, 4, 1, &v), -ERANGE);
+	assert_int_equal(dq_table_channel_get(t2, 0, 3, 1, NULL), -EINVAL);
+	dq_table_config_init(&tc);
+	tc.n_states = tc.n_actions = 2;
+	tc.channels = DQ_TABLE_MAX_CHANNELS + 1;
+	assert_int_equal(dq_table_create(&bad, &tc), -EINVAL);
+
+	memset(&m, 0, sizeof(m));
+	strcpy(m.env, "maze4x3");
+	m.gamma = 0.95;
+	m.alpha = 0.1;
+	m.epsilon = 0.1;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	assert_int_equal(dq_checkpoint_load(path, t, NULL), 0);
+	assert_int_equal(dq_checkpoint_save(path, t2, &m), -ENOTSUP);
+	assert_int_equal(dq_checkpoint_load(path, t2, NULL), -ENOTSUP);
+	unlink(path);
+	dq_table_destroy(t);
+	dq_table_destroy(t2);
+}
+
+/*
+ * The off-policy rules reach the exactly optimal greedy policy, at P = 1
+ * and P = 2: q and double-q with constant epsilon 0.1, expected-sarsa with
+ * epsilon decaying to 0 (its target is Q-learning's in the limit). The
+ * learner's target check (exact: value iteration's Q*, the greedy policy
+ * evaluated exactly) stops the run.
+ */
+static void
+test_off_policy_optimal(void **state)
+{
+	static const dq_rule rules[] = {DQ_RULE_Q, DQ_RULE_DOUBLE_Q,
+					DQ_RULE_EXPECTED_SARSA};
+	static const char *const envs[] = {"maze4x3", "frozenlake4x4"};
+
+	(void)state;
+	for (size_t e = 0; e < 2; e++)
+		for (size_t i = 0; i < 3; i++)
+			for (uint32_t p = 1; p <= 2; p++) {
+				dq_env *env;
+				dq_env_spec sp;
+				dq_table *t;
+				dq_learner_config c;
+				dq_learner *l;
+				dq_run_result r;
+
+				assert_int_equal(
+				    dq_env_open_name(&env, envs[e]), 0);
+				dq_env_spec_get(env, &sp);
+				t = rule_table(sp.n_states, sp.n_actions,
+					       rules[i], 0.0);
+				dq_learner_config_init(&c);
+				c.agent.rule = rules[i];
+				c.agent.gamma = 0.95;
+				c.agent.seed = 11;
+				if (rules[i] == DQ_RULE_EXPECTED_SARSA)
+					c.agent.epsilon = (dq_schedule){
+					    DQ_SCHEDULE_EXP, 0.3, 0.0, 5e5};
+				c.n_threads = p;
+				c.max_steps = 30000000;
+				c.max_seconds = 60;
+				c.target_fraction = 1.0;
+				c.target_interval = 0.001;
+				assert_int_equal(
+				    dq_learner_create(&l, t, env, &c), 0);
+				assert_int_equal(dq_learner_run(l, &r), 0);
+				if (r.reason != DQ_STOP_TARGET)
+					fail_msg(
+					    "%s on %s, P=%u: stopped by "
+					    "%d after %llu steps",
+					    dq_rule_name(rules[i]), envs[e], p,
+					    (int)r.reason,
+					    (unsigned long long)r.total.steps);
+				assert_true(r.target_fraction == 1.0);
+				print_message(
+				    "%s %s P=%u: %llu steps\n",
+				    dq_rule_name(rules[i]), envs[e], p,
+				    (unsigned long long)r.target_steps);
+				dq_learner_destroy(l);
+				dq_table_destroy(t);
+				dq_env_close(env);
+			}
+}
+
+/*
+ * Sutton & Barto, Example 6.6: with constant epsilon 0.1 (and alpha 0.1,
+ * gamma 1), SARSA's greedy policy takes the safe path, away from the
+ * cliff, and Q-learning's the optimal one along its edge (13 steps, all in
+ * row 2). Rolled out greedily (lowest-index ties) from the start on the
+ * deterministic grid: state row x 12 + col, actions up, right, down, left.
+ */
+static uint32_t
+cliff_path(dq_rule rule, uint32_t *min_row)
+{
+	dq_env *env;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l;
+	dq_run_result r;
+	uint32_t s = 36, n = 0;
+
+	assert_int_equal(dq_env_open_name(&env, "cliffwalking"), 0);
+	t = rule_table(48, 4, rule, 0.0);
+	dq_learner_config_init(&c);
+	c.agent.rule = rule;
+	c.agent.gamma = 1.0;
+	c.agent.seed = 5;
+	c.n_threads = 1;
+	c.max_steps = 400000;
+	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	*min_row = 3;
+	while (s != 47 && n < 100) {
+		uint32_t a, row = s / 12, col = s % 12;
+
+		assert_int_equal(dq_table_greedy(t, s, NULL, &a), 0);
+		if (a == 0 && row > 0)
+			row--;
+		else if (a == 1 && col < 11)
+			col++;
+		else if (a == 2 && row < 3)
+			row++;
+		else if (a == 3 && col > 0)
+			col--;
+		s = row * 12 + col;
+		if (s > 36 && s < 47)
+			return 1000; /* into the cliff */
+		if (row < *min_row && col > 0 && col < 11)
+			*min_row = row;
+		n++;
+	}
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	dq_env_close(env);
+	return s == 47 ? n : 1000;
+}
+
+static void
+test_cliff_sarsa_vs_q(void **state)
+{
+	uint32_t q_row, s_row, q_len, s_len;
+
+	(void)state;
+	q_len = cliff_path(DQ_RULE_Q, &q_row);
+	s_len = cliff_path(DQ_RULE_SARSA, &s_row);
+	print_message("cliff: q %u steps (highest row %u), sarsa %u steps "
+		      "(highest row %u)\n",
+		      q_len, q_row, s_len, s_row);
+	assert_int_equal(q_len, 13);
+	assert_int_equal(q_row, 2); /* along the edge */
+	assert_true(s_len < 100);
+	assert_true(s_row < 2); /* at least a row between it and the cliff */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_truncation_bootstraps),
+	    cmocka_unit_test(test_channels),
+	    cmocka_unit_test(test_off_policy_optimal),
+	    cmocka_unit_test(test_cliff_sarsa_vs_q),
+	};
+
+	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
+}
