@@ -21,20 +21,26 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 command -v valgrind >/dev/null || { echo "ir-guard: valgrind missing" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "ir-guard: $BIN not built" >&2; exit 1; }
 
-ir() { # ir ALGO STEPS -> total instructions
+ir() { # ir STEPS OPTIONS... -> total instructions
+	n=$1
+	shift
 	valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" "$BIN" \
-		--modes cas --threads 1 --reps 1 --min-share 0 --steps "$2" \
-		--algo "$1" taxi >/dev/null 2>"$TMP/err" ||
+		--modes cas --threads 1 --reps 1 --min-share 0 --steps "$n" \
+		"$@" taxi >/dev/null 2>"$TMP/err" ||
 		{ cat "$TMP/err" >&2; exit 1; }
 	sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$TMP/err"
 }
 
 fail=0
 out=""
-while read -r algo base; do
+while read -r algo base extra; do
 	case $algo in '' | '#'*) continue ;; esac
-	hi=$(ir "$algo" "$HI")
-	lo=$(ir "$algo" "$LO")
+	# A label is a rule name, or NAME+... with its options after the
+	# figure (e.g. q+omega 250 --algo q --omega 0.8).
+	# shellcheck disable=SC2086
+	[ -n "$extra" ] || extra="--algo $algo"
+	hi=$(ir "$HI" $extra)
+	lo=$(ir "$LO" $extra)
 	now=$(awk -v h="$hi" -v l="$lo" -v n=$((HI - LO)) \
 		'BEGIN { printf "%.2f", (h - l) / n }')
 	pct=$(awk -v a="$now" -v b="$base" \
@@ -46,7 +52,8 @@ while read -r algo base; do
 		fail=1
 	fi
 	echo "ir-guard: taxi cas $algo: $now instructions/step (baseline $base, $pct%) $verdict"
-	out="$out$algo $now
+	[ "$extra" = "--algo $algo" ] && extra=""
+	out="$out$algo $now${extra:+ $extra}
 "
 done <"$BASE"
 

@@ -101,8 +101,8 @@ DQ_API const char *dq_version_string(void);
 #define DQ_EAFFINITY (-1014)
 /** The learning rule (dq_agent_config.rule) cannot run as configured: it
  *  writes more entries per step than a write-back window (sync_every)
- *  holds, or needs table channels (dq_table_config.channels) the table
- *  lacks. */
+ *  holds, or needs table channels (dq_table_config.channels) or visit
+ *  counts (dq_agent_config.omega) the table lacks. */
 #define DQ_ERULE (-1015)
 
 /**
@@ -297,6 +297,10 @@ typedef struct dq_table_config {
 	 *  and start at 0 whatever q0 is. Read them with
 	 *  dq_table_channel_get(). */
 	uint32_t channels;
+	/** Keep a visit count per (s, a) in one more channel of the same
+	 *  rows (for per-entry step sizes, dq_agent_config.omega); read it
+	 *  with dq_table_visits_get(). Default false. */
+	bool visit_counts;
 } dq_table_config;
 
 /** The most channels a table may have (dq_table_config.channels). */
@@ -311,6 +315,7 @@ typedef struct dq_table_info {
 	size_t bytes;	       /**< Bytes of entry storage. */
 	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
 	uint32_t channels;     /**< Values per (s, a) (dq_table_config). */
+	bool visit_counts;     /**< It keeps visit counts (dq_table_config). */
 } dq_table_info;
 
 /** The shared Q-table (opaque). */
@@ -388,6 +393,18 @@ DQ_API int dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value);
  */
 DQ_API int dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
 				uint32_t a, double *out);
+
+/**
+ * The visit count of (s, a): how many updates of (s, a) took their step
+ * size from it (dq_agent_config.omega).
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE when @p s or @p a is out
+ *         of range; -ENOTSUP when the table keeps no visit counts.
+ * Thread-safety: safe concurrently with updates (a relaxed atomic load).
+ * Ordering: none.
+ */
+DQ_API int dq_table_visits_get(const dq_table *t, uint32_t s, uint32_t a,
+			       uint64_t *out);
 
 /**
  * Copy row @p s (A entries) into @p out.
@@ -1028,6 +1045,13 @@ typedef struct dq_agent_config {
 	uint32_t sync_every;
 	/** The learning rule: what a transition writes. Default DQ_RULE_Q. */
 	dq_rule rule;
+	/** Per-entry step sizes when in (0.5, 1]: an update of (s, a) uses
+	 *  alpha = 1 / N(s, a)^omega, N its visit count with this update
+	 *  (the table's, dq_table_config.visit_counts, shared by all agents;
+	 *  taken with one atomic fetch-add), instead of the alpha schedule.
+	 *  The classic condition under which tabular Q-learning converges.
+	 *  Default 0: the alpha schedule. */
+	double omega;
 } dq_agent_config;
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */
@@ -1064,7 +1088,8 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
- *         clock_step of 0, sync_every above 2^30, an unknown rule.
+ *         clock_step of 0, sync_every above 2^30, an unknown rule, an
+ *         omega neither 0 nor in (0.5, 1].
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -1077,7 +1102,8 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
  *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
  *         when the rule needs more table channels than @p table has
- *         (dq_rule_channels()); -ENOMEM.
+ *         (dq_rule_channels()), or omega is set and @p table keeps no
+ *         visit counts; -ENOMEM.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.
@@ -1337,7 +1363,8 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
  *         shape mismatch;
  *         -ENOTSUP for target_fraction without a model; DQ_ERULE when
- *         the agents' rule needs more table channels than @p table has;
+ *         the agents' rule needs more table channels than @p table has
+ *         or omega needs visit counts it does not keep;
  *         -ENOMEM; or an environment's create error.
  * Thread-safety: safe from any thread.
  * Ordering: none.
@@ -1796,8 +1823,9 @@ typedef struct dq_checkpoint_meta {
  *         also through a symbolic link), which is never replaced; -EFBIG
  *         when the file would exceed the process's file-size limit
  *         (checked before writing, so SIGXFSZ is not raised); -ENOTSUP
- *         for a table with more than one channel (the format holds one
- *         value per entry: refused, never saved without them).
+ *         for a table with more than one channel or with visit counts
+ *         (the format holds one value per entry: refused, never saved
+ *         without them).
  *         dq_error_detail() says what is wrong with the path. (One
  *         exception: when only the final fsync of the directory
  *         fails, the new file is already in place; the error is still
@@ -1863,7 +1891,8 @@ DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
  * @param meta receives the header (may be NULL).
  * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
  *         S or A differ from @p t's; -ENOTSUP for a table with more than
- *         one channel. On any error @p t is unchanged.
+ *         one channel or with visit counts. On any error @p t is
+ *         unchanged.
  * Thread-safety: not concurrently with updates if the result must equal
  *                the file.
  * Ordering: relaxed stores.

@@ -100,6 +100,8 @@ dq_agent_config_check(const dq_agent_config *cfg)
 		return -EINVAL;
 	if (!dq__rule_valid(cfg->rule))
 		return -EINVAL;
+	if (cfg->omega != 0.0 && !(cfg->omega > 0.5 && cfg->omega <= 1.0))
+		return -EINVAL;
 	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
 	    cfg->sync_every > (1u << 30))
 		return -EINVAL;
@@ -157,7 +159,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	int err;
 
 	memset(ag, 0, sizeof(*ag));
-	if (t->channels < dq__rule_channels(cfg->rule))
+	if (t->channels < dq__rule_channels(cfg->rule) ||
+	    (cfg->omega > 0.0 && !t->visit_counts))
 		return DQ_ERULE;
 	err = dq_rng_seed(&ag->rng, cfg->seed, cfg->stream);
 	if (err)
@@ -168,6 +171,7 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->table = t;
 	ag->n_actions = t->n_actions;
 	ag->gamma = cfg->gamma;
+	ag->omega = cfg->omega;
 	ag->rule = cfg->rule;
 	ag->random_ties = cfg->random_ties;
 	ag->tie_rng = ag->random_ties ? &ag->rng : NULL;
@@ -294,7 +298,7 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	steps = agent->steps;
 	ret = dq__agent_observe(agent, s, a, reward, next_state, terminated,
 				agent->rule, agent->table->mode,
-				dq__agent_replica(agent));
+				dq__agent_replica(agent), agent->omega > 0.0);
 	if (terminated && agent->steps != steps)
 		dq__agent_episode_end(agent);
 	return ret;

@@ -23,6 +23,7 @@ struct dq_agent {
 	dq__sched alpha;
 	dq__sched epsilon;
 	double gamma;
+	double omega; /* > 0: per-entry alpha = 1 / N^omega (rate.h) */
 	uint32_t n_actions;
 	dq_rule rule;
 	bool random_ties;
@@ -78,9 +79,10 @@ dq__agent_replica(const dq_agent *ag)
 #include "rule.h"
 
 /*
- * The act/observe step takes three things a learner's run never changes as
- * arguments: the rule, the table's discipline (`mode`) and whether the
- * overlay is in front (`ovl`, i.e. dq__agent_replica(ag)). The learner's
+ * The act/observe step takes four things a learner's run never changes as
+ * arguments: the rule, the table's discipline (`mode`), whether the
+ * overlay is in front (`ovl`, i.e. dq__agent_replica(ag)) and whether the
+ * step size is per entry (`visits`, i.e. ag->omega > 0). The learner's
  * hot loop passes them as constants, one specialised loop per combination,
  * so that none is tested on every step; the public dq_agent_*() calls pass
  * the agent's own. Passing anything else is a bug.
@@ -105,10 +107,11 @@ dq__agent_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl)
  */
 DQ__INLINE int
 dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
-		  bool terminated, dq_rule rule, dq_mode mode, bool ovl)
+		  bool terminated, dq_rule rule, dq_mode mode, bool ovl,
+		  bool visits)
 {
-	int retries =
-	    dq__rule_observe(ag, s, a, r, s2, terminated, rule, mode, ovl);
+	int retries = dq__rule_observe(ag, s, a, r, s2, terminated, rule, mode,
+				       ovl, visits);
 
 	if (DQ__UNLIKELY(retries < 0))
 		return retries;

@@ -706,12 +706,13 @@ wp_revise(slot *sl)
  * polls the stop flag and makes a due target check, so it stops within a
  * chunk of a request (microseconds with the built-in environments; about
  * CHUNK_NS, or one step, with a slow one). The loop is written once:
- * `rule`, `mode` and `replica` are constants in each of its instances
- * (agent_loop_once()), so the step folds to one rule's code on one store.
+ * `rule`, `mode`, `replica` and `visits` are constants in each of its
+ * instances (agent_loop_once()), so the step folds to one rule's code on
+ * one store with one rate.
  */
 DQ__INLINE int
 agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
-	      bool replica)
+	      bool replica, bool visits)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -745,7 +746,7 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 			}
 			err = dq__agent_observe(ag, s, a, st.reward,
 						st.next_state, st.terminated,
-						rule, mode, replica);
+						rule, mode, replica, visits);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
@@ -787,25 +788,38 @@ reset_failed:
 }
 
 /*
- * The loop's instances: per rule, one per discipline with direct updates
+ * The loop's instances: per rule and rate, one per discipline with direct updates
  * and one with the overlay in front (its writes reach the table only at
  * the write-back, so the discipline is read there). Chosen once per
  * chunk of the automatic write path's switches, never per step.
  */
 DQ__INLINE int
-agent_loop_rule(slot *sl, const char **what, dq_rule rule)
+agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits)
 {
 	if (dq__agent_replica(&sl->ag))
-		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true);
+		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true,
+				     visits);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
-		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false);
+		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false,
+				     visits);
 	case DQ_MODE_HOGWILD:
-		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false);
+		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
+				     visits);
 	case DQ_MODE_LOCKED:
 	default:
-		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false);
+		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false,
+				     visits);
 	}
+}
+
+/* ... and per rate: the alpha schedule, or per entry from visit counts. */
+DQ__INLINE int
+agent_loop_rule(slot *sl, const char **what, dq_rule rule)
+{
+	if (sl->ag.omega > 0.0)
+		return agent_loop_store(sl, what, rule, true);
+	return agent_loop_store(sl, what, rule, false);
 }
 
 #define LOOP_RULE_CASE(R) \

@@ -57,6 +57,15 @@ dq__rule_valid(dq_rule rule)
 	       rule == DQ_RULE_EXPECTED_SARSA || rule == DQ_RULE_DOUBLE_Q;
 }
 
+/* The step size of an update of (s, a): the rate layer's (rate.h). */
+DQ__INLINE double
+dq__rule_alpha(dq_agent *ag, uint32_t s, uint32_t a, bool visits)
+{
+	if (visits)
+		return dq__rate_visit_alpha(ag->table, s, a, ag->omega);
+	return ag->alpha.value;
+}
+
 /*
  * Epsilon-greedy choice on channel 0. The greedy action of the state the
  * last observe bootstrapped from was found then; it is reused when this is
@@ -87,8 +96,9 @@ dq__rule_act_egreedy(dq_agent *ag, uint32_t s, bool ovl)
  */
 DQ__INLINE int
 dq__rule_observe_q(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
-		   bool terminated, dq_mode mode, bool ovl)
+		   bool terminated, dq_mode mode, bool ovl, bool visits)
 {
+	const double alpha = dq__rule_alpha(ag, s, a, visits);
 	double target = r, max;
 
 	if (!terminated) {
@@ -97,9 +107,8 @@ dq__rule_observe_q(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 		ag->next_state = s2 != s ? s2 : DQ__NO_STATE;
 		target += ag->gamma * max;
 	}
-	return dq__store_write(
-	    ag->table, &ag->replica, mode, ovl, s, a,
-	    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
+	return dq__store_write(ag->table, &ag->replica, mode, ovl, s, a,
+			       (dq__op){DQ__OP_TD, alpha, target, 0.0});
 }
 
 /*
@@ -124,8 +133,10 @@ dq__rule_act_sarsa(dq_agent *ag, uint32_t s, bool ovl)
  */
 DQ__INLINE int
 dq__rule_observe_sarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
-		       uint32_t s2, bool terminated, dq_mode mode, bool ovl)
+		       uint32_t s2, bool terminated, dq_mode mode, bool ovl,
+		       bool visits)
 {
+	const double alpha = dq__rule_alpha(ag, s, a, visits);
 	double target = r;
 	int ret;
 
@@ -134,18 +145,16 @@ dq__rule_observe_sarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
 
 		target += ag->gamma *
 			  dq__store_get(ag->table, &ag->replica, s2, a2, ovl);
-		ret = dq__store_write(
-		    ag->table, &ag->replica, mode, ovl, s, a,
-		    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
+		ret = dq__store_write(ag->table, &ag->replica, mode, ovl, s, a,
+				      (dq__op){DQ__OP_TD, alpha, target, 0.0});
 		if (ret >= 0) {
 			ag->next_state = s2;
 			ag->next_greedy = a2;
 		}
 		return ret;
 	}
-	return dq__store_write(
-	    ag->table, &ag->replica, mode, ovl, s, a,
-	    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
+	return dq__store_write(ag->table, &ag->replica, mode, ovl, s, a,
+			       (dq__op){DQ__OP_TD, alpha, target, 0.0});
 }
 
 /*
@@ -156,8 +165,10 @@ dq__rule_observe_sarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
  */
 DQ__INLINE int
 dq__rule_observe_esarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
-			uint32_t s2, bool terminated, dq_mode mode, bool ovl)
+			uint32_t s2, bool terminated, dq_mode mode, bool ovl,
+			bool visits)
 {
+	const double alpha = dq__rule_alpha(ag, s, a, visits);
 	double target = r, max, sum = 0.0;
 	const double eps = ag->epsilon.value;
 
@@ -171,9 +182,8 @@ dq__rule_observe_esarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
 		target += ag->gamma *
 			  ((1.0 - eps) * max + eps * (sum / ag->n_actions));
 	}
-	return dq__store_write(
-	    ag->table, &ag->replica, mode, ovl, s, a,
-	    (dq__op){DQ__OP_TD, ag->alpha.value, target, 0.0});
+	return dq__store_write(ag->table, &ag->replica, mode, ovl, s, a,
+			       (dq__op){DQ__OP_TD, alpha, target, 0.0});
 }
 
 /*
@@ -189,8 +199,10 @@ dq__rule_observe_esarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
  */
 DQ__INLINE int
 dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
-			  uint32_t s2, bool terminated, dq_mode mode, bool ovl)
+			  uint32_t s2, bool terminated, dq_mode mode, bool ovl,
+			  bool visits)
 {
+	const double alpha = dq__rule_alpha(ag, s, a, visits);
 	const dq_table *t = ag->table;
 	const dq__overlay *ov = &ag->replica;
 	const uint32_t n = ag->n_actions;
@@ -221,9 +233,8 @@ dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
 		    ag->gamma * (dq__store_get(t, ov, s2, arg, ovl) -
 				 sign * dq__store_get(t, ov, s2, n + arg, ovl));
 	}
-	delta = ag->alpha.value *
-		(target - (dq__store_get(t, ov, s, a, ovl) +
-			   sign * dq__store_get(t, ov, s, n + a, ovl)));
+	delta = alpha * (target - (dq__store_get(t, ov, s, a, ovl) +
+				   sign * dq__store_get(t, ov, s, n + a, ovl)));
 	if (DQ__UNLIKELY(!isfinite(delta)))
 		return DQ_ENONFINITE;
 	r1 = dq__store_write(ag->table, &ag->replica, mode, ovl, s, a,
@@ -256,22 +267,23 @@ dq__rule_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl)
  * negative error with nothing written. */
 DQ__INLINE int
 dq__rule_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
-		 bool terminated, dq_rule rule, dq_mode mode, bool ovl)
+		 bool terminated, dq_rule rule, dq_mode mode, bool ovl,
+		 bool visits)
 {
 	switch (rule) {
 	case DQ_RULE_SARSA:
 		return dq__rule_observe_sarsa(ag, s, a, r, s2, terminated, mode,
-					      ovl);
+					      ovl, visits);
 	case DQ_RULE_EXPECTED_SARSA:
 		return dq__rule_observe_esarsa(ag, s, a, r, s2, terminated,
-					       mode, ovl);
+					       mode, ovl, visits);
 	case DQ_RULE_DOUBLE_Q:
 		return dq__rule_observe_double_q(ag, s, a, r, s2, terminated,
-						 mode, ovl);
+						 mode, ovl, visits);
 	case DQ_RULE_Q:
 	default:
 		return dq__rule_observe_q(ag, s, a, r, s2, terminated, mode,
-					  ovl);
+					  ovl, visits);
 	}
 }
 

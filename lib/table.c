@@ -84,7 +84,7 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	if (channels > DQ_TABLE_MAX_CHANNELS)
 		return -EINVAL;
 	/* Padding rounds each row up to whole cache lines. */
-	stride = (size_t)cfg->n_actions * channels;
+	stride = (size_t)cfg->n_actions * (channels + cfg->visit_counts);
 	if (cfg->pad_rows) {
 		size_t per_line = DQ__CACHE_LINE / sizeof(uint64_t);
 
@@ -102,6 +102,7 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	t->n_actions = cfg->n_actions;
 	t->channels = channels;
 	t->width = cfg->n_actions * channels;
+	t->visit_counts = cfg->visit_counts;
 	t->mode = cfg->mode;
 	t->bytes = bytes;
 	t->q = dq__mem_alloc(bytes, &t->interleaved);
@@ -156,6 +157,7 @@ dq_table_info_get(const dq_table *t, dq_table_info *info)
 	info->bytes = t->bytes;
 	info->numa_interleaved = t->interleaved;
 	info->channels = t->channels;
+	info->visit_counts = t->visit_counts;
 	return 0;
 }
 
@@ -210,6 +212,23 @@ dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
 	if (channel >= t->channels)
 		return -ERANGE;
 	*out = dq__table_get(t, s, channel * t->n_actions + a);
+	return 0;
+}
+
+int
+dq_table_visits_get(const dq_table *t, uint32_t s, uint32_t a, uint64_t *out)
+{
+	int err = table_check(t, s, a);
+
+	if (err)
+		return err;
+	if (!out)
+		return -EINVAL;
+	if (!t->visit_counts)
+		return -ENOTSUP;
+	/* relaxed: a counter, publishing nothing */
+	*out = dq__load_u64(dq__table_row(t, s) + t->width + a,
+			    memory_order_relaxed);
 	return 0;
 }
 

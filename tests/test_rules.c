@@ -16,6 +16,12 @@
 
 static const dq_rule all_rules[] = {DQ_RULE_Q, DQ_RULE_SARSA,
 				    DQ_RULE_EXPECTED_SARSA, DQ_RULE_DOUBLE_Q};
+#ifndef VISIT_OMEGA
+#define VISIT_OMEGA 0.8
+#endif
+#ifndef VISIT_STEPS
+#define VISIT_STEPS 20000000u
+#endif
 #define N_RULES (sizeof(all_rules) / sizeof(all_rules[0]))
 
 static dq_table *
@@ -370,7 +376,8 @@ test_overlay_exact(void **state)
 
 					dq_table_channel_get(a, ch, st, ac, &x);
 					dq_table_channel_get(b, ch, st, ac, &y);
-					differ += memcmp(&x, &y, sizeof(x)) != 0;
+					differ +=
+					    memcmp(&x, &y, sizeof(x)) != 0;
 					moved += x != 0.0;
 				}
 		if (differ)
@@ -380,6 +387,158 @@ test_overlay_exact(void **state)
 		dq_table_destroy(a);
 		dq_table_destroy(b);
 	}
+}
+
+/*
+ * Per-entry rates: alpha = 1 / N(s,a)^omega from the table's visit counts.
+ * Every step takes one count (fetch-add: none lost with two agents, in any
+ * discipline); q with omega and a decaying epsilon converges in value on
+ * maze4x3: max |Q - Q*| below 1e-2, and falling.
+ */
+static dq_table *
+visit_table(uint32_t s, uint32_t a, dq_mode mode)
+{
+	dq_table_config c;
+	dq_table *t = NULL;
+
+	assert_int_equal(dq_table_config_init(&c), 0);
+	c.n_states = s;
+	c.n_actions = a;
+	c.mode = mode;
+	c.visit_counts = true;
+	assert_int_equal(dq_table_create(&t, &c), 0);
+	return t;
+}
+
+static double
+max_error(const dq_table *t, const double *qs, uint32_t S, uint32_t A)
+{
+	double err = 0.0;
+
+	for (uint32_t s = 0; s < S; s++)
+		for (uint32_t a = 0; a < A; a++) {
+			double v;
+
+			assert_int_equal(dq_table_get(t, s, a, &v), 0);
+			if (fabs(v - qs[(size_t)s * A + a]) > err)
+				err = fabs(v - qs[(size_t)s * A + a]);
+		}
+	return err;
+}
+
+static void
+test_visit_rates(void **state)
+{
+	static const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD,
+					DQ_MODE_LOCKED};
+	dq_env *env;
+	dq_env_spec sp;
+	dq_agent_config ac;
+	dq_agent *ag;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l;
+	dq_run_result r;
+	dq_model *m;
+	dq_solve_config sc;
+	double *qs, e1, e2;
+	uint64_t n;
+	size_t nq;
+
+	(void)state;
+	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
+	dq_env_spec_get(env, &sp);
+
+	/* Checks: omega range, a table without counts. */
+	dq_agent_config_init(&ac);
+	ac.omega = 0.5;
+	assert_int_equal(dq_agent_config_check(&ac), -EINVAL);
+	ac.omega = 1.5;
+	assert_int_equal(dq_agent_config_check(&ac), -EINVAL);
+	ac.omega = 1.0;
+	assert_int_equal(dq_agent_config_check(&ac), 0);
+	t = rule_table(sp.n_states, sp.n_actions, DQ_RULE_Q, 0.0);
+	assert_int_equal(dq_agent_create(&ag, t, &ac), DQ_ERULE);
+	assert_int_equal(dq_table_visits_get(t, 0, 0, &n), -ENOTSUP);
+	dq_table_destroy(t);
+
+	/* alpha = 1 / N exactly: the first update of an entry (N = 1) sets
+	 * it to its target, the second averages. */
+	t = visit_table(2, 2, DQ_MODE_CAS);
+	assert_int_equal(dq_agent_create(&ag, t, &ac), 0);
+	assert_int_equal(dq_agent_observe(ag, 0, 1, 4.0, 1, true), 0);
+	assert_int_equal(dq_agent_observe(ag, 0, 1, 2.0, 1, true), 0);
+	{
+		double v;
+
+		assert_int_equal(dq_table_get(t, 0, 1, &v), 0);
+		assert_true(v == 3.0);
+		assert_int_equal(dq_table_visits_get(t, 0, 1, &n), 0);
+		assert_int_equal(n, 2);
+		assert_int_equal(dq_table_visits_get(t, 0, 0, &n), 0);
+		assert_int_equal(n, 0);
+		assert_int_equal(dq_table_visits_get(t, 2, 0, &n), -ERANGE);
+	}
+	dq_agent_destroy(ag);
+	dq_table_destroy(t);
+
+	/* Two agents: every step one count, in every discipline. */
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t sum = 0;
+
+		t = visit_table(sp.n_states, sp.n_actions, modes[i]);
+		dq_learner_config_init(&c);
+		c.agent.omega = 0.8;
+		c.n_threads = 2;
+		c.max_steps = 400000;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		for (uint32_t s = 0; s < sp.n_states; s++)
+			for (uint32_t a = 0; a < sp.n_actions; a++) {
+				assert_int_equal(
+				    dq_table_visits_get(t, s, a, &n), 0);
+				sum += n;
+			}
+		assert_int_equal(sum, r.total.steps);
+		dq_learner_destroy(l);
+		dq_table_destroy(t);
+	}
+
+	/* Convergence in value. */
+	nq = (size_t)sp.n_states * sp.n_actions;
+	qs = malloc(nq * sizeof(double));
+	assert_non_null(qs);
+	assert_int_equal(dq_model_create(&m, env), 0);
+	dq_solve_config_init(&sc);
+	sc.gamma = 0.9;
+	assert_int_equal(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0, NULL),
+			 0);
+	dq_model_destroy(m);
+	t = visit_table(sp.n_states, sp.n_actions, DQ_MODE_CAS);
+	dq_learner_config_init(&c);
+	c.agent.rule = DQ_RULE_Q;
+	c.agent.gamma = 0.9;
+	c.agent.omega = VISIT_OMEGA;
+	c.agent.epsilon = (dq_schedule){DQ_SCHEDULE_LINEAR, 1.0, 0.3, 4e6};
+	c.agent.seed = 2;
+	c.n_threads = 1;
+	c.max_steps = VISIT_STEPS / 4;
+	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	e1 = max_error(t, qs, sp.n_states, sp.n_actions);
+	c.max_steps = VISIT_STEPS - VISIT_STEPS / 4;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	e2 = max_error(t, qs, sp.n_states, sp.n_actions);
+	print_message("1/N^%g: max |Q - Q*| %.3g after %g steps, %.3g after "
+		      "%g\n",
+		      VISIT_OMEGA, e1, (double)(VISIT_STEPS / 4), e2,
+		      (double)VISIT_STEPS);
+	assert_true(e2 < 1e-2);
+	assert_true(e2 < e1);
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	free(qs);
+	dq_env_close(env);
 }
 
 int
@@ -392,6 +551,7 @@ main(void)
 	    cmocka_unit_test(test_off_policy_optimal),
 	    cmocka_unit_test(test_cliff_sarsa_vs_q),
 	    cmocka_unit_test(test_overlay_exact),
+	    cmocka_unit_test(test_visit_rates),
 	};
 
 	return cmocka_run_group_tests_name("rules", tests, NULL, NULL);
