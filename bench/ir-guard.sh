@@ -12,7 +12,7 @@ set -eu
 BUILD=${1:-build}
 BASE=${BASE:-bench/ir-baseline.txt}
 LIMIT=${LIMIT:-3}
-HI=${HI:-1100000}
+HI=${HI:-600000}
 LO=${LO:-100000}
 BIN=$BUILD/bench/throughput
 TMP=$(mktemp -d)
