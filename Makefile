@@ -119,7 +119,7 @@ DEPS_STAMP := build/.deps-ok
 # Plain make only checks for what building needs and never installs.
 BUILD_DEPS := build/.deps-build-ok
 
-.PHONY: FORCE all deps demo check test test-unit test-examples test-pkgconfig \
+.PHONY: FORCE all deps demo check check-ir test test-unit test-examples test-pkgconfig \
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
@@ -252,6 +252,7 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-fuzz
 	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
 	$(Q)$(MAKE) --no-print-directory mutants
+	$(Q)$(MAKE) --no-print-directory check-ir
 	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
 
 test: test-unit test-examples
@@ -266,6 +267,11 @@ test-examples: $(EXAMPLES) $(BUILD)/distq
 # just built: pytest, skipped with a message without python3, cffi, numpy.
 test-python: $(SHARED) $(BUILD)/distq
 	$(Q)sh scripts/python-test.sh $(BUILD)
+
+# The hot loop's cost: instructions per step (callgrind) against the
+# committed bench/ir-baseline.txt; fails on a rise above 3%.
+check-ir: $(BUILD)/bench/throughput
+	$(Q)sh bench/ir-guard.sh $(BUILD)
 
 check-asan:
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \

@@ -80,6 +80,8 @@ typedef struct opts {
 	double min_share;  /* repeat a rep that got less of its cores */
 	uint32_t attempts; /* at most this many tries per rep */
 	double alpha, gamma, epsilon, q0;
+	dq_rule rule;
+	double omega; /* 0: the alpha schedule */
 	uint64_t seed;
 	uint32_t sync; /* sync_every of the replica mode, 0 = not measured */
 	dq_pin_policy pin;
@@ -168,6 +170,11 @@ usage(FILE *f)
 	    "                    (dq_table_config.n_stripes, which the\n"
 	    "                    library rounds to a power of two; default:\n"
 	    "                    its own choice; 1 = one global lock)\n"
+	    "  --algo NAME       the library's learning rule (q, sarsa,\n"
+	    "                    expected-sarsa, double-q; see\n"
+	    "                    distq train --algo); the hand loop is q\n"
+	    "  --omega W         per-entry step sizes 1/N(s,a)^W, W in\n"
+	    "                    (0.5, 1] (dq_agent_config.omega)\n"
 	    "  --csv FILE        raw rows, one per repetition\n"
 	    "  --summary FILE    one row per point (medians), for plots\n"
 	    "  --markdown FILE   the summary table in markdown\n"
@@ -195,6 +202,8 @@ parse_opts(int argc, char **argv, opts *o)
 		O_PAD,
 		O_STRIPES,
 		O_SYNC,
+		O_ALGO,
+		O_OMEGA,
 		O_CSV,
 		O_SUMMARY,
 		O_MD,
@@ -218,6 +227,8 @@ parse_opts(int argc, char **argv, opts *o)
 	    {"pad", no_argument, NULL, O_PAD},
 	    {"stripes", required_argument, NULL, O_STRIPES},
 	    {"sync", required_argument, NULL, O_SYNC},
+	    {"algo", required_argument, NULL, O_ALGO},
+	    {"omega", required_argument, NULL, O_OMEGA},
 	    {"csv", required_argument, NULL, O_CSV},
 	    {"summary", required_argument, NULL, O_SUMMARY},
 	    {"markdown", required_argument, NULL, O_MD},
@@ -300,6 +311,13 @@ parse_opts(int argc, char **argv, opts *o)
 		case O_SYNC:
 			ok = bench_parse_u64(optarg, 1, 1u << 30, &v);
 			o->sync = (uint32_t)v;
+			break;
+		case O_ALGO:
+			ok = dq_rule_from_name(optarg, &o->rule) == 0;
+			break;
+		case O_OMEGA:
+			ok =
+			    bench_parse_double(optarg, 0.5000001, 1, &o->omega);
 			break;
 		case O_CSV:
 			o->csv = optarg;
@@ -558,6 +576,8 @@ learner_config(const opts *o, uint32_t p, uint64_t steps, uint64_t seed,
 	lc->agent.epsilon.start = lc->agent.epsilon.end = o->epsilon;
 	lc->agent.seed = seed;
 	lc->agent.sync_every = sync;
+	lc->agent.rule = o->rule;
+	lc->agent.omega = o->omega;
 	/* Every mode but auto names its path: direct, or sync K windows. */
 	lc->write_path = sync ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
 	/* No callback: the monitor thread should sleep through the run. */
@@ -576,6 +596,8 @@ make_table(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	tc.mode = mode;
 	tc.q0 = o->q0;
 	tc.pad_rows = o->pad || pad;
+	(void)dq_rule_channels(o->rule, &tc.channels); /* --algo checked it */
+	tc.visit_counts = o->omega > 0.0;
 	if (mode == DQ_MODE_LOCKED)
 		tc.n_stripes = o->stripes;
 	return dq_table_create(t, &tc);

@@ -153,7 +153,7 @@ cli_env_close(struct cli_env *e)
 
 int
 cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
-		 bool pad)
+		 bool pad, dq_rule rule)
 {
 	dq_table_config c;
 	int err;
@@ -170,7 +170,9 @@ cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
 	c.mode = mode;
 	c.q0 = q0;
 	c.pad_rows = pad;
-	err = dq_table_create(t, &c);
+	err = dq_rule_channels(rule, &c.channels);
+	if (!err)
+		err = dq_table_create(t, &c);
 	if (err)
 		return cli_fail(err, "creating a %u x %u table", c.n_states,
 				c.n_actions);

@@ -154,7 +154,7 @@ cli_inspect(const struct cli_cmd *cmd, int argc, char **argv)
 	memset(&spec, 0, sizeof(spec));
 	spec.n_states = m.n_states;
 	spec.n_actions = m.n_actions;
-	if (cli_table_create(&t, &spec, m.mode, 0.0, false))
+	if (cli_table_create(&t, &spec, m.mode, 0.0, false, DQ_RULE_Q))
 		return CLI_FAIL;
 	err = dq_checkpoint_load(file, t, &m);
 	if (err)

@@ -48,6 +48,7 @@ enum {
 	T_RESUME,
 	T_QUIET,
 	T_NO_EXACT,
+	T_ALGO,
 	T_N
 };
 
@@ -96,6 +97,8 @@ const struct cli_opt cli_train_opts[] = {
      "hyperparameters unless given here (ENV may be left out); "
      "checkpoints go back to FILE unless --checkpoint names another"},
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
+    {"algo", 0, "NAME", T_ALGO,
+     "learning rule: q (default), sarsa, expected-sarsa, double-q"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {NULL, 0, NULL, 0, NULL},
@@ -109,6 +112,7 @@ struct train_opts {
 	double alpha, gamma, epsilon, q0; /* alpha, epsilon: at the start */
 	dq_schedule alpha_sched, epsilon_sched;
 	uint64_t seed;
+	dq_rule rule; /* --algo */
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -285,6 +289,14 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					true, &o->every);
 	case T_RESUME:
 		return cli_parse_path(cmd, "--resume", v, &o->resume);
+	case T_ALGO:
+		if (dq_rule_from_name(v, &o->rule))
+			return cli_usage_error(
+			    cmd,
+			    "--algo %s: not a rule (q, sarsa, "
+			    "expected-sarsa, double-q)",
+			    v);
+		return 0;
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -344,6 +356,11 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--q0 cannot be used with "
 					    "--resume: the table comes from "
 					    "the checkpoint");
+	if (o->checkpoint && o->rule == DQ_RULE_DOUBLE_Q)
+		return cli_usage_error(cmd, "--algo double-q keeps a second "
+					    "table channel, which checkpoints "
+					    "do not hold yet: no --save, "
+					    "--checkpoint or --resume");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -548,6 +565,7 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.alpha = o->alpha_sched;
 	c->agent.epsilon = o->epsilon_sched;
 	c->agent.seed = o->seed;
+	c->agent.rule = o->rule;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -1042,7 +1060,7 @@ train(struct train_opts *o)
 				  e.spec.n_states, e.spec.n_actions);
 		goto out;
 	}
-	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad);
+	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad, o->rule);
 	if (!status && o->resume)
 		status = resume_load(o, &e, t, &rs);
 	if (status)

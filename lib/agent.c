@@ -33,6 +33,45 @@ dq_agent_config_init(dq_agent_config *cfg)
 	return 0;
 }
 
+static const char *const rule_names[] = {
+    [DQ_RULE_Q] = "q",
+    [DQ_RULE_SARSA] = "sarsa",
+    [DQ_RULE_EXPECTED_SARSA] = "expected-sarsa",
+    [DQ_RULE_DOUBLE_Q] = "double-q",
+};
+#define N_RULES (sizeof(rule_names) / sizeof(rule_names[0]))
+
+int
+dq_rule_from_name(const char *name, dq_rule *out)
+{
+	if (!name || !out)
+		return -EINVAL;
+	for (size_t i = 0; i < N_RULES; i++) {
+		if (rule_names[i] && !strcmp(name, rule_names[i])) {
+			*out = (dq_rule)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *
+dq_rule_name(dq_rule rule)
+{
+	if ((unsigned)rule >= N_RULES)
+		return NULL;
+	return rule_names[rule];
+}
+
+int
+dq_rule_channels(dq_rule rule, uint32_t *out)
+{
+	if (!out || !dq__rule_valid(rule))
+		return -EINVAL;
+	*out = dq__rule_channels(rule);
+	return 0;
+}
+
 /* A schedule is valid when both ends lie in [lo, hi] (lo excluded when
  * open_lo) and its length is positive and finite. */
 static bool
@@ -67,199 +106,59 @@ dq_agent_config_check(const dq_agent_config *cfg)
 		return -EINVAL;
 	if (cfg->return_window == 0 || cfg->return_window > AGENT_MAX_WINDOW)
 		return -EINVAL;
+	if (!dq__rule_valid(cfg->rule))
+		return -EINVAL;
+	if (cfg->omega != 0.0 && !(cfg->omega > 0.5 && cfg->omega <= 1.0))
+		return -EINVAL;
 	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
 	    cfg->sync_every > (1u << 30))
 		return -EINVAL;
 	return 0;
 }
 
-void
-dq__sched_init(dq__sched *sc, const dq_schedule *def, uint32_t stride)
-{
-	sc->def = *def;
-	sc->stride = stride;
-	dq__sched_seek(sc, 0.0);
-}
-
 /*
- * Put a schedule at schedule-time `clock` using the closed form, and derive
- * the per-step increment from the stride.
- */
-void
-dq__sched_seek(dq__sched *sc, double clock)
-{
-	const dq_schedule *d = &sc->def;
-
-	sc->clock = clock;
-	switch (d->kind) {
-	case DQ_SCHEDULE_LINEAR:
-		sc->inc = (d->end - d->start) / d->steps * sc->stride;
-		sc->value =
-		    clock >= d->steps
-			? d->end
-			: d->start + (d->end - d->start) * (clock / d->steps);
-		break;
-	case DQ_SCHEDULE_EXP:
-		sc->inc = exp(-sc->stride / d->steps);
-		sc->value =
-		    d->end + (d->start - d->end) * exp(-clock / d->steps);
-		break;
-	default:
-		sc->inc = 0.0;
-		sc->value = d->start;
-		break;
-	}
-}
-
-/*
- * Replica mode: the row index and room for min(S, max_window) pending rows
- * (each step writes one entry, and a sync empties them every window of at
- * most max_window steps).
+ * Buffers for windows of up to max_window steps, for the rule's writes per
+ * step (store.h). Returns 0, DQ_ERULE for a rule whose writes per step
+ * are not bounded, -ERANGE for a table too large to replicate, or -ENOMEM
+ * (the buffers are then released by dq__agent_fini()).
  */
 static int
-agent_replica_init(dq_agent *ag, const dq_table *t, uint32_t max_window)
+agent_overlay_init(dq_agent *ag, uint32_t max_window)
 {
-	size_t n = (size_t)t->n_states * t->n_actions;
-	size_t rows = t->n_states < max_window ? t->n_states : max_window;
+	uint32_t writes = dq__rule_writes(ag->rule);
 
-	if (n > DQ_REPLICA_MAX_ENTRIES)
-		return -ERANGE;
-	ag->row_slot = calloc(t->n_states, sizeof(uint32_t));
-	ag->pend_row = malloc(rows * sizeof(uint32_t));
-	ag->pend_val = malloc(rows * t->n_actions * sizeof(double));
-	ag->pend_base = malloc(rows * t->n_actions * sizeof(double));
-	ag->pend_keep = malloc(rows * t->n_actions * sizeof(double));
-	if (!ag->row_slot || !ag->pend_row || !ag->pend_val || !ag->pend_base ||
-	    !ag->pend_keep)
-		return -ENOMEM;
-	ag->max_window = max_window;
-	return 0;
+	if (!writes)
+		return DQ_ERULE;
+	return dq__overlay_init(&ag->replica, ag->table, max_window, writes);
 }
 
 /*
- * Hold replica buffers for windows of up to max_window steps while the
+ * Hold overlay buffers for windows of up to max_window steps while the
  * agent still updates directly (the learner's automatic write path).
- * Returns 0, -ERANGE for a table too large to replicate, or -ENOMEM (the
- * buffers are then released by dq__agent_fini()).
+ * Returns 0 or an error of agent_overlay_init().
  */
 int
 dq__agent_reserve(dq_agent *ag, uint32_t max_window)
 {
-	if (ag->row_slot || !max_window)
+	if (ag->replica.row_slot || !max_window)
 		return 0;
-	return agent_replica_init(ag, ag->table, max_window);
+	return agent_overlay_init(ag, max_window);
 }
 
-/*
- * Switch the agent's write path: window > 0 opens windows of that many
- * steps (at most max_window), 0 returns to direct updates after writing
- * the open window back. An open window keeps the steps it has run: one
- * already longer than the new length ends at the next write. Returns 0,
- * or the write-back's error (dq__agent_sync()).
- */
+/* Switch the agent's write path (dq__overlay_set_window()). */
 int
 dq__agent_set_window(dq_agent *ag, uint32_t window)
 {
-	uint32_t ran;
-	int err;
-
-	if (window > ag->max_window)
-		window = ag->max_window;
-	if (window == ag->sync_every)
-		return 0;
-	if (!window) {
-		err = dq__agent_sync(ag);
-		ag->sync_every = 0;
-		return err;
-	}
-	ran = ag->sync_every ? ag->sync_every - ag->sync_left : 0;
-	ag->sync_every = window;
-	ag->sync_left = window > ran ? window - ran : 1;
-	return 0;
+	return dq__overlay_set_window(&ag->replica, ag->table, window,
+				      &ag->retries);
 }
 
-/* Row s becomes pending: copied from the table (relaxed loads: per-entry
- * values, section 3 of docs/memory-model.md). Returns where it starts in
- * pend_val, plus one. */
-uint32_t
-dq__agent_pend_row(dq_agent *ag, uint32_t s)
-{
-	const uint32_t n = ag->n_actions;
-	const uint32_t k = ag->n_pend++;
-	const dq__atomic_u64 *row = dq__table_row(ag->table, s);
-	const size_t off = (size_t)k * n;
-
-	for (uint32_t a = 0; a < n; a++) {
-		/* relaxed: a per-entry value, as any agent read */
-		double v = dq__u2d(dq__load_u64(row + a, memory_order_relaxed));
-
-		ag->pend_val[off + a] = v;
-		ag->pend_base[off + a] = v;
-		ag->pend_keep[off + a] = 1.0;
-	}
-	ag->pend_row[k] = s;
-	ag->row_slot[s] = (uint32_t)off + 1;
-	return (uint32_t)off + 1;
-}
-
-/*
- * Write the window back: every entry the agent updated goes to the table as
- * one dq__merge_value() under the table's discipline (in cas mode none is
- * lost), and the rows are released, so the agent reads the table's values
- * again, others' updates included. The CAS retries go to the agent's
- * counter. Returns 0, or DQ_ENONFINITE when the merge of some entry would
- * not be finite: that entry is left as it is, the others are written back.
- */
+/* Write the window back (dq__overlay_sync()); the CAS retries go to the
+ * agent's counter. */
 int
 dq__agent_sync(dq_agent *ag)
 {
-	const uint32_t n = ag->n_actions;
-	int err = 0;
-
-	if (!ag->row_slot)
-		return 0;
-	for (uint32_t k = 0; k < ag->n_pend; k++) {
-		const uint32_t s = ag->pend_row[k];
-		const size_t off = (size_t)k * n;
-
-		for (uint32_t a = 0; a < n; a++) {
-			const double b = ag->pend_base[off + a];
-			const double l = ag->pend_val[off + a];
-			const double keep = ag->pend_keep[off + a];
-			uint64_t cur;
-			int r;
-
-			/* Not updated in the window: keep stays exactly 1 and
-			 * the value on its bits. (So do updates with alphas
-			 * below half an ulp of 1 that left the value; their
-			 * merge would store nothing.) Every other entry is
-			 * merged, also one whose value ended on the bits it
-			 * started from: its updates still pull towards their
-			 * targets, and when another agent moved the entry
-			 * meanwhile that pull is replayed onto the other's
-			 * value. When nobody did, the merge gives the stored
-			 * bits and the table skips the write. */
-			if (keep == 1.0 && dq__d2u(l) == dq__d2u(b))
-				continue;
-			/* relaxed: only counted (did another agent move
-			 * it?); the merge below re-reads the entry under the
-			 * discipline */
-			cur = dq__load_u64(dq__table_row(ag->table, s) + a,
-					   memory_order_relaxed);
-			ag->moved += cur != dq__d2u(b);
-			ag->merges++;
-			r = dq__table_apply(ag->table, s, a,
-					    (dq__op){DQ__OP_MERGE, b, l, keep});
-			if (r < 0)
-				err = r; /* the entry keeps its value */
-			else
-				ag->retries += (uint64_t)r;
-		}
-		ag->row_slot[s] = 0;
-	}
-	ag->n_pend = 0;
-	ag->sync_left = ag->sync_every;
-	return err;
+	return dq__overlay_sync(&ag->replica, ag->table, &ag->retries);
 }
 
 int
@@ -268,6 +167,9 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	int err;
 
 	memset(ag, 0, sizeof(*ag));
+	if (t->channels < dq__rule_channels(cfg->rule) ||
+	    (cfg->omega > 0.0 && !t->visit_counts))
+		return DQ_ERULE;
 	err = dq_rng_seed(&ag->rng, cfg->seed, cfg->stream);
 	if (err)
 		return err;
@@ -277,6 +179,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->table = t;
 	ag->n_actions = t->n_actions;
 	ag->gamma = cfg->gamma;
+	ag->omega = cfg->omega;
+	ag->rule = cfg->rule;
 	ag->random_ties = cfg->random_ties;
 	ag->tie_rng = ag->random_ties ? &ag->rng : NULL;
 	ag->next_state = DQ__NO_STATE;
@@ -286,13 +190,13 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->scheduled = cfg->alpha.kind != DQ_SCHEDULE_CONSTANT ||
 			cfg->epsilon.kind != DQ_SCHEDULE_CONSTANT;
 	if (cfg->sync_every) {
-		err = agent_replica_init(ag, t, cfg->sync_every);
+		err = agent_overlay_init(ag, cfg->sync_every);
 		if (err) {
 			dq__agent_fini(ag);
 			return err;
 		}
-		ag->sync_every = cfg->sync_every;
-		ag->sync_left = cfg->sync_every;
+		ag->replica.sync_every = cfg->sync_every;
+		ag->replica.sync_left = cfg->sync_every;
 	}
 	return 0;
 }
@@ -301,19 +205,8 @@ void
 dq__agent_fini(dq_agent *ag)
 {
 	free(ag->returns);
-	free(ag->row_slot);
-	free(ag->pend_row);
-	free(ag->pend_val);
-	free(ag->pend_base);
-	free(ag->pend_keep);
 	ag->returns = NULL;
-	ag->row_slot = NULL;
-	ag->pend_row = NULL;
-	ag->pend_val = NULL;
-	ag->pend_base = NULL;
-	ag->pend_keep = NULL;
-	ag->sync_every = 0;
-	ag->max_window = 0;
+	dq__overlay_fini(&ag->replica);
 }
 
 void
@@ -394,7 +287,8 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 			   agent->table->n_states);
 		return -ERANGE;
 	}
-	*action = dq__agent_act(agent, state, dq__agent_replica(agent));
+	*action =
+	    dq__agent_act(agent, state, agent->rule, dq__agent_replica(agent));
 	return 0;
 }
 
@@ -426,7 +320,8 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	 * A step refused before it was counted ends no episode. */
 	steps = agent->steps;
 	ret = dq__agent_observe(agent, s, a, reward, next_state, terminated,
-				agent->table->mode, dq__agent_replica(agent));
+				agent->rule, agent->table->mode,
+				dq__agent_replica(agent), agent->omega > 0.0);
 	if (terminated && agent->steps != steps)
 		dq__agent_episode_end(agent);
 	return ret;
@@ -445,7 +340,8 @@ dq_agent_act_batch(dq_agent *agent, const uint32_t *states, uint32_t *actions,
 			return -ERANGE;
 	replica = dq__agent_replica(agent);
 	for (size_t i = 0; i < n; i++)
-		actions[i] = dq__agent_act(agent, states[i], replica);
+		actions[i] =
+		    dq__agent_act(agent, states[i], agent->rule, replica);
 	return 0;
 }
 
@@ -492,7 +388,8 @@ dq_agent_observe_batch(dq_agent *agent, const uint32_t *s, const uint32_t *a,
 
 		ret = dq__agent_observe(agent, s[i], a[i], rewards[i],
 					next_states[i], terminated[i] != 0,
-					mode, replica);
+					agent->rule, mode, replica,
+					agent->omega > 0.0);
 		/* As dq_agent_observe(): a step refused before it was
 		 * counted ends no episode. */
 		counted = agent->steps != steps;

@@ -924,6 +924,15 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 	err = dq_table_info_get(t, &info);
 	if (err)
 		return err;
+	if (info.channels > 1 || info.visit_counts) {
+		/* Format 1 holds one value per entry: refused rather than
+		 * saved without the other channels. */
+		dq__detail("the table has %u channels%s; checkpoints hold "
+			   "channel 0 only",
+			   info.channels,
+			   info.visit_counts ? " and visit counts" : "");
+		return -ENOTSUP;
+	}
 	im.ext_len = ckp_ext_len(n_agents);
 	if (!ckp_file_len(CKP_HEADER_LEN + im.ext_len, info.n_states,
 			  info.n_actions, &im.file_len))
@@ -1149,6 +1158,13 @@ dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	err = dq_table_info_get(t, &info);
 	if (err)
 		return err;
+	if (info.channels > 1 || info.visit_counts) {
+		dq__detail("the table has %u channels%s; checkpoints hold "
+			   "channel 0 only",
+			   info.channels,
+			   info.visit_counts ? " and visit counts" : "");
+		return -ENOTSUP;
+	}
 	err = ckp_open(path, &r);
 	if (err)
 		goto out;

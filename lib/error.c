@@ -93,6 +93,10 @@ dq_strerror(int err)
 	case DQ_EAFFINITY:
 		return "a binding did not take effect (the OS reports another "
 		       "CPU set)";
+	case DQ_ERULE:
+		return "the learning rule cannot run as configured (more "
+		       "writes per step than a write-back window holds, or "
+		       "table channels the table lacks)";
 	default:
 		return "unknown error";
 	}

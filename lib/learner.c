@@ -365,7 +365,10 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 			goto fail;
 		/* The automatic write path: buffers for the longest window
 		 * the rule may pick, now, so that a run allocates nothing. */
-		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every) {
+		/* A rule whose writes per step are not bounded has no overlay
+		 * (store.h): its updates stay direct. */
+		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every &&
+		    dq__rule_writes(ac.rule)) {
 			uint32_t w = dq__wp_max_window_hook(
 			    (uint64_t)table->n_states * table->n_actions, l->n);
 
@@ -480,11 +483,11 @@ slot_publish(slot *s)
 		v[PUB_RNG + i] = s->ag.rng.s[i];
 	v[PUB_ALPHA_CLOCK] = dq__d2u(s->ag.alpha.clock);
 	v[PUB_EPS_CLOCK] = dq__d2u(s->ag.epsilon.clock);
-	v[PUB_WINDOW] = s->ag.sync_every;
+	v[PUB_WINDOW] = s->ag.replica.sync_every;
 	v[PUB_WSTEPS] = s->wp_window_steps;
 	v[PUB_WSUM] = dq__d2u(s->wp_window_sum);
-	v[PUB_MERGES] = s->ag.merges;
-	v[PUB_MOVED] = s->ag.moved;
+	v[PUB_MERGES] = s->ag.replica.merges;
+	v[PUB_MOVED] = s->ag.replica.moved;
 
 	dq__seq_write(&s->seq, s->pub, v, PUB_N);
 }
@@ -652,7 +655,7 @@ wp_count(slot *sl)
 
 	if (dq__agent_replica(&sl->ag)) {
 		sl->wp_window_steps += n;
-		sl->wp_window_sum += (double)n * sl->ag.sync_every;
+		sl->wp_window_sum += (double)n * sl->ag.replica.sync_every;
 	}
 }
 
@@ -662,8 +665,8 @@ wp_mark(slot *sl)
 {
 	sl->wp_steps = sl->ag.steps;
 	sl->wp_retries = sl->ag.retries;
-	sl->wp_merges = sl->ag.merges;
-	sl->wp_moved = sl->ag.moved;
+	sl->wp_merges = sl->ag.replica.merges;
+	sl->wp_moved = sl->ag.replica.moved;
 }
 
 /*
@@ -680,15 +683,16 @@ wp_revise(slot *sl)
 	int err;
 
 	m.steps = ag->steps - sl->wp_steps;
-	if (m.steps < dq__wp_epoch(ag->sync_every))
+	if (m.steps < dq__wp_epoch(ag->replica.sync_every))
 		return dq__agent_replica(ag);
 	m.retries = ag->retries - sl->wp_retries;
-	m.merges = ag->merges - sl->wp_merges;
-	m.moved = ag->moved - sl->wp_moved;
+	m.merges = ag->replica.merges - sl->wp_merges;
+	m.moved = ag->replica.moved - sl->wp_moved;
 	m.run_steps = ag->steps - sl->wp_run0;
 	wp_count(sl);
 	err = dq__agent_set_window(
-	    ag, dq__wp_decide_hook(ag->sync_every, ag->max_window, &m));
+	    ag, dq__wp_decide_hook(ag->replica.sync_every,
+				   ag->replica.max_window, &m));
 	if (err)
 		record_error(sl, err, "sync"); /* the run stops */
 	wp_mark(sl);
@@ -702,11 +706,14 @@ wp_revise(slot *sl)
  * about CHUNK_NS or less; between chunks the agent publishes its counters,
  * polls the stop flag and makes a due target check, so it stops within a
  * chunk of a request (microseconds with the built-in environments; about
- * CHUNK_NS, or one step, with a slow one). `mode` and
- * `replica` are constants in each of agent_loop()'s instances.
+ * CHUNK_NS, or one step, with a slow one). The loop is written once:
+ * `rule`, `mode`, `replica` and `visits` are constants in each of its
+ * instances (agent_loop_once()), so the step folds to one rule's code on
+ * one store with one rate.
  */
 DQ__INLINE int
-agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
+agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
+	      bool replica, bool visits)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -731,7 +738,7 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 		if (DQ__UNLIKELY(dq__load_int(&l->stop, memory_order_relaxed)))
 			break;
 		do {
-			uint32_t a = dq__agent_act(ag, s, replica);
+			uint32_t a = dq__agent_act(ag, s, rule, replica);
 
 			err = dq__env_hot_step(&env, a, &ag->rng, &st);
 			if (DQ__UNLIKELY(err)) {
@@ -740,7 +747,7 @@ agent_loop_as(slot *sl, const char **what, dq_mode mode, bool replica)
 			}
 			err = dq__agent_observe(ag, s, a, st.reward,
 						st.next_state, st.terminated,
-						mode, replica);
+						rule, mode, replica, visits);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
@@ -781,20 +788,52 @@ reset_failed:
 	return err;
 }
 
-/* One instance of the hot loop per discipline, and one for replicas. */
+/*
+ * The loop's instances: per rule and rate, one per discipline with direct updates
+ * and one with the overlay in front (its writes reach the table only at
+ * the write-back, so the discipline is read there). Chosen once per
+ * chunk of the automatic write path's switches, never per step.
+ */
+DQ__INLINE int
+agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits)
+{
+	if (dq__agent_replica(&sl->ag))
+		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true,
+				     visits);
+	switch (sl->ag.table->mode) {
+	case DQ_MODE_CAS:
+		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false,
+				     visits);
+	case DQ_MODE_HOGWILD:
+		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
+				     visits);
+	case DQ_MODE_LOCKED:
+	default:
+		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false,
+				     visits);
+	}
+}
+
+/* ... and per rate: the alpha schedule, or per entry from visit counts. */
+DQ__INLINE int
+agent_loop_rule(slot *sl, const char **what, dq_rule rule)
+{
+	if (sl->ag.omega > 0.0)
+		return agent_loop_store(sl, what, rule, true);
+	return agent_loop_store(sl, what, rule, false);
+}
+
+#define LOOP_RULE_CASE(R) \
+	case R:           \
+		return agent_loop_rule(sl, what, R);
+
 static int
 agent_loop_once(slot *sl, const char **what)
 {
-	if (dq__agent_replica(&sl->ag))
-		return agent_loop_as(sl, what, sl->ag.table->mode, true);
-	switch (sl->ag.table->mode) {
-	case DQ_MODE_CAS:
-		return agent_loop_as(sl, what, DQ_MODE_CAS, false);
-	case DQ_MODE_HOGWILD:
-		return agent_loop_as(sl, what, DQ_MODE_HOGWILD, false);
-	case DQ_MODE_LOCKED:
+	switch (sl->ag.rule) {
+		DQ__FOR_EACH_RULE(LOOP_RULE_CASE)
 	default:
-		return agent_loop_as(sl, what, DQ_MODE_LOCKED, false);
+		return -EINVAL; /* dq_agent_config_check() refused it */
 	}
 }
 

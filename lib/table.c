@@ -23,6 +23,7 @@ dq_table_config_init(dq_table_config *cfg)
 	cfg->q0 = 0.0;
 	cfg->pad_rows = false;
 	cfg->n_stripes = 0;
+	cfg->channels = 1;
 	return 0;
 }
 
@@ -68,6 +69,7 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 {
 	dq_table *t;
 	size_t stride, entries, bytes;
+	uint32_t channels;
 	int err;
 
 	if (!out || !cfg || cfg->n_states == 0 || cfg->n_actions == 0)
@@ -79,8 +81,11 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	    !DQ__RESERVED_ZERO(cfg))
 		return -EINVAL;
 
+	channels = cfg->channels ? cfg->channels : 1;
+	if (channels > DQ_TABLE_MAX_CHANNELS)
+		return -EINVAL;
 	/* Padding rounds each row up to whole cache lines. */
-	stride = cfg->n_actions;
+	stride = (size_t)cfg->n_actions * (channels + cfg->visit_counts);
 	if (cfg->pad_rows) {
 		size_t per_line = DQ__CACHE_LINE / sizeof(uint64_t);
 
@@ -96,6 +101,9 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	t->stride = stride;
 	t->n_states = cfg->n_states;
 	t->n_actions = cfg->n_actions;
+	t->channels = channels;
+	t->width = cfg->n_actions * channels;
+	t->visit_counts = cfg->visit_counts;
 	t->mode = cfg->mode;
 	t->bytes = bytes;
 	t->q = dq__mem_alloc(bytes, &t->interleaved);
@@ -111,10 +119,14 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 			return err;
 		}
 	}
-	/* Padding entries are set too, so the whole block is initialised. */
+	/* Padding entries are set too, so the whole block is initialised;
+	 * channels past 0 start at 0. */
 	for (size_t i = 0; i < entries; i++)
 		/* relaxed: not yet shared; publication is the caller's */
-		dq__store_u64(&t->q[i], dq__d2u(cfg->q0), memory_order_relaxed);
+		dq__store_u64(
+		    &t->q[i],
+		    dq__d2u(i % stride < cfg->n_actions ? cfg->q0 : 0.0),
+		    memory_order_relaxed);
 	*out = t;
 	return 0;
 }
@@ -145,6 +157,8 @@ dq_table_info_get(const dq_table *t, dq_table_info *info)
 	info->row_stride = t->stride;
 	info->bytes = t->bytes;
 	info->numa_interleaved = t->interleaved;
+	info->channels = t->channels;
+	info->visit_counts = t->visit_counts;
 	return 0;
 }
 
@@ -183,6 +197,39 @@ dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value)
 	/* relaxed: a plain overwrite; racing updates may win either way */
 	dq__store_u64(dq__table_row(t, s) + a, dq__d2u(value),
 		      memory_order_relaxed);
+	return 0;
+}
+
+int
+dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
+		     uint32_t a, double *out)
+{
+	int err = table_check(t, s, a);
+
+	if (err)
+		return err;
+	if (!out)
+		return -EINVAL;
+	if (channel >= t->channels)
+		return -ERANGE;
+	*out = dq__table_get(t, s, channel * t->n_actions + a);
+	return 0;
+}
+
+int
+dq_table_visits_get(const dq_table *t, uint32_t s, uint32_t a, uint64_t *out)
+{
+	int err = table_check(t, s, a);
+
+	if (err)
+		return err;
+	if (!out)
+		return -EINVAL;
+	if (!t->visit_counts)
+		return -ENOTSUP;
+	/* relaxed: a counter, publishing nothing */
+	*out = dq__load_u64(dq__table_row(t, s) + t->width + a,
+			    memory_order_relaxed);
 	return 0;
 }
 

@@ -28,6 +28,11 @@ struct dq_table {
 	size_t stride;
 	uint32_t n_states;
 	uint32_t n_actions;
+	uint32_t channels; /* values per (s, a): channel c of row s starts
+			    * at entry c x n_actions of the row */
+	uint32_t width;	   /* n_actions x channels: a row's values */
+	bool visit_counts; /* n_actions counts (uint64_t) follow the values
+			    * in each row, from entry `width` */
 	dq_mode mode;
 	uint32_t stripe_mask; /* n_stripes - 1, a power of two minus one */
 	dq__stripe *stripes;  /* DQ_MODE_LOCKED only */

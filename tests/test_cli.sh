@@ -119,7 +119,7 @@ expect_rc 0 envs
 if [ "$(head -n 1 "$tmp/out")" = \
 	"$(printf 'name\tstates\tactions\tmodel\tstep-limit')" ]
 then ok; else bad "envs: header is '$(head -n 1 "$tmp/out")'"; fi
-if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 10) }' \
+if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 11) }' \
 	"$tmp/out"; then ok; else bad "envs: not 5 tab-separated columns"; fi
 if awk -F '\t' '$1 == "taxi" && $2 == 500 && $3 == 6 { f = 1 }
 	END { exit !f }' "$tmp/out"; then ok; else
@@ -397,6 +397,15 @@ else ok; fi
 expect_rc 0 train frozenlake4x4 -q -t 1 --mode locked --seconds 0.2 --pad
 expect_grep "^stopped by *time limit" "$tmp/out" "train --seconds"
 expect_rc 1 train cartpole -q --target 0.5
+# --algo: every rule trains; an unknown name is a usage error; double-q's
+# second table channel is refused by checkpoints, not dropped.
+for algo in q sarsa expected-sarsa double-q; do
+	expect_rc 0 train maze4x3 -q -t 1 --algo "$algo" --steps 20k
+done
+expect_rc 2 train maze4x3 --algo qq
+expect_rc 2 train maze4x3 -q -t 1 --algo double-q --steps 1k \
+	--checkpoint "$tmp/dq.ckp"
+expect_grep "checkpoints do not hold" "$tmp/err" "double-q refuses checkpoints"
 
 
 # ------------------------------------------------- paths before work --

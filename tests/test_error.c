@@ -14,7 +14,8 @@ test_strerror(void **state)
 			     DQ_EENV,	 DQ_EFORMAT,	DQ_EVERSION,
 			     DQ_ETRUNC,	 DQ_ECORRUPT,	DQ_EMISMATCH,
 			     DQ_EPIN,	 DQ_ENONFINITE, DQ_EFILEVALUE,
-			     DQ_ENOTREG, DQ_ENOTHISSYS, DQ_EAFFINITY};
+			     DQ_ENOTREG, DQ_ENOTHISSYS, DQ_EAFFINITY,
+			     DQ_ERULE};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {

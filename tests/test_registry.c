@@ -15,6 +15,7 @@ static const char *const expected_names[] = {
     "maze4x3",		 "taxi",	  "frozenlake4x4",
     "frozenlake4x4-det", "frozenlake8x8", "frozenlake8x8-det",
     "cliffwalking",	 "cartpole",	  "scalable",
+    "maxbias",
 };
 #define N_EXPECTED (sizeof(expected_names) / sizeof(expected_names[0]))
 
@@ -198,6 +199,8 @@ test_models(void **state)
 	    "scalable:states=1000",
 	    "scalable:states=5000,actions=3,branch=7,span=3",
 	    "scalable:states=2,branch=16,goal_every=2",
+	    "maxbias",
+	    "maxbias:actions=2,mean=0.5",
 	};
 
 	(void)state;
@@ -412,6 +415,8 @@ test_success(void **state)
 	    {"cartpole", {0, 1.0, false, true}, true},
 	    {"scalable:states=1000", {5, 10.0, true, false}, true},
 	    {"scalable:states=1000", {5, 0.5, false, true}, false},
+	    {"maxbias", {2, 0.0, true, false}, true},
+	    {"maxbias", {2, -0.3, true, false}, false},
 	};
 
 	(void)state;

@@ -41,6 +41,58 @@ typedef struct dq_schedule {
 	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_schedule;
 
+/** Learning rules: what an agent writes for each transition (the rule
+ *  layer, docs/architecture.md). Every rule bootstraps from s' on a
+ *  truncated transition and not on a terminated one. */
+typedef enum dq_rule {
+	DQ_RULE_Q = 0, /**< One-step Q-learning (Watkins). */
+	/** One-step SARSA: bootstraps from Q(s', a'), a' the action the
+	 *  agent's epsilon-greedy policy takes next in s' (chosen at the
+	 *  observe, returned by the next act in s'). */
+	DQ_RULE_SARSA = 1,
+	/** Expected SARSA: bootstraps from the expectation of Q(s', .)
+	 *  under the current epsilon-greedy policy,
+	 *  (1 - eps) max Q(s', .) + eps mean Q(s', .). */
+	DQ_RULE_EXPECTED_SARSA = 2,
+	/** Double Q-learning (van Hasselt 2010): two estimates QA, QB; a
+	 *  coin picks which one a step updates, towards r + gamma
+	 *  QB(s', argmax QA(s', .)) (or the other way round); the agent acts
+	 *  on their sum. Needs a table with 2 channels: channel 0 holds
+	 *  (QA + QB) / 2 (so the table's greedy policy is the acting one),
+	 *  channel 1 (QA - QB) / 2; a step makes two writes (additions). */
+	DQ_RULE_DOUBLE_Q = 3,
+} dq_rule;
+
+/**
+ * The rule named @p name: "q", "sarsa", "expected-sarsa", "double-q"
+ * (the names `distq train --algo` takes).
+ *
+ * @return 0, -EINVAL for a NULL pointer, or -ENOENT for a name no rule
+ *         has (*out unchanged).
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_rule_from_name(const char *name, dq_rule *out);
+
+/**
+ * The name of @p rule, as dq_rule_from_name() takes it.
+ *
+ * @return a static string, or NULL for a value that is no rule.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API const char *dq_rule_name(dq_rule rule);
+
+/**
+ * How many table channels @p rule needs (dq_table_config.channels): 1 for
+ * most rules, 2 for DQ_RULE_DOUBLE_Q.
+ *
+ * @return 0, or -EINVAL for a NULL @p out or a value that is no rule.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_rule_channels(dq_rule rule, uint32_t *out);
+
 /** Agent options; fill with dq_agent_config_init(). */
 typedef struct dq_agent_config {
 	double gamma;		/**< Discount in [0,1]. Default 0.95. */
@@ -71,7 +123,16 @@ typedef struct dq_agent_config {
 	 *  write_path is DQ_WRITE_AUTO (its default), which then chooses
 	 *  between direct updates and windows itself. */
 	uint32_t sync_every;
-	uint64_t reserved_[11]; /**< Zero (see "Growing structs"). */
+	/** The learning rule: what a transition writes. Default DQ_RULE_Q. */
+	dq_rule rule;
+	/** Per-entry step sizes when in (0.5, 1]: an update of (s, a) uses
+	 *  alpha = 1 / N(s, a)^omega, N its visit count with this update
+	 *  (the table's, dq_table_config.visit_counts, shared by all agents;
+	 *  taken with one atomic fetch-add), instead of the alpha schedule.
+	 *  The classic condition under which tabular Q-learning converges.
+	 *  Default 0: the alpha schedule. */
+	double omega;
+	uint64_t reserved_[10]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */
@@ -109,8 +170,9 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
- *         clock_step of 0, sync_every above 2^30, non-zero reserved
- *         words (of the config or of its schedules).
+ *         clock_step of 0, sync_every above 2^30, an unknown rule, an
+ *         omega neither 0 nor in (0.5, 1], non-zero reserved words (of
+ *         the config or of its schedules).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -121,7 +183,10 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *
  * @return 0; -EINVAL for NULL pointers or a bad config (see
  *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
- *         table has more than DQ_REPLICA_MAX_ENTRIES entries; -ENOMEM.
+ *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
+ *         when the rule needs more table channels than @p table has
+ *         (dq_rule_channels()), or omega is set and @p table keeps no
+ *         visit counts; -ENOMEM.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.

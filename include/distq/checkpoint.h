@@ -79,7 +79,10 @@ typedef struct dq_checkpoint_meta {
  *         and is not a regular file (a FIFO, a device such as /dev/null,
  *         also through a symbolic link), which is never replaced; -EFBIG
  *         when the file would exceed the process's file-size limit
- *         (checked before writing, so SIGXFSZ is not raised).
+ *         (checked before writing, so SIGXFSZ is not raised); -ENOTSUP
+ *         for a table with more than one channel or with visit counts
+ *         (the format holds one value per entry: refused, never saved
+ *         without them).
  *         dq_error_detail() says what is wrong with the path. (One
  *         exception: when only the final fsync of the directory
  *         fails, the new file is already in place; the error is still
@@ -144,7 +147,9 @@ DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
  *
  * @param meta receives the header (may be NULL).
  * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
- *         S or A differ from @p t's. On any error @p t is unchanged.
+ *         S or A differ from @p t's; -ENOTSUP for a table with more than
+ *         one channel or with visit counts. On any error @p t is
+ *         unchanged.
  * Thread-safety: not concurrently with updates if the result must equal
  *                the file.
  * Ordering: relaxed stores.

@@ -45,6 +45,11 @@ extern "C" {
 #define DQ_ENOTHISSYS (-1013)
 /** A binding did not take effect: the OS reports another CPU set. */
 #define DQ_EAFFINITY (-1014)
+/** The learning rule (dq_agent_config.rule) cannot run as configured: it
+ *  writes more entries per step than a write-back window (sync_every)
+ *  holds, or needs table channels (dq_table_config.channels) or visit
+ *  counts (dq_agent_config.omega) the table lacks. */
+#define DQ_ERULE (-1015)
 
 /**
  * Describe an error code.

@@ -172,8 +172,10 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         a PU that does not exist, an unknown write_path or
  *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
  *         shape mismatch;
- *         -ENOTSUP for target_fraction without a model; -ENOMEM; or an
- *         environment's create error.
+ *         -ENOTSUP for target_fraction without a model; DQ_ERULE when
+ *         the agents' rule needs more table channels than @p table has
+ *         or omega needs visit counts it does not keep;
+ *         -ENOMEM; or an environment's create error.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

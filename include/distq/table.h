@@ -38,14 +38,28 @@ typedef enum dq_mode {
 
 /** Table creation options; fill with dq_table_config_init(). */
 typedef struct dq_table_config {
-	uint32_t n_states;     /**< S, at least 1. */
-	uint32_t n_actions;    /**< A, at least 1. */
-	dq_mode mode;	       /**< Update discipline. Default DQ_MODE_CAS. */
-	double q0;	       /**< Initial value of every entry. Default 0. */
-	bool pad_rows;	       /**< Start each row on its own cache line. */
-	uint32_t n_stripes;    /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
-	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
+	uint32_t n_states;  /**< S, at least 1. */
+	uint32_t n_actions; /**< A, at least 1. */
+	dq_mode mode;	    /**< Update discipline. Default DQ_MODE_CAS. */
+	double q0;	    /**< Initial value of every entry. Default 0. */
+	bool pad_rows;	    /**< Start each row on its own cache line. */
+	uint32_t n_stripes; /**< Mutexes in DQ_MODE_LOCKED; 0 = automatic. */
+	/** Values per (s, a), at most DQ_TABLE_MAX_CHANNELS; default 1 (0
+	 *  means 1). Channel 0 is the table every dq_table_*() call, the
+	 *  learner's checks and checkpoints read; the others are for rules
+	 *  that keep more per entry (dq_rule_channels()), in the same rows,
+	 *  and start at 0 whatever q0 is. Read them with
+	 *  dq_table_channel_get(). */
+	uint32_t channels;
+	/** Keep a visit count per (s, a) in one more channel of the same
+	 *  rows (for per-entry step sizes, dq_agent_config.omega); read it
+	 *  with dq_table_visits_get(). Default false. */
+	bool visit_counts;
+	uint64_t reserved_[3]; /**< Zero (see "Growing structs"). */
 } dq_table_config;
+
+/** The most channels a table may have (dq_table_config.channels). */
+#define DQ_TABLE_MAX_CHANNELS 4u
 
 /** Shape and placement of a table, as dq_table_info() reports it. */
 typedef struct dq_table_info {
@@ -55,7 +69,9 @@ typedef struct dq_table_info {
 	size_t row_stride;     /**< Entries from one row start to the next. */
 	size_t bytes;	       /**< Bytes of entry storage. */
 	bool numa_interleaved; /**< Memory is interleaved over NUMA nodes. */
-	uint64_t reserved_[3]; /**< Zero (see "Growing structs"). */
+	uint32_t channels;     /**< Values per (s, a) (dq_table_config). */
+	bool visit_counts;     /**< It keeps visit counts (dq_table_config). */
+	uint64_t reserved_[2]; /**< Zero (see "Growing structs"). */
 } dq_table_info;
 
 /** The shared Q-table (opaque). */
@@ -122,6 +138,30 @@ DQ_API int dq_table_get(const dq_table *t, uint32_t s, uint32_t a, double *out);
  * Ordering: relaxed.
  */
 DQ_API int dq_table_set(dq_table *t, uint32_t s, uint32_t a, double value);
+
+/**
+ * Read entry (s, a) of channel @p channel (dq_table_config.channels; 0 is
+ * what dq_table_get() reads).
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE when @p channel, @p s or
+ *         @p a is out of range.
+ * Thread-safety: safe concurrently with updates (a relaxed atomic load).
+ * Ordering: none.
+ */
+DQ_API int dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
+				uint32_t a, double *out);
+
+/**
+ * The visit count of (s, a): how many updates of (s, a) took their step
+ * size from it (dq_agent_config.omega).
+ *
+ * @return 0; -EINVAL for NULL pointers; -ERANGE when @p s or @p a is out
+ *         of range; -ENOTSUP when the table keeps no visit counts.
+ * Thread-safety: safe concurrently with updates (a relaxed atomic load).
+ * Ordering: none.
+ */
+DQ_API int dq_table_visits_get(const dq_table *t, uint32_t s, uint32_t a,
+			       uint64_t *out);
 
 /**
  * Copy row @p s (A entries) into @p out.

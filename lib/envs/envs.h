@@ -17,5 +17,6 @@ extern const dq_env_ops dq__env_frozenlake8x8_det;
 extern const dq_env_ops dq__env_cliffwalking;
 extern const dq_env_ops dq__env_cartpole;
 extern const dq_env_ops dq__env_scalable;
+extern const dq_env_ops dq__env_maxbias;
 
 #endif /* DQ_ENVS_H */

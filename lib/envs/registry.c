@@ -13,7 +13,7 @@ static const dq_env_ops *const builtins[] = {
     &dq__env_frozenlake4x4, &dq__env_frozenlake4x4_det,
     &dq__env_frozenlake8x8, &dq__env_frozenlake8x8_det,
     &dq__env_cliffwalking,  &dq__env_cartpole,
-    &dq__env_scalable,
+    &dq__env_scalable,	    &dq__env_maxbias,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))

@@ -33,13 +33,15 @@ typedef enum dq_mode {
 } dq_mode;
 typedef struct dq_table_config {
 	uint32_t n_states; uint32_t n_actions; dq_mode mode; double q0;
-	bool pad_rows; uint32_t n_stripes;
-	uint64_t reserved_[4];
+	bool pad_rows; uint32_t n_stripes; uint32_t channels;
+	bool visit_counts;
+	uint64_t reserved_[3];
 } dq_table_config;
 typedef struct dq_table_info {
 	uint32_t n_states; uint32_t n_actions; dq_mode mode;
 	size_t row_stride; size_t bytes; bool numa_interleaved;
-	uint64_t reserved_[3];
+	uint32_t channels; bool visit_counts;
+	uint64_t reserved_[2];
 } dq_table_info;
 typedef struct dq_table dq_table;
 int dq_table_config_init(dq_table_config *cfg);
@@ -92,8 +94,8 @@ typedef struct dq_schedule {
 typedef struct dq_agent_config {
 	double gamma; dq_schedule alpha; dq_schedule epsilon; uint64_t seed;
 	uint32_t stream; uint32_t clock_step; uint32_t return_window;
-	bool random_ties; uint32_t sync_every;
-	uint64_t reserved_[11];
+	bool random_ties; uint32_t sync_every; int rule; double omega;
+	uint64_t reserved_[10];
 } dq_agent_config;
 typedef struct dq_stats {
 	uint64_t steps; uint64_t episodes; uint64_t cas_retries;
