@@ -20,13 +20,14 @@ tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$tmp/src" ||
 cd "$tmp/src" || exit 1
 mkdir -p build && touch build/.deps-build-ok
 
-# grow SHRINK: a double after the last named field of the two structs,
+# grow SHRINK: a double after the last named field of the two structs (dq_table_config,
+# dq_schedule; the first stands alone, the second sits inside dq_agent_config),
 # reserved_ one word shorter when SHRINK is 1
 grow() {
 	python3 - "$1" <<'PY' || fail "cannot edit the headers"
 import re, sys
 shrink = sys.argv[1] == "1"
-for path, after in (("include/distq/table.h", r"n_stripes;"),
+for path, after in (("include/distq/table.h", r"\tbool visit_counts;"),
 		    ("include/distq/agent.h", r"double steps;")):
 	s = open(path).read()
 	pat = r"(%s[^\n]*\n)(\s*)uint64_t reserved_\[(\d+)\];" % after
