@@ -1015,11 +1015,17 @@ check_target(slot *sl, uint64_t now)
 		if (frac >= l->cfg.target_fraction) {
 			dq_stats tot;
 
+			/* Stop first, then count: the others then take at
+			 * most the chunk they are in (and one they had not
+			 * published) past the count, even when this thread is
+			 * preempted in between (it was, under ASan on two
+			 * cores: thousands of steps). The count may include
+			 * a few steps made after the check, never miss one. */
+			request_stop(l, DQ_STOP_TARGET);
 			l->target_frac = frac;
-			l->target_steps = learner_totals(l, &tot);
 			l->target_seconds =
 			    (double)(now_ns() - l->t0_ns) * 1e-9;
-			request_stop(l, DQ_STOP_TARGET);
+			l->target_steps = learner_totals(l, &tot);
 		}
 		/* relaxed: as above; the interval runs from the check's end,
 		 * so a check of C seconds takes at most C / (C + interval)
