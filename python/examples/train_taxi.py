@@ -70,7 +70,7 @@ def main():
     best = distq.solve(env, gamma)
     res = distq.train(env, threads=args.threads, target=1.0,
                       seconds=args.seconds, gamma=gamma, seed=args.seed,
-                      progress=not args.quiet, progress_interval=0.02)
+                      progress=not args.quiet, progress_interval=0.0005)
     ev = distq.evaluate(env, res.table, episodes=1000, gamma=gamma)
     print(f"distq.train      {res.threads} threads: {res.run_steps:,} steps "
           f"in {res.seconds:.3f} s ({res.steps_per_second / 1e6:.2f}M "
@@ -108,7 +108,7 @@ def main():
         return
     h = res.history
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(h["steps"], h["mean_return"], label=f"distq, {res.threads} "
+    ax.plot(h["steps"], h["mean_return"], "o-", ms=3, label=f"distq, {res.threads} "
             "threads (mean of the last 100 episodes per agent)")
     if len(curve):
         k = min(100, len(curve))
