@@ -796,6 +796,29 @@ tmp_create(int dfd, const char *base, size_t blen, char *tmp)
 }
 
 /*
+ * The table's shape, for a save or a load; -ENOTSUP (with the detail) for
+ * a table the format cannot hold whole: format 1 keeps one value per
+ * entry, so a table with more channels or visit counts is refused rather
+ * than saved or loaded without them.
+ */
+static int
+ckp_table_info(const dq_table *t, dq_table_info *info)
+{
+	int err = dq_table_info_get(t, info);
+
+	if (err)
+		return err;
+	if (info->channels > 1 || info->visit_counts) {
+		dq__detail("the table has %u channels%s; checkpoints hold "
+			   "channel 0 only",
+			   info->channels,
+			   info->visit_counts ? " and visit counts" : "");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/*
  * The atomic write protocol: temporary file beside the target, written and
  * fsync'ed, closed (close can report a deferred write error), renamed over
  * the target, then the directory fsync'ed so the rename itself is durable.
@@ -921,18 +944,9 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 	for (uint32_t i = 0; i < n_agents; i++)
 		if (!agent_state_valid(&agents[i]))
 			return -EINVAL;
-	err = dq_table_info_get(t, &info);
+	err = ckp_table_info(t, &info);
 	if (err)
 		return err;
-	if (info.channels > 1 || info.visit_counts) {
-		/* Format 1 holds one value per entry: refused rather than
-		 * saved without the other channels. */
-		dq__detail("the table has %u channels%s; checkpoints hold "
-			   "channel 0 only",
-			   info.channels,
-			   info.visit_counts ? " and visit counts" : "");
-		return -ENOTSUP;
-	}
 	im.ext_len = ckp_ext_len(n_agents);
 	if (!ckp_file_len(CKP_HEADER_LEN + im.ext_len, info.n_states,
 			  info.n_actions, &im.file_len))
@@ -1155,16 +1169,9 @@ dq_checkpoint_load_run(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	dq__detail_clear();
 	if (!path || !t || (cap && !agents))
 		return -EINVAL;
-	err = dq_table_info_get(t, &info);
+	err = ckp_table_info(t, &info);
 	if (err)
 		return err;
-	if (info.channels > 1 || info.visit_counts) {
-		dq__detail("the table has %u channels%s; checkpoints hold "
-			   "channel 0 only",
-			   info.channels,
-			   info.visit_counts ? " and visit counts" : "");
-		return -ENOTSUP;
-	}
 	err = ckp_open(path, &r);
 	if (err)
 		goto out;
