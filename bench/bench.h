@@ -455,4 +455,27 @@ bench_print_header(FILE *f, const char *what)
 		dq_version_string(), dq_cores());
 }
 
+/*
+ * What write path the agents of a finished run took: the share of all
+ * steps taken in write-back windows (*windowed, 0 to 1) and the mean
+ * window length (*window, steps, rounded; 0 when none).
+ */
+static inline void
+bench_write_path(const dq_learner *l, uint32_t p, uint64_t steps,
+		 double *windowed, uint32_t *window)
+{
+	double in_windows = 0.0, wsum = 0.0;
+
+	for (uint32_t i = 0; i < p; i++) {
+		dq_write_stats ws;
+
+		if (dq_learner_agent_write_path(l, i, &ws) == 0) {
+			in_windows += (double)ws.window_steps;
+			wsum += ws.mean_window * (double)ws.window_steps;
+		}
+	}
+	*window = in_windows > 0 ? (uint32_t)(wsum / in_windows + 0.5) : 0;
+	*windowed = in_windows / (double)(steps ? steps : 1);
+}
+
 #endif /* DQ_BENCH_H */

@@ -631,23 +631,7 @@ run_shared(const bench_env *be, const opts *o, dq_mode mode, bool pad,
 	out->steps = r.total.steps;
 	out->retries = r.total.cas_retries;
 	out->episodes = r.total.episodes;
-	{
-		double wsum = 0.0;
-
-		for (uint32_t i = 0; i < p; i++) {
-			dq_write_stats ws;
-
-			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
-				out->windowed += (double)ws.window_steps;
-				wsum +=
-				    ws.mean_window * (double)ws.window_steps;
-			}
-		}
-		out->window = out->windowed > 0
-				  ? (uint32_t)(wsum / out->windowed + 0.5)
-				  : 0;
-		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
-	}
+	bench_write_path(l, p, r.total.steps, &out->windowed, &out->window);
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);

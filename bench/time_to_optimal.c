@@ -360,25 +360,7 @@ run_once(const dq_env *env, const opts *o, int mode, uint32_t p, uint64_t seed,
 	out->steps = out->reached ? r.target_steps : r.total.steps;
 	out->fraction = r.target_fraction;
 	out->wall = r.seconds;
-	out->windowed = 0.0;
-	out->window = 0;
-	{
-		double wsum = 0.0;
-
-		for (uint32_t i = 0; i < p; i++) {
-			dq_write_stats ws;
-
-			if (dq_learner_agent_write_path(l, i, &ws) == 0) {
-				out->windowed += (double)ws.window_steps;
-				wsum +=
-				    ws.mean_window * (double)ws.window_steps;
-			}
-		}
-		out->window = out->windowed > 0
-				  ? (uint32_t)(wsum / out->windowed + 0.5)
-				  : 0;
-		out->windowed /= (double)(r.total.steps ? r.total.steps : 1);
-	}
+	bench_write_path(l, p, r.total.steps, &out->windowed, &out->window);
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
