@@ -1258,6 +1258,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 				 l->cfg.max_episodes
 			 ? DQ_STOP_EPISODES
 			 : DQ_STOP_STEPS;
+	/* relaxed/relaxed: ordered by the joins; see the comment above */
 	if (!dq__cas_strong_int(&l->stop, 0, (int)res.reason,
 				memory_order_relaxed, memory_order_relaxed))
 		/* relaxed: only this thread changes a non-zero word */
