@@ -103,13 +103,13 @@ dq__table_blend_as(dq_table *t, dq_mode mode, uint32_t s, uint32_t a,
 		ec = old ? dq__u2d(old) : eta0;
 		e = ec < eta_i ? ec : eta_i;
 		nu = dq__d2u(fmax(e * decay, DBL_MIN));
+		/* test builds: another writer may run here */
+		DQ__JET_RACE_WINDOW();
 		if (mode != DQ_MODE_CAS) {
 			/* relaxed: hogwild accepts losing a racing claim */
 			dq__store_u64(pe, nu, memory_order_relaxed);
 			break;
 		}
-		/* test builds: another writer may run here */
-		DQ__JET_RACE_WINDOW();
 		/* relaxed/relaxed: one word's modification order makes each
 		 * claim see the previous one; failure refreshes `old` */
 		if (dq__cas_weak_u64(pe, &old, nu, memory_order_relaxed,

@@ -10,6 +10,7 @@
 
 #include "dq_test.h"
 #include "agent.h"
+#include "jet.h"
 #include "share.h"
 
 /* |x - y| <= tol, saying both when not (cmocka 1.1 has no double
@@ -240,19 +241,23 @@ test_average(void **state)
 	dq_table_destroy(c);
 }
 
-/* No lost blend: threads blend q_i = 1 with eta_i = 1 into two entries at
- * once. eta_c's claims form one chain, eta_c = eta0 decay^n (the same
- * multiplications in any interleaving: compared exactly), and
- * 1 - Q_c = prod over the claims k of (1 - (eta0 decay^k)^2) (Q_c starts
- * at 0; each blend keeps 1 - w_k of the distance to 1), whatever
- * order the values landed in. A lost claim or a lost value changes
- * either by far more than rounding. */
+/* No lost blend: threads released together blend q_i = 1 with eta_i = 1
+ * into two entries at once. eta_c's claims form one chain,
+ * eta_c = eta0 decay^n (the same multiplications in any interleaving:
+ * compared exactly), and 1 - Q_c = prod over the claims k of
+ * (1 - (eta0 decay^k)^2) (Q_c starts at 0; each blend keeps 1 - w_k of
+ * the distance to 1), whatever order the values landed in. A lost claim
+ * shows in eta_c; a lost value changes 1 - Q_c by w_k >= 1e-7 relative,
+ * far above the rounding of 2 x 10^5 steps (1e-11). */
 #define STRESS_THREADS 4
 #define STRESS_ENTRIES 2
+#define STRESS_ETA 1e-3
+#define STRESS_DECAY 0.999995
 
 struct stress {
 	dq_table *t;
 	unsigned long n;
+	pthread_barrier_t go;
 };
 
 static void *
@@ -260,10 +265,11 @@ stress_main(void *arg)
 {
 	struct stress *st = arg;
 
+	pthread_barrier_wait(&st->go);
 	for (unsigned long i = 0; i < st->n; i++)
 		if (dq__table_blend_as(st->t, DQ_MODE_CAS, 0,
 				       (uint32_t)(i % STRESS_ENTRIES), 1, 1.0,
-				       1.0, 0.05, 0.9999) < 0)
+				       1.0, STRESS_ETA, STRESS_DECAY) < 0)
 			return (void *)1;
 	return NULL;
 }
@@ -273,12 +279,16 @@ test_no_lost_blend(void **state)
 {
 	struct stress st;
 	pthread_t th[STRESS_THREADS];
-	unsigned long per = 2000 * dq_test_stress(), n;
-	double eta = 0.05, keep = 1.0;
+	unsigned long per = 20000 * dq_test_stress(), n;
+	double eta = STRESS_ETA, keep = 1.0;
 
 	(void)state;
 	st.t = table_ch(1, STRESS_ENTRIES, 2, DQ_MODE_CAS);
 	st.n = per * STRESS_ENTRIES;
+	assert_int_equal(pthread_barrier_init(&st.go, NULL, STRESS_THREADS),
+			 0);
+	/* every 7th pass through a race window yields (lib/jet.h) */
+	dq__store_u32(&dq__jet_race_period, 7, memory_order_relaxed);
 	for (int i = 0; i < STRESS_THREADS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, stress_main, &st),
 				 0);
@@ -288,10 +298,12 @@ test_no_lost_blend(void **state)
 		pthread_join(th[i], &r);
 		assert_null(r);
 	}
+	dq__store_u32(&dq__jet_race_period, 0, memory_order_relaxed);
+	pthread_barrier_destroy(&st.go);
 	n = per * STRESS_THREADS; /* blends per entry */
 	for (unsigned long k = 0; k < n; k++) {
 		keep *= 1.0 - eta * eta; /* w_k = e_k^2 / eta_i, eta_i = 1 */
-		eta *= 0.9999;
+		eta *= STRESS_DECAY;
 	}
 	for (uint32_t a = 0; a < STRESS_ENTRIES; a++) {
 		assert_true(chan(st.t, 0, a, 1) == eta);
