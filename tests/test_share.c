@@ -167,8 +167,7 @@ adoption(bool partial)
 	assert_double_equal(chan(c, 1, 1, 0), 0.4995 * 2.0, 1e-15);
 	assert_int_equal(dq_agent_share(a, true), 1);
 	assert_double_equal(chan(c, 0, 0, 0), 0.4995 * 0.5, 1e-15);
-	assert_double_equal(dq__table_get(a->table, 0, 0), 0.4995 * 0.5,
-			    1e-15);
+	assert_double_equal(dq__table_get(a->table, 0, 0), 0.4995 * 0.5, 1e-15);
 	assert_double_equal(dq__table_get(a->table, 1, 1),
 			    partial ? 0.0 : 0.4995 * 2.0, 1e-15);
 	/* B pulled before A pushed: it has not seen (0,0) */
@@ -285,8 +284,7 @@ test_no_lost_blend(void **state)
 	(void)state;
 	st.t = table_ch(1, STRESS_ENTRIES, 2, DQ_MODE_CAS);
 	st.n = per * STRESS_ENTRIES;
-	assert_int_equal(pthread_barrier_init(&st.go, NULL, STRESS_THREADS),
-			 0);
+	assert_int_equal(pthread_barrier_init(&st.go, NULL, STRESS_THREADS), 0);
 	/* every 7th pass through a race window yields (lib/jet.h) */
 	dq__store_u32(&dq__jet_race_period, 7, memory_order_relaxed);
 	for (int i = 0; i < STRESS_THREADS; i++)
@@ -328,8 +326,8 @@ learner_run(dq_share_kind kind, uint32_t flags, double interval, uint32_t p,
 
 	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
 	assert_int_equal(dq_env_spec_get(env, &sp), 0);
-	t = table_ch(sp.n_states, sp.n_actions,
-		     kind == DQ_SHARE_DISTQL ? 2 : 1, DQ_MODE_CAS);
+	t = table_ch(sp.n_states, sp.n_actions, kind == DQ_SHARE_DISTQL ? 2 : 1,
+		     DQ_MODE_CAS);
 	dq_learner_config_init(&c);
 	c.n_threads = p;
 	c.pin = DQ_PIN_NONE;
