@@ -8,11 +8,13 @@ if (!exists("xl")) xl = 'total steps (all agents)'
 set terminal pngcairo size 1100,700
 set output out
 set datafile separator ','
-set key outside right
+set key outside right noenhanced
+set logscale x
 set xlabel xl
 set ylabel 'discounted return of the greedy policy (exact)'
 set yrange [-1:0.6]
 set title 'maze4x3, gamma 0.95, alpha 0.1, epsilon 0.1: median over seeds'
+set xrange [*:*]
 plot for [i=2:5] in using 1:i with lines lw 2 title columnhead(i), \
      for [i=6:9] in using 1:i with lines lw 2 dt 2 title columnhead(i), \
      for [i=10:13] in using 1:i with lines lw 1 dt 3 title columnhead(i), \

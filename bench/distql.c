@@ -15,13 +15,15 @@
  * episodes interleave one by one. The moving average is over the last 50
  * episodes finished, all agents together, in the order they finished.
  *
- * --wall: the same configurations with the learner's P threads (over-
- * subscribed beyond the cores), stopped by its progress callback once the
- * agents' mean reward over their last 50 episodes each reaches 0 (every
- * agent having finished 50): wall seconds and total steps then. Only
- * meaningful on a quiet machine.
+ * --wall: also each configuration's cost per sample with the learner's P
+ * threads (over-subscribed beyond the cores), run for --seconds: steps per
+ * second, and the estimated wall time to the criterion, the deterministic
+ * steps over that rate. (Stopping a threaded run at the criterion itself
+ * was tried: the runs last a few tens of milliseconds, which thread
+ * start-up and the progress callback's resolution decide, not the
+ * policy.) Only meaningful on a quiet machine.
  *
- * usage: distql [--seeds N] [--episodes E] [--wall] [--quick]
+ * usage: distql [--seeds N] [--episodes E] [--wall [--seconds S]] [--quick]
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,40 +178,21 @@ run_sim(const dq_env *env, enum pol pol, double tau, uint32_t p, uint64_t seed,
 	dq_table_destroy(t);
 }
 
-/* --wall: the learner's threads; stop once the mean of every agent's
- * last 50 returns reaches 0. */
-struct watch {
-	dq_learner *l;
-	uint32_t p;
-	double seconds, steps;
-};
-
-static void
-on_progress(const dq_progress *pr, void *arg)
-{
-	struct watch *w = arg;
-
-	if (!pr->final && isnan(w->seconds) &&
-	    pr->total.returns_n >= (uint64_t)MA * w->p &&
-	    pr->total.mean_return >= 0.0) {
-		w->seconds = pr->seconds;
-		w->steps = (double)pr->total.steps;
-		dq_learner_stop(w->l);
-	}
-}
-
+/* --wall: the learner's P threads for `seconds` (pinning off, so that P
+ * above the cores over-subscribes them): steps per second of this policy
+ * on this machine, and the agents' mean return over their last 50
+ * episodes at the end. */
 static void
 run_wall(const dq_env *env, enum pol pol, double tau, uint32_t p, uint64_t seed,
-	 uint32_t episodes, struct result *out)
+	 double seconds, struct result *out)
 {
 	dq_env_spec sp;
 	dq_table *t;
+	dq_learner *l;
 	dq_learner_config c;
 	dq_share_config sc;
-	struct watch w = {NULL, p, NAN, NAN};
+	dq_run_result r;
 	int err;
-
-	out->ep_agent = out->ep_total = out->last100 = INFINITY;
 
 	dq_env_spec_get(env, &sp);
 	t = central(&sp, pol);
@@ -220,18 +203,14 @@ run_wall(const dq_env *env, enum pol pol, double tau, uint32_t p, uint64_t seed,
 	c.agent.return_window = MA;
 	c.n_threads = p;
 	c.pin = DQ_PIN_NONE;
-	c.max_episodes = (uint64_t)episodes * p;
-	c.max_seconds = 60.0;
-	c.progress = on_progress;
-	c.progress_arg = &w;
-	c.progress_interval = 0.002;
-	if ((err = dq_learner_create(&w.l, t, env, &c)))
+	c.max_seconds = seconds;
+	if ((err = dq_learner_create(&l, t, env, &c)))
 		die("learner", err);
-	if ((err = dq_learner_run(w.l, NULL)))
+	if ((err = dq_learner_run(l, &r)))
 		die("run", err);
-	out->seconds = isnan(w.seconds) ? INFINITY : w.seconds;
-	out->steps = isnan(w.steps) ? INFINITY : w.steps;
-	dq_learner_destroy(w.l);
+	out->seconds = (double)r.run_steps / r.seconds; /* steps/s */
+	out->last100 = r.total.mean_return;
+	dq_learner_destroy(l);
 	dq_table_destroy(t);
 }
 
@@ -255,8 +234,10 @@ main(int argc, char **argv)
 {
 	uint32_t seeds = 10, episodes = 2000;
 	bool wall = false, quick = false;
+	double seconds = 0.3;
 	const uint32_t ps[] = {1, 2, 4, 8};
 	const double taus[] = {10, 50, 100};
+	const char *const tau_names[] = {"10", "50", "100"};
 	dq_env *env;
 	int err;
 
@@ -267,11 +248,14 @@ main(int argc, char **argv)
 			episodes = (uint32_t)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--wall"))
 			wall = true;
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--quick"))
 			quick = true;
 		else {
 			fprintf(stderr, "usage: distql [--seeds N] "
-					"[--episodes E] [--wall] [--quick]\n");
+					"[--episodes E] [--wall [--seconds S]] "
+					"[--quick]\n");
 			return 2;
 		}
 	}
@@ -282,10 +266,17 @@ main(int argc, char **argv)
 	printf("# taxi, %u seeds, %u episodes per agent, %s\n", seeds, episodes,
 	       wall ? "learner threads (wall time)"
 		    : "agents in turn, one episode each (deterministic)");
-	printf("| policy | tau | P | episodes/agent to MA50>=0 | total "
-	       "episodes | steps to MA50>=0 | %s | not reached |\n",
-	       wall ? "seconds to MA50>=0" : "mean of last 100");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	if (wall)
+		printf("| policy | tau | P | steps to MA50>=0 (agents in "
+		       "turn) | steps/s, P threads | seconds to MA50>=0 "
+		       "(estimate) | mean return, last 50 per agent, after "
+		       "%.2f s |\n|---|---|---|---|---|---|---|\n",
+		       seconds);
+	else
+		printf("| policy | tau | P | episodes/agent to MA50>=0 | "
+		       "total episodes | steps to MA50>=0 | mean of last "
+		       "100 | not reached |\n|---|---|---|---|---|---|---|"
+		       "---|\n");
 	for (int pol = 0; pol < 3; pol++)
 		for (size_t ti = 0; ti < 3; ti++) {
 			if ((pol == POL_DIRECT || quick) && ti > 0)
@@ -295,33 +286,49 @@ main(int argc, char **argv)
 				    st[MAX_SEEDS], x[MAX_SEEDS];
 				uint32_t fails = 0;
 
-				for (uint32_t k = 0; k < seeds; k++) {
-					struct result r;
+				double rate[MAX_SEEDS], ret[MAX_SEEDS];
 
-					if (wall)
-						run_wall(env, pol, taus[ti],
-							 ps[pi], k + 1,
-							 episodes, &r);
-					else
-						run_sim(env, pol, taus[ti],
-							ps[pi], k + 1, episodes,
-							&r);
+				for (uint32_t k = 0; k < seeds; k++) {
+					struct result r, w;
+
+					run_sim(env, pol, taus[ti], ps[pi],
+						k + 1, episodes, &r);
 					fails += isinf(r.steps);
 					a[k] = r.ep_agent;
 					tot[k] = r.ep_total;
 					st[k] = r.steps;
-					x[k] = wall ? r.seconds : r.last100;
+					x[k] = r.last100;
+					if (!wall)
+						continue;
+					run_wall(env, pol, taus[ti], ps[pi],
+						 k + 1, seconds, &w);
+					rate[k] = w.seconds;
+					ret[k] = w.last100;
 				}
-				printf("| %s | %s | %u | %.0f | %.0f | %.0f | "
-				       "%.*f | %u |\n",
-				       pol_names[pol],
-				       pol == POL_DIRECT
-					   ? "-"
-					   : (const char *[]){"10", "50",
-							      "100"}[ti],
-				       ps[pi], median(a, seeds),
-				       median(tot, seeds), median(st, seeds),
-				       wall ? 3 : 2, median(x, seeds), fails);
+				if (wall) {
+					double steps = median(st, seeds),
+					       sps = median(rate, seeds);
+
+					printf("| %s | %s | %u | %.0f | %.3g | "
+					       "%.4f | %.2f |\n",
+					       pol_names[pol],
+					       pol == POL_DIRECT
+						   ? "-"
+						   : tau_names[ti],
+					       ps[pi], steps, sps, steps / sps,
+					       median(ret, seeds));
+				} else {
+					printf("| %s | %s | %u | %.0f | %.0f | "
+					       "%.0f | %.2f | %u |\n",
+					       pol_names[pol],
+					       pol == POL_DIRECT
+						   ? "-"
+						   : tau_names[ti],
+					       ps[pi], median(a, seeds),
+					       median(tot, seeds),
+					       median(st, seeds),
+					       median(x, seeds), fails);
+				}
 				fflush(stdout);
 			}
 		}

@@ -10,7 +10,7 @@ D=${2:-$B/seeds}
 mkdir -p "$D"
 "$B/bench/distql" --seeds 20 >"$D/distql.md"
 "$B/bench/cme323" --seeds 51 --csv "$D/cme323-steps.csv" >"$D/cme323.md"
-"$B/bench/distql" --seeds 10 --wall >"$D/distql-wall.md"
+"$B/bench/distql" --seeds 10 --wall --seconds 0.3 >"$D/distql-wall.md"
 "$B/bench/cme323" --seeds 21 --wall --seconds 0.5 --tick 0.005 \
 	--csv "$D/cme323-wall.csv" >"$D/cme323-wall.md"
 if command -v gnuplot >/dev/null; then
