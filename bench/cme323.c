@@ -248,6 +248,7 @@ run_wall(struct ctx *c, enum pol pol, uint32_t p, uint64_t seed, uint32_t sync,
 	t = table(c, pol);
 	lc.progress = NULL;
 	lc.target_fraction = 1.0;
+	lc.target_interval = 0.0002; /* the time's resolution */
 	if ((err = dq_learner_create(&l, t, c->env, &lc)))
 		die("learner", err);
 	if ((err = dq_learner_run(l, &r)))
