@@ -367,7 +367,7 @@ main(int argc, char **argv)
 				last[k] = cv[npts - 1];
 			}
 			printf("| %s | %u | %.*f | %u | %.6f |\n",
-			       pol_names[pol], ps[pi], wall ? 3 : 0,
+			       pol_names[pol], ps[pi], wall ? 4 : 0,
 			       median(found, seeds), fails,
 			       median(last, seeds));
 			fflush(stdout);

@@ -11,7 +11,7 @@ mkdir -p "$D"
 "$B/bench/distql" --seeds 20 >"$D/distql.md"
 "$B/bench/cme323" --seeds 51 --csv "$D/cme323-steps.csv" >"$D/cme323.md"
 "$B/bench/distql" --seeds 10 --wall --seconds 0.3 >"$D/distql-wall.md"
-"$B/bench/cme323" --seeds 21 --wall --seconds 0.5 --tick 0.005 \
+"$B/bench/cme323" --seeds 21 --wall --seconds 0.05 --tick 0.0005 \
 	--csv "$D/cme323-wall.csv" >"$D/cme323-wall.md"
 if command -v gnuplot >/dev/null; then
 	gnuplot -e "in='$D/cme323-steps.csv'; out='$D/cme323-steps.png'" bench/cme323.gp
