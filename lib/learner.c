@@ -762,9 +762,12 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 		uint64_t end = quota - done > chunk ? done + chunk : quota;
 		uint64_t t, left; /* counted down: one op */
 
-		/* A sync policy due in steps: the chunk ends there. */
+		/* A sync policy due in steps: the chunk ends there (a push
+		 * already due was made at the previous chunk's end, so the
+		 * room is never 0; tested all the same: an empty chunk would
+		 * count `left` down from 0) */
 		if (DQ__UNLIKELY(ag->share != NULL) &&
-		    ag->share->next_step - ag->steps < end - done)
+		    ag->share->next_step - ag->steps - 1 < end - done - 1)
 			end = done + (ag->share->next_step - ag->steps);
 		left = end - done;
 
