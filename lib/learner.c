@@ -812,22 +812,26 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 		} while (--left);
 		done = end;
 		t = now_ns();
-		/* The sync policy's boundary: push and pull when due. */
+		if (t - t_prev > CHUNK_NS && chunk > 1)
+			chunk /= 2;
+		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
+			chunk *= 2;
+		t_prev = t;
+		/* The sync policy's boundary: push and pull when due. A push
+		 * (a pass over the table) is not the chunk's time: the next
+		 * chunk is timed from its end. */
 		if (DQ__UNLIKELY(ag->share != NULL)) {
 			err = dq__share_sync(ag, t);
 			if (DQ__UNLIKELY(err < 0)) {
 				*what = "sync";
 				return err;
 			}
+			if (err)
+				t_prev = now_ns();
 		}
 		slot_publish(sl);
 		if (target)
 			check_target(sl, t);
-		if (t - t_prev > CHUNK_NS && chunk > 1)
-			chunk /= 2;
-		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
-			chunk *= 2;
-		t_prev = t;
 		/* The automatic write path: a change between direct updates
 		 * and windows continues in the other instance of this loop. */
 		if (sl->wp_auto && wp_revise(sl) != replica) {
