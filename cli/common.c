@@ -155,6 +155,14 @@ int
 cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
 		 bool pad, dq_rule rule)
 {
+	return cli_table_create_ch(t, spec, mode, q0, pad, rule, 0);
+}
+
+/* ... with @extra channels past the rule's (distql's eta_c). */
+int
+cli_table_create_ch(dq_table **t, const dq_env_spec *spec, dq_mode mode,
+		    double q0, bool pad, dq_rule rule, uint32_t extra)
+{
 	dq_table_config c;
 	int err;
 
@@ -171,6 +179,7 @@ cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
 	c.q0 = q0;
 	c.pad_rows = pad;
 	err = dq_rule_channels(rule, &c.channels);
+	c.channels += extra;
 	if (!err)
 		err = dq_table_create(t, &c);
 	if (err)

@@ -49,6 +49,7 @@ enum {
 	T_QUIET,
 	T_NO_EXACT,
 	T_ALGO,
+	T_SHARE,
 	T_N
 };
 
@@ -99,6 +100,10 @@ const struct cli_opt cli_train_opts[] = {
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
     {"algo", 0, "NAME", T_ALGO,
      "learning rule: q (default), sarsa, expected-sarsa, double-q"},
+    {"share", 0, "NAME[:P]", T_SHARE,
+     "sync policy: none (default), distql[:tau=N][:all|partial][:eta=X]"
+     "[:decay=X][:epsilon-decay=on|off] (agents learn on local tables; "
+     "gamma 0.9 unless given), average[:steps=N|:seconds=S]"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {NULL, 0, NULL, 0, NULL},
@@ -112,7 +117,9 @@ struct train_opts {
 	double alpha, gamma, epsilon, q0; /* alpha, epsilon: at the start */
 	dq_schedule alpha_sched, epsilon_sched;
 	uint64_t seed;
-	dq_rule rule; /* --algo */
+	dq_rule rule;	       /* --algo */
+	dq_share_config share; /* --share */
+	bool share_eps;	       /* --share named epsilon-decay */
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -297,6 +304,17 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 			    "expected-sarsa, double-q)",
 			    v);
 		return 0;
+	case T_SHARE:
+		if (dq_share_parse(v, &o->share))
+			return cli_usage_error(
+			    cmd,
+			    "--share %s: not a policy (none, distql[:tau=N]"
+			    "[:all|partial][:eta=X][:decay=X]"
+			    "[:epsilon-decay=on|off], average[:steps=N|"
+			    ":seconds=S])",
+			    v);
+		o->share_eps = strstr(v, "epsilon-decay=") != NULL;
+		return 0;
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -356,6 +374,33 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--q0 cannot be used with "
 					    "--resume: the table comes from "
 					    "the checkpoint");
+	if (o->share.kind == DQ_SHARE_DISTQL &&
+	    (o->checkpoint || o->rule == DQ_RULE_DOUBLE_Q))
+		return cli_usage_error(cmd,
+				       "--share distql keeps eta_c in a "
+				       "second table channel: no "
+				       "--algo double-q, and no --save, "
+				       "--checkpoint or --resume "
+				       "(checkpoints hold channel 0 only)");
+	if (o->share.kind != DQ_SHARE_NONE && o->sync &&
+	    o->sync != TRAIN_SYNC_AUTO)
+		return cli_usage_error(cmd, "--share: agents learn on local "
+					    "tables; no --sync K");
+	/* The study's defaults for what the command line did not set:
+	 * gamma 0.9, epsilon 0.1 decaying per episode (an --epsilon given
+	 * is kept as given, without that decay unless the policy names
+	 * epsilon-decay=on). */
+	if (o->share.kind == DQ_SHARE_DISTQL) {
+		if (!(o->given & GIVEN(T_GAMMA)))
+			o->gamma = 0.9;
+		if ((o->given & GIVEN(T_EPSILON)) && !o->share_eps)
+			o->share.flags &= ~DQ_SHARE_EPSILON_DECAY;
+		if (o->epsilon_sched.kind != DQ_SCHEDULE_CONSTANT &&
+		    (o->share.flags & DQ_SHARE_EPSILON_DECAY))
+			return cli_usage_error(
+			    cmd, "--share distql:epsilon-decay=on needs a "
+				 "constant --epsilon");
+	}
 	if (o->checkpoint && o->rule == DQ_RULE_DOUBLE_Q)
 		return cli_usage_error(cmd, "--algo double-q keeps a second "
 					    "table channel, which checkpoints "
@@ -566,6 +611,7 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.epsilon = o->epsilon_sched;
 	c->agent.seed = o->seed;
 	c->agent.rule = o->rule;
+	c->share = o->share;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -1060,7 +1106,8 @@ train(struct train_opts *o)
 				  e.spec.n_states, e.spec.n_actions);
 		goto out;
 	}
-	status = cli_table_create(&t, &e.spec, o->mode, o->q0, o->pad, o->rule);
+	status = cli_table_create_ch(&t, &e.spec, o->mode, o->q0, o->pad,
+				     o->rule, o->share.kind == DQ_SHARE_DISTQL);
 	if (!status && o->resume)
 		status = resume_load(o, &e, t, &rs);
 	if (status)

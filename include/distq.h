@@ -71,6 +71,7 @@
 #include "distq/env.h"
 #include "distq/writepath.h"
 #include "distq/agent.h"
+#include "distq/share.h"
 #include "distq/learner.h"
 #include "distq/solve.h"
 #include "distq/checkpoint.h"

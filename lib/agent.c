@@ -207,6 +207,8 @@ dq__agent_fini(dq_agent *ag)
 	free(ag->returns);
 	ag->returns = NULL;
 	dq__overlay_fini(&ag->replica);
+	dq__share_destroy(ag->share);
+	ag->share = NULL;
 }
 
 void
@@ -221,6 +223,10 @@ dq__agent_episode_end(dq_agent *ag)
 	ag->episodes++;
 	ag->ep_return = 0.0;
 	ag->ep_start = ag->steps;
+	/* DistQL's epsilon decays per episode (share.h) */
+	if (DQ__UNLIKELY(ag->eps_decay > 0.0))
+		ag->epsilon.value = ag->epsilon.def.start *
+				    pow(ag->eps_decay, (double)ag->episodes);
 }
 
 /* The mean is summed afresh from the ring: no drift from a running sum. */

@@ -13,6 +13,7 @@
 
 #include "atomic.h"
 #include "rate.h"
+#include "share.h"
 #include "store.h"
 
 struct dq_agent {
@@ -53,6 +54,15 @@ struct dq_agent {
 	 * window is open (replica mode, sync_every > 0, or the learner's
 	 * automatic write path). */
 	dq__overlay replica;
+
+	/* A sync policy (share.h): the agent learns on its local table
+	 * (`table` is that one), pushed and pulled at boundaries. NULL for
+	 * none. DistQL: alpha = eta0 exp(N log_decay) per entry (rate.h),
+	 * and epsilon = its start x eps_decay^episodes when eps_decay > 0. */
+	dq__share *share;
+	double eta0;
+	double eta_log_decay;
+	double eps_decay;
 };
 
 int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);

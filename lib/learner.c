@@ -83,6 +83,7 @@ typedef struct slot {
 	uint64_t wp_steps, wp_retries, wp_merges, wp_moved, wp_run0;
 	uint64_t wp_window_steps; /* steps taken in windows, all runs */
 	double wp_window_sum;	  /* the same, each times its window */
+	uint64_t share_pushes0, share_entries0; /* at this run's start */
 
 	/* Seqlock-published counters (see slot_publish/slot_read). */
 	_Alignas(DQ__CACHE_LINE) dq__seqlock seq;
@@ -228,6 +229,10 @@ config_check(const dq_learner_config *c)
 	     c->write_path != DQ_WRITE_DIRECT) ||
 	    (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every))
 		return -EINVAL;
+	/* A sync policy's agents write local tables: no replica window */
+	if (dq_share_config_check(&c->share) ||
+	    (c->share.kind != DQ_SHARE_NONE && c->agent.sync_every))
+		return -EINVAL;
 	return 0;
 }
 
@@ -329,6 +334,14 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		return -EINVAL;
 	if (cfg->target_fraction > 0.0 && !env->spec.max_outcomes)
 		return -ENOTSUP;
+	/* The P local tables' bound, the rule and channels, before any
+	 * allocation (share.c) */
+	if (cfg->share.kind != DQ_SHARE_NONE) {
+		err = dq__share_check(table, &cfg->share, &cfg->agent,
+				      cfg->n_threads);
+		if (err)
+			return err;
+	}
 
 	l = aligned_alloc(DQ__CACHE_LINE, sizeof(*l));
 	if (!l)
@@ -360,15 +373,32 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		/* Schedules run on total steps: each agent step is P. */
 		ac.stream = 0;
 		ac.clock_step = l->n;
-		err = dq__agent_init(&s->ag, table, &ac);
-		if (err)
-			goto fail;
+		if (cfg->share.kind != DQ_SHARE_NONE) {
+			/* a sync policy: the agent learns on its local
+			 * table (share.h), which it then owns */
+			dq__share *sh;
+
+			err = dq__share_create(&sh, table, &cfg->share, l->n,
+					       &ac);
+			if (err)
+				goto fail;
+			err = dq__agent_init(&s->ag, sh->local, &ac);
+			if (err) {
+				dq__share_destroy(sh);
+				goto fail;
+			}
+			dq__share_attach(&s->ag, sh);
+		} else {
+			err = dq__agent_init(&s->ag, table, &ac);
+			if (err)
+				goto fail;
+		}
 		/* The automatic write path: buffers for the longest window
 		 * the rule may pick, now, so that a run allocates nothing. */
 		/* A rule whose writes per step are not bounded has no overlay
 		 * (store.h): its updates stay direct. */
 		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every &&
-		    dq__rule_writes(ac.rule)) {
+		    dq__rule_writes(ac.rule) && !s->ag.share) {
 			uint32_t w = dq__wp_max_window_hook(
 			    (uint64_t)table->n_states * table->n_actions, l->n);
 
@@ -729,9 +759,17 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 	int err;
 
 	while (done < quota) {
-		const uint64_t end =
-		    quota - done > chunk ? done + chunk : quota;
-		uint64_t t, left = end - done; /* counted down: one op */
+		uint64_t end = quota - done > chunk ? done + chunk : quota;
+		uint64_t t, left; /* counted down: one op */
+
+		/* A sync policy due in steps: the chunk ends there (a push
+		 * already due was made at the previous chunk's end, so the
+		 * room is never 0; tested all the same: an empty chunk would
+		 * count `left` down from 0) */
+		if (DQ__UNLIKELY(ag->share != NULL) &&
+		    ag->share->next_step - ag->steps - 1 < end - done - 1)
+			end = done + (ag->share->next_step - ag->steps);
+		left = end - done;
 
 		/* relaxed: a poll; the flag guards no data, and the stopping
 		 * thread's store becomes visible within a chunk or two */
@@ -756,6 +794,13 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 			if (st.terminated || st.truncated || len == limit) {
 				dq__agent_episode_end(ag);
 				len = 0;
+				/* A sync policy due in episodes: the chunk
+				 * ends with this episode (share.h). */
+				if (DQ__UNLIKELY(ag->share != NULL) &&
+				    ag->episodes >= ag->share->next_episode) {
+					end -= left - 1;
+					left = 1;
+				}
 				if (tickets && !claim_episode(l))
 					return 0;
 				err = dq__env_hot_reset(&env, &ag->rng, &s);
@@ -766,15 +811,27 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 			}
 		} while (--left);
 		done = end;
-		slot_publish(sl);
 		t = now_ns();
-		if (target)
-			check_target(sl, t);
 		if (t - t_prev > CHUNK_NS && chunk > 1)
 			chunk /= 2;
 		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
 			chunk *= 2;
 		t_prev = t;
+		/* The sync policy's boundary: push and pull when due. A push
+		 * (a pass over the table) is not the chunk's time: the next
+		 * chunk is timed from its end. */
+		if (DQ__UNLIKELY(ag->share != NULL)) {
+			err = dq__share_sync(ag, t);
+			if (DQ__UNLIKELY(err < 0)) {
+				*what = "sync";
+				return err;
+			}
+			if (err)
+				t_prev = now_ns();
+		}
+		slot_publish(sl);
+		if (target)
+			check_target(sl, t);
 		/* The automatic write path: a change between direct updates
 		 * and windows continues in the other instance of this loop. */
 		if (sl->wp_auto && wp_revise(sl) != replica) {
@@ -923,6 +980,8 @@ agent_main(void *arg)
 			(void)dq__agent_set_window(&sl->ag, 0);
 		wp_mark(sl);
 		sl->wp_run0 = sl->ag.steps;
+		if (sl->ag.share)
+			dq__share_begin(&sl->ag, now_ns());
 		err = agent_loop(sl, &what);
 	} else {
 		what = "sync";
@@ -933,6 +992,10 @@ agent_main(void *arg)
 	 * before the run returns (a no-op otherwise). */
 	err = dq__agent_sync(&sl->ag);
 	if (err)
+		record_error(sl, err, "sync");
+	/* A sync policy: what this agent learned reaches the shared table
+	 * too (a push, no pull) */
+	if (sl->ag.share && (err = dq__share_push(&sl->ag)) != 0)
 		record_error(sl, err, "sync");
 	wp_count(sl);
 	wp_mark(sl);
@@ -1216,6 +1279,12 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	 * run's rates and step counts are measured from here, per agent. */
 	for (uint32_t i = 0; i < l->n; i++) {
 		l->slots[i]->steps0 = l->slots[i]->ag.steps;
+		if (l->slots[i]->ag.share) {
+			l->slots[i]->share_pushes0 =
+			    l->slots[i]->ag.share->pushes;
+			l->slots[i]->share_entries0 =
+			    l->slots[i]->ag.share->entries;
+		}
 		/* no agent runs: a whole record at once */
 		slot_read_raw(l->slots[i], l->slots[i]->seen);
 	}
@@ -1264,6 +1333,16 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		/* relaxed: only this thread changes a non-zero word */
 		res.reason = (dq_stop_reason)dq__load_int(&l->stop,
 							  memory_order_relaxed);
+	for (uint32_t i = 0; i < started; i++) {
+		const dq__share *sh = l->slots[i]->ag.share;
+
+		if (sh) { /* ordered by the joins */
+			res.share_pushes +=
+			    sh->pushes - l->slots[i]->share_pushes0;
+			res.share_entries +=
+			    sh->entries - l->slots[i]->share_entries0;
+		}
+	}
 	for (uint32_t i = 0; i < started; i++)
 		if (l->slots[i]->pin_err) {
 			if (!res.pin_failures)

@@ -66,4 +66,20 @@ dq__rate_visit_alpha(dq_table *t, uint32_t s, uint32_t a, double omega)
 	return omega == 1.0 ? 1.0 / n : pow(n, -omega);
 }
 
+/*
+ * DistQL's per-entry rate (share.h): eta_i = eta0 decay^N, N the entry's
+ * updates before this one, from the same count channel (of the agent's
+ * local table, which only its thread writes). log_decay = log(decay).
+ */
+DQ__INLINE double
+dq__rate_eta_alpha(dq_table *t, uint32_t s, uint32_t a, double eta0,
+		   double log_decay)
+{
+	dq__atomic_u64 *p = dq__table_row(t, s) + t->width + a;
+	/* relaxed: a counter; the value it returns orders nothing */
+	double n = (double)dq__fetch_add_u64(p, 1, memory_order_relaxed);
+
+	return eta0 * exp(n * log_decay);
+}
+
 #endif /* DQ_RATE_H */

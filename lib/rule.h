@@ -62,7 +62,10 @@ DQ__INLINE double
 dq__rule_alpha(dq_agent *ag, uint32_t s, uint32_t a, bool visits)
 {
 	if (visits)
-		return dq__rate_visit_alpha(ag->table, s, a, ag->omega);
+		return DQ__UNLIKELY(ag->eta0 > 0.0)
+			   ? dq__rate_eta_alpha(ag->table, s, a, ag->eta0,
+						ag->eta_log_decay)
+			   : dq__rate_visit_alpha(ag->table, s, a, ag->omega);
 	return ag->alpha.value;
 }
 

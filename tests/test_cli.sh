@@ -406,6 +406,20 @@ expect_rc 2 train maze4x3 --algo qq
 expect_rc 2 train maze4x3 -q -t 1 --algo double-q --steps 1k \
 	--checkpoint "$tmp/dq.ckp"
 expect_grep "checkpoints do not hold" "$tmp/err" "double-q refuses checkpoints"
+# --share: each policy trains; distql's defaults and its refusals
+for share in distql distql:tau=50:partial average average:seconds=0.01; do
+	expect_rc 0 train maze4x3 -q -t 2 --pin none --share "$share" \
+		--steps 20k
+done
+expect_rc 0 train maze4x3 -q -t 1 --share distql --steps 1k
+expect_grep "(exact, gamma 0.9)" "$tmp/out" "distql's gamma 0.9"
+expect_rc 0 train maze4x3 -q -t 1 --share distql --gamma 0.8 --steps 1k
+expect_grep "(exact, gamma 0.8)" "$tmp/out" "a given gamma wins"
+expect_rc 2 train maze4x3 --share gossip
+expect_rc 2 train maze4x3 --share distql:eta=2
+expect_rc 2 train maze4x3 --share distql --checkpoint "$tmp/dq.ckp"
+expect_grep "checkpoints hold channel 0 only" "$tmp/err" "distql refuses checkpoints"
+expect_rc 2 train maze4x3 --share average --sync 8
 
 
 # ------------------------------------------------- paths before work --

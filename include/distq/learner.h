@@ -13,6 +13,7 @@
 #include "api.h"
 #include "agent.h"
 #include "env.h"
+#include "share.h"
 #include "table.h"
 #include "writepath.h"
 
@@ -91,7 +92,17 @@ typedef struct dq_learner_config {
 				    *   0.002. */
 	/** How updates reach the table; default DQ_WRITE_AUTO. */
 	dq_write_path write_path;
-	uint64_t reserved_[15]; /**< Zero (see "Growing structs"). */
+	/** A sync policy (dq_share_config, share.h): each agent learns on a
+	 *  local table, pushed to and pulled from @p table between chunks
+	 *  (DistQL: every interval episodes, a chunk ending at the episode
+	 *  end where one is due; averaging: every interval steps exactly, or
+	 *  seconds at the next chunk's end), and once more at the end of each
+	 *  run (a push, no pull), so that the table holds what every agent
+	 *  learned when the run returns. Local tables persist across runs of
+	 *  one learner; a new learner (a resume) starts them from @p table
+	 *  with fresh per-entry eta. Default DQ_SHARE_NONE (zeroed). */
+	dq_share_config share;
+	uint64_t reserved_[11]; /**< Zero (see "Growing structs"). */
 } dq_learner_config;
 
 /** The most agent threads a learner accepts. */
@@ -144,7 +155,11 @@ typedef struct dq_run_result {
 				*   DQ_EAFFINITY when the OS ignored it,
 				*   -EPERM, -EINVAL...; DQ_EPIN when no
 				*   topology could be read); 0 when none. */
-	uint64_t reserved_[9];	/**< Zero (see "Growing structs"). */
+	uint64_t share_pushes;	/**< Sync policy: pushes made by all agents
+				 *   in this run (0 without one). */
+	uint64_t share_entries; /**< The entries those pushes blended or
+				 *   added to the shared table. */
+	uint64_t reserved_[7];	/**< Zero (see "Growing structs"). */
 } dq_run_result;
 
 /** A set of agent threads learning one table (opaque). */

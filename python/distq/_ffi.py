@@ -131,6 +131,13 @@ typedef struct dq_progress {
 	double target_fraction; bool final;
 	uint64_t reserved_[12];
 } dq_progress;
+typedef enum dq_share_kind {
+	DQ_SHARE_NONE = 0, DQ_SHARE_DISTQL = 1, DQ_SHARE_AVERAGE = 2
+} dq_share_kind;
+typedef struct dq_share_config {
+	dq_share_kind kind; uint32_t flags; double interval; double eta;
+	double decay;
+} dq_share_config;
 typedef struct dq_learner_config {
 	uint32_t n_threads; dq_agent_config agent; uint64_t max_steps;
 	uint64_t max_episodes; double max_seconds; uint32_t max_episode_steps;
@@ -139,7 +146,8 @@ typedef struct dq_learner_config {
 	double progress_interval; dq_pin_policy pin; const unsigned *pin_pus;
 	size_t n_pin_pus; bool pin_strict; double target_fraction;
 	double target_interval; dq_write_path write_path;
-	uint64_t reserved_[15];
+	dq_share_config share;
+	uint64_t reserved_[11];
 } dq_learner_config;
 typedef enum dq_stop_reason {
 	DQ_STOP_NONE = 0, DQ_STOP_STEPS = 1, DQ_STOP_EPISODES = 2,
@@ -154,7 +162,8 @@ typedef struct dq_run_result {
 	dq_stop_reason reason; double seconds; dq_stats total;
 	uint64_t run_steps; double target_fraction; double target_seconds;
 	uint64_t target_steps; uint32_t pin_failures; int pin_error;
-	uint64_t reserved_[9];
+	uint64_t share_pushes; uint64_t share_entries;
+	uint64_t reserved_[7];
 } dq_run_result;
 typedef struct dq_learner dq_learner;
 int dq_learner_config_init(dq_learner_config *cfg);
