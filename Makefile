@@ -516,7 +516,7 @@ $(MPI_TEST): tests/mpi/test_mpi.c $(MPI_STATIC) $(STATIC)
 
 # Real mpirun jobs of 2 and 3 ranks (scripts/mpi-test.sh).
 ifeq ($(HAVE_MPI),1)
-test-mpi: $(MPI_PROG) $(MPI_TEST)
+test-mpi: $(MPI_PROG) $(MPI_TEST) $(BUILD)/distq
 	$(Q)sh scripts/mpi-test.sh $(BUILD)
 else
 test-mpi:

@@ -199,11 +199,14 @@ struct cli_train_hooks {
 	bool (*leader)(void);
 	/* After a run: every agent's state to save (leader only). */
 	int (*states)(const dq_agent_state **out, uint32_t *n);
-	/* Resume: restore agents from a checkpoint's @n states; says what
-	 * it could not restore. */
+	/* Resume: restore agents from a checkpoint's @n states: 0 all of
+	 * them (their counts go on), 1 none (says so), < 0 failed. */
 	int (*restore)(const dq_agent_state *st, uint32_t n);
 	/* A failed run: say where (which rank, agent, step); CLI_FAIL. */
 	int (*failed)(int err);
+	/* Resume without --threads: the agents per process for a
+	 * checkpoint of @n agents. */
+	uint32_t (*resume_threads)(uint32_t n);
 };
 extern const struct cli_train_hooks *cli_train_hooks;
 

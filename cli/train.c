@@ -760,12 +760,18 @@ resume_agents(const struct train_opts *o, const struct train_resume *rs,
 	if (cli_train_hooks) {
 		/* Each rank takes its own agents' states, if the job has the
 		 * checkpoint's shape; the counts are the file's. */
-		x->base_steps = rs->m.steps;
-		x->base_episodes = rs->m.episodes;
+		err = cli_train_hooks->restore(rs->agents, rs->n_agents);
+		if (err < 0)
+			return CLI_FAIL;
+		for (uint32_t i = 0; i < rs->n_agents && !err; i++) {
+			steps = sat_add(steps, rs->agents[i].steps);
+			episodes = sat_add(episodes, rs->agents[i].episodes);
+		}
+		x->base_steps = rs->m.steps > steps ? rs->m.steps - steps : 0;
+		x->base_episodes =
+		    rs->m.episodes > episodes ? rs->m.episodes - episodes : 0;
 		x->base_seconds = rs->m.seconds;
-		return cli_train_hooks->restore(rs->agents, rs->n_agents)
-			   ? CLI_FAIL
-			   : CLI_OK;
+		return CLI_OK;
 	}
 	for (uint32_t i = 0; i < k; i++) {
 		dq_agent_state st = rs->agents[i];
@@ -1094,6 +1100,9 @@ train(struct train_opts *o)
 				     rs.n_agents <= DQ_MAX_THREADS
 				 ? rs.n_agents
 				 : cli_threads_all();
+	/* Over MPI, the checkpoint's agents are every rank's. */
+	if (cli_train_hooks && !(o->given & GIVEN(T_THREADS)) && rs.n_agents)
+		o->threads = cli_train_hooks->resume_threads(rs.n_agents);
 	x.t = t;
 	x.n = o->threads;
 	x.agents = calloc(x.n, sizeof(*x.agents));

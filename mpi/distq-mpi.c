@@ -31,11 +31,27 @@ hook_create(dq_learner **l, dq_table *t, const dq_env *env,
 	return dq_mpi_learner_create(job, l, t, env, c, &share);
 }
 
+static const char *const policy_names[] = {"none", "average", "delta",
+					   "distql"};
+static const char *const unit_names[] = {"steps", "episodes", "s"};
+
 static int
 hook_run(dq_learner *l, dq_run_result *r)
 {
+	int err;
+
 	(void)l;
-	return dq_mpi_run(job, r);
+	err = dq_mpi_run(job, r);
+	if (dq_mpi_rank(job) == 0 && dq_mpi_size(job) > 1)
+		cli_kv("ranks",
+		       "%d, %s every %g %s%s (the counts below are "
+		       "summed over ranks, agents are per rank)\n",
+		       dq_mpi_size(job), policy_names[share.policy], share.tau,
+		       unit_names[share.unit],
+		       share.policy == DQ_MPI_DISTQL
+			   ? (share.partial ? ", partial" : ", all")
+			   : "");
+	return err;
 }
 
 static void
@@ -86,7 +102,7 @@ hook_restore(const dq_agent_state *st, uint32_t n)
 			dq_strerror(err));
 		return err;
 	}
-	if (dropped && dq_mpi_rank(job) == 0)
+	if (dropped && dq_mpi_rank(job) == 0) {
 		fprintf(stderr,
 			"distq-mpi: warning: the checkpoint holds %u agent "
 			"states, this job runs %d ranks: the table is "
@@ -94,7 +110,8 @@ hook_restore(const dq_agent_state *st, uint32_t n)
 			"schedule clocks) are dropped and every agent starts "
 			"afresh\n",
 			n, dq_mpi_size(job), dropped);
-	return 0;
+	}
+	return dropped ? 1 : 0;
 }
 
 static int
@@ -118,9 +135,24 @@ hook_failed(int err)
 	return CLI_FAIL;
 }
 
+/* A checkpoint of R x P agents resumes with P per rank on R ranks. */
+static uint32_t
+hook_resume_threads(uint32_t n)
+{
+	uint32_t r = (uint32_t)dq_mpi_size(job);
+
+	return n % r == 0 ? n / r : cli_threads_all();
+}
+
 static const struct cli_train_hooks hooks = {
-    hook_create, hook_run,     hook_destroy, hook_leader,
-    hook_states, hook_restore, hook_failed,
+    .create = hook_create,
+    .run = hook_run,
+    .destroy = hook_destroy,
+    .leader = hook_leader,
+    .states = hook_states,
+    .restore = hook_restore,
+    .failed = hook_failed,
+    .resume_threads = hook_resume_threads,
 };
 
 /* mpirun ends a job it is asked to end (Ctrl-C) with SIGTERM to every

@@ -62,6 +62,8 @@ enum {
 	C_STEP,	   /* its step */
 	C_WHAT,	   /* index into whats[] */
 	C_SECONDS, /* rank 0: tau in seconds elapsed (1/0) */
+	C_RSTEPS,  /* steps of this run (the limits count these) */
+	C_REPS,	   /* episodes of this run */
 	C_N
 };
 
@@ -78,9 +80,10 @@ struct dq_mpi {
 	dq_table *t;
 	dq_learner_config cfg; /* the caller's */
 	dq_mpi_config mc;
-	size_t n;    /* S x A */
-	uint32_t na; /* A */
-	uint32_t p;  /* agents per rank */
+	size_t n;			      /* S x A */
+	uint32_t na;			      /* A */
+	uint32_t p;			      /* agents per rank */
+	uint64_t start_steps, start_episodes; /* the agents' counts at start */
 	/* The run. */
 	pthread_t comm_thread;
 	pthread_mutex_t mu;
@@ -436,9 +439,14 @@ dq_mpi_learner_create(dq_mpi *m, dq_learner **out, dq_table *t,
 	m->p = cfg->n_threads;
 	c = *cfg;
 	if (m->size > 1) {
-		/* The summed limits are the communication thread's. */
-		c.max_steps = 0;
-		c.max_episodes = 0;
+		/* The summed limits are the communication thread's; a
+		 * rank stops by itself at its share, so that the sum ends
+		 * near the limit even when the communication thread waits
+		 * for a core (ranks of unequal speed stop a little short). */
+		c.max_steps = (cfg->max_steps + (uint64_t)m->size - 1) /
+			      (uint64_t)m->size;
+		c.max_episodes = (cfg->max_episodes + (uint64_t)m->size - 1) /
+				 (uint64_t)m->size;
 		m->progress = cfg->progress;
 		m->progress_arg = cfg->progress_arg;
 		c.progress = cfg->progress ? mpi_progress : NULL;
@@ -875,6 +883,8 @@ local_counts(dq_mpi *m, int64_t *rec)
 	}
 	rec[C_STEPS] = (int64_t)steps;
 	rec[C_EPISODES] = (int64_t)episodes;
+	rec[C_RSTEPS] = (int64_t)(steps - m->start_steps);
+	rec[C_REPS] = (int64_t)(episodes - m->start_episodes);
 }
 
 static int
@@ -890,8 +900,13 @@ what_index(const char *w)
 static int
 start_exchange(dq_mpi *m)
 {
+	int64_t rec[C_N];
 	int err = dq_table_snapshot(m->t, m->base, m->n);
 
+	m->start_steps = m->start_episodes = 0;
+	local_counts(m, rec);
+	m->start_steps = (uint64_t)rec[C_STEPS];
+	m->start_episodes = (uint64_t)rec[C_EPISODES];
 	if (!err)
 		err = bcast_doubles(m, m->base, m->n, 0);
 	if (!err && m->rank != 0)
@@ -1041,7 +1056,7 @@ comm_main(void *arg)
 	}
 	set_ready(m, 1);
 	for (;;) {
-		uint64_t steps = 0, episodes = 0;
+		uint64_t steps = 0, episodes = 0, rsteps = 0, reps = 0;
 		int first_err = -1, first_done = -1, all_done = 1;
 		MPI_Request r;
 
@@ -1075,6 +1090,8 @@ comm_main(void *arg)
 
 			steps += (uint64_t)x[C_STEPS];
 			episodes += (uint64_t)x[C_EPISODES];
+			rsteps += (uint64_t)x[C_RSTEPS];
+			reps += (uint64_t)x[C_REPS];
 			if (x[C_DONE] && first_done < 0)
 				first_done = i;
 			if (x[C_ERR] && first_err < 0)
@@ -1097,10 +1114,9 @@ comm_main(void *arg)
 			} else if (first_done >= 0) {
 				m->agreed = (dq_stop_reason)
 				    recs[first_done * C_N + C_REASON];
-			} else if (c->max_steps && steps >= c->max_steps) {
+			} else if (c->max_steps && rsteps >= c->max_steps) {
 				m->agreed = DQ_STOP_STEPS;
-			} else if (c->max_episodes &&
-				   episodes >= c->max_episodes) {
+			} else if (c->max_episodes && reps >= c->max_episodes) {
 				m->agreed = DQ_STOP_EPISODES;
 			}
 			stopping = m->agreed != DQ_STOP_NONE;
@@ -1115,15 +1131,14 @@ comm_main(void *arg)
 		}
 		if ((m->mc.unit == DQ_MPI_SECONDS && recs[C_SECONDS]) ||
 		    (m->mc.unit == DQ_MPI_STEPS &&
-		     (double)(steps - synced_steps) >= m->mc.tau * m->size) ||
+		     (double)(rsteps - synced_steps) >= m->mc.tau * m->size) ||
 		    (m->mc.unit == DQ_MPI_EPISODES &&
-		     (double)(episodes - synced_episodes) >=
-			 m->mc.tau * m->size)) {
+		     (double)(reps - synced_episodes) >= m->mc.tau * m->size)) {
 			err = sync_now(m);
 			if (err)
 				break;
-			synced_steps = steps;
-			synced_episodes = episodes;
+			synced_steps = rsteps;
+			synced_episodes = reps;
 			last_sync = now_s();
 		}
 	}

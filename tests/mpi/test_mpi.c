@@ -191,11 +191,57 @@ main(int argc, char **argv)
 			dq_strerror(err));
 		return 1;
 	}
+	if (!strcmp(mode, "steps")) {
+		/* Rank r's agent 0 draws from stream r x P of the seed: its
+		 * own block (the script checks that the ranks' differ). */
+		dq_agent_state st;
+		dq_rng want;
+
+		dq_learner_agent_state(l, 0, &st);
+		dq_rng_seed(&want, c.agent.seed, (uint64_t)rank * c.n_threads);
+		CHECK(!memcmp(&st.rng, &want, sizeof(want)),
+		      "agent 0 is not on stream %d", rank);
+		printf("stream %d %016llx\n", rank,
+		       (unsigned long long)st.rng.s[0]);
+	}
 	t_start = t0 = now_s();
 	err = dq_mpi_run(job, &r);
 	t0 = now_s() - t0;
 
-	if (!strcmp(mode, "arith")) {
+	if (!strcmp(mode, "arith") && mc.policy == DQ_MPI_DISTQL) {
+		/* The blend, in rank order, of what each rank pushed (one
+		 * sync: tau is beyond the run), eta_i = alpha = 0.1. */
+		double e[3], want[3];
+
+		for (int k = 0; k < 3; k++) {
+			double qc = 0.0, ec = mc.eta, eta_i = 0.1;
+
+			for (int i = 0; i < size; i++) {
+				double v = k == 2 ? 10.0 : i + 1.0, w;
+
+				/* (5, k) is pushed by the ranks i, i % 2 == k */
+				if (k < 2 && i % 2 != k)
+					continue;
+				ec = ec < eta_i ? ec : eta_i;
+				w = ec * ec / eta_i;
+				qc = (1.0 - w) * qc + w * v;
+				ec *= mc.eta_decay;
+			}
+			e[k] = qc;
+		}
+		/* ALL: every entry from the centre; Partial: only those this
+		 * rank pushed, (5, rank % 2) and (15, 0). */
+		want[0] = !mc.partial || rank % 2 == 0 ? e[0] : 0.0;
+		want[1] = !mc.partial || rank % 2 == 1 ? e[1] : 0.0;
+		want[2] = e[2];
+		CHECK(err == 0, "run: %s", dq_strerror(err));
+		CHECK(fabs(q(5, 0) - want[0]) < 1e-12,
+		      "Q(5,0) %.17g, want %.17g", q(5, 0), want[0]);
+		CHECK(fabs(q(5, 1) - want[1]) < 1e-12,
+		      "Q(5,1) %.17g, want %.17g", q(5, 1), want[1]);
+		CHECK(fabs(q(15, 0) - want[2]) < 1e-12,
+		      "Q(15,0) %.17g, want %.17g", q(15, 0), want[2]);
+	} else if (!strcmp(mode, "arith")) {
 		bool avg = mc.policy == DQ_MPI_AVERAGE;
 		/* Rank r added r + 1 at (5, r % 2) and 10 at (15, 0). */
 		double even = 0, odd = 0, e50, e51, e150;
