@@ -124,7 +124,7 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build mutants bench-scaling mpi test-mpi
+	stress stress-build mutants bench-scaling mpi test-mpi bench-mpi
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES) mpi
@@ -320,7 +320,7 @@ format:
 		$(PUB_HEADERS) $(TEST_SRC) tests/dq_test.h \
 		tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
 		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
-		$(wildcard tests/mpi/*.c)
+		$(wildcard tests/mpi/*.c bench/mpi/*.c)
 
 format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
@@ -329,7 +329,7 @@ format-check:
 		$(TEST_SRC) tests/dq_test.h tests/dq_fault_pthread.h \
 		$(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
-		$(wildcard tests/mpi/*.c) && echo "format-check: ok"; \
+		$(wildcard tests/mpi/*.c bench/mpi/*.c) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
 
 # ----------------------------------------------------------------- abi ---
@@ -513,6 +513,17 @@ $(MPI_TEST): tests/mpi/test_mpi.c $(MPI_STATIC) $(STATIC)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(MPI_CFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
 		-o $@ $< $(MPI_STATIC) $(STATIC) $(MPI_LIBS) $(LDLIBS_ALL)
+
+# The sync-cost benchmark (bench/mpi.sh; never part of check).
+$(BUILD)/bench/mpi/%: bench/mpi/%.c $(MPI_STATIC) $(STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PUB_CPPFLAGS) $(MPI_CFLAGS) $(CFLAGS_ALL) -O3 \
+		$(LDFLAGS_ALL) -o $@ $< $(MPI_STATIC) $(STATIC) $(MPI_LIBS) \
+		$(LDLIBS_ALL)
+
+bench-mpi: $(BUILD)/bench/mpi/sync_cost $(MPI_PROG) $(BUILD)/distq
+	$(Q)sh bench/mpi.sh $(BUILD)
 
 # Real mpirun jobs of 2 and 3 ranks (scripts/mpi-test.sh).
 ifeq ($(HAVE_MPI),1)

@@ -38,10 +38,20 @@ static const char *const unit_names[] = {"steps", "episodes", "s"};
 static int
 hook_run(dq_learner *l, dq_run_result *r)
 {
+	dq_mpi_sync_stats ss;
 	int err;
 
 	(void)l;
 	err = dq_mpi_run(job, r);
+	if (dq_mpi_rank(job) == 0 && dq_mpi_size(job) > 1 &&
+	    dq_mpi_sync_stats_get(job, &ss) == 0 && ss.syncs)
+		cli_kv("syncs",
+		       "%llu (%llu sparse) on rank 0, %.3g ms each on "
+		       "average, the last found %llu entries changed\n",
+		       (unsigned long long)ss.syncs,
+		       (unsigned long long)ss.sparse,
+		       1e3 * ss.seconds / (double)ss.syncs,
+		       (unsigned long long)ss.last_changed);
 	if (dq_mpi_rank(job) == 0 && dq_mpi_size(job) > 1)
 		cli_kv("ranks",
 		       "%d, %s every %g %s%s (the counts below are "

@@ -103,6 +103,7 @@ struct dq_mpi {
 	/* distql: the central table and its eta_c on rank 0. */
 	double *central, *eta_c;
 	dq_agent_state *states; /* R x P, on rank 0 after a run */
+	dq_mpi_sync_stats stats;
 	uint32_t n_states;
 	struct timespec t0;
 	/* The user's progress callback, forwarded on rank 0. */
@@ -638,6 +639,8 @@ exchange(dq_mpi *m, uint64_t *changed)
 		 (m->mc.exchange == DQ_MPI_EXCHANGE_AUTO && all <= m->n / 4);
 	if (sparse && all > (uint64_t)INT32_MAX)
 		sparse = false;
+	m->stats.last_changed = all;
+	m->stats.sparse += sparse;
 	if (!sparse) {
 		double *d = malloc(m->n * sizeof(double));
 
@@ -855,15 +858,24 @@ out:
 static int
 sync_now(dq_mpi *m)
 {
+	double t0 = now_s();
+	int err = 0;
+
 	switch (m->mc.policy) {
 	case DQ_MPI_AVERAGE:
 	case DQ_MPI_DELTA:
-		return sync_sum(m);
+		err = sync_sum(m);
+		break;
 	case DQ_MPI_DISTQL:
-		return sync_distql(m);
+		err = sync_distql(m);
+		break;
 	default:
 		return 0;
 	}
+	m->stats.syncs++;
+	m->stats.last_seconds = now_s() - t0;
+	m->stats.seconds += m->stats.last_seconds;
+	return err;
 }
 
 /* ------------------------------------------------- the comm thread -- */
@@ -896,6 +908,32 @@ what_index(const char *w)
 	return 0;
 }
 
+/* The arrays of a run (or of an attached table): S x A each. */
+static int
+alloc_run(dq_mpi *m)
+{
+	free_run(m);
+	memset(&m->stats, 0, sizeof(m->stats));
+	m->base = malloc(m->n * sizeof(double));
+	m->snap = malloc(m->n * sizeof(double));
+	m->sum = malloc(m->n * sizeof(double));
+	m->idx = malloc(m->n * sizeof(uint32_t));
+	m->val = malloc(m->n * sizeof(double));
+	if (m->mc.policy == DQ_MPI_DISTQL && m->rank == 0) {
+		m->central = malloc(m->n * sizeof(double));
+		m->eta_c = malloc(m->n * sizeof(double));
+		if (!m->central || !m->eta_c) {
+			free_run(m);
+			return -ENOMEM;
+		}
+	}
+	if (!m->base || !m->snap || !m->sum || !m->idx || !m->val) {
+		free_run(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Every rank takes rank 0's table; the base starts there. */
 static int
 start_exchange(dq_mpi *m)
@@ -904,9 +942,11 @@ start_exchange(dq_mpi *m)
 	int err = dq_table_snapshot(m->t, m->base, m->n);
 
 	m->start_steps = m->start_episodes = 0;
-	local_counts(m, rec);
-	m->start_steps = (uint64_t)rec[C_STEPS];
-	m->start_episodes = (uint64_t)rec[C_EPISODES];
+	if (m->l) {
+		local_counts(m, rec);
+		m->start_steps = (uint64_t)rec[C_STEPS];
+		m->start_episodes = (uint64_t)rec[C_EPISODES];
+	}
 	if (!err)
 		err = bcast_doubles(m, m->base, m->n, 0);
 	if (!err && m->rank != 0)
@@ -917,6 +957,50 @@ start_exchange(dq_mpi *m)
 			m->eta_c[k] = m->mc.eta;
 	}
 	return err;
+}
+
+int
+dq_mpi_sync_stats_get(const dq_mpi *m, dq_mpi_sync_stats *out)
+{
+	if (!m || !out)
+		return -EINVAL;
+	*out = m->stats;
+	return 0;
+}
+
+int
+dq_mpi_table_attach(dq_mpi *m, dq_table *t, const dq_mpi_config *mc)
+{
+	dq_table_info ti;
+	int err;
+
+	if (!m || !t || !mc || !(mc->timeout > 0) ||
+	    (unsigned)mc->policy > DQ_MPI_DISTQL ||
+	    (unsigned)mc->exchange > DQ_MPI_EXCHANGE_DENSE)
+		return -EINVAL;
+	if (m->l)
+		return -EBUSY;
+	err = dq_table_info_get(t, &ti);
+	if (err)
+		return err;
+	m->t = t;
+	m->mc = *mc;
+	m->n = (size_t)ti.n_states * ti.n_actions;
+	m->na = ti.n_actions;
+	err = alloc_run(m);
+	if (!err)
+		err = start_exchange(m);
+	if (err)
+		m->t = NULL;
+	return err;
+}
+
+int
+dq_mpi_table_sync(dq_mpi *m)
+{
+	if (!m || !m->t || !m->base || m->l)
+		return -EINVAL;
+	return sync_now(m);
 }
 
 /* If some rank stopped on its target, the lowest such rank's passing
@@ -1169,24 +1253,9 @@ dq_mpi_run(dq_mpi *m, dq_run_result *res)
 		return -EINVAL;
 	if (m->size == 1)
 		return dq_learner_run(m->l, res);
-	free_run(m);
-	m->base = malloc(m->n * sizeof(double));
-	m->snap = malloc(m->n * sizeof(double));
-	m->sum = malloc(m->n * sizeof(double));
-	m->idx = malloc(m->n * sizeof(uint32_t));
-	m->val = malloc(m->n * sizeof(double));
-	if (m->mc.policy == DQ_MPI_DISTQL && m->rank == 0) {
-		m->central = malloc(m->n * sizeof(double));
-		m->eta_c = malloc(m->n * sizeof(double));
-		if (!m->central || !m->eta_c) {
-			free_run(m);
-			return -ENOMEM;
-		}
-	}
-	if (!m->base || !m->snap || !m->sum || !m->idx || !m->val) {
-		free_run(m);
-		return -ENOMEM;
-	}
+	err = alloc_run(m);
+	if (err)
+		return err;
 	m->ready = 0;
 	m->comm_err = 0;
 	m->agreed = DQ_STOP_NONE;

@@ -232,6 +232,45 @@ DQ_API dq_learner *dq_mpi_learner(const dq_mpi *m);
  *  Thread-safety: not during dq_mpi_run(). */
 DQ_API void dq_mpi_learner_destroy(dq_mpi *m);
 
+/** What the syncs of the last run (or of an attached table) cost. */
+typedef struct dq_mpi_sync_stats {
+	uint64_t syncs;	       /**< Syncs made. */
+	uint64_t sparse;       /**< Of which exchanged as sparse lists. */
+	double seconds;	       /**< Wall time in syncs, this rank. */
+	double last_seconds;   /**< Of the last one. */
+	uint64_t last_changed; /**< Entries the last one found changed,
+				*   summed over ranks (average, delta). */
+	uint64_t reserved_[4]; /**< Zero. */
+} dq_mpi_sync_stats;
+
+/**
+ * The sync costs of the last run, or of the syncs of an attached table.
+ * @return 0, or -EINVAL for NULL.
+ * Thread-safety: not during dq_mpi_run(). Ordering: none.
+ */
+DQ_API int dq_mpi_sync_stats_get(const dq_mpi *m, dq_mpi_sync_stats *out);
+
+/**
+ * Attach a table to sync by hand, without a learner (a simulator that
+ * owns its loop, a benchmark): collective; every rank takes rank 0's
+ * table, which is the base of the first dq_mpi_table_sync().
+ * @return 0; -EINVAL; -EBUSY when @p m has a learner; -ENOMEM;
+ *         DQ_EMPIPEER; DQ_EMPI.
+ * Thread-safety: the thread that called dq_mpi_init(), no run in
+ *                progress; the table may be written by other threads.
+ * Ordering: none.
+ */
+DQ_API int dq_mpi_table_attach(dq_mpi *m, dq_table *t, const dq_mpi_config *mc);
+
+/**
+ * One sync of the attached table by its policy (collective: every rank
+ * calls it). Writes made meanwhile by other threads are kept (deltas).
+ * @return 0; -EINVAL when no table is attached; -ENOMEM; DQ_EMPIPEER;
+ *         DQ_EMPI.
+ * Thread-safety: as dq_mpi_table_attach(). Ordering: none.
+ */
+DQ_API int dq_mpi_table_sync(dq_mpi *m);
+
 /** @} */
 
 #ifdef __cplusplus
