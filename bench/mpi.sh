@@ -4,7 +4,7 @@
 #   sh bench/mpi.sh [BUILD [OUT]]     (BUILD=build, OUT=BUILD/bench-mpi)
 #
 # 1. 1 rank x 1 thread, 1 rank x 2 threads (distq) and 2 ranks x 1 thread
-#    (distq-mpi, average every TAU) on taxi, frozenlake8x8 and scalable
+#    (distq-mpi, average every TAU; 2x1d: delta) on taxi, frozenlake8x8 and scalable
 #    with a per-step cost (a slow simulator): steps/s over SECONDS, and the
 #    time and steps to the exactly optimal policy (--target 1), median of
 #    SEEDS seeds (taxi, frozenlake8x8).
@@ -34,6 +34,9 @@ run() {
 	2x1) shift; mpirun -np "$RANKS" --bind-to core --map-by core \
 		"$BUILD/distq-mpi" train "$@" --threads 1 \
 		--share "average:tau=$TAU" ;;
+	2x1d) shift; mpirun -np "$RANKS" --bind-to core --map-by core \
+		"$BUILD/distq-mpi" train "$@" --threads 1 \
+		--share "delta:tau=$TAU" ;;
 	esac
 }
 
@@ -42,7 +45,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 echo "env,config,steps_per_s,median_s_to_optimum,median_steps_to_optimum,reached,seeds" \
 	>"$OUT/configs.csv"
 for env in taxi frozenlake8x8 scalable:states=1000,cost=2000; do
-	for cfg in 1x1 1x2 2x1; do
+	for cfg in 1x1 1x2 2x1 2x1d; do
 		rate=$(run $cfg "$env" --seconds "$SECONDS_RUN" --no-exact \
 			--pin cores 2>/dev/null | awk '/^steps\/s/ { print $2 }')
 		: >"$OUT/t.txt"
