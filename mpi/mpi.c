@@ -582,13 +582,14 @@ ibcast(dq_mpi *m, void *buf, int count, MPI_Datatype dt, int root)
 /* Dense arrays travel in pieces of at most 2^28 elements (an int count). */
 #define CHUNK ((size_t)1 << 28)
 
+/* Sum @buf over ranks, in place. */
 static int
-allreduce_sum(dq_mpi *m, const double *in, double *out, size_t n)
+allreduce_sum(dq_mpi *m, double *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i += CHUNK) {
 		size_t k = n - i < CHUNK ? n - i : CHUNK;
-		int err =
-		    iallreduce(m, in + i, out + i, (int)k, MPI_DOUBLE, MPI_SUM);
+		int err = iallreduce(m, MPI_IN_PLACE, buf + i, (int)k,
+				     MPI_DOUBLE, MPI_SUM);
 
 		if (err)
 			return err;
@@ -641,16 +642,8 @@ exchange(dq_mpi *m, uint64_t *changed)
 		sparse = false;
 	m->stats.last_changed = all;
 	m->stats.sparse += sparse;
-	if (!sparse) {
-		double *d = malloc(m->n * sizeof(double));
-
-		if (!d)
-			return -ENOMEM;
-		memcpy(d, m->sum, m->n * sizeof(double));
-		err = allreduce_sum(m, d, m->sum, m->n);
-		free(d);
-		return err;
-	}
+	if (!sparse)
+		return allreduce_sum(m, m->sum, m->n);
 	{
 		int *counts = malloc(2 * (size_t)m->size * sizeof(int));
 		int c = (int)mine, *displs;
