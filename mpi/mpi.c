@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,10 +530,20 @@ dq_mpi_agent_states(const dq_mpi *m, dq_agent_state *out, uint32_t cap,
 
 /* ------------------------------------------------- waits and rounds -- */
 
-/* Wait for @req, polling: DQ_EMPIPEER after the timeout, DQ_EMPI on an
- * error MPI reports. */
+/*
+ * Wait for @req, polling: DQ_EMPIPEER after the timeout, DQ_EMPI on an
+ * error MPI reports. Open MPI progresses a non-blocking collective only
+ * inside MPI calls (libnbc: one step per MPI_Test; the shared-memory
+ * transport moves a large message fragment by fragment), so a wait that
+ * slept between tests would stretch a 80 MB exchange to seconds. Data
+ * exchanges (@spin) therefore test back to back, yielding the core to
+ * the agents between tests (sched_yield() returns at once when no one
+ * else is runnable); the control rounds, small and mostly waiting for the
+ * other ranks' next round, sleep between tests, 20 us doubling to 1 ms,
+ * so that a waiting rank costs no core.
+ */
 static int
-wait_req(dq_mpi *m, MPI_Request *req)
+wait_req_how(dq_mpi *m, MPI_Request *req, bool spin)
 {
 	double deadline = now_s() + m->mc.timeout, pause = 20e-6;
 
@@ -547,11 +558,21 @@ wait_req(dq_mpi *m, MPI_Request *req)
 			m->lost = true;
 			return DQ_EMPIPEER;
 		}
+		if (spin) {
+			sched_yield();
+			continue;
+		}
 		sleep_s(pause);
-		/* Short syncs stay short; long waits cost no core. */
 		if (pause < 1e-3)
 			pause *= 2;
 	}
+}
+
+/* A data exchange's wait. */
+static int
+wait_req(dq_mpi *m, MPI_Request *req)
+{
+	return wait_req_how(m, req, true);
 }
 
 #define MPI_TRY(call)                      \
@@ -1159,7 +1180,7 @@ comm_main(void *arg)
 			err = DQ_EMPI;
 			break;
 		}
-		err = wait_req(m, &r);
+		err = wait_req_how(m, &r, false);
 		if (err)
 			break;
 		for (int i = 0; i < m->size; i++) {
