@@ -441,10 +441,10 @@ dq_mpi_learner_create(dq_mpi *m, dq_learner **out, dq_table *t,
 	m->p = cfg->n_threads;
 	c = *cfg;
 	if (m->size > 1) {
-		/* The summed limits are the communication thread's; a
-		 * rank stops by itself at its share, so that the sum ends
-		 * near the limit even when the communication thread waits
-		 * for a core (ranks of unequal speed stop a little short). */
+		/* The summed limits: each rank does its share, ceil(limit
+		 * / R), and one that is done waits (syncing) for the others,
+		 * so the sum is the limit (up to R - 1 more when R does not
+		 * divide it) however unequal the ranks' speeds. */
 		c.max_steps = (cfg->max_steps + (uint64_t)m->size - 1) /
 			      (uint64_t)m->size;
 		c.max_episodes = (cfg->max_episodes + (uint64_t)m->size - 1) /
@@ -1190,7 +1190,12 @@ comm_main(void *arg)
 			episodes += (uint64_t)x[C_EPISODES];
 			rsteps += (uint64_t)x[C_RSTEPS];
 			reps += (uint64_t)x[C_REPS];
-			if (x[C_DONE] && first_done < 0)
+			/* A rank that did its share of the summed limits
+			 * waits for the others (it still syncs). */
+			if (x[C_DONE] && first_done < 0 &&
+			    !((x[C_REASON] == DQ_STOP_STEPS ||
+			       x[C_REASON] == DQ_STOP_EPISODES) &&
+			      !x[C_ERR]))
 				first_done = i;
 			if (x[C_ERR] && first_err < 0)
 				first_err = i;
@@ -1212,6 +1217,9 @@ comm_main(void *arg)
 			} else if (first_done >= 0) {
 				m->agreed = (dq_stop_reason)
 				    recs[first_done * C_N + C_REASON];
+			} else if (all_done) {
+				/* Every rank did its share. */
+				m->agreed = (dq_stop_reason)recs[C_REASON];
 			} else if (c->max_steps && rsteps >= c->max_steps) {
 				m->agreed = DQ_STOP_STEPS;
 			} else if (c->max_episodes && reps >= c->max_episodes) {

@@ -133,6 +133,12 @@ bg_job() {
 		--no-exact --share average:tau=0.05s,timeout=2 \
 		>"$TMP/out" 2>&1 &
 	mp=$!
+	# Until mpirun has started every rank, and a moment for MPI_Init.
+	i=0
+	while [ "$(pgrep -P "$mp" | wc -l)" -lt "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	sleep 1.5
 }
 # waited SECONDS: mpirun ended within SECONDS; its status in $rc.

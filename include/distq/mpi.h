@@ -151,11 +151,10 @@ DQ_API int dq_mpi_size(const dq_mpi *m);
  * Create this rank's learner for a job run with @p mc. With one rank it is
  * dq_learner_create() with @p cfg unchanged. With more, the learner gets
  * @p cfg but: max_steps and max_episodes count the sum over ranks of this
- * run's steps and episodes (the communication thread stops the job when
- * the sum reaches them, and each rank stops by itself at its share,
- * ceil(limit / R), so the sum ends at the limit or a little short of it
- * when ranks run at unequal speeds); should_stop is wrapped (the caller's
- * is still called);
+ * run's steps and episodes: each rank does its share, ceil(limit / R),
+ * and a rank that is done waits for the others (its table still syncs),
+ * so the sum is the limit, or up to R - 1 more when R does not divide it;
+ * should_stop is wrapped (the caller's is still called);
  * the progress callback is called on rank 0 only, with the totals over
  * ranks; agent i of rank r uses random stream r x P + i of the seed, so
  * each rank draws from its own block of streams (the streams one learner

@@ -294,8 +294,10 @@ main(int argc, char **argv)
 	} else if (!strcmp(mode, "steps")) {
 		CHECK(err == 0, "run: %s", dq_strerror(err));
 		CHECK(r.reason == DQ_STOP_STEPS, "reason %d", r.reason);
-		CHECK(r.total.steps >= 200000, "steps %llu",
-		      (unsigned long long)r.total.steps);
+		/* Each rank's share, ceil(200000 / R), exactly. */
+		CHECK(r.total.steps == (200000 + (uint64_t)size - 1) /
+					   (uint64_t)size * (uint64_t)size,
+		      "steps %llu", (unsigned long long)r.total.steps);
 	}
 	dq_mpi_learner_destroy(job);
 	dq_table_destroy(table);
