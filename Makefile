@@ -492,7 +492,7 @@ $(MPI_SHARED): $(MPI_OBJ) $(SHARED) abi/libdistq-mpi.map
 	$(Q)$(CC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--no-undefined \
 		-Wl,--version-script=abi/libdistq-mpi.map \
 		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(MPI_OBJ) \
-		-L$(BUILD) -ldistq $(MPI_LIBS) -pthread
+		-L$(BUILD) -ldistq $(MPI_LIBS) -lm -pthread
 	$(Q)ln -sf libdistq-mpi.so.$(VERSION) $(BUILD)/$(MPI_SONAME)
 	$(Q)ln -sf $(MPI_SONAME) $(BUILD)/libdistq-mpi.so
 

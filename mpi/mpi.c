@@ -766,15 +766,28 @@ sync_distql(dq_mpi *m)
 	int err = dq_table_snapshot(m->t, m->snap, m->n), c, *counts = NULL,
 	    *displs = NULL;
 	uint32_t *ai = NULL, mine = 0;
-	double *av = NULL, eta_i = m->cfg.agent.alpha.start;
-	MPI_Request r[2];
+	double *av = NULL, *ae = NULL, alpha = m->cfg.agent.alpha.start,
+	       omega = m->cfg.agent.omega;
+	MPI_Request r[3];
 
 	if (err)
 		return err;
-	if (!(eta_i > 0))
-		eta_i = 0.1;
+	if (!(alpha > 0))
+		alpha = 0.1;
+	/* Each pushed entry goes with this rank's eta_i for it: its step
+	 * size, 1 / N(s,a)^omega with per-entry rates, else alpha (in
+	 * m->sum, free until the pull). */
 	for (size_t k = 0; k < m->n; k++)
 		if (m->snap[k] != m->base[k]) {
+			uint64_t nv = 0;
+
+			m->sum[mine] = alpha;
+			if (omega > 0 &&
+			    dq_table_visits_get(m->t, (uint32_t)(k / m->na),
+						(uint32_t)(k % m->na),
+						&nv) == 0 &&
+			    nv > 0)
+				m->sum[mine] = pow((double)nv, -omega);
 			m->idx[mine] = (uint32_t)k;
 			m->val[mine++] = m->snap[k];
 		}
@@ -799,25 +812,32 @@ sync_distql(dq_mpi *m)
 		}
 		ai = malloc((all ? all : 1) * sizeof(*ai));
 		av = malloc((all ? all : 1) * sizeof(*av));
+		ae = malloc((all ? all : 1) * sizeof(*ae));
 		err = -ENOMEM;
-		if (!ai || !av)
+		if (!ai || !av || !ae)
 			goto out;
 		err = DQ_EMPI;
 		if (MPI_Igatherv(m->idx, c, MPI_UINT32_T, ai, counts, displs,
 				 MPI_UINT32_T, 0, m->comm,
 				 &r[0]) != MPI_SUCCESS ||
 		    MPI_Igatherv(m->val, c, MPI_DOUBLE, av, counts, displs,
-				 MPI_DOUBLE, 0, m->comm, &r[1]) != MPI_SUCCESS)
+				 MPI_DOUBLE, 0, m->comm,
+				 &r[1]) != MPI_SUCCESS ||
+		    MPI_Igatherv(m->sum, c, MPI_DOUBLE, ae, counts, displs,
+				 MPI_DOUBLE, 0, m->comm, &r[2]) != MPI_SUCCESS)
 			goto out;
 		err = wait_req(m, &r[0]);
 		if (!err)
 			err = wait_req(m, &r[1]);
+		if (!err)
+			err = wait_req(m, &r[2]);
 		if (err)
 			goto out;
 		if (m->rank == 0)
 			for (size_t j = 0; j < all; j++) {
 				size_t k = ai[j];
-				double ec = m->eta_c[k] < eta_i ? m->eta_c[k]
+				double eta_i = ae[j],
+				       ec = m->eta_c[k] < eta_i ? m->eta_c[k]
 								: eta_i,
 				       w = ec * ec / eta_i;
 
@@ -865,6 +885,7 @@ sync_distql(dq_mpi *m)
 out:
 	free(ai);
 	free(av);
+	free(ae);
 	free(counts);
 	return err;
 }
