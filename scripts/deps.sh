@@ -17,7 +17,7 @@
 #        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
 #        mpi     Open MPI (mpicc, mpirun, ompi-c.pc): libdistq-mpi, the
-#                distq-mpi program and make test-mpi
+#                distq-mpi program and make test-mpi (and pgrep)
 #        all     every group above
 set -eu
 
@@ -91,6 +91,7 @@ group() {
 		need "Open MPI's mpicc and ompi-c.pc (libdistq-mpi)" \
 			libopenmpi-dev have_mpi_dev
 		need "Open MPI's mpirun (make test-mpi)" openmpi-bin have_cmd mpirun
+		need "pgrep (make test-mpi kills one rank)" procps have_cmd pgrep
 		;;
 	docs)
 		need doxygen doxygen have_cmd doxygen
