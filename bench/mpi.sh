@@ -5,20 +5,20 @@
 #
 # 1. 1 rank x 1 thread, 1 rank x 2 threads (distq) and 2 ranks x 1 thread
 #    (distq-mpi, average every TAU; 2x1d: delta) on taxi, frozenlake8x8 and scalable
-#    with a per-step cost (a slow simulator): steps/s over SECONDS, and the
+#    with a per-step cost (a slow simulator): steps/s over RUN_SECONDS, and the
 #    time and steps to the exactly optimal policy (--target 1), median of
 #    SEEDS seeds (taxi, frozenlake8x8).
 # 2. The cost of one sync against the table's size (10^3..MAX entries)
 #    and the fraction changed, 2 ranks (build/bench/mpi/sync_cost).
 #
-# Environment: SECONDS (3), SEEDS (5), TAU (0.05s), MAX (1e7), RANKS (2).
+# Environment: RUN_SECONDS (3), SEEDS (5), TAU (0.05s), MAX (1e7), RANKS (2).
 # About 5-10 minutes on a quiet 2-core machine (at most ~25: every
 # target run is capped at 30 s, a run that misses it is not counted). Writes OUT/configs.csv,
 # OUT/sync.csv and prints both.
 set -eu
 BUILD=${1:-build}
 OUT=${2:-$BUILD/bench-mpi}
-SECONDS_RUN=${SECONDS:-3}
+SECONDS_RUN=${RUN_SECONDS:-3}
 SEEDS=${SEEDS:-5}
 TAU=${TAU:-0.05s}
 MAX=${MAX:-1e7}
