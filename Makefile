@@ -7,7 +7,8 @@
 #   make demo       install missing build packages, build, train on all cores
 #   make check      install missing test packages, then unit tests, examples,
 #                   the headers in every language mode, the Python package
-#                   (make test-python), install recipes,
+#                   (make test-python), the MPI jobs (make test-mpi),
+#                   install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
 #                   the mutation check
@@ -123,10 +124,10 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build mutants bench-scaling
+	stress stress-build mutants bench-scaling mpi test-mpi bench-mpi
 .DEFAULT_GOAL := all
 
-all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES)
+all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES) mpi
 
 # Missing Debian packages are installed by a script that says what it does,
 # only by the targets of the two-command set-up (deps, demo, check).
@@ -240,6 +241,7 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory test
 	$(Q)$(MAKE) --no-print-directory test-headers
 	$(Q)$(MAKE) --no-print-directory test-python
+	$(Q)$(MAKE) --no-print-directory test-mpi
 	$(Q)$(MAKE) --no-print-directory test-build
 	$(Q)$(MAKE) --no-print-directory test-install
 	$(Q)$(MAKE) --no-print-directory abi-check
@@ -317,7 +319,8 @@ format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
 		$(PUB_HEADERS) $(TEST_SRC) tests/dq_test.h \
 		tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
-		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC)
+		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
+		$(wildcard tests/mpi/*.c bench/mpi/*.c)
 
 format-check:
 	$(Q)if command -v clang-format >/dev/null 2>&1; then \
@@ -325,7 +328,8 @@ format-check:
 		$(wildcard lib/*.h lib/envs/*.h) $(PUB_HEADERS) \
 		$(TEST_SRC) tests/dq_test.h tests/dq_fault_pthread.h \
 		$(EXAMPLE_SRC) $(CLI_SRC) \
-		$(wildcard cli/*.h) $(BENCH_SRC) && echo "format-check: ok"; \
+		$(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
+		$(wildcard tests/mpi/*.c bench/mpi/*.c) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi
 
 # ----------------------------------------------------------------- abi ---
@@ -444,6 +448,92 @@ MUTANT ?=
 mutants: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh $(MUTANT)
 
+# ----------------------------------------------------------------- mpi ---
+
+# libdistq-mpi (include/distq/mpi.h, mpi/): a separate library on the
+# public API of libdistq, the only code that calls MPI, and the distq-mpi
+# program (distq's CLI with train run over ranks). Built when Open MPI's C
+# binding is found (pkg-config ompi-c, or mpicc's flags); otherwise make
+# says it skips it. make deps and make check install it (scripts/deps.sh).
+MPICC ?= mpicc
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null || \
+	$(MPICC) --showme:compile 2>/dev/null)
+MPI_LIBS := $(shell pkg-config --libs ompi-c 2>/dev/null || \
+	$(MPICC) --showme:link 2>/dev/null)
+HAVE_MPI := $(if $(strip $(MPI_LIBS)),1,)
+MPI_SONAME := libdistq-mpi.so.$(MAJOR)
+MPI_STATIC := $(BUILD)/libdistq-mpi.a
+MPI_SHARED := $(BUILD)/libdistq-mpi.so.$(VERSION)
+MPI_SRC := $(wildcard mpi/*.c)
+MPI_OBJ := $(BUILD)/mpi/mpi.o
+MPI_PROG := $(BUILD)/distq-mpi
+MPI_TEST := $(BUILD)/tests/mpi/test_mpi
+
+ifeq ($(HAVE_MPI),1)
+mpi: $(MPI_STATIC) $(MPI_SHARED) $(MPI_PROG)
+else
+mpi:
+	@echo "libdistq-mpi: skipped, Open MPI not found (make deps installs libopenmpi-dev openmpi-bin)"
+endif
+
+# Public API only (no -Ilib), as cli/ and examples/.
+$(BUILD)/mpi/%.o: mpi/%.c | $(BUILD_DEPS)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PUB_CPPFLAGS) $(MPI_CFLAGS) -DDQ_BUILDING_LIBRARY \
+		-fvisibility=hidden $(CFLAGS_ALL) -c $< -o $@
+
+$(MPI_STATIC): $(MPI_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(MPI_SHARED): $(MPI_OBJ) $(SHARED) abi/libdistq-mpi.map
+	$(call say,LD,$@)
+	$(Q)$(CC) -shared -Wl,-soname,$(MPI_SONAME) -Wl,--no-undefined \
+		-Wl,--version-script=abi/libdistq-mpi.map \
+		$(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(MPI_OBJ) \
+		-L$(BUILD) -ldistq $(MPI_LIBS) -lm -pthread
+	$(Q)ln -sf libdistq-mpi.so.$(VERSION) $(BUILD)/$(MPI_SONAME)
+	$(Q)ln -sf $(MPI_SONAME) $(BUILD)/libdistq-mpi.so
+
+$(MPI_PROG): $(BUILD)/mpi/distq-mpi.o $(filter-out $(BUILD)/cli/distq.o,\
+		$(CLI_OBJ)) $(MPI_STATIC) $(STATIC)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $^ $(MPI_LIBS) \
+		$(LDLIBS_ALL)
+
+$(BUILD)/mpi/distq-mpi.o: mpi/distq-mpi.c | $(BUILD_DEPS)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PUB_CPPFLAGS) -Icli $(MPI_CFLAGS) $(CFLAGS_ALL) \
+		-c $< -o $@
+
+$(MPI_TEST): tests/mpi/test_mpi.c $(MPI_STATIC) $(STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PUB_CPPFLAGS) $(MPI_CFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+		-o $@ $< $(MPI_STATIC) $(STATIC) $(MPI_LIBS) $(LDLIBS_ALL)
+
+# The sync-cost benchmark (bench/mpi.sh; never part of check).
+$(BUILD)/bench/mpi/%: bench/mpi/%.c $(MPI_STATIC) $(STATIC)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PUB_CPPFLAGS) $(MPI_CFLAGS) $(CFLAGS_ALL) -O3 \
+		$(LDFLAGS_ALL) -o $@ $< $(MPI_STATIC) $(STATIC) $(MPI_LIBS) \
+		$(LDLIBS_ALL)
+
+bench-mpi: $(BUILD)/bench/mpi/sync_cost $(MPI_PROG) $(BUILD)/distq
+	$(Q)sh bench/mpi.sh $(BUILD)
+
+# Real mpirun jobs of 2 and 3 ranks (scripts/mpi-test.sh).
+ifeq ($(HAVE_MPI),1)
+test-mpi: $(MPI_PROG) $(MPI_TEST) $(BUILD)/distq
+	$(Q)sh scripts/mpi-test.sh $(BUILD)
+else
+test-mpi:
+	@echo "test-mpi: skipped, Open MPI not found (make deps installs it)"
+endif
+
 # ---------------------------------------------------------------- demo ---
 
 demo:
@@ -512,6 +602,19 @@ install: all $(BUILD)/distq.pc $(MAN_PAGES:%=$(BUILD)/%)
 	install -m 644 $(BUILD)/man/libdistq.3 $(DESTDIR)$(MANDIR)/man3/libdistq.3
 	install -m 644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)
 	install -m 644 $(DOC_IMAGES) $(DESTDIR)$(DOCDIR)/perf
+ifeq ($(HAVE_MPI),1)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+		distq-mpi.pc.in > $(BUILD)/distq-mpi.pc
+	install -m 644 $(MPI_STATIC) $(DESTDIR)$(LIBDIR)/libdistq-mpi.a
+	install -m 755 $(MPI_SHARED) \
+		$(DESTDIR)$(LIBDIR)/libdistq-mpi.so.$(VERSION)
+	ln -sf libdistq-mpi.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(MPI_SONAME)
+	ln -sf $(MPI_SONAME) $(DESTDIR)$(LIBDIR)/libdistq-mpi.so
+	install -m 644 $(BUILD)/distq-mpi.pc \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/distq-mpi.pc
+	install -m 755 $(MPI_PROG) $(DESTDIR)$(BINDIR)/distq-mpi
+endif
 
 uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/distq.h $(DESTDIR)$(LIBDIR)/libdistq.a \
@@ -519,6 +622,12 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libdistq.so \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/distq.pc $(DESTDIR)$(BINDIR)/distq \
 		$(DESTDIR)$(MANDIR)/man1/distq.1 $(DESTDIR)$(MANDIR)/man3/libdistq.3
+	rm -f $(DESTDIR)$(LIBDIR)/libdistq-mpi.a \
+		$(DESTDIR)$(LIBDIR)/libdistq-mpi.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(MPI_SONAME) \
+		$(DESTDIR)$(LIBDIR)/libdistq-mpi.so \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/distq-mpi.pc \
+		$(DESTDIR)$(BINDIR)/distq-mpi
 	rm -f $(patsubst include/%,$(DESTDIR)$(INCLUDEDIR)/%,\
 		$(wildcard include/distq/*.h))
 	rmdir $(DESTDIR)$(INCLUDEDIR)/distq 2>/dev/null || true
@@ -531,3 +640,4 @@ clean:
 	$(BENCHES:=.d)
 -include $(JET_OBJ:.o=.d)
 -include $(FUZZ_OBJ:.o=.d) $(FUZZERS:=.d) $(STRESSERS:=.d)
+-include $(MPI_OBJ:.o=.d) $(BUILD)/mpi/distq-mpi.d $(MPI_TEST:=.d)

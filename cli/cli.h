@@ -186,4 +186,30 @@ void cli_exact_warn(const struct cli_exact *x, int err);
 /* Summary lines: a left-aligned key, then the value. */
 void cli_kv(const char *key, const char *fmt, ...) CLI_PRINTF(2, 3);
 
+/*
+ * How train creates and runs its learner when a program routes it
+ * elsewhere: distq-mpi (mpi/distq-mpi.c) sets these before cli_main() to
+ * run over MPI ranks; distq leaves cli_train_hooks NULL and calls the
+ * library directly. Every member is required.
+ */
+struct cli_train_hooks {
+	int (*create)(dq_learner **l, dq_table *t, const dq_env *env,
+		      const dq_learner_config *c);
+	int (*run)(dq_learner *l, dq_run_result *r);
+	void (*destroy)(dq_learner *l);
+	/* This process prints the summary and writes checkpoints. */
+	bool (*leader)(void);
+	/* After a run: every agent's state to save (leader only). */
+	int (*states)(const dq_agent_state **out, uint32_t *n);
+	/* Resume: restore agents from a checkpoint's @n states: 0 all of
+	 * them (their counts go on), 1 none (says so), < 0 failed. */
+	int (*restore)(const dq_agent_state *st, uint32_t n);
+	/* A failed run: say where (which rank, agent, step); CLI_FAIL. */
+	int (*failed)(int err);
+	/* Resume without --threads: the agents per process for a
+	 * checkpoint of @n agents. */
+	uint32_t (*resume_threads)(uint32_t n);
+};
+extern const struct cli_train_hooks *cli_train_hooks;
+
 #endif /* DISTQ_CLI_H */

@@ -429,6 +429,8 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
  */
 static atomic_int interrupted;
 
+const struct cli_train_hooks *cli_train_hooks;
+
 static void
 on_sigint(int sig)
 {
@@ -540,19 +542,28 @@ agent_state(struct train_ctx *x, uint32_t i, dq_agent_state *st)
  * finds the file's totals equal to its agents' counts plus the base.
  */
 static int
-train_checkpoint(struct train_ctx *x, double seconds)
+train_checkpoint(struct train_ctx *x, double seconds, bool final)
 {
 	const struct train_opts *o = x->o;
+	const dq_agent_state *st = x->agents;
+	uint32_t n = x->n;
 	uint64_t steps = 0, episodes = 0;
 	dq_checkpoint_meta m;
 
-	for (uint32_t i = 0; i < x->n; i++) {
-		int err = agent_state(x, i, &x->agents[i]);
+	/* Over MPI, the final checkpoint holds every rank's agents. */
+	if (!final || !cli_train_hooks || cli_train_hooks->states(&st, &n)) {
+		st = x->agents;
+		n = x->n;
+		for (uint32_t i = 0; i < x->n; i++) {
+			int err = agent_state(x, i, &x->agents[i]);
 
-		if (err)
-			return err;
-		steps = sat_add(steps, x->agents[i].steps);
-		episodes = sat_add(episodes, x->agents[i].episodes);
+			if (err)
+				return err;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		steps = sat_add(steps, st[i].steps);
+		episodes = sat_add(episodes, st[i].episodes);
 	}
 	memset(&m, 0, sizeof(m));
 	snprintf(m.env, sizeof(m.env), "%s", x->e->name);
@@ -561,15 +572,13 @@ train_checkpoint(struct train_ctx *x, double seconds)
 	m.gamma = o->gamma;
 	/* The values reached (the schedules are not in the file): a resume
 	 * without --alpha or --epsilon goes on from them, constant. */
-	m.alpha =
-	    sched_at(&o->alpha_sched, x->n ? x->agents[0].alpha_clock : 0);
-	m.epsilon =
-	    sched_at(&o->epsilon_sched, x->n ? x->agents[0].epsilon_clock : 0);
+	m.alpha = sched_at(&o->alpha_sched, n ? st[0].alpha_clock : 0);
+	m.epsilon = sched_at(&o->epsilon_sched, n ? st[0].epsilon_clock : 0);
 	m.seed = o->seed;
 	m.steps = sat_add(x->base_steps, steps);
 	m.episodes = sat_add(x->base_episodes, episodes);
 	m.seconds = x->base_seconds + seconds;
-	return dq_checkpoint_save_run(o->checkpoint, x->t, &m, x->agents, x->n);
+	return dq_checkpoint_save_run(o->checkpoint, x->t, &m, st, n);
 }
 
 /*
@@ -588,7 +597,7 @@ progress(const dq_progress *p, void *arg)
 	if (x->o->every <= 0 || p->seconds < x->next_checkpoint)
 		return;
 	x->next_checkpoint = p->seconds + x->o->every;
-	err = train_checkpoint(x, p->seconds);
+	err = train_checkpoint(x, p->seconds, false);
 	if (!err) {
 		x->checkpoints++;
 		return;
@@ -653,6 +662,8 @@ static int
 train_run(dq_learner *l, dq_run_result *res, struct sigaction *old)
 {
 	catch_sigint(true, old);
+	if (cli_train_hooks)
+		return cli_train_hooks->run(l, res);
 	return dq_learner_run(l, res);
 }
 
@@ -661,6 +672,8 @@ train_failed(const dq_learner *l, int err)
 {
 	dq_run_error e;
 
+	if (cli_train_hooks)
+		return cli_train_hooks->failed(err);
 	if (dq_learner_error(l, &e) == 0 && e.code) {
 		fprintf(stderr,
 			"distq: agent %u failed at step %llu in %s: %s\n",
@@ -790,6 +803,22 @@ resume_agents(const struct train_opts *o, const struct train_resume *rs,
 	uint64_t steps = 0, episodes = 0;
 	int err;
 
+	if (cli_train_hooks) {
+		/* Each rank takes its own agents' states, if the job has the
+		 * checkpoint's shape; the counts are the file's. */
+		err = cli_train_hooks->restore(rs->agents, rs->n_agents);
+		if (err < 0)
+			return CLI_FAIL;
+		for (uint32_t i = 0; i < rs->n_agents && !err; i++) {
+			steps = sat_add(steps, rs->agents[i].steps);
+			episodes = sat_add(episodes, rs->agents[i].episodes);
+		}
+		x->base_steps = rs->m.steps > steps ? rs->m.steps - steps : 0;
+		x->base_episodes =
+		    rs->m.episodes > episodes ? rs->m.episodes - episodes : 0;
+		x->base_seconds = rs->m.seconds;
+		return CLI_OK;
+	}
 	for (uint32_t i = 0; i < k; i++) {
 		dq_agent_state st = rs->agents[i];
 
@@ -1046,7 +1075,7 @@ train_save(struct train_ctx *x, const dq_run_result *r)
 
 	catch_sigint(false, NULL);
 	fflush(stdout); /* the summary is out before the save may take long */
-	err = train_checkpoint(x, r->seconds);
+	err = train_checkpoint(x, r->seconds, true);
 
 	if (x->checkpoints || x->checkpoint_failures)
 		cli_kv("checkpoints",
@@ -1118,6 +1147,9 @@ train(struct train_opts *o)
 				     rs.n_agents <= DQ_MAX_THREADS
 				 ? rs.n_agents
 				 : cli_threads_all();
+	/* Over MPI, the checkpoint's agents are every rank's. */
+	if (cli_train_hooks && !(o->given & GIVEN(T_THREADS)) && rs.n_agents)
+		o->threads = cli_train_hooks->resume_threads(rs.n_agents);
 	x.t = t;
 	x.n = o->threads;
 	x.agents = calloc(x.n, sizeof(*x.agents));
@@ -1126,7 +1158,8 @@ train(struct train_opts *o)
 		goto out;
 	}
 	train_config(o, &c, &x);
-	err = dq_learner_create(&l, t, e.env, &c);
+	err = cli_train_hooks ? cli_train_hooks->create(&l, t, e.env, &c)
+			      : dq_learner_create(&l, t, e.env, &c);
 	if (err == -EINVAL && o->pin == DQ_PIN_LIST &&
 	    cli_pin_explain(o->pus, o->n_pus)) {
 		status = CLI_FAIL;
@@ -1164,11 +1197,16 @@ train(struct train_opts *o)
 	if (r.pin_failures)
 		cli_warn("%u agents were not pinned and ran unbound: %s",
 			 r.pin_failures, cli_strerror(r.pin_error));
+	/* Over MPI, the other ranks have done their part: the leader
+	 * reports and saves; the target table was handed to every rank. */
+	if (cli_train_hooks && !cli_train_hooks->leader())
+		goto out;
 	if (o->resume)
 		cli_kv("resumed", "%s (%llu steps, %llu episodes, %u agents)\n",
 		       o->resume, (unsigned long long)rs.m.steps,
 		       (unsigned long long)rs.m.episodes, rs.n_agents);
-	if (r.reason == DQ_STOP_TARGET && train_target_table(&x, t)) {
+	if (r.reason == DQ_STOP_TARGET && !cli_train_hooks &&
+	    train_target_table(&x, t)) {
 		status = CLI_FAIL;
 		goto out;
 	}
@@ -1189,7 +1227,10 @@ train(struct train_opts *o)
 out:
 	if (caught)
 		sigaction(SIGINT, &old_sigint, NULL);
-	dq_learner_destroy(l);
+	if (cli_train_hooks)
+		cli_train_hooks->destroy(l);
+	else
+		dq_learner_destroy(l);
 	dq_table_destroy(t);
 	cli_env_close(&e);
 	free(x.agents);

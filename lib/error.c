@@ -97,6 +97,13 @@ dq_strerror(int err)
 		return "the learning rule cannot run as configured (more "
 		       "writes per step than a write-back window holds, or "
 		       "table channels the table lacks)";
+	case DQ_EMPIPEER:
+		return "a rank of the MPI job did not answer in time (dead or "
+		       "stuck)";
+	case DQ_EMPI:
+		return "an MPI call failed";
+	case DQ_EREMOTE:
+		return "another rank of the MPI job failed";
 	default:
 		return "unknown error";
 	}

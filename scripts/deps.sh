@@ -16,11 +16,13 @@
 #                venv (make test-python), and the docs group
 #        docs    doxygen, python3
 #        bench   gnuplot (the plots of bench/run.sh)
+#        mpi     Open MPI (mpicc, mpirun, ompi-c.pc): libdistq-mpi, the
+#                distq-mpi program and make test-mpi (and pgrep)
 #        all     every group above
 set -eu
 
 usage() {
-	echo "usage: deps.sh --check|--install build|test|docs|bench|all..." >&2
+	echo "usage: deps.sh --check|--install build|test|docs|bench|mpi|all..." >&2
 	exit 2
 }
 [ $# -ge 2 ] || usage
@@ -39,6 +41,9 @@ have_py() {
 	done
 	return 1
 }
+
+# Open MPI's C binding: its compiler wrapper or its pkg-config module.
+have_mpi_dev() { have_cmd mpicc || have_pc ompi-c; }
 
 # need WHAT DEBIAN_PACKAGE TEST...: WHAT is missing when TEST fails.
 missing="" packages=""
@@ -80,13 +85,20 @@ group() {
 		need "setuptools (pip install ./python)" python3-setuptools have_py setuptools
 		need "venv (the package's offline install test)" python3-venv have_py ensurepip
 		group docs
+		group mpi
+		;;
+	mpi)
+		need "Open MPI's mpicc and ompi-c.pc (libdistq-mpi)" \
+			libopenmpi-dev have_mpi_dev
+		need "Open MPI's mpirun (make test-mpi)" openmpi-bin have_cmd mpirun
+		need "pgrep (make test-mpi kills one rank)" procps have_cmd pgrep
 		;;
 	docs)
 		need doxygen doxygen have_cmd doxygen
 		need "python3 (the Markdown filter of make docs)" python3 have_cmd python3
 		;;
 	bench) need gnuplot gnuplot-nox have_cmd gnuplot ;;
-	all) for g in build test docs bench; do group $g; done ;;
+	all) for g in build test docs bench mpi; do group $g; done ;;
 	*) usage ;;
 	esac
 }

@@ -100,5 +100,28 @@ done
 grep -q "libdistq $pcv" "$stage/share/man/man1/distq.1" || fail "distq.1 does not carry version $pcv"
 MANPATH="$stage/share/man" man -w distq >/dev/null 2>&1 || fail "man does not find distq(1) under $stage/share/man"
 
+# libdistq-mpi, when built (Open MPI present): its .pc, header and shared
+# library link a program (which runs without an MPI job: no MPI call).
+if [ -f "$stage/lib/pkgconfig/distq-mpi.pc" ]; then
+	pkg-config --exists distq-mpi || fail "pkg-config does not find distq-mpi"
+	[ "$(pkg-config --modversion distq-mpi)" = "$(pkg-config --modversion distq)" ] ||
+		fail "distq-mpi.pc and distq.pc disagree on the version"
+	[ -x "$stage/bin/distq-mpi" ] || fail "not installed: bin/distq-mpi"
+	[ -f "$stage/lib/libdistq-mpi.a" ] || fail "not installed: libdistq-mpi.a"
+	cat >"$out/mpi.c" <<'EOC'
+#include <distq/mpi.h>
+int main(void) {
+	dq_mpi_config c;
+	return dq_mpi_config_init(&c) || dq_mpi_config_parse(&c, "delta:tau=5s") ||
+	       c.unit != DQ_MPI_SECONDS || dq_mpi_size(NULL) != 1;
+}
+EOC
+	$cc $cflags "$out/mpi.c" $(pkg-config --cflags --libs distq-mpi) -o "$out/mpi"
+	LD_LIBRARY_PATH="$stage/lib" "$out/mpi" || fail "the libdistq-mpi program failed"
+	bad=$(nm -D --defined-only "$stage/lib/libdistq-mpi.so" | awk '$2 ~ /[TDBR]/ {print $3}' | grep -v '^dq_mpi_' || true)
+	[ -z "$bad" ] || fail "libdistq-mpi.so: unexpected exports: $bad"
+	echo "install-test: libdistq-mpi (.a, .so, distq-mpi.pc, distq-mpi) installed, linked through pkg-config, ran"
+fi
+
 echo "install-test: README and libdistq(3) examples built shared (LD_LIBRARY_PATH, rpath) and static and ran;" \
 	"version $pcv agrees in header, library, soname, distq.pc; exports dq_* only; man pages and docs installed"

@@ -15,7 +15,8 @@ test_strerror(void **state)
 			     DQ_ETRUNC,	 DQ_ECORRUPT,	DQ_EMISMATCH,
 			     DQ_EPIN,	 DQ_ENONFINITE, DQ_EFILEVALUE,
 			     DQ_ENOTREG, DQ_ENOTHISSYS, DQ_EAFFINITY,
-			     DQ_ERULE};
+			     DQ_ERULE,	 DQ_EMPIPEER,	DQ_EMPI,
+			     DQ_EREMOTE};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {

@@ -50,6 +50,13 @@ extern "C" {
  *  holds, or needs table channels (dq_table_config.channels) or visit
  *  counts (dq_agent_config.omega) the table lacks. */
 #define DQ_ERULE (-1015)
+/** libdistq-mpi: a rank did not answer within the timeout (it died or is
+ *  stuck); the job cannot go on. */
+#define DQ_EMPIPEER (-1019)
+/** libdistq-mpi: an MPI call failed, or MPI lacks the thread level. */
+#define DQ_EMPI (-1020)
+/** libdistq-mpi: another rank failed (dq_mpi_error() names it). */
+#define DQ_EREMOTE (-1021)
 
 /**
  * Describe an error code.
