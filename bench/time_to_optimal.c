@@ -79,8 +79,8 @@ typedef struct point {
 	uint32_t redone; /* tries discarded for a low CPU share */
 	double med_secs, med_steps;
 	double med_windowed, med_window, delay;
-	double
-	    med_start; /* the run's fixed cost: a run of one step per agent */
+	/* The run's fixed cost: a run of one step per agent. */
+	double med_start;
 } point;
 
 static void

@@ -317,6 +317,77 @@ test_switching_two_agents(void **state)
 	dq_env_close(env);
 }
 
+/* What the learner hands the rule, recorded per agent: the chunks' steps
+ * and whether their times and step counts only move forward. */
+static _Atomic uint64_t seen_steps[2], seen_ns;
+static _Atomic int seen_bad;
+static _Thread_local uint64_t last_end, last_run;
+
+static uint32_t
+recording_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
+		 const dq__wp_sample *m)
+{
+	/* Which agent: the probe is the slot's own, so its address tells
+	 * the two apart; agent 0's slot is allocated first. */
+	static _Atomic(dq__wp_probe *) first;
+	dq__wp_probe *none = NULL;
+	int i;
+
+	atomic_compare_exchange_strong(&first, &none, p);
+	i = atomic_load(&first) == p ? 0 : 1;
+	if (m->t_start > m->t_end || m->t_end < last_end ||
+	    m->run_steps < last_run + m->steps || m->steps == 0)
+		atomic_fetch_add(&seen_bad, 1);
+	last_end = m->t_end;
+	last_run = m->run_steps;
+	atomic_fetch_add(&seen_steps[i], m->steps);
+	atomic_fetch_add(&seen_ns, m->t_end - m->t_start);
+	return dq__wp_decide(p, window, max_window, m);
+}
+
+/*
+ * The learner's measurements reach the rule whole: every step of a run is
+ * in exactly one chunk handed to the rule (a chunk's steps counted twice,
+ * or a partial last chunk counted as a full one, would not add up), with
+ * times and run step counts that only move forward, and chunks that take
+ * time.
+ */
+static void
+test_probe_samples(void **state)
+{
+	dq_env *env;
+	dq_env_spec sp;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l;
+	dq_stats st[2];
+	dq_run_result r;
+
+	(void)state;
+	assert_int_equal(dq_env_open_name(&env, "frozenlake8x8"), 0);
+	dq_env_spec_get(env, &sp);
+	t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0, false);
+	dq_learner_config_init(&c);
+	c.pin = DQ_PIN_NONE;
+	c.n_threads = 2;
+	c.max_steps = 300001; /* not a multiple of any chunk */
+	dq__wp_decide_hook = recording_decide;
+	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	dq__wp_decide_hook = dq__wp_decide;
+	assert_int_equal(r.total.steps, 300001);
+	for (uint32_t i = 0; i < 2; i++)
+		assert_int_equal(dq_learner_agent_stats(l, i, &st[i]), 0);
+	assert_int_equal(atomic_load(&seen_bad), 0);
+	assert_true(atomic_load(&seen_ns) > 0); /* chunks take time */
+	assert_int_equal(atomic_load(&seen_steps[0]) +
+			     atomic_load(&seen_steps[1]),
+			 st[0].steps + st[1].steps);
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
 /* Without the hooks one agent never opens a window (max_window 0). */
 static void
 test_one_agent_direct(void **state)
@@ -392,6 +463,7 @@ main(void)
 	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test(test_switching_is_exact),
 	    cmocka_unit_test(test_switching_two_agents),
+	    cmocka_unit_test(test_probe_samples),
 	    cmocka_unit_test(test_one_agent_direct),
 	    cmocka_unit_test(test_config),
 	};
