@@ -21,10 +21,14 @@
 #     apart (A B A B ...). Reported: the median of the per-pair ratios.
 #     Environments: maze4x3 frozenlake4x4 frozenlake8x8 cliffwalking taxi
 #     and scalable at 10^3, 10^5 and 10^7 entries.
-#  2. time_to_optimal, --threads 1,2, SEEDS seeds (default 11), modes
-#     auto and cas (direct updates), on frozenlake8x8 (checks every 0.5 ms)
-#     and cliffwalking (every 0.05 ms: it needs about 1.6e4 steps, under
-#     half a millisecond); plus sync4096 (fixed windows of 4096 steps) on
+#  2. time_to_optimal, --threads 1,2, modes auto and cas (direct
+#     updates), on frozenlake8x8 (SEEDS seeds, default 11; checks every
+#     0.5 ms) and cliffwalking (CLIFF_SEEDS, default 31: a run takes about
+#     a millisecond; checks every 0.05 ms: it needs about 1.5e4 steps,
+#     under half a millisecond). Each run is followed by a run of one step
+#     per agent on the same learner settings: the fixed cost of a run
+#     (threads, pinning, joins), which the summary takes out of the time
+#     to target in its own column; plus sync4096 (fixed windows of 4096 steps) on
 #     frozenlake8x8 at 2 threads: the steps ratios of auto and sync4096
 #     over cas at two threads are the measured cost of staleness.
 #  3. callgrind (when valgrind is there): instructions per step of one
@@ -76,7 +80,8 @@ fi
 "$tto" --threads 2 --modes sync --sync 4096 --seeds "$seeds" \
 	--csv "$out/tto-fl8-w.csv" --summary "$out/tto-fl8-w-summary.csv" \
 	--markdown "$out/tto-fl8-w.md" frozenlake8x8 | tee "$out/tto-fl8-w.txt"
-"$tto" --threads 1,2 --modes auto,cas --seeds "$seeds" --interval 0.00005 \
+"$tto" --threads 1,2 --modes auto,cas --seeds "${CLIFF_SEEDS:-31}" \
+	--interval 0.00005 \
 	--csv "$out/tto-cliff.csv" --summary "$out/tto-cliff-summary.csv" \
 	--markdown "$out/tto-cliff.md" cliffwalking | tee "$out/tto-cliff.txt"
 

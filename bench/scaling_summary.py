@@ -63,8 +63,8 @@ def throughput_table(out, lines):
             envs.append(r["env"])
     lines.append("| environment | entries | lines | 1 thread | 2 threads "
                  "| 2 / 1 (paired) | >= 1.8x | write path at 2 | "
-                 "private ceiling 2 / 1 |")
-    lines.append("|---|--:|--:|--:|--:|--:|---|---|--:|")
+                 "private ceiling 2 / 1 | ns per step, 1 / 2 threads |")
+    lines.append("|---|--:|--:|--:|--:|--:|---|---|--:|--:|")
     for e in envs:
         a1 = pts.get((e, "auto", "1"))
         a2 = pts.get((e, "auto", "2"))
@@ -73,12 +73,19 @@ def throughput_table(out, lines):
             continue
         n = sizes.get(label(e))
         ratio = num(a2["paired_speedup"])
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        # Each thread's time per step alone and beside the other: the
+        # difference is what sharing costs per step (line transfers,
+        # write-backs), the projection's "transfer cost per step".
+        r1 = num(a1["median_steps_per_s"])
+        r2 = num(a2["median_steps_per_s"])
+        ns = "%.1f / %.1f" % (1e9 / r1, 2e9 / r2) if r1 > 0 and r2 > 0 \
+            else "-"
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label(e), n if n else "?", (n * 8 + 63) // 64 if n else "?",
             fmt_rate(num(a1["median_steps_per_s"])),
             fmt_rate(num(a2["median_steps_per_s"])), fmt_ratio(ratio),
             "yes" if ratio >= 1.8 else "no", a2.get("path", "?"),
-            fmt_ratio(num(p2["paired_speedup"])) if p2 else "-"))
+            fmt_ratio(num(p2["paired_speedup"])) if p2 else "-", ns))
     return pts
 
 
@@ -89,8 +96,9 @@ def tto_table(out, lines):
     lines.append("")
     lines.append("| to 99%-optimal (median of seeds) | 1 thread | 2 threads "
                  "| time speedup (>= 1.6x) | steps ratio (<= 1.2) | "
+                 "start cost 1 / 2 threads | speedup less start cost | "
                  "2 threads, direct | windowed / window / delay |")
-    lines.append("|---|--:|--:|--:|--:|--:|---|")
+    lines.append("|---|--:|--:|--:|--:|--:|--:|--:|---|")
     for name, data in (("frozenlake8x8", fl), ("cliffwalking", cl)):
         pts = {(r["mode"], r["threads"]): r for r in data}
         a1, a2 = pts.get(("auto", "1")), pts.get(("auto", "2"))
@@ -98,13 +106,22 @@ def tto_table(out, lines):
         if not a1 or not a2:
             continue
         sp, sr = num(a2["time_speedup"]), num(a2["steps_ratio"])
+        # The run's fixed cost (threads, pinning, joins), measured as a
+        # run of one step per agent: what a sub-millisecond run mostly
+        # pays, and what the speedup is once it is taken out.
+        s1, s2 = num(a1.get("start_seconds")), num(a2.get("start_seconds"))
+        net = (num(a1["median_seconds"]) - s1) / \
+            (num(a2["median_seconds"]) - s2) \
+            if num(a2["median_seconds"]) > s2 else float("nan")
         lines.append(
             "| %s | %.3g s, %.3g steps | %.3g s, %.3g steps | %s%s | %s%s "
-            "| %s | %.0f%% / %s / %s |" % (
+            "| %s | %s | %s | %.0f%% / %s / %s |" % (
                 name, num(a1["median_seconds"]), num(a1["median_steps"]),
                 num(a2["median_seconds"]), num(a2["median_steps"]),
                 fmt_ratio(sp), "" if sp >= 1.6 else " (missed)",
                 fmt_ratio(sr, ""), "" if sr <= 1.2 else " (missed)",
+                "-" if s1 != s1 else "%.3g / %.3g ms" % (s1 * 1e3, s2 * 1e3),
+                fmt_ratio(net),
                 "%.3g s, %.3g steps" % (num(c2["median_seconds"]),
                                         num(c2["median_steps"]))
                 if c2 else "-",

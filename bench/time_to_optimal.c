@@ -74,10 +74,13 @@ typedef struct point {
 	double steps[MAX_SEEDS];    /* INFINITY for a failed run */
 	double windowed[MAX_SEEDS]; /* share of steps in windows */
 	double window[MAX_SEEDS];   /* mean window over those steps */
+	double start[MAX_SEEDS];    /* wall seconds of a one-step run */
 	uint32_t n, failed;
 	uint32_t redone; /* tries discarded for a low CPU share */
 	double med_secs, med_steps;
 	double med_windowed, med_window, delay;
+	/* The run's fixed cost: a run of one step per agent. */
+	double med_start;
 } point;
 
 static void
@@ -308,6 +311,9 @@ typedef struct run {
 	double cpu;	 /* process CPU seconds during the run */
 	double windowed; /* share of the steps taken in windows */
 	uint32_t window; /* mean window over those steps */
+	double start;	 /* wall seconds of the same run with one step per
+			  * agent and no target: thread creation, pinning,
+			  * the first reset, joins */
 } run;
 
 /*
@@ -361,6 +367,16 @@ run_once(const dq_env *env, const opts *o, int mode, uint32_t p, uint64_t seed,
 	out->fraction = r.target_fraction;
 	out->wall = r.seconds;
 	bench_write_path(l, p, r.total.steps, &out->windowed, &out->window);
+	/* The run's fixed cost, measured on a learner just like it: what a
+	 * run that needs under a millisecond (cliffwalking) mostly pays. */
+	dq_learner_destroy(l);
+	l = NULL;
+	lc.target_fraction = 0.0;
+	lc.max_steps = p;
+	if ((err = dq_learner_create(&l, t, env, &lc)) ||
+	    (err = dq_learner_run(l, &r)))
+		goto out;
+	out->start = r.seconds;
 out:
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
@@ -458,11 +474,13 @@ summary_rows(FILE *f, const char *label, const point *pts, int n)
 			sr = pt->med_steps / one->med_steps;
 		/* A failed median is written as nan: gnuplot skips it. */
 		fprintf(f,
-			"%s,%s,%u,%u,%u,%.6g,%.6g,%.4f,%.4f,%.4f,%.0f,%.0f\n",
+			"%s,%s,%u,%u,%u,%.6g,%.6g,%.4f,%.4f,%.4f,%.0f,%.0f,"
+			"%.6g\n",
 			label, mode_name(pt->mode), pt->threads, pt->n,
 			pt->failed, isfinite(pt->med_secs) ? pt->med_secs : NAN,
 			isfinite(pt->med_steps) ? pt->med_steps : NAN, sp, sr,
-			pt->med_windowed, pt->med_window, pt->delay);
+			pt->med_windowed, pt->med_window, pt->delay,
+			pt->med_start);
 	}
 }
 
@@ -502,6 +520,7 @@ measure(const dq_env *env, const char *label, const opts *o, FILE *csv,
 		pt->steps[pt->n] = r.reached ? (double)r.steps : INFINITY;
 		pt->windowed[pt->n] = r.windowed;
 		pt->window[pt->n] = r.window;
+		pt->start[pt->n] = r.start;
 		pt->failed += !r.reached;
 		pt->n++;
 		return 0;
@@ -561,6 +580,7 @@ bench_one(const char *spec, const char *label, const opts *o, FILE *csv,
 		pts[i].med_steps = bench_median(pts[i].steps, pts[i].n);
 		pts[i].med_windowed = bench_median(pts[i].windowed, pts[i].n);
 		pts[i].med_window = bench_median(pts[i].window, pts[i].n);
+		pts[i].med_start = bench_median(pts[i].start, pts[i].n);
 		/* Staleness: an update made in a window of W steps reaches
 		 * the table (W - 1) / 2 of its agent's steps later on
 		 * average, P times as many steps of all agents. */
@@ -632,7 +652,7 @@ main(int argc, char **argv)
 	if (!ret && o.summary && (sum = bench_fopen(o.summary))) {
 		fprintf(sum, "env,mode,threads,runs,failed,median_seconds,"
 			     "median_steps,time_speedup,steps_ratio,windowed,"
-			     "window,delay\n");
+			     "window,delay,start_seconds\n");
 		for (int e = 0; e < o.n_envs; e++)
 			summary_rows(sum, labels[e], pts[e], n_pts[e]);
 	}

@@ -77,10 +77,11 @@ typedef struct slot {
 		uint32_t s, len, chunk;
 		uint64_t done;
 	} pos;
-	/* The automatic write path (lib/writepath.h): this agent's counters
-	 * at the start of its current epoch. */
+	/* The automatic write path (lib/writepath.h): the agent's probe,
+	 * its step count at the last switch and at the run's start. */
 	bool wp_auto;
-	uint64_t wp_steps, wp_retries, wp_merges, wp_moved, wp_run0;
+	dq__wp_probe wp_probe;
+	uint64_t wp_steps, wp_run0;
 	uint64_t wp_window_steps; /* steps taken in windows, all runs */
 	double wp_window_sum;	  /* the same, each times its window */
 	uint64_t share_pushes0, share_entries0; /* at this run's start */
@@ -689,40 +690,40 @@ wp_count(slot *sl)
 	}
 }
 
-/* The automatic write path: the agent's counters start an epoch. */
+/* The automatic write path: steps from here on are counted for the path
+ * the agent takes now. */
 static void
 wp_mark(slot *sl)
 {
 	sl->wp_steps = sl->ag.steps;
-	sl->wp_retries = sl->ag.retries;
-	sl->wp_merges = sl->ag.replica.merges;
-	sl->wp_moved = sl->ag.replica.moved;
 }
 
 /*
- * The automatic write path, between chunks: at the end of an epoch the
- * rule (lib/writepath.h) picks the next window from what the agent
- * measured, and the agent switches (a window is written back before
- * direct updates resume). Returns whether a window is open.
+ * The automatic write path, between chunks: the rule (lib/writepath.h)
+ * picks the path for the next chunk from the chunk of @steps steps that
+ * ran from @t_start to @t_end (now_ns()), and the agent switches (a
+ * window is written back before direct updates resume). Returns whether a
+ * window is open.
  */
 static bool
-wp_revise(slot *sl)
+wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
 {
 	dq_agent *ag = &sl->ag;
+	const uint64_t t0 = sl->l->t0_ns;
 	dq__wp_sample m;
+	uint32_t w;
 	int err;
 
-	m.steps = ag->steps - sl->wp_steps;
-	if (m.steps < dq__wp_epoch(ag->replica.sync_every))
-		return dq__agent_replica(ag);
-	m.retries = ag->retries - sl->wp_retries;
-	m.merges = ag->replica.merges - sl->wp_merges;
-	m.moved = ag->replica.moved - sl->wp_moved;
+	m.t_start = t_start > t0 ? t_start - t0 : 0;
+	m.t_end = t_end > t0 ? t_end - t0 : 0;
+	m.steps = steps;
 	m.run_steps = ag->steps - sl->wp_run0;
+	w = dq__wp_decide_hook(&sl->wp_probe, ag->replica.sync_every,
+			       ag->replica.max_window, &m);
+	if (w == ag->replica.sync_every)
+		return dq__agent_replica(ag);
 	wp_count(sl);
-	err = dq__agent_set_window(
-	    ag, dq__wp_decide_hook(ag->replica.sync_every,
-				   ag->replica.max_window, &m));
+	err = dq__agent_set_window(ag, w);
 	if (err)
 		record_error(sl, err, "sync"); /* the run stops */
 	wp_mark(sl);
@@ -760,6 +761,7 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 
 	while (done < quota) {
 		uint64_t end = quota - done > chunk ? done + chunk : quota;
+		const uint64_t t_start = t_prev, start = done;
 		uint64_t t, left; /* counted down: one op */
 
 		/* A sync policy due in steps: the chunk ends there (a push
@@ -834,7 +836,7 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 			check_target(sl, t);
 		/* The automatic write path: a change between direct updates
 		 * and windows continues in the other instance of this loop. */
-		if (sl->wp_auto && wp_revise(sl) != replica) {
+		if (sl->wp_auto && wp_revise(sl, t_start, t, end - start) != replica) {
 			sl->pos = (struct loop_pos){s, len, chunk, done};
 			return LOOP_SWITCH;
 		}
@@ -980,6 +982,7 @@ agent_main(void *arg)
 			(void)dq__agent_set_window(&sl->ag, 0);
 		wp_mark(sl);
 		sl->wp_run0 = sl->ag.steps;
+		sl->wp_probe = (dq__wp_probe){0};
 		if (sl->ag.share)
 			dq__share_begin(&sl->ag, now_ns());
 		err = agent_loop(sl, &what);

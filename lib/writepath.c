@@ -40,24 +40,53 @@ dq__wp_window_for(uint64_t run_steps, uint32_t max_window)
 	return w > max_window ? max_window : (uint32_t)w;
 }
 
-uint32_t
-dq__wp_epoch(uint32_t window)
+/* Windows ran faster than direct updates in the probe, by the margin:
+ * steps_w / ns_w > (1 + margin) steps_d / ns_d. Either path unmeasured
+ * (windows not yet allowed by the staleness bound, or no whole chunk in
+ * its slots): no. */
+static bool
+windows_faster(const dq__wp_probe *p)
 {
-	return window > DQ__WP_EPOCH ? window : DQ__WP_EPOCH;
+	if (!p->steps[0] || !p->steps[1] || !p->ns[0] || !p->ns[1])
+		return false;
+	return (double)p->steps[1] * (double)p->ns[0] >
+	       (1.0 + DQ__WP_MARGIN) * (double)p->steps[0] * (double)p->ns[1];
 }
 
 uint32_t
-dq__wp_decide(uint32_t window, uint32_t max_window, const dq__wp_sample *m)
+dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
+	      const dq__wp_sample *m)
 {
-	bool hot;
+	const uint64_t slot = m->t_end / DQ__WP_SLOT_NS;
+	const uint64_t period = slot / DQ__WP_PERIOD_SLOTS + 1;
+	const uint64_t pos = slot % DQ__WP_PERIOD_SLOTS;
+	bool win;
 
-	if (!max_window || !m->steps)
-		return max_window ? window : 0;
-	if (window)
-		hot = (double)m->moved >= DQ__WP_COOL * (double)m->steps;
-	else
-		hot = (double)m->retries >= DQ__WP_HOT * (double)m->steps;
-	return hot ? dq__wp_window_for(m->run_steps, max_window) : 0;
+	if (!max_window)
+		return 0;
+	/* A chunk wholly inside a probe slot is counted for the path it
+	 * ran; one across a slot's edge, or run before the probe began,
+	 * is not. */
+	if (pos < DQ__WP_PROBE_SLOTS && m->t_start <= m->t_end &&
+	    m->t_start / DQ__WP_SLOT_NS == slot) {
+		if (p->period != period) {
+			p->steps[0] = p->steps[1] = 0;
+			p->ns[0] = p->ns[1] = 0;
+			p->period = period;
+		}
+		p->steps[window != 0] += m->steps;
+		p->ns[window != 0] += m->t_end - m->t_start;
+	}
+	if (pos < DQ__WP_PROBE_SLOTS) {
+		win = pos % 2 == 1;
+	} else {
+		if (p->decided != period) {
+			p->decided = period;
+			p->windows = p->period == period && windows_faster(p);
+		}
+		win = p->windows;
+	}
+	return win ? dq__wp_window_for(m->run_steps, max_window) : 0;
 }
 
 dq__wp_max_window_fn dq__wp_max_window_hook = dq__wp_max_window;

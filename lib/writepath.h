@@ -12,11 +12,18 @@
  *    updates, always (bit-identical single-agent runs; large tables spread
  *    the agents' writes over many cache lines, and their overlay would cost
  *    memory in proportion to the table);
- *  - otherwise each agent starts direct and, every DQ__WP_EPOCH of its
- *    steps, looks at its conflict rate over the epoch: CAS retries per step
- *    while direct, write-back merges that found the entry moved per step
- *    while windowed. Hot (retries at least DQ__WP_HOT per step) -> windows;
- *    cool again (moved merges below DQ__WP_COOL per step) -> direct;
+ *  - otherwise the choice between direct updates and windows is made by
+ *    measured speed, not guessed from conflicts: the run's time is cut into
+ *    slots of DQ__WP_SLOT_NS; the first DQ__WP_PROBE_SLOTS of every
+ *    DQ__WP_PERIOD_SLOTS run direct and windowed in turn (direct first),
+ *    each agent counting its own steps per second in each; for the rest of
+ *    the period each agent holds the path that was faster, windows only
+ *    when they were faster by DQ__WP_MARGIN (they cost staleness). The
+ *    slots are read from the run's clock, so all agents probe the same
+ *    path at the same time without talking to each other. Conflicts (CAS
+ *    retries, write-backs that found the entry moved) do not cost by
+ *    themselves: the line transfers do, and no counter sees those (on taxi
+ *    one retry in 120,000 steps, about one transfer in 10-20);
  *  - a window is as long as the staleness bound allows: at most
  *    1/DQ__WP_STALE of the agent's steps so far in the run (so an update is
  *    delayed by at most about 1/DQ__WP_STALE of the run's steps), a power
@@ -32,8 +39,6 @@
 
 /* Tables above this many entries are always updated directly. */
 #define DQ__WP_MAX_ENTRIES (1u << 14)
-/* Steps of one agent between two decisions. */
-#define DQ__WP_EPOCH 4096u
 /* Shortest and longest windows the rule picks. */
 #define DQ__WP_MIN_WINDOW 256u
 #define DQ__WP_MAX_WINDOW 65536u
@@ -41,20 +46,35 @@
  * write-back of a window costs under one merge per WINDOW_PER_ENTRY steps
  * and longer windows only add staleness. */
 #define DQ__WP_WINDOW_PER_ENTRY 16u
-/* Conflict thresholds, per step (see above). */
-#define DQ__WP_HOT 1e-3
-#define DQ__WP_COOL 2.5e-4
+/* The speed probe: slots of 2 ms; in every period of 64 slots (128 ms) the
+ * first 4 alternate direct, windows, direct, windows; windows are held for
+ * the other 60 only when they ran at least 5% faster. */
+#define DQ__WP_SLOT_NS 2000000u
+#define DQ__WP_PROBE_SLOTS 4u
+#define DQ__WP_PERIOD_SLOTS 64u
+#define DQ__WP_MARGIN 0.05
 /* A window is at most 1/DQ__WP_STALE of the agent's steps so far. */
 #define DQ__WP_STALE 32u
 
-/* What one agent measured over an epoch. */
+/* One chunk of an agent's steps, as the learner measured it between two
+ * chunks. Times are on the run's clock (ns since the run started). */
 typedef struct dq__wp_sample {
-	uint64_t steps;	    /* steps in the epoch */
-	uint64_t retries;   /* CAS retries of its updates in the epoch */
-	uint64_t merges;    /* write-back merges in the epoch */
-	uint64_t moved;	    /* of those, merges that found the entry moved */
+	uint64_t t_start;   /* when the chunk started */
+	uint64_t t_end;	    /* when it ended */
+	uint64_t steps;	    /* steps in the chunk */
 	uint64_t run_steps; /* the agent's steps in this run so far */
 } dq__wp_sample;
+
+/* One agent's probe: what it measured in the current period's probe slots
+ * ([0] direct, [1] windows), and the path it holds. Zero at a run's
+ * start. */
+typedef struct dq__wp_probe {
+	uint64_t steps[2];
+	uint64_t ns[2];
+	uint64_t period;  /* the period measured, plus one; 0 = none */
+	uint64_t decided; /* the last period decided, plus one */
+	bool windows;	  /* the path held until the next probe */
+} dq__wp_probe;
 
 /*
  * The longest window the rule may pick for @entries (S x A) shared by
@@ -63,17 +83,14 @@ typedef struct dq__wp_sample {
  */
 uint32_t dq__wp_max_window(uint64_t entries, uint32_t agents);
 
-/* Steps of an agent with window @window between two decisions: an epoch,
- * and at least one whole window, so that a windowed agent has written back
- * (and measured its merges) before it decides. */
-uint32_t dq__wp_epoch(uint32_t window);
-
 /*
- * The window for the next epoch (0 = direct updates) of an agent whose
- * current one is @window, from its epoch's measurements @m, within
- * @max_window (dq__wp_max_window()).
+ * The window for the agent's next chunk (0 = direct updates), its current
+ * one being @window, after the chunk @m, within @max_window
+ * (dq__wp_max_window()); @p is the agent's probe, updated. A pure function
+ * of its arguments (no clock is read): the tests drive it with synthetic
+ * timelines.
  */
-uint32_t dq__wp_decide(uint32_t window, uint32_t max_window,
+uint32_t dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 		       const dq__wp_sample *m);
 
 /* The staleness bound alone: the longest window allowed after @run_steps
@@ -85,7 +102,8 @@ uint32_t dq__wp_window_for(uint64_t run_steps, uint32_t max_window);
  * (e.g. to force switches at chosen epochs). Not changed during a run.
  */
 typedef uint32_t (*dq__wp_max_window_fn)(uint64_t entries, uint32_t agents);
-typedef uint32_t (*dq__wp_decide_fn)(uint32_t window, uint32_t max_window,
+typedef uint32_t (*dq__wp_decide_fn)(dq__wp_probe *p, uint32_t window,
+				     uint32_t max_window,
 				     const dq__wp_sample *m);
 extern dq__wp_max_window_fn dq__wp_max_window_hook;
 extern dq__wp_decide_fn dq__wp_decide_hook;

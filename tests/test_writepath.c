@@ -46,57 +46,119 @@ test_window_for(void **state)
 	assert_int_equal(dq__wp_window_for(1ull << 40, 4096), 4096);
 	assert_int_equal(dq__wp_window_for(1ull << 40, 0), 0);
 	assert_int_equal(dq__wp_window_for(1ull << 40, 100), 0);
-	/* An epoch spans at least one window. */
-	assert_int_equal(dq__wp_epoch(0), DQ__WP_EPOCH);
-	assert_int_equal(dq__wp_epoch(256), DQ__WP_EPOCH);
-	assert_int_equal(dq__wp_epoch(65536), 65536);
 }
 
-static dq__wp_sample
-sample(uint64_t steps, uint64_t retries, uint64_t merges, uint64_t moved,
-       uint64_t run)
+/*
+ * A synthetic timeline for the rule, with no clock and no threads: an
+ * agent whose chunks of 256 steps take 256 / rate[path] ns, direct at
+ * rate[0] and windowed at rate[1] (steps per ns), fed to dq__wp_decide()
+ * as the learner would, from t = 0 to `until` ns. Returns the share of
+ * steps taken in windows; *win_at[k] is the path held in the hold part of
+ * period k (1 windows, 0 direct) for k < 8.
+ */
+static double
+timeline(double rate_d, double rate_w, uint32_t max_window, uint64_t until,
+	 uint64_t run_steps0, int *held)
 {
-	dq__wp_sample m = {steps, retries, merges, moved, run};
+	dq__wp_probe p = {0};
+	uint32_t window = 0;
+	uint64_t t = 0, run = run_steps0, in_w = 0, all = 0;
 
-	return m;
+	while (t < until) {
+		const double rate = window ? rate_w : rate_d;
+		const uint64_t dt = (uint64_t)(256.0 / rate);
+		dq__wp_sample m = {t, t + dt, 256, run + 256};
+		uint64_t slot;
+
+		t += dt;
+		run += 256;
+		all += 256;
+		in_w += window ? 256 : 0;
+		window = dq__wp_decide(&p, window, max_window, &m);
+		slot = t / DQ__WP_SLOT_NS;
+		if (held && slot / DQ__WP_PERIOD_SLOTS < 8 &&
+		    slot % DQ__WP_PERIOD_SLOTS == DQ__WP_PERIOD_SLOTS - 1)
+			held[slot / DQ__WP_PERIOD_SLOTS] = window != 0;
+	}
+	return (double)in_w / (double)all;
 }
 
 static void
 test_decide(void **state)
 {
-	const uint64_t run = 1u << 20; /* window_for: 4096 of 4096 */
+	const uint64_t ms = 1000000,
+		       period = (uint64_t)DQ__WP_SLOT_NS * DQ__WP_PERIOD_SLOTS;
+	dq__wp_probe p = {0};
 	dq__wp_sample m;
+	int held[8];
+	double share;
 
 	(void)state;
-	/* Direct, cool: stays direct. Hot: windows, as long as the
-	 * staleness bound allows. */
-	m = sample(4096, 4, 0, 0, run);
-	assert_int_equal(dq__wp_decide(0, 4096, &m), 0);
-	m = sample(4096, 5, 0, 0, run);
-	assert_int_equal(dq__wp_decide(0, 4096, &m), 4096);
-	m = sample(4096, 5, 0, 0, 8000);
-	assert_int_equal(dq__wp_decide(0, 4096, &m), 0); /* too early */
-	m = sample(4096, 5, 0, 0, 40000);
-	assert_int_equal(dq__wp_decide(0, 4096, &m), 1024);
-	/* Windowed: merges that found the entry moved keep it windowed
-	 * (and the window grows with the run); few send it back. Retries
-	 * (of merges) do not count there. */
-	m = sample(4096, 0, 300, 2, 1u << 16);
-	assert_int_equal(dq__wp_decide(1024, 4096, &m), 2048);
-	m = sample(4096, 100, 300, 1, 1u << 16);
-	assert_int_equal(dq__wp_decide(1024, 4096, &m), 0);
-	/* The same rates, measured over more steps. */
-	m = sample(40960, 0, 3000, 10, run);
-	assert_int_equal(dq__wp_decide(4096, 4096, &m), 0);
-	m = sample(40960, 0, 3000, 11, run);
-	assert_int_equal(dq__wp_decide(4096, 4096, &m), 4096);
-	/* No window possible: direct, whatever the conflicts. */
-	m = sample(4096, 4096, 0, 0, run);
-	assert_int_equal(dq__wp_decide(0, 0, &m), 0);
-	/* Nothing measured: no change. */
-	m = sample(0, 0, 0, 0, run);
-	assert_int_equal(dq__wp_decide(512, 4096, &m), 512);
-	assert_int_equal(dq__wp_decide(0, 4096, &m), 0);
+	/* Windows twice as fast (a hot table): held in every period. The
+	 * probe slots run direct half their time: 2 of 32 slots. */
+	memset(held, -1, sizeof(held));
+	share = timeline(0.02, 0.04, 4096, 4 * period, 1u << 20, held);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(held[k], 1);
+	assert_true(share > 0.9 && share < 1.0);
+	/* Direct faster (taxi-like, or a table whose windows cost more than
+	 * they save): direct held; windows only in the probe slots. */
+	memset(held, -1, sizeof(held));
+	share = timeline(0.04, 0.03, 32768, 4 * period, 1u << 20, held);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(held[k], 0);
+	assert_true(share > 0.01 && share < 0.05);
+	/* Windows faster, but by less than the margin: direct (staleness
+	 * is not paid for 4%). By more: windows. */
+	memset(held, -1, sizeof(held));
+	timeline(0.025, 0.025 * 1.04, 4096, 2 * period, 1u << 20, held);
+	assert_int_equal(held[0], 0);
+	assert_int_equal(held[1], 0);
+	timeline(0.025, 0.025 * 1.07, 4096, 2 * period, 1u << 20, held);
+	assert_int_equal(held[0], 1);
+	assert_int_equal(held[1], 1);
+	/* No window possible (one agent, or a large table): direct, in the
+	 * probe's windows slots too. */
+	assert_true(timeline(0.01, 0.04, 0, 2 * period, 1u << 20, NULL) == 0.0);
+	/* A short run stays direct: windows start only when the staleness
+	 * bound allows 256 steps (8192 steps of the agent); a run too slow
+	 * to get there in its probe slots has no windows measured, and holds
+	 * direct. */
+	memset(held, -1, sizeof(held));
+	share = timeline(0.0005, 0.05, 4096, period, 0, held);
+	assert_int_equal(held[0], 0);
+	assert_true(share == 0.0);
+
+	/* The slots, chunk by chunk: direct in slot 0, windows (as long as
+	 * the staleness bound allows) in slot 1, direct in slot 2, ... */
+	m = (dq__wp_sample){0, ms, 1000, 1u << 20};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 0);
+	m = (dq__wp_sample){ms, 2 * ms + 1, 1000, 1u << 20};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 4096);
+	m = (dq__wp_sample){2 * ms + 1, 3 * ms + 1, 4000, 40000};
+	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 1024);
+	/* Measured: direct 1000 steps in 1 ms (the chunk across slots 0-1
+	 * is not counted), windows 4000 in 1 ms: the hold is windows. */
+	assert_int_equal(p.steps[0], 1000);
+	assert_int_equal(p.steps[1], 4000);
+	assert_int_equal(p.ns[1], ms);
+	m = (dq__wp_sample){8 * ms, 9 * ms, 100, 1u << 16};
+	assert_int_equal(dq__wp_decide(&p, 1024, 4096, &m), 2048);
+	assert_true(p.windows);
+	/* A period whose probe measured nothing (the agent was not running
+	 * through its probe slots) holds direct: the last period's figures
+	 * are not reused. */
+	m = (dq__wp_sample){period + 5 * (uint64_t)DQ__WP_SLOT_NS,
+			    period + 5 * (uint64_t)DQ__WP_SLOT_NS + ms, 100,
+			    1u << 20};
+	assert_int_equal(dq__wp_decide(&p, 2048, 4096, &m), 0);
+	assert_false(p.windows);
+	/* The next period probes afresh. */
+	p.windows = true;
+	m = (dq__wp_sample){2 * period, 2 * period + ms, 100, 1u << 20};
+	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 0);
+	assert_int_equal(p.steps[1], 100);
+	assert_int_equal(p.steps[0], 0);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -110,21 +172,24 @@ forced_max(uint64_t entries, uint32_t agents)
 	return 4096;
 }
 
-/* Every epoch a different path: direct, 300, 4096, 1000, direct, ...
- * (windows that do not divide an epoch, so that switches fall inside
- * open windows). */
+/* Every 4096 steps of the agent a different path: direct, 300, 4096,
+ * 1000, direct, ... (windows that do not divide 4096, so that switches
+ * fall inside open windows). forced_calls counts the changes. */
 static _Atomic unsigned forced_calls;
 
 static uint32_t
-forced_decide(uint32_t window, uint32_t max_window, const dq__wp_sample *m)
+forced_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
+	      const dq__wp_sample *m)
 {
-	static const uint32_t cycle[] = {300, 4096, 1000, 0};
+	static const uint32_t cycle[] = {0, 300, 4096, 1000};
+	const uint32_t w = cycle[(m->run_steps / 4096) % 4];
 
-	(void)window;
+	(void)p;
 	(void)max_window;
-	(void)m;
 	/* Agents of one learner call it concurrently. */
-	return cycle[atomic_fetch_add(&forced_calls, 1) % 4];
+	if (w != window)
+		atomic_fetch_add(&forced_calls, 1);
+	return w;
 }
 
 static double *
@@ -252,6 +317,77 @@ test_switching_two_agents(void **state)
 	dq_env_close(env);
 }
 
+/* What the learner hands the rule, recorded per agent: the chunks' steps
+ * and whether their times and step counts only move forward. */
+static _Atomic uint64_t seen_steps[2], seen_ns;
+static _Atomic int seen_bad;
+static _Thread_local uint64_t last_end, last_run;
+
+static uint32_t
+recording_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
+		 const dq__wp_sample *m)
+{
+	/* Which agent: the probe is the slot's own, so its address tells
+	 * the two apart; agent 0's slot is allocated first. */
+	static _Atomic(dq__wp_probe *) first;
+	dq__wp_probe *none = NULL;
+	int i;
+
+	atomic_compare_exchange_strong(&first, &none, p);
+	i = atomic_load(&first) == p ? 0 : 1;
+	if (m->t_start > m->t_end || m->t_end < last_end ||
+	    m->run_steps < last_run + m->steps || m->steps == 0)
+		atomic_fetch_add(&seen_bad, 1);
+	last_end = m->t_end;
+	last_run = m->run_steps;
+	atomic_fetch_add(&seen_steps[i], m->steps);
+	atomic_fetch_add(&seen_ns, m->t_end - m->t_start);
+	return dq__wp_decide(p, window, max_window, m);
+}
+
+/*
+ * The learner's measurements reach the rule whole: every step of a run is
+ * in exactly one chunk handed to the rule (a chunk's steps counted twice,
+ * or a partial last chunk counted as a full one, would not add up), with
+ * times and run step counts that only move forward, and chunks that take
+ * time.
+ */
+static void
+test_probe_samples(void **state)
+{
+	dq_env *env;
+	dq_env_spec sp;
+	dq_table *t;
+	dq_learner_config c;
+	dq_learner *l;
+	dq_stats st[2];
+	dq_run_result r;
+
+	(void)state;
+	assert_int_equal(dq_env_open_name(&env, "frozenlake8x8"), 0);
+	dq_env_spec_get(env, &sp);
+	t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0, false);
+	dq_learner_config_init(&c);
+	c.pin = DQ_PIN_NONE;
+	c.n_threads = 2;
+	c.max_steps = 300001; /* not a multiple of any chunk */
+	dq__wp_decide_hook = recording_decide;
+	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	dq__wp_decide_hook = dq__wp_decide;
+	assert_int_equal(r.total.steps, 300001);
+	for (uint32_t i = 0; i < 2; i++)
+		assert_int_equal(dq_learner_agent_stats(l, i, &st[i]), 0);
+	assert_int_equal(atomic_load(&seen_bad), 0);
+	assert_true(atomic_load(&seen_ns) > 0); /* chunks take time */
+	assert_int_equal(atomic_load(&seen_steps[0]) +
+			     atomic_load(&seen_steps[1]),
+			 st[0].steps + st[1].steps);
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
 /* Without the hooks one agent never opens a window (max_window 0). */
 static void
 test_one_agent_direct(void **state)
@@ -327,6 +463,7 @@ main(void)
 	    cmocka_unit_test(test_decide),
 	    cmocka_unit_test(test_switching_is_exact),
 	    cmocka_unit_test(test_switching_two_agents),
+	    cmocka_unit_test(test_probe_samples),
 	    cmocka_unit_test(test_one_agent_direct),
 	    cmocka_unit_test(test_config),
 	};

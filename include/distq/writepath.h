@@ -24,9 +24,9 @@ typedef enum dq_write_path {
 	/** The default. With agent.sync_every 0 the learner chooses for each
 	 *  agent, and revises between chunks of steps, between direct updates
 	 *  and write-back windows (and their length), from the table's size
-	 *  and the conflicts the agents measure (CAS retries, write-backs that
-	 *  found an entry moved): docs/performance.md, "The automatic write
-	 *  path". One agent, or a table above 2^14 entries, always updates
+	 *  and the speed the agents measure on each path in short probes
+	 *  (docs/performance.md, "The automatic write path"). One agent, or
+	 *  a table above 2^14 entries, always updates
 	 *  directly, so single-agent runs are exactly as with
 	 *  DQ_WRITE_DIRECT. */
 	DQ_WRITE_AUTO = 0,
