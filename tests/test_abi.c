@@ -17,6 +17,10 @@
 	_Static_assert(offsetof(T, reserved_) + sizeof(((T *)0)->reserved_) == \
 			   sizeof(T),                                          \
 		       #T ": reserved_ is not the tail")
+/* The last reserved word of a struct, whatever its count: a test that
+ * sets it stays right when a field takes reserved words. */
+#define DQ_TEST_NWORDS(v) (sizeof((v).reserved_) / sizeof((v).reserved_[0]))
+
 TAIL(dq_table_config);
 TAIL(dq_table_info);
 TAIL(dq_env_spec);
@@ -27,6 +31,7 @@ TAIL(dq_progress);
 TAIL(dq_learner_config);
 TAIL(dq_run_error);
 TAIL(dq_run_result);
+TAIL(dq_eval_record);
 TAIL(dq_write_stats);
 TAIL(dq_agent_state);
 TAIL(dq_solve_config);
@@ -153,7 +158,13 @@ O(dq_learner_config, pin_strict, 360);
 O(dq_learner_config, target_fraction, 368);
 O(dq_learner_config, target_interval, 376);
 O(dq_learner_config, write_path, 384);
-O(dq_learner_config, reserved_, 392);
+O(dq_learner_config, eval_every, 392);
+O(dq_learner_config, eval_unit, 400);
+O(dq_learner_config, eval_episodes, 404);
+O(dq_learner_config, eval_callback, 408);
+O(dq_learner_config, eval_arg, 416);
+O(dq_learner_config, target_return, 424);
+O(dq_learner_config, reserved_, 432);
 S(dq_run_error, 64);
 O(dq_run_error, code, 0);
 O(dq_run_error, agent, 4);
@@ -170,7 +181,28 @@ O(dq_run_result, target_seconds, 160);
 O(dq_run_result, target_steps, 168);
 O(dq_run_result, pin_failures, 176);
 O(dq_run_result, pin_error, 180);
-O(dq_run_result, reserved_, 184);
+O(dq_run_result, return_seconds, 184);
+O(dq_run_result, return_steps, 192);
+O(dq_run_result, reserved_, 200);
+S(dq_eval_record, 192);
+O(dq_eval_record, index, 0);
+O(dq_eval_record, n_episodes, 4);
+O(dq_eval_record, seconds, 8);
+O(dq_eval_record, steps, 16);
+O(dq_eval_record, episodes, 24);
+O(dq_eval_record, run_steps, 32);
+O(dq_eval_record, mean_return, 40);
+O(dq_eval_record, return_se, 48);
+O(dq_eval_record, mean_discounted, 56);
+O(dq_eval_record, discounted_se, 64);
+O(dq_eval_record, exact_value, 72);
+O(dq_eval_record, optimal_value, 80);
+O(dq_eval_record, gap, 88);
+O(dq_eval_record, epsilon, 96);
+O(dq_eval_record, alpha, 104);
+O(dq_eval_record, eval_seconds, 112);
+O(dq_eval_record, final, 120);
+O(dq_eval_record, reserved_, 128);
 S(dq_write_stats, 64);
 O(dq_write_stats, window, 0);
 O(dq_write_stats, window_steps, 8);
@@ -302,9 +334,9 @@ test_nonzero_reserved_refused(void **state)
 	assert_int_equal(dq_learner_config_init(&lc), 0);
 	lc.max_steps = 10;
 	lc.pin = DQ_PIN_NONE;
-	lc.reserved_[14] = 1;
+	lc.reserved_[DQ_TEST_NWORDS(lc) - 1] = 1;
 	assert_int_equal(dq_learner_create(&l, t, env, &lc), -EINVAL);
-	lc.reserved_[14] = 0;
+	lc.reserved_[DQ_TEST_NWORDS(lc) - 1] = 0;
 	lc.agent.alpha.reserved_[1] = 1;
 	assert_int_equal(dq_learner_create(&l, t, env, &lc), -EINVAL);
 	lc.agent.alpha.reserved_[1] = 0;
