@@ -193,8 +193,10 @@ dq__eval_run(dq__eval *e, const dq_table *t, dq_eval_record *r)
 		if (!dq_model_evaluate(e->model, &sc, e->policy, S, e->v, S,
 				       &vpi, NULL)) {
 			r->exact_value = vpi;
+			/* V^pi <= V*: a negative difference is the
+			 * solvers' rounding (1e-15), shown as 0. */
 			if (span > 0.0)
-				r->gap = (e->v_star - vpi) / span;
+				r->gap = fmax(0.0, e->v_star - vpi) / span;
 		}
 	}
 	return 0;

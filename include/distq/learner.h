@@ -94,7 +94,8 @@ typedef struct dq_eval_record {
 	double gap;		/**< Normalised gap (V* - V^pi) / (V* -
 				 *   V^random) over start values: 0 optimal,
 				 *   1 no better than the uniformly random
-				 *   policy; NaN without a model, or when
+				 *   policy (a rounding below 0 shows as 0);
+				 *   NaN without a model, or when
 				 *   random is already optimal or has no
 				 *   value. */
 	double epsilon;		/**< Mean epsilon of the agents (as in
