@@ -184,7 +184,7 @@ void cli_exact_warn(const struct cli_exact *x, int err);
 
 /* distq train --curve: the evaluator's records as CSV (cli/curve.c). */
 struct cli_curve {
-	FILE *f;	     /* NULL when no curve is written */
+	FILE *f; /* NULL when no curve is written */
 	const char *path;
 	uint64_t rows;	     /* records handed over */
 	int err;	     /* the first write error; rows stop there */

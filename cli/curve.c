@@ -72,20 +72,19 @@ cli_curve_row(struct cli_curve *c, const dq_eval_record *r)
 	c->rows++;
 	if (!c->f || c->err)
 		return;
-	n = fprintf(c->f, "%u,%s,%llu,%llu,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d\n",
-		    r->index, csv_real(b[0], 32, r->seconds),
-		    (unsigned long long)r->steps,
-		    (unsigned long long)r->episodes,
-		    (unsigned long long)r->run_steps,
-		    csv_real(b[1], 32, r->mean_return),
-		    csv_real(b[2], 32, r->return_se),
-		    csv_real(b[3], 32, r->mean_discounted),
-		    csv_real(b[4], 32, r->discounted_se),
-		    csv_real(b[5], 32, r->exact_value),
-		    csv_real(b[6], 32, r->optimal_value),
-		    csv_real(b[7], 32, r->gap), csv_real(b[8], 32, r->epsilon),
-		    csv_real(b[9], 32, r->alpha),
-		    csv_real(b[10], 32, r->eval_seconds), r->final);
+	n = fprintf(
+	    c->f, "%u,%s,%llu,%llu,%llu,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%d\n",
+	    r->index, csv_real(b[0], 32, r->seconds),
+	    (unsigned long long)r->steps, (unsigned long long)r->episodes,
+	    (unsigned long long)r->run_steps,
+	    csv_real(b[1], 32, r->mean_return),
+	    csv_real(b[2], 32, r->return_se),
+	    csv_real(b[3], 32, r->mean_discounted),
+	    csv_real(b[4], 32, r->discounted_se),
+	    csv_real(b[5], 32, r->exact_value),
+	    csv_real(b[6], 32, r->optimal_value), csv_real(b[7], 32, r->gap),
+	    csv_real(b[8], 32, r->epsilon), csv_real(b[9], 32, r->alpha),
+	    csv_real(b[10], 32, r->eval_seconds), r->final);
 	if (n < 0 || fflush(c->f) == EOF)
 		c->err = errno ? -errno : -EIO;
 	c->last = *r;
@@ -133,12 +132,13 @@ int
 cli_plot_check(const char *png)
 {
 	if (!on_path("gnuplot"))
-		return cli_fail(-ENOENT,
-				"--plot '%s': gnuplot is not installed (Debian: "
-				"gnuplot-nox; 'sh scripts/deps.sh bench' "
-				"installs it); --curve FILE.csv needs no "
-				"gnuplot",
-				png);
+		return cli_fail(
+		    -ENOENT,
+		    "--plot '%s': gnuplot is not installed (Debian: "
+		    "gnuplot-nox; 'sh scripts/deps.sh bench' "
+		    "installs it); --curve FILE.csv needs no "
+		    "gnuplot",
+		    png);
 	/* gnuplot's strings cannot hold a newline; everything else is
 	 * quoted (see put_quoted()). */
 	if (strchr(png, '\n'))
@@ -170,8 +170,9 @@ plot_panel(FILE *g, const char *csv, int x, bool exact)
 	fprintf(g, " using %d:6:7 with yerrorlines title 'greedy mean return'",
 		x);
 	if (exact)
-		fprintf(g, ", '' using %d:10 with lines title 'exact value "
-			   "(discounted)'",
+		fprintf(g,
+			", '' using %d:10 with lines title 'exact value "
+			"(discounted)'",
 			x);
 	fputc('\n', g);
 }
@@ -208,8 +209,9 @@ cli_plot(const char *csv, const char *png, const char *title, bool exact)
 	if (st == -1)
 		return cli_fail(-errno, "--plot: gnuplot");
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
-		return cli_fail(-EIO, "--plot '%s': gnuplot failed (its "
-				      "message is above)",
+		return cli_fail(-EIO,
+				"--plot '%s': gnuplot failed (its "
+				"message is above)",
 				png);
 	return CLI_OK;
 }

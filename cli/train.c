@@ -152,7 +152,7 @@ struct train_opts {
 	dq_eval_unit eval_unit;
 	uint64_t eval_episodes;
 	double target_return; /* NaN: none */
-	unsigned given; /* GIVEN(id) of every option set */
+	unsigned given;	      /* GIVEN(id) of every option set */
 };
 
 /* Defaults are the library's own, except the thread count (all cores). */
@@ -260,8 +260,7 @@ sched_at(const dq_schedule *d, double t)
  * optional k, M or G.
  */
 static int
-parse_eval_every(const struct cli_cmd *cmd, const char *v,
-		 struct train_opts *o)
+parse_eval_every(const struct cli_cmd *cmd, const char *v, struct train_opts *o)
 {
 	size_t len = strlen(v);
 	char num[64];
@@ -443,8 +442,7 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	if (o->curve && o->plot && !strcmp(o->curve, o->plot))
 		return cli_usage_error(cmd, "--curve and --plot name the same "
 					    "file");
-	if (!o->eval_every &&
-	    (o->curve || o->plot || !isnan(o->target_return)))
+	if (!o->eval_every && (o->curve || o->plot || !isnan(o->target_return)))
 		o->eval_every = TRAIN_EVAL_EVERY;
 	if (!o->steps && !o->episodes && !o->seconds && !o->target &&
 	    isnan(o->target_return))

@@ -31,10 +31,10 @@ typedef struct dq__eval {
 	/* With a model: */
 	const dq_model *model; /* the learner's, or own_model */
 	dq_model *own_model;
-	double *v;	/* S: V^pi scratch */
-	double v_star;	/* V* from the start distribution */
-	double v_rand;	/* V^random from it; NaN when it has none */
-	bool ready;	/* inst initialised */
+	double *v;     /* S: V^pi scratch */
+	double v_star; /* V* from the start distribution */
+	double v_rand; /* V^random from it; NaN when it has none */
+	bool ready;    /* inst initialised */
 } dq__eval;
 
 /*

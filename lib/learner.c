@@ -141,10 +141,10 @@ struct dq_learner {
 	/* The evaluator (cfg.eval_every > 0), used only by the thread that
 	 * runs dq_learner_run() (the monitor), so unsynchronised. */
 	dq__eval *eval;
-	uint32_t eval_index;	  /* the next record's index */
-	double eval_next;	  /* when due: seconds of the run, or count */
-	uint64_t episodes0;	  /* total episodes when the run began */
-	double return_seconds;	  /* target_return reached; NaN */
+	uint32_t eval_index;   /* the next record's index */
+	double eval_next;      /* when due: seconds of the run, or count */
+	uint64_t episodes0;    /* total episodes when the run began */
+	double return_seconds; /* target_return reached; NaN */
 	uint64_t return_steps;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int err_set;
@@ -226,8 +226,7 @@ eval_config_check(const dq_learner_config *c)
 	    (!isnan(c->target_return) && c->eval_every == 0.0))
 		return -EINVAL;
 	if (c->eval_every > 0.0 &&
-	    (c->eval_episodes < 1 ||
-	     c->eval_episodes > DQ__EVAL_MAX_EPISODES))
+	    (c->eval_episodes < 1 || c->eval_episodes > DQ__EVAL_MAX_EPISODES))
 		return -EINVAL;
 	return 0;
 }
@@ -1200,11 +1199,10 @@ eval_poll(dq_learner *l, double t0, double now)
 	if (c->eval_unit == DQ_EVAL_SECONDS)
 		l->eval_next = now_seconds() - t0 + c->eval_every;
 	else
-		l->eval_next =
-		    (c->eval_unit == DQ_EVAL_STEPS
-			 ? (double)r.run_steps
-			 : (double)(r.episodes - l->episodes0)) +
-		    c->eval_every;
+		l->eval_next = (c->eval_unit == DQ_EVAL_STEPS
+				    ? (double)r.run_steps
+				    : (double)(r.episodes - l->episodes0)) +
+			       c->eval_every;
 	if (!isnan(c->target_return) && r.mean_return >= c->target_return &&
 	    isnan(l->return_seconds)) {
 		request_stop(l, DQ_STOP_RETURN);

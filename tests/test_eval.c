@@ -72,8 +72,8 @@ solver_values(const dq_env *env, const double *q, uint32_t S, uint32_t A,
 	assert_int_equal(dq_solve_config_init(&sc), 0);
 	sc.gamma = gamma;
 	sc.n_threads = 1;
-	assert_int_equal(
-	    dq_model_evaluate(m, &sc, pol, S, v, S, v_pi, NULL), 0);
+	assert_int_equal(dq_model_evaluate(m, &sc, pol, S, v, S, v_pi, NULL),
+			 0);
 	assert_int_equal(dq_model_solve(m, &sc, NULL, 0, v, S, NULL, 0, NULL),
 			 0);
 	assert_int_equal(dq_model_start_value(m, v, S, v_star), 0);
@@ -94,9 +94,9 @@ qstar_of(const dq_env *env, uint32_t S, uint32_t A, double gamma)
 	assert_int_equal(dq_model_create(&m, env), 0);
 	assert_int_equal(dq_solve_config_init(&sc), 0);
 	sc.gamma = gamma;
-	assert_int_equal(dq_model_solve(m, &sc, q, (size_t)S * A, NULL, 0,
-					NULL, 0, NULL),
-			 0);
+	assert_int_equal(
+	    dq_model_solve(m, &sc, q, (size_t)S * A, NULL, 0, NULL, 0, NULL),
+	    0);
 	dq_model_destroy(m);
 	return q;
 }
@@ -129,9 +129,9 @@ check_known_policy(const char *name, const double *q, double gamma,
 	t = dq_test_table(spec.n_states, spec.n_actions, DQ_MODE_CAS, 0.0,
 			  false);
 	if (q)
-		assert_int_equal(dq_table_load(t, q, (size_t)spec.n_states *
-							 spec.n_actions),
-				 0);
+		assert_int_equal(
+		    dq_table_load(t, q, (size_t)spec.n_states * spec.n_actions),
+		    0);
 	base_config(&c, &lg);
 	c.agent.gamma = gamma;
 	c.max_steps = 1;
@@ -586,7 +586,8 @@ test_beside_agents(void **state)
 	assert_true(lg.n >= 2);
 	for (size_t i = 0; i < lg.n; i++)
 		assert_true(isfinite(lg.r[i].exact_value) &&
-			    isfinite(lg.r[i].gap) && lg.r[i].eval_seconds >= 0.0);
+			    isfinite(lg.r[i].gap) &&
+			    lg.r[i].eval_seconds >= 0.0);
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
 	dq_env_close(env);

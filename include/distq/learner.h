@@ -63,49 +63,48 @@ typedef enum dq_eval_unit {
  * environment instance, cut at the learner's episode step limit.
  */
 typedef struct dq_eval_record {
-	uint32_t index;	      /**< 0, 1, 2... within the run. */
-	uint32_t n_episodes;  /**< Greedy episodes played (eval_episodes). */
-	double seconds;	      /**< Since the run began, when the snapshot
-			       *   was taken. */
-	uint64_t steps;	      /**< Total steps (as dq_progress.total) read
-			       *   just before the snapshot: the snapshot
-			       *   holds these steps' updates (except those
-			       *   an agent keeps in a write-back window)
-			       *   and up to 256 more steps' per agent (an
-			       *   unpublished chunk). */
-	uint64_t episodes;    /**< Total episodes, read with steps. */
-	uint64_t run_steps;   /**< Steps of this run, read with steps. */
-	double mean_return;   /**< Mean undiscounted return (Gymnasium's
-			       *   episode reward) of the greedy episodes. */
-	double return_se;     /**< Its standard error, s / sqrt(n); NaN
-			       *   for one episode. */
-	double mean_discounted; /**< Mean discounted return (gamma of the
-				 *   agents) of the same episodes: the sample
-				 *   estimate of exact_value. */
-	double discounted_se;	/**< Its standard error; NaN for one. */
-	double exact_value;	/**< Where the environment has a model: the
-				 *   greedy policy's exact discounted value
-				 *   from the start distribution
-				 *   (dq_model_evaluate()); NaN otherwise or
-				 *   when it has none (an improper policy at
-				 *   gamma 1). */
-	double optimal_value;	/**< V* from the start distribution; NaN
-				 *   without a model. */
-	double gap;		/**< Normalised gap (V* - V^pi) / (V* -
-				 *   V^random) over start values: 0 optimal,
-				 *   1 no better than the uniformly random
-				 *   policy (a rounding below 0 shows as 0);
-				 *   NaN without a model, or when
-				 *   random is already optimal or has no
-				 *   value. */
-	double epsilon;		/**< Mean epsilon of the agents (as in
-				 *   dq_progress.total). */
-	double alpha;		/**< Mean alpha of the agents. */
-	double eval_seconds;	/**< Wall time this evaluation took (its
-				 *   cost to the monitoring thread). */
-	bool final;		/**< The evaluation after the run ended (its
-				 *   snapshot is exact: no agent runs). */
-	uint64_t reserved_[8];	/**< Zero (see "Growing structs"). */
+	uint32_t index;	     /**< 0, 1, 2... within the run. */
+	uint32_t n_episodes; /**< Greedy episodes played (eval_episodes). */
+	/** Since the run began, when the snapshot was taken. */
+	double seconds;
+	/** Total steps (as dq_progress.total) read just before the
+	 *  snapshot: the snapshot holds these steps' updates (except those
+	 *  an agent keeps in a write-back window) and up to 256 more steps'
+	 *  per agent (an unpublished chunk). */
+	uint64_t steps;
+	uint64_t episodes;  /**< Total episodes, read with steps. */
+	uint64_t run_steps; /**< Steps of this run, read with steps. */
+	/** Mean undiscounted return (Gymnasium's episode reward) of the
+	 *  greedy episodes. */
+	double mean_return;
+	double return_se; /**< Its standard error, s / sqrt(n); NaN for one
+			   *   episode. */
+	/** Mean discounted return (gamma of the agents) of the same
+	 *  episodes: the sample estimate of exact_value. */
+	double mean_discounted;
+	double discounted_se; /**< Its standard error; NaN for one. */
+	/** Where the environment has a model: the greedy policy's exact
+	 *  discounted value from the start distribution
+	 *  (dq_model_evaluate()); NaN otherwise or when it has none (an
+	 *  improper policy at gamma 1). */
+	double exact_value;
+	/** V* from the start distribution; NaN without a model. */
+	double optimal_value;
+	/** Normalised gap (V* - V^pi) / (V* - V^random) over start values:
+	 *  0 optimal, 1 no better than the uniformly random policy (a
+	 *  rounding below 0 shows as 0); NaN without a model, or when random
+	 *  is already optimal or has no value. */
+	double gap;
+	double epsilon; /**< Mean epsilon of the agents (as in
+			 *   dq_progress.total). */
+	double alpha;	/**< Mean alpha of the agents. */
+	/** Wall time this evaluation took (its cost to the monitoring
+	 *  thread). */
+	double eval_seconds;
+	/** The evaluation after the run ended (its snapshot is exact: no
+	 *  agent runs). */
+	bool final;
+	uint64_t reserved_[8]; /**< Zero (see "Growing structs"). */
 } dq_eval_record;
 
 /** Learner options; fill with dq_learner_config_init(). */
@@ -165,13 +164,14 @@ typedef struct dq_learner_config {
 	 *  interval is a lower bound. Cost: one snapshot (S x A loads), the
 	 *  episodes' steps, and with a model one policy evaluation (its
 	 *  sweeps x the policy's outcomes), on the monitoring thread; no
-	 *  allocation but dq_model_evaluate()'s scratch. Source: the evaluators of the Ray RLlib study (greedy
-	 *  episodes beside training); Sutton & Barto 4.1 for the exact
-	 *  policy evaluation. */
+	 *  allocation but dq_model_evaluate()'s scratch (docs/evaluation.md
+	 *  has figures). Source: the evaluators of the Ray RLlib study
+	 *  (greedy episodes beside training); Sutton & Barto 4.1 for the
+	 *  exact policy evaluation. */
 	double eval_every;
-	dq_eval_unit eval_unit;	 /**< Default DQ_EVAL_SECONDS. */
-	uint32_t eval_episodes;	 /**< Greedy episodes per evaluation,
-				  *   1..10^7; default 100. */
+	dq_eval_unit eval_unit; /**< Default DQ_EVAL_SECONDS. */
+	/** Greedy episodes per evaluation, 1..10^7; default 100. */
+	uint32_t eval_episodes;
 	/** Called from the monitoring thread (the caller of
 	 *  dq_learner_run()) with each evaluation, in order; may be NULL
 	 *  (target_return alone). The record lives for the call. */
@@ -296,8 +296,8 @@ DQ_API void dq_learner_destroy(dq_learner *l);
 
 /**
  * Run the agents until a stop condition; blocks the calling thread, which
- * becomes the monitor (progress, time budget, should_stop; the agents make
- * the target checks). Every thread
+ * becomes the monitor (progress, time budget, should_stop, the evaluator
+ * and its callback; the agents make the target checks). Every thread
  * started is joined before it returns. A learner may be run again: agents
  * continue from their state (counters, schedules, RNG) and limits count
  * from the new run's start.
@@ -308,7 +308,8 @@ DQ_API void dq_learner_destroy(dq_learner *l);
  *         as DQ_EENV for an environment error (a non-finite reward
  *         included) or DQ_ENONFINITE for an update whose result would
  *         not be finite (refused, the entry unchanged; what is "update"
- *         or "sync"); DQ_EPIN
+ *         or "sync"); an environment's error in an evaluation episode
+ *         (what is "evaluate", agent is P); DQ_EPIN
  *         when strict pinning failed (why: result->pin_error); -EAGAIN when a thread could not be
  *         started; -EBUSY when already running.
  * Thread-safety: one run at a time per learner.
