@@ -70,6 +70,7 @@ cli_curve_row(struct cli_curve *c, const dq_eval_record *r)
 	int n;
 
 	c->rows++;
+	c->last = *r;
 	if (!c->f || c->err)
 		return;
 	n = fprintf(
@@ -87,7 +88,6 @@ cli_curve_row(struct cli_curve *c, const dq_eval_record *r)
 	    csv_real(b[10], 32, r->eval_seconds), r->final);
 	if (n < 0 || fflush(c->f) == EOF)
 		c->err = errno ? -errno : -EIO;
-	c->last = *r;
 }
 
 int

@@ -525,7 +525,7 @@ sat_add(uint64_t a, uint64_t b)
 static void
 progress_line(struct train_ctx *x, const dq_progress *p)
 {
-	char steps[16], rate[16], ret[32], opt[32];
+	char steps[16], rate[16], ret[32], opt[32], greedy[40];
 	double dt = p->seconds - x->last_seconds;
 	uint64_t ds =
 	    p->total.steps > x->last_steps ? p->total.steps - x->last_steps : 0;
@@ -546,9 +546,15 @@ progress_line(struct train_ctx *x, const dq_progress *p)
 	if (!isnan(p->target_fraction))
 		snprintf(opt, sizeof(opt), "  optimal %.1f%%",
 			 100.0 * p->target_fraction);
-	fprintf(stderr,
-		"\r  %.1fs  %s steps  %s steps/s  eps %.2f  return %s%s\033[K",
-		p->seconds, steps, rate, p->total.epsilon, ret, opt);
+	/* The evaluator's last figure (its callback runs on this thread). */
+	greedy[0] = '\0';
+	if (x->curve.rows)
+		snprintf(greedy, sizeof(greedy), "  greedy %.3g",
+			 x->curve.last.mean_return);
+	fprintf(
+	    stderr,
+	    "\r  %.1fs  %s steps  %s steps/s  eps %.2f  return %s%s%s\033[K",
+	    p->seconds, steps, rate, p->total.epsilon, ret, opt, greedy);
 	fflush(stderr);
 }
 

@@ -720,6 +720,11 @@ if awk -F, 'NR == 2 { exit !($3 == 0 && $10 != "nan" && $12 != "nan") }' \
 if awk '$1 == "evaluations" { n = $2 } END { exit !(n == rows) }' \
 	rows="$(($(wc -l <"$cur") - 1))" "$tmp/out"; then ok; else
 	bad "--curve: summary count"; fi
+# Without --curve the summary has the final evaluation's figures too.
+expect_rc 0 train maze4x3 -t 1 -n 100000 --no-exact --eval-every 20k
+if awk '$1 == "greedy" && $2 == "exact" { v = $4 + 0; s = $6 + 0 }
+	END { exit !(v > 0.4 && s > 0.53 && s < 0.54) }' "$tmp/out"; then ok
+else bad "--eval-every: summary figures"; cat "$tmp/out"; fi
 # The target return stops the run.
 expect_rc 0 train frozenlake4x4-det -t 1 --target-return 1 --no-exact \
 	--eval-every 1k --eval-episodes 5
