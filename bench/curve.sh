@@ -1,7 +1,7 @@
 #!/bin/sh
 # Learning curves of taxi at 1 and 2 threads, from the evaluator beside
-# training (distq train --curve; docs/evaluation.md). About 30 s on a
-# quiet 2-core machine with the defaults (2 x SEEDS runs of SECONDS each,
+# training (distq train --curve; docs/evaluation.md). About 45 s on a
+# quiet 2-core machine with the defaults (2 x SEEDS runs of RUN_SECONDS each,
 # plus start-up).
 #
 #   sh bench/curve.sh [BUILD_DIR [OUT_DIR]]
@@ -18,17 +18,17 @@
 #   curves.png                (with gnuplot) the greedy mean return of
 #                             every run against wall time and against
 #                             steps, 1 thread in one colour, 2 in another
-# Environment variables: SEEDS (default 5), RUN_SECONDS (default 2),
-# EVERY (--eval-every, default 0.005s), EPISODES (--eval-episodes,
+# Environment variables: SEEDS (default 11), RUN_SECONDS (default 1),
+# EVERY (--eval-every, default 0.002s), EPISODES (--eval-episodes,
 # default 100), ENV (default taxi), THREADS (default "1 2").
 set -eu
 
 build=${1:-build}
 out=${2:-$build/curve-results}
 distq=$build/distq
-seeds=${SEEDS:-5}
-seconds=${RUN_SECONDS:-2}
-every=${EVERY:-0.005s}
+seeds=${SEEDS:-11}
+seconds=${RUN_SECONDS:-1}
+every=${EVERY:-0.002s}
 episodes=${EPISODES:-100}
 env=${ENV:-taxi}
 threads=${THREADS:-1 2}
@@ -52,7 +52,7 @@ done
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {
 		if (NR == 0) { print "-"; exit }
-		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		printf "%.4g\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 {
 	echo "$env, --eval-every $every, --eval-episodes $episodes," \
