@@ -595,6 +595,136 @@ test_beside_agents(void **state)
 	dq_env_close(env);
 }
 
+/* ---- an environment whose evaluator instance breaks ------------------ */
+
+/* A 4-state line, no model; the instance created @bad_instance-th (from 1)
+ * fails its steps with DQ_EENV. The learner creates its agents' instances
+ * first, then the evaluator's. */
+static int bad_instance;
+static int instances;
+
+struct line_inst {
+	uint32_t s;
+	bool bad;
+};
+
+static int
+line_open(void **def, const char *params, void *user, dq_env_spec *spec)
+{
+	(void)params;
+	(void)user;
+	*def = NULL;
+	spec->n_states = 4;
+	spec->n_actions = 2;
+	spec->max_episode_steps = 20;
+	return 0;
+}
+
+static int
+line_create(void *def, void **inst)
+{
+	struct line_inst *i = calloc(1, sizeof(*i));
+
+	(void)def;
+	if (!i)
+		return -ENOMEM;
+	i->bad = ++instances == bad_instance;
+	*inst = i;
+	return 0;
+}
+
+static void
+line_destroy(void *inst)
+{
+	free(inst);
+}
+
+static int
+line_reset(void *inst, dq_rng *rng, uint32_t *state)
+{
+	(void)rng;
+	((struct line_inst *)inst)->s = 0;
+	*state = 0;
+	return 0;
+}
+
+static int
+line_step(void *inst, uint32_t a, dq_rng *rng, dq_step *out)
+{
+	struct line_inst *i = inst;
+
+	(void)rng;
+	if (i->bad)
+		return DQ_EENV;
+	i->s = a ? i->s + 1 : (i->s ? i->s - 1 : 0);
+	out->next_state = i->s;
+	out->terminated = i->s == 3;
+	out->truncated = false;
+	out->reward = out->terminated ? 1.0 : -0.1;
+	return 0;
+}
+
+static const dq_env_ops line_ops = {
+    .abi = DQ_ENV_ABI,
+    .name = "line",
+    .open = line_open,
+    .create = line_create,
+    .destroy = line_destroy,
+    .reset = line_reset,
+    .step = line_step,
+};
+
+/* An environment error in an evaluation episode ends the run as an error
+ * of "agent P" in "evaluate"; an environment without a model gives NaN
+ * exact figures. */
+static void
+test_eval_env_error(void **state)
+{
+	static struct log lg;
+	dq_learner_config c;
+	dq_learner *l = NULL;
+	dq_env *env = NULL;
+	dq_table *t;
+	dq_run_result rr;
+	dq_run_error re;
+
+	(void)state;
+	assert_int_equal(dq_env_open(&env, &line_ops, NULL, NULL), 0);
+	t = dq_test_table(4, 2, DQ_MODE_CAS, 0.0, false);
+	for (int k = 0; k < 2; k++) {
+		memset(&lg, 0, sizeof(lg));
+		instances = 0;
+		bad_instance =
+		    k == 0 ? 0 : 3; /* 2 agents, then the evaluator */
+		base_config(&c, &lg);
+		c.n_threads = 2;
+		c.max_steps = 20000;
+		c.eval_unit = DQ_EVAL_STEPS;
+		c.eval_every = 5000;
+		c.eval_episodes = 4;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		if (k == 0) {
+			assert_int_equal(dq_learner_run(l, &rr), 0);
+			assert_true(lg.n >= 2);
+			assert_true(isnan(lg.r[0].exact_value) &&
+				    isnan(lg.r[0].optimal_value) &&
+				    isnan(lg.r[0].gap));
+			assert_true(lg.r[lg.n - 1].mean_return > 0.5);
+		} else {
+			assert_int_equal(dq_learner_run(l, &rr), DQ_EENV);
+			assert_int_equal(rr.reason, DQ_STOP_ERROR);
+			assert_int_equal(dq_learner_error(l, &re), 0);
+			assert_int_equal(re.agent, 2);
+			assert_string_equal(re.what, "evaluate");
+			assert_int_equal(lg.n, 0);
+		}
+		dq_learner_destroy(l);
+		l = NULL;
+	}
+	dq_table_destroy(t);
+	dq_env_close(env);
+}
+
 int
 main(void)
 {
@@ -608,6 +738,7 @@ main(void)
 	    cmocka_unit_test(test_target_return),
 	    cmocka_unit_test(test_snapshot_no_tear),
 	    cmocka_unit_test(test_beside_agents),
+	    cmocka_unit_test(test_eval_env_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
