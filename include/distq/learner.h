@@ -254,7 +254,8 @@ typedef struct dq_learner dq_learner;
 /**
  * Fill @p cfg with defaults: 1 thread, dq_agent_config_init() agents, no
  * limits (set at least one before running), progress every 0.1 s, pinning
- * one agent per core, not strict.
+ * one agent per core, not strict; no evaluator (eval_every 0, in seconds,
+ * 100 episodes when set; target_return NaN).
  *
  * @return 0, or -EINVAL for a NULL @p cfg.
  * Thread-safety: safe from any thread.
