@@ -7,6 +7,7 @@
 #define DISTQ_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -182,6 +183,21 @@ int cli_exact_bounded(const dq_env *env, const dq_table *t, double gamma,
 		      struct cli_exact *out);
 void cli_exact_print(const struct cli_exact *x);
 void cli_exact_warn(const struct cli_exact *x, int err);
+
+/* distq train --curve: the evaluator's records as CSV (cli/curve.c). */
+struct cli_curve {
+	FILE *f; /* NULL when no curve is written */
+	const char *path;
+	uint64_t rows;	     /* records handed over */
+	int err;	     /* the first write error; rows stop there */
+	dq_eval_record last; /* the last record (valid when rows > 0) */
+};
+
+int cli_curve_open(struct cli_curve *c, const char *path, const char *opt);
+void cli_curve_row(struct cli_curve *c, const dq_eval_record *r);
+int cli_curve_close(struct cli_curve *c);
+int cli_plot_check(const char *png);
+int cli_plot(const char *csv, const char *png, const char *title, bool exact);
 
 /* Summary lines: a left-aligned key, then the value. */
 void cli_kv(const char *key, const char *fmt, ...) CLI_PRINTF(2, 3);

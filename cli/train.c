@@ -50,8 +50,17 @@ enum {
 	T_NO_EXACT,
 	T_ALGO,
 	T_SHARE,
+	T_CURVE,
+	T_PLOT,
+	T_EVAL_EVERY,
+	T_EVAL_EPISODES,
+	T_TARGET_RETURN,
 	T_N
 };
+
+/* --eval-every when --curve, --plot or --target-return asks for an
+ * evaluator without it: seconds. */
+#define TRAIN_EVAL_EVERY 0.1
 
 /* Which options the command line set, as bits by id. */
 #define GIVEN(id) (1u << (id))
@@ -106,6 +115,20 @@ const struct cli_opt cli_train_opts[] = {
      "gamma 0.9 unless given), average[:steps=N|:seconds=S]"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
+    {"curve", 0, "FILE", T_CURVE,
+     "write the learning curve to FILE as CSV, a row per evaluation of the "
+     "greedy policy, flushed as the run goes"},
+    {"plot", 0, "FILE", T_PLOT,
+     "draw the learning curve into FILE (PNG, with gnuplot): return "
+     "against wall time and against steps"},
+    {"eval-every", 0, "N|Ss|Nep", T_EVAL_EVERY,
+     "evaluate the greedy policy every N total steps (k/M/G suffixes), "
+     "S seconds (0.5s) or N episodes (20ep); default 0.1s with --curve, "
+     "--plot or --target-return"},
+    {"eval-episodes", 0, "N", T_EVAL_EPISODES,
+     "greedy episodes per evaluation (default 100)"},
+    {"target-return", 0, "R", T_TARGET_RETURN,
+     "stop when the greedy mean return of an evaluation reaches R"},
     {NULL, 0, NULL, 0, NULL},
 };
 
@@ -131,7 +154,12 @@ struct train_opts {
 	double every;		/* --checkpoint-every; 0: only at the end */
 	const char *resume;	/* --resume */
 	const char *alpha_text, *epsilon_text; /* as given */
-	unsigned given; /* GIVEN(id) of every option set */
+	const char *curve, *plot;	       /* --curve, --plot */
+	double eval_every;		       /* 0: no evaluator */
+	dq_eval_unit eval_unit;
+	uint64_t eval_episodes;
+	double target_return; /* NaN: none */
+	unsigned given;	      /* GIVEN(id) of every option set */
 };
 
 /* Defaults are the library's own, except the thread count (all cores). */
@@ -153,6 +181,9 @@ train_defaults(struct train_opts *o)
 	o->pin = DQ_PIN_CORES;
 	o->exact = true;
 	o->threads = 0; /* resolved when the run starts */
+	o->eval_unit = DQ_EVAL_SECONDS;
+	o->eval_episodes = 100;
+	o->target_return = NAN;
 }
 
 /*
@@ -231,6 +262,37 @@ sched_at(const dq_schedule *d, double t)
 	return d->start;
 }
 
+/*
+ * --eval-every: "0.5s" seconds, "20ep" episodes, else total steps with an
+ * optional k, M or G.
+ */
+static int
+parse_eval_every(const struct cli_cmd *cmd, const char *v, struct train_opts *o)
+{
+	size_t len = strlen(v);
+	char num[64];
+	uint64_t n;
+
+	if (len >= sizeof(num))
+		return cli_usage_error(cmd, "--eval-every %s: too long", v);
+	memcpy(num, v, len + 1);
+	if (len > 1 && num[len - 1] == 's') {
+		num[len - 1] = '\0';
+		o->eval_unit = DQ_EVAL_SECONDS;
+		return cli_parse_double(cmd, "--eval-every", num, 0.0, 1e9,
+					true, &o->eval_every);
+	}
+	o->eval_unit = DQ_EVAL_STEPS;
+	if (len > 2 && !strcmp(num + len - 2, "ep")) {
+		num[len - 2] = '\0';
+		o->eval_unit = DQ_EVAL_EPISODES;
+	}
+	if (cli_parse_u64(cmd, "--eval-every", num, 1, UINT64_MAX, &n))
+		return CLI_USAGE;
+	o->eval_every = (double)n;
+	return 0;
+}
+
 /* One option with a value; 0 or CLI_USAGE after a message. */
 static int
 train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
@@ -296,6 +358,18 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					true, &o->every);
 	case T_RESUME:
 		return cli_parse_path(cmd, "--resume", v, &o->resume);
+	case T_CURVE:
+		return cli_parse_path(cmd, "--curve", v, &o->curve);
+	case T_PLOT:
+		return cli_parse_path(cmd, "--plot", v, &o->plot);
+	case T_EVAL_EVERY:
+		return parse_eval_every(cmd, v, o);
+	case T_EVAL_EPISODES:
+		return cli_parse_u64(cmd, "--eval-episodes", v, 1, 10000000,
+				     &o->eval_episodes);
+	case T_TARGET_RETURN:
+		return cli_parse_double(cmd, "--target-return", v, -1e300,
+					1e300, false, &o->target_return);
 	case T_ALGO:
 		if (dq_rule_from_name(v, &o->rule))
 			return cli_usage_error(
@@ -410,7 +484,13 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
 					    "than a checkpoint holds (255)");
-	if (!o->steps && !o->episodes && !o->seconds && !o->target)
+	if (o->curve && o->plot && !strcmp(o->curve, o->plot))
+		return cli_usage_error(cmd, "--curve and --plot name the same "
+					    "file");
+	if (!o->eval_every && (o->curve || o->plot || !isnan(o->target_return)))
+		o->eval_every = TRAIN_EVAL_EVERY;
+	if (!o->steps && !o->episodes && !o->seconds && !o->target &&
+	    isnan(o->target_return))
 		o->steps = TRAIN_DEFAULT_STEPS;
 	return CLI_OK;
 }
@@ -476,6 +556,9 @@ struct train_ctx {
 	/* Checkpoints during the run. */
 	double next_checkpoint; /* run seconds */
 	unsigned checkpoints, checkpoint_failures;
+	/* The learning curve (--curve, --plot): its rows and last record. */
+	struct cli_curve curve;
+	char curve_tmp[64]; /* --plot without --curve: a temporary CSV */
 };
 
 /* a + b, or UINT64_MAX past it: counts restored near 2^64 never wrap. */
@@ -489,7 +572,7 @@ sat_add(uint64_t a, uint64_t b)
 static void
 progress_line(struct train_ctx *x, const dq_progress *p)
 {
-	char steps[16], rate[16], ret[32], opt[32];
+	char steps[16], rate[16], ret[32], opt[32], greedy[40];
 	double dt = p->seconds - x->last_seconds;
 	uint64_t ds =
 	    p->total.steps > x->last_steps ? p->total.steps - x->last_steps : 0;
@@ -510,9 +593,15 @@ progress_line(struct train_ctx *x, const dq_progress *p)
 	if (!isnan(p->target_fraction))
 		snprintf(opt, sizeof(opt), "  optimal %.1f%%",
 			 100.0 * p->target_fraction);
-	fprintf(stderr,
-		"\r  %.1fs  %s steps  %s steps/s  eps %.2f  return %s%s\033[K",
-		p->seconds, steps, rate, p->total.epsilon, ret, opt);
+	/* The evaluator's last figure (its callback runs on this thread). */
+	greedy[0] = '\0';
+	if (x->curve.rows)
+		snprintf(greedy, sizeof(greedy), "  greedy %.3g",
+			 x->curve.last.mean_return);
+	fprintf(
+	    stderr,
+	    "\r  %.1fs  %s steps  %s steps/s  eps %.2f  return %s%s%s\033[K",
+	    p->seconds, steps, rate, p->total.epsilon, ret, opt, greedy);
 	fflush(stderr);
 }
 
@@ -609,6 +698,15 @@ progress(const dq_progress *p, void *arg)
 		 x->o->checkpoint, p->seconds, cli_strerror(err));
 }
 
+/* The learner's evaluator callback (the monitor thread): a CSV row. */
+static void
+on_eval(const dq_eval_record *r, void *arg)
+{
+	struct train_ctx *x = arg;
+
+	cli_curve_row(&x->curve, r);
+}
+
 static void
 train_config(const struct train_opts *o, dq_learner_config *c,
 	     struct train_ctx *x)
@@ -639,6 +737,14 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	if (x->live || o->every > 0) {
 		c->progress = progress;
 		c->progress_arg = x;
+	}
+	c->eval_every = o->eval_every;
+	c->eval_unit = o->eval_unit;
+	c->eval_episodes = (uint32_t)o->eval_episodes;
+	c->target_return = o->target_return;
+	if (o->eval_every > 0) {
+		c->eval_callback = on_eval;
+		c->eval_arg = x;
 	}
 }
 
@@ -866,6 +972,7 @@ stop_name(dq_stop_reason r)
 	    [DQ_STOP_REQUEST] = "stop request",
 	    [DQ_STOP_TARGET] = "target reached",
 	    [DQ_STOP_ERROR] = "agent error",
+	    [DQ_STOP_RETURN] = "target return reached",
 	};
 
 	if ((unsigned)r < sizeof(names) / sizeof(names[0]) && names[r])
@@ -921,6 +1028,38 @@ train_write_path(const struct train_ctx *x, uint64_t steps)
 	       (unsigned long long)merges);
 }
 
+/* The evaluator's lines: how often, the final evaluation, the target. */
+static void
+train_eval_summary(const struct train_ctx *x, const dq_run_result *r)
+{
+	const struct train_opts *o = x->o;
+	const dq_eval_record *l = &x->curve.last;
+	static const char *const units[] = {"s", " steps", " episodes"};
+
+	if (o->eval_every <= 0)
+		return;
+	cli_kv("evaluations", "%llu (every %g%s, %llu greedy episodes each)\n",
+	       (unsigned long long)x->curve.rows, o->eval_every,
+	       units[o->eval_unit], (unsigned long long)o->eval_episodes);
+	if (x->curve.rows) {
+		cli_kv("greedy return",
+		       "%.6g +- %.2g (final evaluation, undiscounted)\n",
+		       l->mean_return, l->return_se);
+		if (!isnan(l->exact_value))
+			cli_kv("greedy exact value",
+			       "%.9g (V* %.9g, normalised gap %.3g)\n",
+			       l->exact_value, l->optimal_value, l->gap);
+	}
+	if (!isnan(o->target_return) && !isnan(r->return_seconds))
+		cli_kv("target return", "%g reached after %.6f s, %llu steps\n",
+		       o->target_return, r->return_seconds,
+		       (unsigned long long)r->return_steps);
+	else if (!isnan(o->target_return))
+		cli_kv("target return", "%g not reached\n", o->target_return);
+	if (o->curve)
+		cli_kv("curve", "%s\n", o->curve);
+}
+
 static void
 train_summary(const struct train_ctx *x, const dq_run_result *r)
 {
@@ -970,6 +1109,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	else if (o->target > 0)
 		cli_kv("target", "%.1f%% not reached (last %.1f%%)\n",
 		       100.0 * o->target, 100.0 * r->target_fraction);
+	train_eval_summary(x, r);
 }
 
 /*
@@ -1089,6 +1229,33 @@ train_save(struct train_ctx *x, const dq_run_result *r)
 
 /* --------------------------------------------------------------- main -- */
 
+/* The curve's CSV, opened (header written) before training: --curve FILE,
+ * or for --plot alone a temporary file removed at the end. */
+static int
+train_curve_open(struct train_ctx *x)
+{
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	if (x->o->curve)
+		return cli_curve_open(&x->curve, x->o->curve, "--curve");
+	if (!x->o->plot)
+		return CLI_OK;
+	if (!dir || !*dir || strlen(dir) > sizeof(x->curve_tmp) - 20)
+		dir = "/tmp";
+	snprintf(x->curve_tmp, sizeof(x->curve_tmp), "%s/distq-curve-XXXXXX",
+		 dir);
+	fd = mkstemp(x->curve_tmp);
+	if (fd < 0) {
+		int err = -errno;
+
+		*x->curve_tmp = '\0';
+		return cli_fail(err, "--plot: a temporary file for the curve");
+	}
+	close(fd);
+	return cli_curve_open(&x->curve, x->curve_tmp, "--plot");
+}
+
 static int
 train(struct train_opts *o)
 {
@@ -1115,6 +1282,10 @@ train(struct train_opts *o)
 	if (o->checkpoint &&
 	    cli_check_target(o->checkpoint,
 			     o->save ? "--save" : "--checkpoint"))
+		return CLI_FAIL;
+	if (o->plot && cli_plot_check(o->plot))
+		return CLI_FAIL;
+	if (o->curve && cli_check_target(o->curve, "--curve"))
 		return CLI_FAIL;
 	if (o->resume && resume_read(o, &rs))
 		return CLI_FAIL;
@@ -1158,6 +1329,10 @@ train(struct train_opts *o)
 		goto out;
 	}
 	train_config(o, &c, &x);
+	if (train_curve_open(&x)) {
+		status = CLI_FAIL;
+		goto out;
+	}
 	err = cli_train_hooks ? cli_train_hooks->create(&l, t, e.env, &c)
 			      : dq_learner_create(&l, t, e.env, &c);
 	if (err == -EINVAL && o->pin == DQ_PIN_LIST &&
@@ -1210,11 +1385,22 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
+	err = cli_curve_close(&x.curve);
 	train_summary(&x, &r);
 	/* Save first: what the run learned is on disk before anything that
 	 * may take long or be interrupted. */
 	if (o->checkpoint)
 		status = train_save(&x, &r);
+	/* A curve that could not be written fails the program, after the
+	 * checkpoint: training went on and its table is kept. */
+	if (err) {
+		cli_fail(err, "--curve '%s': writing it (%llu evaluations)",
+			 x.curve.path, (unsigned long long)x.curve.rows);
+		status = CLI_FAIL;
+	}
+	if (o->plot && status == CLI_OK)
+		status = cli_plot(x.curve.path, o->plot, e.name,
+				  e.spec.max_outcomes > 0);
 	fflush(stdout);
 	if (status == CLI_OK && !should_stop(NULL))
 		status = train_exact(o, &e, t);
@@ -1227,6 +1413,9 @@ train(struct train_opts *o)
 out:
 	if (caught)
 		sigaction(SIGINT, &old_sigint, NULL);
+	cli_curve_close(&x.curve);
+	if (*x.curve_tmp)
+		unlink(x.curve_tmp);
 	if (cli_train_hooks)
 		cli_train_hooks->destroy(l);
 	else

@@ -12,6 +12,7 @@
 
 #include "agent.h"
 #include "env.h"
+#include "eval.h"
 #include "jet.h"
 #include "pin.h"
 #include "seqlock.h"
@@ -32,6 +33,9 @@
 /* The monitor never sleeps longer than this (seconds): a far deadline (a
  * progress interval of 1e300 s) stays a number a timespec can hold. */
 #define MAX_WAIT 3.2e7
+/* With eval_unit steps or episodes the monitor wakes at least this often
+ * (seconds) to see whether an evaluation is due. */
+#define EVAL_POLL 0.001
 
 enum {
 	PUB_STEPS,
@@ -136,6 +140,14 @@ struct dq_learner {
 	double target_frac;	      /* ditto: what that check measured */
 	uint64_t target_steps;	      /* ditto */
 	bool target_held; /* check_q passed in the last run (after joins) */
+	/* The evaluator (cfg.eval_every > 0), used only by the thread that
+	 * runs dq_learner_run() (the monitor), so unsynchronised. */
+	dq__eval *eval;
+	uint32_t eval_index;   /* the next record's index */
+	double eval_next;      /* when due: seconds of the run, or count */
+	uint64_t episodes0;    /* total episodes when the run began */
+	double return_seconds; /* target_return reached; NaN */
+	uint64_t return_steps;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_u64 tickets;
 	_Alignas(DQ__CACHE_LINE) dq__atomic_int err_set;
 	dq_run_error err;
@@ -193,6 +205,9 @@ dq_learner_config_init(dq_learner_config *cfg)
 	cfg->progress_interval = 0.1;
 	cfg->pin = DQ_PIN_CORES;
 	cfg->target_interval = 0.002;
+	cfg->eval_unit = DQ_EVAL_SECONDS;
+	cfg->eval_episodes = 100;
+	cfg->target_return = NAN;
 	return 0;
 }
 
@@ -200,6 +215,22 @@ static bool
 nonneg_finite(double x)
 {
 	return x >= 0.0 && isfinite(x);
+}
+
+/* The evaluator's options (see dq_learner_config.eval_every). */
+static int
+eval_config_check(const dq_learner_config *c)
+{
+	if (!nonneg_finite(c->eval_every) ||
+	    (c->eval_unit != DQ_EVAL_SECONDS && c->eval_unit != DQ_EVAL_STEPS &&
+	     c->eval_unit != DQ_EVAL_EPISODES) ||
+	    isinf(c->target_return) ||
+	    (!isnan(c->target_return) && c->eval_every == 0.0))
+		return -EINVAL;
+	if (c->eval_every > 0.0 &&
+	    (c->eval_episodes < 1 || c->eval_episodes > DQ__EVAL_MAX_EPISODES))
+		return -EINVAL;
+	return 0;
 }
 
 static int
@@ -219,7 +250,8 @@ config_check(const dq_learner_config *c)
 	    !(c->target_interval > 0.0 && isfinite(c->target_interval)))
 		return -EINVAL;
 	if (!c->max_steps && !c->max_episodes && c->max_seconds == 0.0 &&
-	    !c->should_stop && c->target_fraction == 0.0)
+	    !c->should_stop && c->target_fraction == 0.0 &&
+	    isnan(c->target_return))
 		return -EINVAL;
 	if (c->pin != DQ_PIN_CORES && c->pin != DQ_PIN_NONE &&
 	    c->pin != DQ_PIN_LIST)
@@ -234,7 +266,7 @@ config_check(const dq_learner_config *c)
 	if (dq_share_config_check(&c->share) ||
 	    (c->share.kind != DQ_SHARE_NONE && c->agent.sync_every))
 		return -EINVAL;
-	return 0;
+	return eval_config_check(c);
 }
 
 /*
@@ -425,6 +457,23 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		if (err)
 			goto fail;
 	}
+	if (cfg->eval_every > 0.0) {
+		/* Its own stream: stream P, after the agents' 0..P-1, so that
+		 * evaluating draws nothing from any agent's. */
+		dq_rng stream = l->slots[l->n - 1]->ag.rng;
+
+		dq__rng_jump(&stream);
+		l->eval = calloc(1, sizeof(*l->eval));
+		if (!l->eval) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		err = dq__eval_init(l->eval, env, &stream, cfg->agent.gamma,
+				    l->episode_limit, cfg->eval_episodes,
+				    l->model);
+		if (err)
+			goto fail;
+	}
 	err = pthread_mutex_init(&l->mu, NULL);
 	if (err) {
 		err = -err;
@@ -483,6 +532,10 @@ dq_learner_destroy(dq_learner *l)
 	free(l->check_q);
 	free(l->policy);
 	free(l->check_ws);
+	if (l->eval) {
+		dq__eval_fini(l->eval);
+		free(l->eval);
+	}
 	if (l->gate_ready)
 		pthread_cond_destroy(&l->gate);
 	if (l->sync_ready) {
@@ -1147,6 +1200,86 @@ struct watch {
 };
 
 /*
+ * One evaluation (dq_learner_config.eval_every), on the monitor's thread:
+ * the totals first, then the snapshot, so that the snapshot holds at least
+ * the steps the record names. Returns the environment's error, if any.
+ */
+static int
+evaluate(dq_learner *l, double t0, bool final, dq_eval_record *r)
+{
+	dq_stats tot;
+	double t1;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->index = l->eval_index++;
+	r->final = final;
+	/* During the run, the monitor's read (never waits for an agent);
+	 * after it, the exact one. */
+	r->run_steps = totals(l, &tot, !final);
+	r->steps = tot.steps;
+	r->episodes = tot.episodes;
+	r->epsilon = tot.epsilon;
+	r->alpha = tot.alpha;
+	t1 = now_seconds();
+	r->seconds = t1 - t0;
+	err = dq__eval_run(l->eval, l->table, r);
+	r->eval_seconds = now_seconds() - t1;
+	return err;
+}
+
+/*
+ * The evaluator's turn at time @now (seconds since the run began: @run_t):
+ * evaluate when due, hand the record over, stop at target_return. The next
+ * evaluation in seconds is due eval_every after this one ends, so that
+ * evaluations take at most C / (C + eval_every) of the monitor's core
+ * however slow each one (C) is.
+ */
+static void
+eval_poll(dq_learner *l, double t0, double now)
+{
+	const dq_learner_config *c = &l->cfg;
+	dq_eval_record r;
+	double at;
+	int err;
+
+	if (c->eval_unit == DQ_EVAL_SECONDS) {
+		if (now - t0 < l->eval_next)
+			return;
+	} else {
+		dq_stats tot;
+		uint64_t run = totals(l, &tot, true);
+
+		at = c->eval_unit == DQ_EVAL_STEPS
+			 ? (double)run
+			 : (double)(tot.episodes - l->episodes0);
+		if (at < l->eval_next)
+			return;
+	}
+	err = evaluate(l, t0, false, &r);
+	if (err) {
+		/* The evaluator is agent P in the error's report. */
+		set_error(l, l->n, 0, err, "evaluate");
+		return;
+	}
+	if (c->eval_unit == DQ_EVAL_SECONDS)
+		l->eval_next = now_seconds() - t0 + c->eval_every;
+	else
+		l->eval_next = (c->eval_unit == DQ_EVAL_STEPS
+				    ? (double)r.run_steps
+				    : (double)(r.episodes - l->episodes0)) +
+			       c->eval_every;
+	if (!isnan(c->target_return) && r.mean_return >= c->target_return &&
+	    isnan(l->return_seconds)) {
+		request_stop(l, DQ_STOP_RETURN);
+		l->return_seconds = r.seconds;
+		l->return_steps = r.run_steps;
+	}
+	if (c->eval_callback)
+		c->eval_callback(&r, c->eval_arg);
+}
+
+/*
  * The monitor's duties at time @now: the time budget, and progress and
  * should_stop when due. Cheap when nothing is due, so that the run can
  * make these checks between thread creations too: limits and Ctrl-C
@@ -1184,6 +1317,8 @@ watch_poll(dq_learner *l, struct watch *w, double now)
 			c->progress(&p, c->progress_arg);
 		w->next_progress = now + c->progress_interval;
 	}
+	if (l->eval && !stopping(l))
+		eval_poll(l, w->t0, now);
 }
 
 /*
@@ -1201,10 +1336,20 @@ monitor(dq_learner *l, struct watch *w)
 	while (active_agents(l)) {
 		double deadline = w->next_progress;
 
+		double now = now_seconds();
+
 		if (c->max_seconds > 0.0 && !stopping(l) &&
 		    w->t0 + c->max_seconds < deadline)
 			deadline = w->t0 + c->max_seconds;
-		wait_until(l, deadline, now_seconds());
+		if (l->eval && !stopping(l)) {
+			double e = c->eval_unit == DQ_EVAL_SECONDS
+				       ? w->t0 + l->eval_next
+				       : now + EVAL_POLL;
+
+			if (e < deadline)
+				deadline = e;
+		}
+		wait_until(l, deadline, now);
 		watch_poll(l, w, now_seconds());
 	}
 }
@@ -1294,6 +1439,18 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	l->target_seconds = NAN;
 	l->target_steps = 0;
 	l->target_held = false;
+	/* The first evaluation is due at once: a curve starts from the table
+	 * the run starts with. */
+	l->eval_index = 0;
+	l->eval_next = 0.0;
+	l->return_seconds = NAN;
+	l->return_steps = 0;
+	{
+		dq_stats tot;
+
+		(void)learner_totals(l, &tot);
+		l->episodes0 = tot.episodes;
+	}
 	/* Validated positive and finite; anything past a year is "never". */
 	l->check_ns = l->cfg.target_interval < 3.2e7
 			  ? (uint64_t)(l->cfg.target_interval * 1e9)
@@ -1359,6 +1516,19 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	 * too, and loading the copy back would erase their updates). */
 	res.target_seconds = l->target_seconds;
 	res.target_steps = l->target_steps;
+	/* The final evaluation: no agent runs, so its snapshot is exact. It
+	 * is made even after an error or a stop, and counts for no stop. */
+	if (l->eval) {
+		dq_eval_record r;
+		int e = evaluate(l, t0, true, &r);
+
+		if (e)
+			set_error(l, l->n, 0, e, "evaluate");
+		else if (l->cfg.eval_callback)
+			l->cfg.eval_callback(&r, l->cfg.eval_arg);
+	}
+	res.return_seconds = l->return_seconds;
+	res.return_steps = l->return_steps;
 	if (l->cfg.target_fraction > 0.0 && !isnan(l->target_seconds)) {
 		l->target_held = true;
 		res.target_fraction = l->target_frac;

@@ -17,6 +17,10 @@
 	_Static_assert(offsetof(T, reserved_) + sizeof(((T *)0)->reserved_) == \
 			   sizeof(T),                                          \
 		       #T ": reserved_ is not the tail")
+/* The last reserved word of a struct, whatever its count: a test that
+ * sets it stays right when a field takes reserved words. */
+#define DQ_TEST_NWORDS(v) (sizeof((v).reserved_) / sizeof((v).reserved_[0]))
+
 TAIL(dq_table_config);
 TAIL(dq_table_info);
 TAIL(dq_env_spec);
@@ -27,6 +31,7 @@ TAIL(dq_progress);
 TAIL(dq_learner_config);
 TAIL(dq_run_error);
 TAIL(dq_run_result);
+TAIL(dq_eval_record);
 TAIL(dq_write_stats);
 TAIL(dq_agent_state);
 TAIL(dq_solve_config);
@@ -154,13 +159,19 @@ O(dq_learner_config, target_fraction, 368);
 O(dq_learner_config, target_interval, 376);
 O(dq_learner_config, write_path, 384);
 O(dq_learner_config, share, 392);
-O(dq_learner_config, reserved_, 424);
 S(dq_share_config, 32);
 O(dq_share_config, kind, 0);
 O(dq_share_config, flags, 4);
 O(dq_share_config, interval, 8);
 O(dq_share_config, eta, 16);
 O(dq_share_config, decay, 24);
+O(dq_learner_config, eval_every, 424);
+O(dq_learner_config, eval_unit, 432);
+O(dq_learner_config, eval_episodes, 436);
+O(dq_learner_config, eval_callback, 440);
+O(dq_learner_config, eval_arg, 448);
+O(dq_learner_config, target_return, 456);
+O(dq_learner_config, reserved_, 464);
 S(dq_run_error, 64);
 O(dq_run_error, code, 0);
 O(dq_run_error, agent, 4);
@@ -179,7 +190,28 @@ O(dq_run_result, pin_failures, 176);
 O(dq_run_result, pin_error, 180);
 O(dq_run_result, share_pushes, 184);
 O(dq_run_result, share_entries, 192);
-O(dq_run_result, reserved_, 200);
+O(dq_run_result, return_seconds, 200);
+O(dq_run_result, return_steps, 208);
+O(dq_run_result, reserved_, 216);
+S(dq_eval_record, 192);
+O(dq_eval_record, index, 0);
+O(dq_eval_record, n_episodes, 4);
+O(dq_eval_record, seconds, 8);
+O(dq_eval_record, steps, 16);
+O(dq_eval_record, episodes, 24);
+O(dq_eval_record, run_steps, 32);
+O(dq_eval_record, mean_return, 40);
+O(dq_eval_record, return_se, 48);
+O(dq_eval_record, mean_discounted, 56);
+O(dq_eval_record, discounted_se, 64);
+O(dq_eval_record, exact_value, 72);
+O(dq_eval_record, optimal_value, 80);
+O(dq_eval_record, gap, 88);
+O(dq_eval_record, epsilon, 96);
+O(dq_eval_record, alpha, 104);
+O(dq_eval_record, eval_seconds, 112);
+O(dq_eval_record, final, 120);
+O(dq_eval_record, reserved_, 128);
 S(dq_write_stats, 64);
 O(dq_write_stats, window, 0);
 O(dq_write_stats, window_steps, 8);
@@ -311,9 +343,9 @@ test_nonzero_reserved_refused(void **state)
 	assert_int_equal(dq_learner_config_init(&lc), 0);
 	lc.max_steps = 10;
 	lc.pin = DQ_PIN_NONE;
-	lc.reserved_[10] = 1;
+	lc.reserved_[DQ_TEST_NWORDS(lc) - 1] = 1;
 	assert_int_equal(dq_learner_create(&l, t, env, &lc), -EINVAL);
-	lc.reserved_[10] = 0;
+	lc.reserved_[DQ_TEST_NWORDS(lc) - 1] = 0;
 	lc.agent.alpha.reserved_[1] = 1;
 	assert_int_equal(dq_learner_create(&l, t, env, &lc), -EINVAL);
 	lc.agent.alpha.reserved_[1] = 0;

@@ -694,5 +694,84 @@ expect_rc 1 train cartpole -q -t 1 -n 10 --target 0.9
 expect_grep "^distq: --target: 'cartpole' has no model" "$tmp/err" \
 	"--target without a model"
 
+# ------------------------------------------------ learning curves --
+expect_rc 2 train maze4x3 --eval-every 0s
+expect_rc 2 train maze4x3 --eval-every 10x
+expect_rc 2 train maze4x3 --eval-every 0ep
+expect_rc 2 train maze4x3 --eval-episodes 0
+expect_rc 2 train maze4x3 --target-return nan
+expect_rc 2 train maze4x3 --curve "$tmp/c.csv" --plot "$tmp/c.csv"
+# A path that cannot be written fails before training, naming it (a run
+# of 60 s would otherwise show).
+expect_rc 1 train maze4x3 -t 1 --seconds 60 --curve "$tmp/no/such/c.csv"
+expect_grep "^distq: --curve '$tmp/no/such/c.csv'" "$tmp/err" \
+	"--curve: bad path named"
+if [ ! -s "$tmp/out" ]; then ok; else bad "--curve: bad path, yet trained"; fi
+expect_rc 1 train maze4x3 -t 1 --seconds 60 --curve "$tmp"
+expect_grep "^distq: --curve '$tmp'" "$tmp/err" "--curve: a directory"
+# --plot without gnuplot on PATH fails before training, saying so.
+PATH=/nonexistent "$distq" train maze4x3 -t 1 --seconds 60 \
+	--plot "$tmp/c.png" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ]; then ok; else
+	bad "--plot without gnuplot: exit $rc"; fi
+expect_grep "gnuplot is not installed" "$tmp/err" "--plot: no gnuplot"
+# A curve every 20000 steps: the header, the first row at step 0, rows
+# in order, the final row last, as many rows as the summary counts. (The
+# monitor sees the step count when it gets a core: on a busy machine a
+# 20 ms run may show only a few rows.)
+cur=$tmp/curve.csv
+expect_rc 0 train maze4x3 -t 1 -n 200000 --no-exact --eval-every 20k \
+	--eval-episodes 10 --curve "$cur"
+expect_grep "^index,seconds,steps,episodes,run_steps,mean_return,return_se,mean_discounted,discounted_se,exact_value,optimal_value,gap,epsilon,alpha,eval_seconds,final$" \
+	"$cur" "--curve: header"
+if awk -F, 'NR > 1 { n++; if (NF != 16 || $1 != n - 1 ||
+	(n > 1 && $5 < last) || $16 != (n == rows)) bad = 1; last = $5 }
+	END { exit !(n >= 3 && !bad) }' rows="$(($(wc -l <"$cur") - 1))" \
+	"$cur"; then ok; else bad "--curve: rows"; cat "$cur"; fi
+if awk -F, 'NR == 2 { exit !($3 == 0 && $10 != "nan" && $12 != "nan") }' \
+	"$cur"; then ok; else bad "--curve: first row, exact value"; fi
+if awk '$1 == "evaluations" { n = $2 } END { exit !(n == rows) }' \
+	rows="$(($(wc -l <"$cur") - 1))" "$tmp/out"; then ok; else
+	bad "--curve: summary count"; fi
+# Without --curve the summary has the final evaluation's figures too.
+expect_rc 0 train maze4x3 -t 1 -n 100000 --no-exact --eval-every 20k
+if awk '$1 == "greedy" && $2 == "exact" { v = $4 + 0; s = $6 + 0 }
+	END { exit !(v > 0.4 && s > 0.53 && s < 0.54) }' "$tmp/out"; then ok
+else bad "--eval-every: summary figures"; cat "$tmp/out"; fi
+# The target return stops the run.
+expect_rc 0 train frozenlake4x4-det -t 1 --target-return 1 --no-exact \
+	--eval-every 1k --eval-episodes 5
+expect_grep "^stopped by  *target return reached$" "$tmp/out" \
+	"--target-return: stop"
+expect_grep "^target return  *1 reached after " "$tmp/out" \
+	"--target-return: when"
+# A run killed (SIGKILL) while writing its curve leaves whole rows.
+kc=$tmp/killed.csv
+"$distq" train taxi -q -t 1 --seconds 60 --no-exact --eval-every 0.02s \
+	--curve "$kc" >/dev/null 2>&1 &
+pid=$!
+n=0
+while [ "$({ wc -l <"$kc"; } 2>/dev/null || echo 0)" -lt 4 ] &&
+	[ $n -lt 250 ]; do
+	sleep 0.02; n=$((n + 1)); done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+if awk -F, 'NR > 1 { for (i = 2; i <= 15; i++)
+	if ($i != "nan" && $i !~ /^-?[0-9.]+(e[-+][0-9]+)?$/) bad = 1;
+	if (NF != 16) bad = 1; n++ }
+	END { exit !(n >= 3 && !bad) }' "$kc" &&
+	[ "$(tail -c 1 "$kc" | od -An -c | tr -d ' ')" = '\n' ]; then ok; else
+	bad "--curve: a killed run's CSV"; cat "$kc"; fi
+# --plot draws a PNG (where gnuplot is installed).
+if command -v gnuplot >/dev/null 2>&1; then
+	expect_rc 0 train maze4x3 -q -t 1 -n 50000 --no-exact \
+		--eval-every 10k --eval-episodes 5 --plot "$tmp/c.png"
+	if [ "$(od -An -c -N 4 "$tmp/c.png" | tr -d ' ')" = '211PNG' ]; then
+		ok; else bad "--plot: no PNG"; fi
+	expect_rc 0 train cartpole -q -t 1 -n 20000 --eval-every 5k \
+		--eval-episodes 3 --plot "$tmp/cp.png"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -50,6 +50,64 @@ typedef struct dq_progress {
 	uint64_t reserved_[12];	 /**< Zero (see "Growing structs"). */
 } dq_progress;
 
+/** What dq_learner_config.eval_every counts. */
+typedef enum dq_eval_unit {
+	DQ_EVAL_SECONDS = 0,  /**< Wall-clock seconds since the run began. */
+	DQ_EVAL_STEPS = 1,    /**< Total steps of this run, all agents. */
+	DQ_EVAL_EPISODES = 2, /**< Total episodes of this run, all agents. */
+} dq_eval_unit;
+
+/**
+ * One evaluation of the greedy policy (see dq_learner_config.eval_every):
+ * a point of the learning curve. Greedy ties go to the lowest action.
+ * Returns are those of whole greedy episodes on the evaluator's own
+ * environment instance, cut at the learner's episode step limit.
+ */
+typedef struct dq_eval_record {
+	uint32_t index;	     /**< 0, 1, 2... within the run. */
+	uint32_t n_episodes; /**< Greedy episodes played (eval_episodes). */
+	/** Since the run began, when the snapshot was taken. */
+	double seconds;
+	/** Total steps (as dq_progress.total) read just before the
+	 *  snapshot: the snapshot holds these steps' updates (except those
+	 *  an agent keeps in a write-back window) and up to 256 more steps'
+	 *  per agent (an unpublished chunk). */
+	uint64_t steps;
+	uint64_t episodes;  /**< Total episodes, read with steps. */
+	uint64_t run_steps; /**< Steps of this run, read with steps. */
+	/** Mean undiscounted return (Gymnasium's episode reward) of the
+	 *  greedy episodes. */
+	double mean_return;
+	double return_se; /**< Its standard error, s / sqrt(n); NaN for one
+			   *   episode. */
+	/** Mean discounted return (gamma of the agents) of the same
+	 *  episodes: the sample estimate of exact_value. */
+	double mean_discounted;
+	double discounted_se; /**< Its standard error; NaN for one. */
+	/** Where the environment has a model: the greedy policy's exact
+	 *  discounted value from the start distribution
+	 *  (dq_model_evaluate()); NaN otherwise or when it has none (an
+	 *  improper policy at gamma 1). */
+	double exact_value;
+	/** V* from the start distribution; NaN without a model. */
+	double optimal_value;
+	/** Normalised gap (V* - V^pi) / (V* - V^random) over start values:
+	 *  0 optimal, 1 no better than the uniformly random policy (a
+	 *  rounding below 0 shows as 0); NaN without a model, or when random
+	 *  is already optimal or has no value. */
+	double gap;
+	double epsilon; /**< Mean epsilon of the agents (as in
+			 *   dq_progress.total). */
+	double alpha;	/**< Mean alpha of the agents. */
+	/** Wall time this evaluation took (its cost to the monitoring
+	 *  thread). */
+	double eval_seconds;
+	/** The evaluation after the run ended (its snapshot is exact: no
+	 *  agent runs). */
+	bool final;
+	uint64_t reserved_[8]; /**< Zero (see "Growing structs"). */
+} dq_eval_record;
+
 /** Learner options; fill with dq_learner_config_init(). */
 typedef struct dq_learner_config {
 	uint32_t n_threads;	    /**< P agents, 1..DQ_MAX_THREADS. Default
@@ -102,7 +160,41 @@ typedef struct dq_learner_config {
 	 *  one learner; a new learner (a resume) starts them from @p table
 	 *  with fresh per-entry eta. Default DQ_SHARE_NONE (zeroed). */
 	dq_share_config share;
-	uint64_t reserved_[11]; /**< Zero (see "Growing structs"). */
+	/** Evaluate the greedy policy every this many eval_units while the
+	 *  agents learn (0, the default: no evaluator). The monitoring
+	 *  thread copies the table (dq_table_snapshot(): each entry one value
+	 *  the table held, rows from different instants), plays
+	 *  eval_episodes greedy episodes on its own environment instance
+	 *  with its own random stream (never an agent's: training is the
+	 *  same with the evaluator on or off), evaluates the policy exactly
+	 *  where the environment has a model, and hands a dq_eval_record to
+	 *  eval_callback; once more after the run ends (final). The first
+	 *  evaluation is made as the run starts, before any agent steps.
+	 *  Steps and episodes are read when the monitor wakes (every
+	 *  progress_interval, and every millisecond with those units), so an
+	 *  interval is a lower bound. Cost: one snapshot (S x A loads), the
+	 *  episodes' steps, and with a model one policy evaluation (its
+	 *  sweeps x the policy's outcomes), on the monitoring thread; no
+	 *  allocation but dq_model_evaluate()'s scratch (docs/evaluation.md
+	 *  has figures). Source: the evaluators of the Ray RLlib study
+	 *  (greedy episodes beside training); Sutton & Barto 4.1 for the
+	 *  exact policy evaluation. */
+	double eval_every;
+	dq_eval_unit eval_unit; /**< Default DQ_EVAL_SECONDS. */
+	/** Greedy episodes per evaluation, 1..10^7; default 100. */
+	uint32_t eval_episodes;
+	/** Called from the monitoring thread (the caller of
+	 *  dq_learner_run()) with each evaluation, in order; may be NULL
+	 *  (target_return alone). The record lives for the call. */
+	void (*eval_callback)(const dq_eval_record *r, void *arg);
+	void *eval_arg; /**< Passed to eval_callback. */
+	/** Stop (DQ_STOP_RETURN) at the first evaluation during the run
+	 *  whose mean_return over eval_episodes is >= this (issue 15's
+	 *  solved thresholds: 475 for CartPole-v1). NaN, the default, is
+	 *  off; needs eval_every > 0. The final evaluation does not
+	 *  count. */
+	double target_return;
+	uint64_t reserved_[6]; /**< Zero (see "Growing structs"). */
 } dq_learner_config;
 
 /** The most agent threads a learner accepts. */
@@ -118,15 +210,19 @@ typedef enum dq_stop_reason {
 	DQ_STOP_REQUEST = 5,  /**< dq_learner_stop() was called. */
 	DQ_STOP_TARGET = 6,   /**< target_fraction reached. */
 	DQ_STOP_ERROR = 7,    /**< An agent failed (dq_learner_error()). */
+	DQ_STOP_RETURN = 8,   /**< target_return reached by an
+			       *   evaluation. */
 } dq_stop_reason;
 
 /** What went wrong in a run. */
 typedef struct dq_run_error {
 	int code;	       /**< Negative error code; 0 when none. */
-	uint32_t agent;	       /**< Which agent failed. */
+	uint32_t agent;	       /**< Which agent failed (P: the
+				*   evaluator). */
 	uint64_t step;	       /**< That agent's step count when it failed. */
-	const char *what;      /**< "reset", "step", "update", "sync", "pin" or
-			   *   "thread". */
+	const char *what;      /**< "reset", "step", "update", "sync", "pin",
+			   *   "thread" or "evaluate" (an environment
+			   *   error in an evaluation episode). */
 	uint64_t reserved_[5]; /**< Zero (see "Growing structs"). */
 } dq_run_error;
 
@@ -159,7 +255,12 @@ typedef struct dq_run_result {
 				 *   in this run (0 without one). */
 	uint64_t share_entries; /**< The entries those pushes blended or
 				 *   added to the shared table. */
-	uint64_t reserved_[7];	/**< Zero (see "Growing structs"). */
+	double return_seconds;	/**< When an evaluation first reached
+				 *   target_return in this run (the snapshot's
+				 *   time); NaN if not. */
+	uint64_t return_steps;	/**< Total steps of this run read for that
+				 *   evaluation; 0 if not. */
+	uint64_t reserved_[5];	/**< Zero (see "Growing structs"). */
 } dq_run_result;
 
 /** A set of agent threads learning one table (opaque). */
@@ -168,7 +269,8 @@ typedef struct dq_learner dq_learner;
 /**
  * Fill @p cfg with defaults: 1 thread, dq_agent_config_init() agents, no
  * limits (set at least one before running), progress every 0.1 s, pinning
- * one agent per core, not strict.
+ * one agent per core, not strict; no evaluator (eval_every 0, in seconds,
+ * 100 episodes when set; target_return NaN).
  *
  * @return 0, or -EINVAL for a NULL @p cfg.
  * Thread-safety: safe from any thread.
@@ -185,7 +287,10 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         non-zero reserved words, agent options, no stop condition, a
  *         pin list missing or naming
  *         a PU that does not exist, an unknown write_path or
- *         DQ_WRITE_DIRECT with sync_every > 0), a table/environment
+ *         DQ_WRITE_DIRECT with sync_every > 0, eval_every negative
+ *         or not finite, an unknown eval_unit, eval_episodes 0 or above
+ *         10^7 with the evaluator on, a finite target_return without
+ *         eval_every or an infinite one), a table/environment
  *         shape mismatch;
  *         -ENOTSUP for target_fraction without a model; DQ_ERULE when
  *         the agents' rule needs more table channels than @p table has
@@ -207,8 +312,8 @@ DQ_API void dq_learner_destroy(dq_learner *l);
 
 /**
  * Run the agents until a stop condition; blocks the calling thread, which
- * becomes the monitor (progress, time budget, should_stop; the agents make
- * the target checks). Every thread
+ * becomes the monitor (progress, time budget, should_stop, the evaluator
+ * and its callback; the agents make the target checks). Every thread
  * started is joined before it returns. A learner may be run again: agents
  * continue from their state (counters, schedules, RNG) and limits count
  * from the new run's start.
@@ -219,7 +324,8 @@ DQ_API void dq_learner_destroy(dq_learner *l);
  *         as DQ_EENV for an environment error (a non-finite reward
  *         included) or DQ_ENONFINITE for an update whose result would
  *         not be finite (refused, the entry unchanged; what is "update"
- *         or "sync"); DQ_EPIN
+ *         or "sync"); an environment's error in an evaluation episode
+ *         (what is "evaluate", agent is P); DQ_EPIN
  *         when strict pinning failed (why: result->pin_error); -EAGAIN when a thread could not be
  *         started; -EBUSY when already running.
  * Thread-safety: one run at a time per learner.

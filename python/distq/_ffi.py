@@ -138,6 +138,17 @@ typedef struct dq_share_config {
 	dq_share_kind kind; uint32_t flags; double interval; double eta;
 	double decay;
 } dq_share_config;
+typedef enum dq_eval_unit {
+	DQ_EVAL_SECONDS = 0, DQ_EVAL_STEPS = 1, DQ_EVAL_EPISODES = 2
+} dq_eval_unit;
+typedef struct dq_eval_record {
+	uint32_t index; uint32_t n_episodes; double seconds; uint64_t steps;
+	uint64_t episodes; uint64_t run_steps; double mean_return;
+	double return_se; double mean_discounted; double discounted_se;
+	double exact_value; double optimal_value; double gap; double epsilon;
+	double alpha; double eval_seconds; bool final;
+	uint64_t reserved_[8];
+} dq_eval_record;
 typedef struct dq_learner_config {
 	uint32_t n_threads; dq_agent_config agent; uint64_t max_steps;
 	uint64_t max_episodes; double max_seconds; uint32_t max_episode_steps;
@@ -147,12 +158,15 @@ typedef struct dq_learner_config {
 	size_t n_pin_pus; bool pin_strict; double target_fraction;
 	double target_interval; dq_write_path write_path;
 	dq_share_config share;
-	uint64_t reserved_[11];
+	double eval_every; dq_eval_unit eval_unit; uint32_t eval_episodes;
+	void (*eval_callback)(const dq_eval_record *r, void *arg);
+	void *eval_arg; double target_return;
+	uint64_t reserved_[6];
 } dq_learner_config;
 typedef enum dq_stop_reason {
 	DQ_STOP_NONE = 0, DQ_STOP_STEPS = 1, DQ_STOP_EPISODES = 2,
 	DQ_STOP_TIME = 3, DQ_STOP_CALLBACK = 4, DQ_STOP_REQUEST = 5,
-	DQ_STOP_TARGET = 6, DQ_STOP_ERROR = 7
+	DQ_STOP_TARGET = 6, DQ_STOP_ERROR = 7, DQ_STOP_RETURN = 8
 } dq_stop_reason;
 typedef struct dq_run_error {
 	int code; uint32_t agent; uint64_t step; const char *what;
@@ -163,7 +177,8 @@ typedef struct dq_run_result {
 	uint64_t run_steps; double target_fraction; double target_seconds;
 	uint64_t target_steps; uint32_t pin_failures; int pin_error;
 	uint64_t share_pushes; uint64_t share_entries;
-	uint64_t reserved_[7];
+	double return_seconds; uint64_t return_steps;
+	uint64_t reserved_[5];
 } dq_run_result;
 typedef struct dq_learner dq_learner;
 int dq_learner_config_init(dq_learner_config *cfg);

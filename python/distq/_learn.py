@@ -18,7 +18,14 @@ REASONS = {lib.DQ_STOP_NONE: "none", lib.DQ_STOP_STEPS: "steps",
            lib.DQ_STOP_EPISODES: "episodes", lib.DQ_STOP_TIME: "time",
            lib.DQ_STOP_CALLBACK: "callback",
            lib.DQ_STOP_REQUEST: "request", lib.DQ_STOP_TARGET: "target",
-           lib.DQ_STOP_ERROR: "error"}
+           lib.DQ_STOP_ERROR: "error", lib.DQ_STOP_RETURN: "return"}
+
+# The fields of each evaluator record kept in TrainResult.curve.
+CURVE_FIELDS = ("seconds", "steps", "episodes", "run_steps", "mean_return",
+                "return_se", "mean_discounted", "discounted_se",
+                "exact_value", "optimal_value", "gap", "epsilon", "alpha",
+                "eval_seconds", "final")
+EVAL_UNITS = {"seconds": 0, "steps": 1, "episodes": 2}
 
 
 class TrainResult:
@@ -31,7 +38,14 @@ class TrainResult:
     ``pin_failures``, ``threads``, and ``history``: a dict of arrays
     (``seconds``, ``steps``, ``episodes``, ``mean_return``, ``epsilon``,
     ``target_fraction``) sampled every progress interval, a learning
-    curve."""
+    curve. With ``eval_every``: ``curve``, a dict of arrays, one entry
+    per evaluation of the greedy policy (``seconds``, ``steps``,
+    ``episodes``, ``run_steps``, ``mean_return``, ``return_se``,
+    ``mean_discounted``, ``discounted_se``, ``exact_value``,
+    ``optimal_value``, ``gap``, ``epsilon``, ``alpha``, ``eval_seconds``,
+    ``final``; see dq_eval_record), else None; ``return_seconds`` and
+    ``return_steps`` (when ``target_return`` was reached; NaN and 0 if
+    not)."""
 
     def __repr__(self):
         return (f"<distq.TrainResult {self.env_spec!r} reason={self.reason} "
@@ -106,7 +120,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           target=None, algo="q", share="auto", seed=1, gamma=0.95,
           alpha=0.1, epsilon=0.1, q0=0.0, discipline="cas", table=None,
           pin="cores", max_episode_steps=0, progress=True,
-          progress_interval=0.1, callback=None):
+          progress_interval=0.1, callback=None, eval_every=None,
+          eval_unit="seconds", eval_episodes=100, target_return=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -124,6 +139,14 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     The GIL is released while the C agents run; Ctrl-C stops the run
     cleanly (threads joined) and raises KeyboardInterrupt, whose
     ``result`` attribute holds the :class:`TrainResult` so far.
+
+    ``eval_every`` (in ``eval_unit``: "seconds", "steps" or "episodes"):
+    the C evaluator plays ``eval_episodes`` greedy episodes of a snapshot
+    of the table that often (and once at the start and the end), with its
+    own random stream, and evaluates the policy exactly where the
+    environment has a model: ``result.curve``. ``target_return``: stop
+    when an evaluation's mean return reaches it (reason "return"; needs
+    ``eval_every``).
     """
     env = as_env(env)
     if algo not in ("q", "qlearning", "q-learning"):
@@ -188,6 +211,22 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         raise InvalidArgument("progress_interval must be positive and "
                               f"finite, not {progress_interval!r}", -22)
     cfg.progress_interval = float(progress_interval)
+    if eval_every is not None:
+        if not 0 < float(eval_every) < math.inf:
+            raise InvalidArgument("eval_every must be positive and finite, "
+                                  f"not {eval_every!r}", -22)
+        if eval_unit not in EVAL_UNITS:
+            raise InvalidArgument("eval_unit must be 'seconds', 'steps' or "
+                                  f"'episodes', not {eval_unit!r}", -22)
+        cfg.eval_every = float(eval_every)
+        cfg.eval_unit = EVAL_UNITS[eval_unit]
+        cfg.eval_episodes = uint(eval_episodes, "eval_episodes")
+    if target_return is not None:
+        if eval_every is None:
+            raise InvalidArgument("target_return needs eval_every", -22)
+        if not math.isfinite(float(target_return)):
+            raise InvalidArgument("target_return must be finite", -22)
+        cfg.target_return = float(target_return)
 
     hist = {k: [] for k in ("seconds", "steps", "episodes", "mean_return",
                             "epsilon", "target_fraction")}
@@ -231,6 +270,16 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
                            onerror=on_error)
     cfg.should_stop = cb_stop
     cfg.progress = cb_prog
+    curve = {k: [] for k in CURVE_FIELDS}
+
+    def on_eval(rec, _arg):
+        for k in CURVE_FIELDS:
+            curve[k].append(getattr(rec, k))
+
+    cb_eval = ffi.callback("void(const dq_eval_record *, void *)", on_eval,
+                           onerror=on_error)
+    if eval_every is not None:
+        cfg.eval_callback = cb_eval
 
     out = ffi.new("dq_learner **")
     check(lib.dq_learner_create(out, table._t, env._env, cfg), "learner")
@@ -285,6 +334,15 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     r.target_steps = res.target_steps
     r.pin_failures = res.pin_failures
     r.history = {k: np.array(v, dtype=np.float64) for k, v in hist.items()}
+    r.curve = None
+    if eval_every is not None:
+        r.curve = {k: np.array(v, dtype=bool if k == "final" else
+                               np.uint64 if k in ("steps", "episodes",
+                                                  "run_steps")
+                               else np.float64)
+                   for k, v in curve.items()}
+    r.return_seconds = res.return_seconds
+    r.return_steps = res.return_steps
     if state["interrupted"]:
         r.reason = "interrupted"
         e = KeyboardInterrupt()

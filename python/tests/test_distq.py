@@ -316,6 +316,26 @@ def test_train_result_and_stops():
     assert {"steps", "mean_return", "epsilon"} <= set(calls[0])
 
 
+def test_train_curve_and_target_return():
+    env = distq.make("frozenlake4x4-det")
+    r = distq.train(env, threads=1, steps=200_000, seed=3, progress=False,
+                    eval_every=500, eval_unit="steps", eval_episodes=5,
+                    target_return=1.0)
+    assert r.reason == "return"
+    c = r.curve
+    assert len(c["steps"]) >= 2 and c["final"][-1] and not c["final"][0]
+    assert (np.diff(c["run_steps"]) >= 0).all()
+    assert c["run_steps"][0] == 0
+    assert 0 < r.return_steps <= r.run_steps
+    assert np.isfinite(c["exact_value"]).all()
+    hit = np.flatnonzero((c["mean_return"] >= 1.0) & ~c["final"])[0]
+    assert c["seconds"][hit] == r.return_seconds
+    r2 = distq.train(env, threads=1, steps=1000, progress=False)
+    assert r2.curve is None and r2.return_steps == 0
+    with pytest.raises(distq.InvalidArgument):
+        distq.train(env, steps=10, progress=False, target_return=1.0)
+
+
 def test_train_errors():
     env = distq.make("taxi")
     with pytest.raises(ValueError):
