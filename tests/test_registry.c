@@ -37,7 +37,6 @@ test_builtins_list(void **state)
 		assert_non_null(ops[i]->open);
 		assert_non_null(ops[i]->reset);
 		assert_non_null(ops[i]->step);
-		assert_null(ops[i]->reserved[0]);
 		/* Every built-in describes its parameters and success. */
 		assert_non_null(ops[i]->params);
 		assert_non_null(ops[i]->success);
