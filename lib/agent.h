@@ -14,6 +14,7 @@
 #include "atomic.h"
 #include "rate.h"
 #include "store.h"
+#include "tiles.h"
 
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
@@ -53,6 +54,9 @@ struct dq_agent {
 	 * window is open (replica mode, sync_every > 0, or the learner's
 	 * automatic write path). */
 	dq__overlay replica;
+
+	/* Tile coding (tiles.h): NULL when states index the table. */
+	struct dq__tagent *tg;
 };
 
 int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);
@@ -77,6 +81,8 @@ dq__agent_replica(const dq_agent *ag)
 
 /* The rules' act and observe, templates over (rule, mode, ovl). */
 #include "rule.h"
+/* The same over tiles (templates over rule and mode). */
+#include "tilerule.h"
 
 /*
  * The act/observe step takes four things a learner's run never changes as

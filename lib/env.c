@@ -25,8 +25,7 @@ env_ops_check(const dq_env_ops *ops)
 }
 
 /* The extension's size covers field f. */
-#define EXT_HAS(x, f) \
-	((x)->size >= offsetof(dq_env_ext, f) + sizeof((x)->f))
+#define EXT_HAS(x, f) ((x)->size >= offsetof(dq_env_ext, f) + sizeof((x)->f))
 
 /*
  * The extension (dq_env_ops.ext): the size covers at least the first

@@ -105,8 +105,8 @@ typedef struct dq_env_param {
  * learning keeps working unchanged.
  */
 typedef struct dq_env_ext {
-	uint32_t size;	   /**< sizeof(dq_env_ext) when built. */
-	uint32_t obs_dim;  /**< D, 1..DQ_OBS_MAX_DIM; 0 = no observation
+	uint32_t size;		/**< sizeof(dq_env_ext) when built. */
+	uint32_t obs_dim;	/**< D, 1..DQ_OBS_MAX_DIM; 0 = no observation
 			    *   (the fields below are then ignored). */
 	const double *obs_low;	/**< D lower bounds (may be -INFINITY). */
 	const double *obs_high; /**< D upper bounds (may be INFINITY). */

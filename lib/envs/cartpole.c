@@ -267,8 +267,8 @@ static const double cp_obs_high[4] = {2 * CP_X_THRESHOLD, INFINITY,
 				      2 * CP_THETA_THRESHOLD, INFINITY};
 static const double cp_span_low[4] = {-CP_X_THRESHOLD, -3.0,
 				      -CP_THETA_THRESHOLD, -3.5};
-static const double cp_span_high[4] = {CP_X_THRESHOLD, 3.0,
-				       CP_THETA_THRESHOLD, 3.5};
+static const double cp_span_high[4] = {CP_X_THRESHOLD, 3.0, CP_THETA_THRESHOLD,
+				       3.5};
 
 static const dq_env_ext cp_ext = {
     .size = sizeof(dq_env_ext),
