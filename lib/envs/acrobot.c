@@ -125,16 +125,47 @@ ab_reset(void *inst, dq_rng *rng, uint32_t *state)
 	const double lo = -0.1, hi = 0.1;
 
 	for (int i = 0; i < 4; i++)
-		in->s[i] = (double)(float)(lo + (hi - lo) * dq_rng_uniform(rng));
+		in->s[i] =
+		    (double)(float)(lo + (hi - lo) * dq_rng_uniform(rng));
 	in->done = false;
 	*state = ab_index(in);
 	return 0;
 }
 
 /*
+ * sin(x) as its own call. Where a function takes both sin(x) and cos(x),
+ * compilers may fuse them into one sincos(x), which a C library need not
+ * round as it rounds sin and cos; Gymnasium calls them separately, and
+ * Acrobot is chaotic: one differing bit grows to 1e-10 within a hundred
+ * steps (as numpy's own float64 sin and cos, or x * x for x**2, showed).
+ * Reading the argument through a volatile keeps the calls apart.
+ */
+static double
+ab_sin(double x)
+{
+	volatile double v = x;
+
+	return sin(v);
+}
+
+/*
+ * x**2 as Python and numpy evaluate it: pow(x, 2), which the C library
+ * does not always round as x * x (glibc: one unit in the last place off on
+ * some arguments). The exponent is read through a volatile because
+ * compilers rewrite pow(x, 2.0) into x * x.
+ */
+static double
+ab_sq(double x)
+{
+	volatile double two = 2.0;
+
+	return pow(x, two);
+}
+
+/*
  * Gymnasium's _dsdt ("book" dynamics) on y = (theta1, theta2, dtheta1,
- * dtheta2, torque), term by term in its order of operations (x**2 as
- * x * x). With m1 = m2 = l1 = I1 = I2 = 1 and lc1 = lc2 = 0.5 the
+ * dtheta2, torque), term by term in its order of operations (x**2 of
+ * a variable as ab_sq(), of a constant as the exact x * x). With m1 = m2 = l1 = I1 = I2 = 1 and lc1 = lc2 = 0.5 the
  * constant products are written out as Python evaluates them.
  */
 static void
@@ -150,12 +181,12 @@ ab_dsdt(const double y[5], double dy[5])
 	     m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos(theta2)) + I1 + I2;
 	d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos(theta2)) + I2;
 	phi2 = m2 * lc2 * g * cos(theta1 + theta2 - AB_PI / 2.0);
-	phi1 = -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin(theta2) -
-	       2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2) +
+	phi1 = -m2 * l1 * lc2 * ab_sq(dtheta2) * ab_sin(theta2) -
+	       2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * ab_sin(theta2) +
 	       (m1 * lc1 + m2 * l1) * g * cos(theta1 - AB_PI / 2) + phi2;
 	ddtheta2 = (a + d2 / d1 * phi1 -
-		    m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin(theta2) - phi2) /
-		   (m2 * (lc2 * lc2) + I2 - (d2 * d2) / d1);
+		    m2 * l1 * lc2 * ab_sq(dtheta1) * ab_sin(theta2) - phi2) /
+		   (m2 * (lc2 * lc2) + I2 - ab_sq(d2) / d1);
 	ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
 	dy[0] = dtheta1;
 	dy[1] = dtheta2;
@@ -182,8 +213,8 @@ ab_rk4(double y0[5])
 		y[i] = y0[i] + dt * k3[i];
 	ab_dsdt(y, k4);
 	for (int i = 0; i < 5; i++)
-		y0[i] = y0[i] + dt / 6.0 *
-				    (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+		y0[i] =
+		    y0[i] + dt / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
 }
 
 static double
@@ -250,9 +281,9 @@ ab_observe(const void *inst, double *obs)
 	const ab_inst *in = inst;
 
 	obs[0] = cos(in->s[0]);
-	obs[1] = sin(in->s[0]);
+	obs[1] = ab_sin(in->s[0]);
 	obs[2] = cos(in->s[1]);
-	obs[3] = sin(in->s[1]);
+	obs[3] = ab_sin(in->s[1]);
 	obs[4] = in->s[2];
 	obs[5] = in->s[3];
 }
