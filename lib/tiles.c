@@ -113,6 +113,7 @@ dq_tiles_config_parse(dq_tiles_config *cfg, const char *text)
 						  "one range per dimension");
 		}
 	}
+	c.hash_rows = 0; /* unless the text says otherwise */
 	if (*p == '/') {
 		p++;
 		if ((v = parse_count(&p)) < 1 || v > TILES_MAX_ROWS)
@@ -346,8 +347,8 @@ dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg)
 	tg->tc = tc;
 	tg->T = tc->T;
 	tg->D = tc->D;
-	tg->f = malloc(tc->T * sizeof(*tg->f));
-	tg->f2 = malloc(tc->T * sizeof(*tg->f2));
+	tg->f = calloc(tc->T, sizeof(*tg->f));
+	tg->f2 = calloc(tc->T, sizeof(*tg->f2));
 	tg->q = malloc(ag->table->n_actions * sizeof(*tg->q));
 	tg->obs2 = malloc(tc->D * sizeof(*tg->obs2));
 	ag->tg = tg;

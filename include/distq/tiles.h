@@ -76,7 +76,8 @@ DQ_API int dq_tiles_config_init(dq_tiles_config *cfg);
  * Read a coder's definition from text, as `distq train --tiles` takes it:
  * "T x B1,B2,...,BD" (e.g. "8x6,6,6,6"; one B for all dimensions when
  * @p cfg->dim is already set), then optionally "@lo:hi,lo:hi,..." (one
- * range per dimension, replacing the span) and "/H" (hash into H rows).
+ * range per dimension, replacing the span) and "/H" (hash into H rows;
+ * without it, no hashing).
  * dq_tiles_format() writes this form in full.
  *
  * @return 0; -EINVAL for NULL pointers or text that does not parse, or
