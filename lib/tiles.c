@@ -276,14 +276,19 @@ dq_tiles_values(const dq_tiles *tc, const dq_table *table, const double *obs,
 	return 0;
 }
 
-/* %.17g with a '.' whatever LC_NUMERIC says (',' separates our fields). */
+/* The shortest %.Ng that reads back exactly, with a '.' whatever
+ * LC_NUMERIC says (',' separates the text's fields). */
 static void
 fmt_num(char *b, size_t size, double x)
 {
-	snprintf(b, size, "%.17g", x);
-	for (char *c = b; *c; c++)
-		if (*c == ',')
-			*c = '.';
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(b, size, "%.*g", prec, x);
+		for (char *c = b; *c; c++)
+			if (*c == ',')
+				*c = '.';
+		if (dq__strtod_c(b, NULL) == x)
+			return;
+	}
 }
 
 int

@@ -15,7 +15,7 @@ static const char *const expected_names[] = {
     "maze4x3",		 "taxi",	  "frozenlake4x4",
     "frozenlake4x4-det", "frozenlake8x8", "frozenlake8x8-det",
     "cliffwalking",	 "cartpole",	  "scalable",
-    "maxbias",
+    "maxbias",		 "mountaincar",	  "acrobot",
 };
 #define N_EXPECTED (sizeof(expected_names) / sizeof(expected_names[0]))
 
@@ -416,6 +416,11 @@ test_success(void **state)
 	    {"scalable:states=1000", {5, 0.5, false, true}, false},
 	    {"maxbias", {2, 0.0, true, false}, true},
 	    {"maxbias", {2, -0.3, true, false}, false},
+	    /* MountainCar, Acrobot: reaching the goal is success. */
+	    {"mountaincar", {0, -1.0, true, false}, true},
+	    {"mountaincar", {0, -1.0, false, true}, false},
+	    {"acrobot", {0, 0.0, true, false}, true},
+	    {"acrobot", {0, -1.0, false, true}, false},
 	};
 
 	(void)state;
