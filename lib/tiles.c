@@ -218,6 +218,10 @@ dq_tiles_create(dq_tiles **out, const dq_tiles_config *cfg)
 		tc->scale[i] =
 		    (double)cfg->bins[i] * T / (cfg->high[i] - cfg->low[i]);
 	}
+	tc->tshift = 32;
+	for (uint32_t k = 0; k < 11; k++)
+		if (T == 1u << k)
+			tc->tshift = k;
 	tc->hashed = cfg->hash_rows != 0;
 	tc->per_tiling = tc->hashed ? 0 : stride;
 	tc->rows = tc->hashed ? cfg->hash_rows : (uint32_t)tiles_rows(cfg);

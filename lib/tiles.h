@@ -28,6 +28,7 @@ struct dq_tiles {
 	uint32_t rows;	     /* the table's rows */
 	uint32_t per_tiling; /* prod(bins[i] + 1), unhashed */
 	bool hashed;
+	uint32_t tshift; /* log2(T) when T is a power of two, else 32 */
 	uint32_t qmax[DQ_TILES_MAX_DIM];   /* bins[i] x T - 1 */
 	uint32_t stride[DQ_TILES_MAX_DIM]; /* mixed radix, unhashed */
 	double scale[DQ_TILES_MAX_DIM];	   /* bins[i] x T / span */
@@ -57,10 +58,9 @@ dq__tiles_active(const dq_tiles *tc, const double *obs, uint32_t *out)
 		else
 			q[i] = (uint32_t)u;
 	}
-	for (uint32_t t = 0; t < T; t++) {
-		const uint32_t *d = tc->disp + (size_t)t * D;
-
-		if (tc->hashed) {
+	if (tc->hashed) {
+		for (uint32_t t = 0; t < T; t++) {
+			const uint32_t *d = tc->disp + (size_t)t * D;
 			uint64_t h = (uint64_t)t * 0x9e3779b97f4a7c15ull;
 
 			for (uint32_t i = 0; i < D; i++) {
@@ -69,7 +69,21 @@ dq__tiles_active(const dq_tiles *tc, const double *obs, uint32_t *out)
 				h ^= h >> 31;
 			}
 			out[t] = (uint32_t)(h % tc->rows);
-		} else {
+		}
+	} else if (tc->tshift < 32) { /* T a power of two: shifts */
+		const uint32_t sh = tc->tshift;
+
+		for (uint32_t t = 0; t < T; t++) {
+			const uint32_t *d = tc->disp + (size_t)t * D;
+			uint32_t idx = t * tc->per_tiling;
+
+			for (uint32_t i = 0; i < D; i++)
+				idx += ((q[i] + d[i]) >> sh) * tc->stride[i];
+			out[t] = idx;
+		}
+	} else {
+		for (uint32_t t = 0; t < T; t++) {
+			const uint32_t *d = tc->disp + (size_t)t * D;
 			uint32_t idx = t * tc->per_tiling;
 
 			for (uint32_t i = 0; i < D; i++)

@@ -81,6 +81,49 @@ test_asymmetric_offsets(void **state)
 	dq_tiles_destroy(tc);
 }
 
+/*
+ * Any T (here 3 and 5, not powers of two, and 8, one): tiling t's
+ * coordinate in dimension i is floor((q_i + (t (2i + 1) mod T)) / T),
+ * q_i = floor(x_i / width x T), against this direct computation.
+ */
+static void
+test_any_tilings(void **state)
+{
+	const uint32_t Ts[] = {3, 5, 8};
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++) {
+		const uint32_t T = Ts[k];
+		char text[32];
+		dq_tiles *tc;
+		uint32_t f[8];
+
+		snprintf(text, sizeof(text), "%ux3,2", T);
+		tc = coder(text, 2, 0.0, 1.0);
+		for (double x = 0.0; x < 1.0; x += 0.037) {
+			const double o[2] = {x, 1.0 - x};
+			const uint32_t bins[2] = {3, 2};
+
+			assert_int_equal(dq_tiles_active(tc, o, f, 8), (int)T);
+			for (uint32_t t = 0; t < T; t++) {
+				uint32_t idx = t * 4 * 3, c[2];
+
+				for (int i = 0; i < 2; i++) {
+					uint32_t q =
+					    (uint32_t)floor(o[i] * bins[i] * T);
+
+					if (q > bins[i] * T - 1)
+						q = bins[i] * T - 1;
+					c[i] = (q + t * (2 * i + 1) % T) / T;
+				}
+				idx += c[0] * 3 + c[1];
+				assert_int_equal(f[t], idx);
+			}
+		}
+		dq_tiles_destroy(tc);
+	}
+}
+
 /* Near points share most tiles, far ones none; hashing stays in range. */
 static void
 test_generalisation_and_hashing(void **state)
@@ -415,6 +458,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_active_1d),
 	    cmocka_unit_test(test_asymmetric_offsets),
+	    cmocka_unit_test(test_any_tilings),
 	    cmocka_unit_test(test_generalisation_and_hashing),
 	    cmocka_unit_test(test_parse_format),
 	    cmocka_unit_test(test_from_env),
