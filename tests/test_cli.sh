@@ -119,7 +119,7 @@ expect_rc 0 envs
 if [ "$(head -n 1 "$tmp/out")" = \
 	"$(printf 'name\tstates\tactions\tmodel\tstep-limit')" ]
 then ok; else bad "envs: header is '$(head -n 1 "$tmp/out")'"; fi
-if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 13) }' \
+if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 14) }' \
 	"$tmp/out"; then ok; else bad "envs: not 5 tab-separated columns"; fi
 if awk -F '\t' '$1 == "taxi" && $2 == 500 && $3 == 6 { f = 1 }
 	END { exit !f }' "$tmp/out"; then ok; else

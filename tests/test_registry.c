@@ -12,10 +12,13 @@
 #include "envs/envs.h"
 
 static const char *const expected_names[] = {
-    "maze4x3",		 "taxi",	  "frozenlake4x4",
-    "frozenlake4x4-det", "frozenlake8x8", "frozenlake8x8-det",
-    "cliffwalking",	 "cartpole",	  "scalable",
-    "maxbias",		 "mountaincar",	  "acrobot",
+    "maze4x3",	     "taxi",
+    "frozenlake4x4", "frozenlake4x4-det",
+    "frozenlake8x8", "frozenlake8x8-det",
+    "cliffwalking",  "cartpole",
+    "scalable",	     "maxbias",
+    "mountaincar",   "acrobot",
+    "snake",
 };
 #define N_EXPECTED (sizeof(expected_names) / sizeof(expected_names[0]))
 
@@ -421,6 +424,10 @@ test_success(void **state)
 	    {"mountaincar", {0, -1.0, false, true}, false},
 	    {"acrobot", {0, 0.0, true, false}, true},
 	    {"acrobot", {0, -1.0, false, true}, false},
+	    /* Snake: filling the grid wins; dying or starving does not. */
+	    {"snake", {0, 10.0, true, false}, true},
+	    {"snake", {0, -10.0, true, false}, false},
+	    {"snake", {0, 0.0, false, true}, false},
 	};
 
 	(void)state;

@@ -15,6 +15,7 @@ static const dq_env_ops *const builtins[] = {
     &dq__env_cliffwalking,  &dq__env_cartpole,
     &dq__env_scalable,	    &dq__env_maxbias,
     &dq__env_mountaincar,   &dq__env_acrobot,
+    &dq__env_snake,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))
