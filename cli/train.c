@@ -55,6 +55,7 @@ enum {
 	T_EVAL_EVERY,
 	T_EVAL_EPISODES,
 	T_TARGET_RETURN,
+	T_TILES,
 	T_N
 };
 
@@ -113,6 +114,10 @@ const struct cli_opt cli_train_opts[] = {
      "sync policy: none (default), distql[:tau=N][:all|partial][:eta=X]"
      "[:decay=X][:epsilon-decay=on|off] (agents learn on local tables; "
      "gamma 0.9 unless given), average[:steps=N|:seconds=S]"},
+    {"tiles", 0, "SPEC|auto", T_TILES,
+     "tile coding of the environment's observation: T tilings of "
+     "B1,B2,... tiles per dimension, e.g. 8x4,4,8,8 (see distq(1)); auto: "
+     "the tuned coder and settings of cartpole, mountaincar or acrobot"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {"curve", 0, "FILE", T_CURVE,
@@ -159,6 +164,7 @@ struct train_opts {
 	dq_eval_unit eval_unit;
 	uint64_t eval_episodes;
 	double target_return; /* NaN: none */
+	const char *tiles;    /* --tiles */
 	unsigned given;	      /* GIVEN(id) of every option set */
 };
 
@@ -370,6 +376,9 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 	case T_TARGET_RETURN:
 		return cli_parse_double(cmd, "--target-return", v, -1e300,
 					1e300, false, &o->target_return);
+	case T_TILES:
+		o->tiles = v;
+		return 0;
 	case T_ALGO:
 		if (dq_rule_from_name(v, &o->rule))
 			return cli_usage_error(
@@ -480,6 +489,19 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "table channel, which checkpoints "
 					    "do not hold yet: no --save, "
 					    "--checkpoint or --resume");
+	if (o->tiles && (o->checkpoint || o->resume))
+		return cli_usage_error(cmd, "--tiles: checkpoints do not "
+					    "carry the tile coder yet: no "
+					    "--save, --checkpoint or --resume");
+	if (o->tiles && o->sync != TRAIN_SYNC_AUTO)
+		return cli_usage_error(cmd, "--tiles updates the shared "
+					    "weights directly: no --sync");
+	if (o->tiles && o->share.kind != DQ_SHARE_NONE)
+		return cli_usage_error(cmd, "--tiles updates the shared "
+					    "weights directly: no --share");
+	if (o->tiles && (o->rule == DQ_RULE_DOUBLE_Q || o->target))
+		return cli_usage_error(cmd, "--tiles takes --algo q, sarsa or "
+					    "expected-sarsa, and no --target");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -1227,6 +1249,82 @@ train_save(struct train_ctx *x, const dq_run_result *r)
 	return CLI_OK;
 }
 
+/* -------------------------------------------------------------- tiles -- */
+
+/*
+ * --tiles auto: the coder and settings tuned for the built-in continuous
+ * environments (docs/seeds.md, "Continuous control (tile coding)"; the
+ * same as bench/tiles_solve.c's). Settings the command line gives win.
+ */
+static const struct tiles_auto {
+	const char *env, *tiles;
+	double alpha, epsilon, gamma;
+} tiles_autos[] = {
+    {"cartpole", "8x4,4,8,8", 0.1, 0.05, 1.0},
+    {"mountaincar", "8x8,8", 0.5, 0.0, 1.0},
+    {"acrobot", "8x6,6,6,6,8,8/65536", 0.3, 0.0, 1.0},
+};
+
+static void
+tiles_const(dq_schedule *s, double v)
+{
+	s->kind = DQ_SCHEDULE_CONSTANT;
+	s->start = s->end = v;
+}
+
+/* Make the coder for --tiles (into *tc) and size the table for it. */
+static int
+tiles_setup(struct train_opts *o, const struct cli_env *e, dq_tiles **tc,
+	    dq_env_spec *spec)
+{
+	const char *text = o->tiles;
+	dq_tiles_config c;
+	char def[1024];
+	uint32_t rows, dim = 0;
+	int err;
+
+	if (dq_env_obs_dim(e->env, &dim) || !dim)
+		return cli_fail(-EINVAL,
+				"--tiles: '%s' gives no observation to code "
+				"(cartpole, mountaincar and acrobot do)",
+				e->name);
+	if (!strcmp(text, "auto")) {
+		const struct tiles_auto *t = NULL;
+
+		for (size_t i = 0;
+		     i < sizeof(tiles_autos) / sizeof(*tiles_autos); i++)
+			if (!strcmp(e->name, tiles_autos[i].env))
+				t = &tiles_autos[i];
+		if (!t)
+			return cli_fail(-EINVAL,
+					"--tiles auto: no tuned coder for '%s' "
+					"(give one, e.g. --tiles 8x6)",
+					e->name);
+		text = t->tiles;
+		if (!(o->given & GIVEN(T_ALPHA)))
+			tiles_const(&o->alpha_sched, o->alpha = t->alpha);
+		if (!(o->given & GIVEN(T_EPSILON)))
+			tiles_const(&o->epsilon_sched, o->epsilon = t->epsilon);
+		if (!(o->given & GIVEN(T_GAMMA)))
+			o->gamma = t->gamma;
+	}
+	dq_tiles_config_init(&c);
+	err = dq_tiles_config_from_env(&c, e->env, text);
+	if (!err)
+		err = dq_tiles_create(tc, &c);
+	if (!err)
+		err = dq_tiles_features(*tc, &rows);
+	if (err)
+		return cli_fail_detail(err, "--tiles %s", text);
+	dq_tiles_format(*tc, def, sizeof(def));
+	cli_kv("tiles", "%s (%u rows)\n", def, rows);
+	*spec = e->spec;
+	spec->n_states = rows;
+	/* Q(s, a) is the sum of T weights: each starts at q0 / T. */
+	o->q0 /= c.n_tilings;
+	return CLI_OK;
+}
+
 /* --------------------------------------------------------------- main -- */
 
 /* The curve's CSV, opened (header written) before training: --curve FILE,
@@ -1267,6 +1365,8 @@ train(struct train_opts *o)
 	dq_run_result r;
 	struct cli_env e;
 	struct sigaction old_sigint;
+	dq_tiles *tc = NULL;
+	dq_env_spec tspec;
 	bool caught = false;
 	int status = CLI_OK, err;
 
@@ -1306,8 +1406,13 @@ train(struct train_opts *o)
 				  e.spec.n_states, e.spec.n_actions);
 		goto out;
 	}
-	status = cli_table_create_ch(&t, &e.spec, o->mode, o->q0, o->pad,
-				     o->rule, o->share.kind == DQ_SHARE_DISTQL);
+	if (o->tiles && tiles_setup(o, &e, &tc, &tspec)) {
+		status = CLI_FAIL;
+		goto out;
+	}
+	status = cli_table_create_ch(&t, tc ? &tspec : &e.spec, o->mode, o->q0,
+				     o->pad, o->rule,
+				     o->share.kind == DQ_SHARE_DISTQL);
 	if (!status && o->resume)
 		status = resume_load(o, &e, t, &rs);
 	if (status)
@@ -1333,6 +1438,7 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
+	c.agent.tiles = tc;
 	err = cli_train_hooks ? cli_train_hooks->create(&l, t, e.env, &c)
 			      : dq_learner_create(&l, t, e.env, &c);
 	if (err == -EINVAL && o->pin == DQ_PIN_LIST &&
@@ -1421,6 +1527,7 @@ out:
 	else
 		dq_learner_destroy(l);
 	dq_table_destroy(t);
+	dq_tiles_destroy(tc);
 	cli_env_close(&e);
 	free(x.agents);
 	free(rs.agents);

@@ -12,7 +12,7 @@
  *   <distq/writepath.h>  how updates reach the table
  *   <distq/agent.h>      agents                <distq/learner.h> agent threads
  *   <distq/solve.h>      models, exact solutions
- *   <distq/checkpoint.h> checkpoint files
+ *   <distq/checkpoint.h> checkpoint files   <distq/tiles.h>   tile coding
  * Every part compiles as C99, C11, C17 and C++11 to C++20
  * (scripts/header-test.sh).
  *
@@ -75,5 +75,6 @@
 #include "distq/learner.h"
 #include "distq/solve.h"
 #include "distq/checkpoint.h"
+#include "distq/tiles.h"
 
 #endif /* DISTQ_H */

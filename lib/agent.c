@@ -189,6 +189,11 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
 	ag->scheduled = cfg->alpha.kind != DQ_SCHEDULE_CONSTANT ||
 			cfg->epsilon.kind != DQ_SCHEDULE_CONSTANT;
+	err = dq__tagent_init(ag, cfg);
+	if (err) {
+		dq__agent_fini(ag);
+		return err;
+	}
 	if (cfg->sync_every) {
 		err = agent_overlay_init(ag, cfg->sync_every);
 		if (err) {
@@ -209,6 +214,7 @@ dq__agent_fini(dq_agent *ag)
 	dq__overlay_fini(&ag->replica);
 	dq__share_destroy(ag->share);
 	ag->share = NULL;
+	dq__tagent_fini(ag);
 }
 
 void
@@ -286,8 +292,8 @@ dq_agent_destroy(dq_agent *agent)
 int
 dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 {
-	if (!agent || !action)
-		return -EINVAL;
+	if (!agent || !action || agent->tg)
+		return -EINVAL; /* a tile-coded agent: dq_agent_act_obs() */
 	if (state >= agent->table->n_states) {
 		dq__detail("state %u: the table has %u states", state,
 			   agent->table->n_states);
@@ -305,8 +311,8 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	uint64_t steps;
 	int ret;
 
-	if (!agent)
-		return -EINVAL;
+	if (!agent || agent->tg)
+		return -EINVAL; /* a tile-coded agent: dq_agent_observe_obs() */
 	if (!isfinite(reward)) {
 		dq__detail("reward %g is not finite (an environment error)",
 			   reward);
@@ -339,7 +345,7 @@ dq_agent_act_batch(dq_agent *agent, const uint32_t *states, uint32_t *actions,
 {
 	bool replica;
 
-	if (!agent || (n && (!states || !actions)))
+	if (!agent || (n && (!states || !actions)) || agent->tg)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (states[i] >= agent->table->n_states)
@@ -364,7 +370,7 @@ dq_agent_observe_batch(dq_agent *agent, const uint32_t *s, const uint32_t *a,
 
 	if (done)
 		*done = 0;
-	if (!agent ||
+	if (!agent || agent->tg ||
 	    (n && (!s || !a || !rewards || !next_states || !terminated)))
 		return -EINVAL;
 	n_states = agent->table->n_states;

@@ -15,6 +15,7 @@
 #include "rate.h"
 #include "share.h"
 #include "store.h"
+#include "tiles.h"
 
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
@@ -63,6 +64,8 @@ struct dq_agent {
 	double eta0;
 	double eta_log_decay;
 	double eps_decay;
+	/* Tile coding (tiles.h): NULL when states index the table. */
+	struct dq__tagent *tg;
 };
 
 int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);
@@ -87,6 +90,8 @@ dq__agent_replica(const dq_agent *ag)
 
 /* The rules' act and observe, templates over (rule, mode, ovl). */
 #include "rule.h"
+/* The same over tiles (templates over rule and mode). */
+#include "tilerule.h"
 
 /*
  * The act/observe step takes four things a learner's run never changes as

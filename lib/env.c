@@ -21,11 +21,50 @@ env_ops_check(const dq_env_ops *ops)
 		return DQ_EABI;
 	if (!ops->open || !ops->reset || !ops->step)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(ops->reserved) / sizeof(ops->reserved[0]);
-	     i++)
-		if (ops->reserved[i])
-			return -EINVAL;
 	return 0;
+}
+
+/* The extension's size covers field f. */
+#define EXT_HAS(x, f) ((x)->size >= offsetof(dq_env_ext, f) + sizeof((x)->f))
+
+/*
+ * The extension (dq_env_ops.ext): the size covers at least the first
+ * version (through observe); reserved slots it covers are NULL; an
+ * observation has its callback, bounds that are numbers and a finite,
+ * increasing span.
+ */
+static int
+env_ext_check(const dq_env_ext *x)
+{
+	if (!x)
+		return 0;
+	if (!EXT_HAS(x, observe))
+		return DQ_EENV;
+	for (size_t i = 0; i < sizeof(x->reserved) / sizeof(x->reserved[0]);
+	     i++)
+		if (EXT_HAS(x, reserved[i]) && x->reserved[i])
+			return DQ_EENV;
+	if (!x->obs_dim)
+		return 0;
+	if (x->obs_dim > DQ_OBS_MAX_DIM || !x->observe || !x->obs_low ||
+	    !x->obs_high || !x->span_low || !x->span_high)
+		return DQ_EENV;
+	for (uint32_t i = 0; i < x->obs_dim; i++) {
+		if (!(x->obs_low[i] <= x->obs_high[i]) ||
+		    !isfinite(x->span_low[i]) || !isfinite(x->span_high[i]) ||
+		    !(x->span_low[i] < x->span_high[i]))
+			return DQ_EENV;
+	}
+	return 0;
+}
+
+/* The observation's length, 0 when the environment gives none. */
+static uint32_t
+env_obs_dim(const dq_env *env)
+{
+	const dq_env_ext *x = env->ops->ext;
+
+	return x ? x->obs_dim : 0;
 }
 
 static int
@@ -63,6 +102,9 @@ dq_env_open(dq_env **out, const dq_env_ops *ops, const char *params, void *user)
 		return err < 0 ? err : DQ_EENV;
 	}
 	err = env_spec_check(ops, &env->spec);
+	if (!err && (err = env_ext_check(ops->ext)) != 0)
+		dq__detail("the environment's extension (dq_env_ext) is "
+			   "invalid");
 	if (err) {
 		dq__detail("the environment's open reported an invalid spec "
 			   "(%u states, %u actions)",
@@ -257,4 +299,57 @@ dq_env_instance_set_state(dq_env_instance *inst, uint32_t s)
 		return -ENOTSUP;
 	err = inst->i.env->ops->set_state(inst->i.state, s);
 	return err > 0 ? DQ_EENV : err;
+}
+
+int
+dq_env_obs_dim(const dq_env *env, uint32_t *dim)
+{
+	if (!env || !dim)
+		return -EINVAL;
+	*dim = env_obs_dim(env);
+	return 0;
+}
+
+int
+dq_env_obs_bounds(const dq_env *env, double *low, double *high,
+		  double *span_low, double *span_high, size_t n)
+{
+	const dq_env_ext *x;
+	uint32_t d;
+
+	if (!env)
+		return -EINVAL;
+	d = env_obs_dim(env);
+	if (!d)
+		return -ENOTSUP;
+	if (n < d)
+		return -EINVAL;
+	x = env->ops->ext;
+	for (uint32_t i = 0; i < d; i++) {
+		if (low)
+			low[i] = x->obs_low[i];
+		if (high)
+			high[i] = x->obs_high[i];
+		if (span_low)
+			span_low[i] = x->span_low[i];
+		if (span_high)
+			span_high[i] = x->span_high[i];
+	}
+	return 0;
+}
+
+int
+dq_env_instance_observe(const dq_env_instance *inst, double *obs, size_t n)
+{
+	uint32_t d;
+
+	if (!inst || !obs)
+		return -EINVAL;
+	d = env_obs_dim(inst->i.env);
+	if (!d)
+		return -ENOTSUP;
+	if (n < d)
+		return -EINVAL;
+	inst->i.env->ops->ext->observe(inst->i.state, obs);
+	return 0;
 }

@@ -14,6 +14,7 @@
 #include "eval.h"
 #include "store.h"
 #include "table.h"
+#include "tiles.h"
 
 void
 dq__eval_fini(dq__eval *e)
@@ -24,6 +25,8 @@ dq__eval_fini(dq__eval *e)
 	free(e->q);
 	free(e->policy);
 	free(e->v);
+	free(e->f);
+	free(e->qa);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -63,13 +66,13 @@ eval_baselines(dq__eval *e)
 int
 dq__eval_init(dq__eval *e, const dq_env *env, const dq_rng *stream,
 	      double gamma, uint32_t limit, uint32_t episodes,
-	      const dq_model *model)
+	      const dq_model *model, const dq_tiles *tc)
 {
 	size_t nq;
 	int err;
 
 	memset(e, 0, sizeof(*e));
-	e->S = env->spec.n_states;
+	e->S = tc ? tc->rows : env->spec.n_states;
 	e->A = env->spec.n_actions;
 	e->rng = *stream;
 	e->gamma = gamma;
@@ -88,6 +91,12 @@ dq__eval_init(dq__eval *e, const dq_env *env, const dq_rng *stream,
 	if (err)
 		return err;
 	e->ready = true;
+	if (tc) {
+		e->tc = tc;
+		e->f = malloc((size_t)tc->T * sizeof(uint32_t));
+		e->qa = malloc((size_t)e->A * sizeof(double));
+		return e->f && e->qa ? 0 : -ENOMEM;
+	}
 	if (!env->spec.max_outcomes)
 		return 0;
 	if (!model) {
@@ -124,6 +133,27 @@ moments_se(const struct moments *m)
 	return m->n > 1.0 ? sqrt(m->m2 / (m->n - 1.0) / m->n) : NAN;
 }
 
+/* The greedy action (lowest index on ties) of the instance's observation
+ * under the snapshot's tile weights. */
+static uint32_t
+eval_tiles_greedy(dq__eval *e, const dq__env_hot *env)
+{
+	const uint32_t T = e->tc->T, A = e->A;
+	double obs[DQ_OBS_MAX_DIM];
+
+	e->inst.env->ops->ext->observe(env->state, obs);
+	dq__tiles_active(e->tc, obs, e->f);
+	for (uint32_t a = 0; a < A; a++)
+		e->qa[a] = 0.0;
+	for (uint32_t t = 0; t < T; t++) {
+		const double *row = e->q + (size_t)e->f[t] * A;
+
+		for (uint32_t a = 0; a < A; a++)
+			e->qa[a] += row[a];
+	}
+	return dq__row_greedy_max(e->qa, A, NULL, NULL);
+}
+
 /* One greedy episode: its undiscounted and discounted returns. */
 static int
 eval_episode(dq__eval *e, double *ret, double *disc)
@@ -138,7 +168,10 @@ eval_episode(dq__eval *e, double *ret, double *disc)
 	if (err)
 		return err;
 	for (uint32_t len = 0; len < e->limit; len++) {
-		err = dq__env_hot_step(&env, e->policy[s], &e->rng, &st);
+		const uint32_t a =
+		    e->tc ? eval_tiles_greedy(e, &env) : e->policy[s];
+
+		err = dq__env_hot_step(&env, a, &e->rng, &st);
 		if (err)
 			return err;
 		g += st.reward;
@@ -163,7 +196,7 @@ dq__eval_run(dq__eval *e, const dq_table *t, dq_eval_record *r)
 	/* Each entry is one atomic load (relaxed): a value the table held,
 	 * never a torn one; rows read while agents write mix instants. */
 	dq_table_snapshot(t, e->q, (size_t)S * A);
-	for (uint32_t s = 0; s < S; s++)
+	for (uint32_t s = 0; s < S && !e->tc; s++)
 		e->policy[s] =
 		    dq__row_greedy_max(e->q + (size_t)s * A, A, NULL, NULL);
 	for (uint32_t i = 0; i < e->episodes; i++) {
@@ -183,7 +216,7 @@ dq__eval_run(dq__eval *e, const dq_table *t, dq_eval_record *r)
 	r->exact_value = NAN;
 	r->optimal_value = NAN;
 	r->gap = NAN;
-	if (e->model) {
+	if (e->model && !e->tc) {
 		dq_solve_config sc;
 		double vpi, span = e->v_star - e->v_rand;
 

@@ -35,6 +35,11 @@ typedef struct dq__eval {
 	double v_star; /* V* from the start distribution */
 	double v_rand; /* V^random from it; NaN when it has none */
 	bool ready;    /* inst initialised */
+	/* Tile coding: the coder (the snapshot's S rows are its tiles),
+	 * its active tiles (T) and the action values (A) of one step. */
+	const dq_tiles *tc;
+	uint32_t *f;
+	double *qa;
 } dq__eval;
 
 /*
@@ -42,13 +47,16 @@ typedef struct dq__eval {
  * derives one no agent uses), @gamma the agents' discount, @limit the
  * learner's episode step limit (0: none), @model the learner's model of
  * @env or NULL (one is made when @env has a model). Solves for V* and
- * evaluates the random policy once. Returns 0, -ENOMEM, an environment's
+ * evaluates the random policy once. With a tile coder @tc the table's rows
+ * are its tiles, the greedy action of each step is taken from the
+ * observation's tile values in the snapshot, and there is no exact value
+ * (the model's states are not the table's rows). Returns 0, -ENOMEM, an environment's
  * create error, or the solver's error. dq__eval_fini() undoes a failed
  * init too.
  */
 int dq__eval_init(dq__eval *e, const dq_env *env, const dq_rng *stream,
 		  double gamma, uint32_t limit, uint32_t episodes,
-		  const dq_model *model);
+		  const dq_model *model, const dq_tiles *tc);
 void dq__eval_fini(dq__eval *e);
 
 /*

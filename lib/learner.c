@@ -362,9 +362,25 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 	err = config_check(cfg);
 	if (err)
 		return err;
-	if (env->spec.n_states != table->n_states ||
+	if ((!cfg->agent.tiles && env->spec.n_states != table->n_states) ||
 	    env->spec.n_actions != table->n_actions)
 		return -EINVAL;
+	if (cfg->agent.tiles) {
+		dq_tiles_config tcfg;
+		uint32_t d = 0;
+
+		/* tile coding: observations of the coder's dimension */
+		dq_tiles_config_get(cfg->agent.tiles, &tcfg);
+		if (dq_env_obs_dim(env, &d) || d != tcfg.dim ||
+		    cfg->target_fraction > 0.0 ||
+		    cfg->share.kind != DQ_SHARE_NONE) {
+			dq__detail("tiles: a coder of %u dimensions, an "
+				   "observation of %u (no target_fraction, no "
+				   "sync policy)",
+				   tcfg.dim, d);
+			return -EINVAL;
+		}
+	}
 	if (cfg->target_fraction > 0.0 && !env->spec.max_outcomes)
 		return -ENOTSUP;
 	/* The P local tables' bound, the rule and channels, before any
@@ -431,7 +447,7 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		/* A rule whose writes per step are not bounded has no overlay
 		 * (store.h): its updates stay direct. */
 		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every &&
-		    dq__rule_writes(ac.rule) && !s->ag.share) {
+		    dq__rule_writes(ac.rule) && !s->ag.share && !ac.tiles) {
 			uint32_t w = dq__wp_max_window_hook(
 			    (uint64_t)table->n_states * table->n_actions, l->n);
 
@@ -470,7 +486,7 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		}
 		err = dq__eval_init(l->eval, env, &stream, cfg->agent.gamma,
 				    l->episode_limit, cfg->eval_episodes,
-				    l->model);
+				    l->model, cfg->agent.tiles);
 		if (err)
 			goto fail;
 	}
@@ -889,7 +905,8 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 			check_target(sl, t);
 		/* The automatic write path: a change between direct updates
 		 * and windows continues in the other instance of this loop. */
-		if (sl->wp_auto && wp_revise(sl, t_start, t, end - start) != replica) {
+		if (sl->wp_auto &&
+		    wp_revise(sl, t_start, t, end - start) != replica) {
 			sl->pos = (struct loop_pos){s, len, chunk, done};
 			return LOOP_SWITCH;
 		}
@@ -950,6 +967,126 @@ agent_loop_once(slot *sl, const char **what)
 }
 
 /*
+ * The hot loop of a tile-coded agent (lib/tiles.h): the same loop as
+ * agent_loop_as() with the features layer in it, a state being the active
+ * tiles of the environment's observation. Its chunks, stop polls and
+ * publications are agent_loop_as()'s; it has no write path to switch (the
+ * overlay holds whole states, tile-coded writes are spread over tiles) and
+ * no target check (which needs a model), so it runs once per run. `rule`
+ * and `mode` are constants in each instance (agent_loop_tiles()).
+ */
+DQ__INLINE int
+agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode)
+{
+	dq_learner *l = sl->l;
+	dq_agent *ag = &sl->ag;
+	dq__tagent *tg = ag->tg;
+	const dq_tiles *tc = tg->tc;
+	const dq__env_hot env = dq__env_hot_of(&sl->inst);
+	void (*const observe)(const void *, double *) =
+	    sl->inst.env->ops->ext->observe;
+	const uint32_t limit = l->episode_limit;
+	const bool tickets = l->cfg.max_episodes > 0;
+	const uint64_t quota = sl->quota;
+	uint64_t done = 0, t_prev = now_ns();
+	uint32_t s = sl->pos.s, len = 0, chunk = 1;
+	uint32_t *f = tg->f, *f2 = tg->f2, *tmp;
+	double obs[DQ_OBS_MAX_DIM];
+	bool cached = false; /* f is the s' of the last observe */
+	dq_step st;
+	int err = 0;
+
+	observe(env.state, obs);
+	dq__tiles_active(tc, obs, f);
+	while (done < quota) {
+		const uint64_t end =
+		    quota - done > chunk ? done + chunk : quota;
+		uint64_t t, left = end - done;
+
+		/* relaxed: a poll, as agent_loop_as()'s */
+		if (DQ__UNLIKELY(dq__load_int(&l->stop, memory_order_relaxed)))
+			break;
+		do {
+			uint32_t a = dq__tiles_act(ag, f, cached, rule);
+
+			err = dq__env_hot_step(&env, a, &ag->rng, &st);
+			if (DQ__UNLIKELY(err)) {
+				*what = "step";
+				goto out;
+			}
+			if (!st.terminated) {
+				observe(env.state, obs);
+				dq__tiles_active(tc, obs, f2);
+			}
+			err = dq__agent_observe_tiles(
+			    ag, f, a, st.reward, f2, st.terminated, rule, mode);
+			if (DQ__UNLIKELY(err)) {
+				*what = "update";
+				goto out;
+			}
+			len++;
+			if (st.terminated || st.truncated || len == limit) {
+				dq__agent_episode_end(ag);
+				len = 0;
+				if (tickets && !claim_episode(l))
+					goto out;
+				err = dq__env_hot_reset(&env, &ag->rng, &s);
+				if (DQ__UNLIKELY(err)) {
+					*what = "reset";
+					goto out;
+				}
+				observe(env.state, obs);
+				dq__tiles_active(tc, obs, f);
+				cached = false;
+			} else {
+				tmp = f;
+				f = f2;
+				f2 = tmp;
+				cached = true;
+			}
+		} while (--left);
+		done = end;
+		slot_publish(sl);
+		t = now_ns();
+		if (t - t_prev > CHUNK_NS && chunk > 1)
+			chunk /= 2;
+		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
+			chunk *= 2;
+		t_prev = t;
+	}
+out:
+	tg->f = f;
+	tg->f2 = f2;
+	tg->next_valid = false;
+	return err;
+}
+
+/* The tile-coded loop's instances: per rule, one per discipline. */
+#define LOOP_TILES_CASE(R)                                                    \
+	case R:                                                               \
+		switch (sl->ag.table->mode) {                                 \
+		case DQ_MODE_CAS:                                             \
+			return agent_loop_tiles_as(sl, what, R, DQ_MODE_CAS); \
+		case DQ_MODE_HOGWILD:                                         \
+			return agent_loop_tiles_as(sl, what, R,               \
+						   DQ_MODE_HOGWILD);          \
+		case DQ_MODE_LOCKED:                                          \
+		default:                                                      \
+			return agent_loop_tiles_as(sl, what, R,               \
+						   DQ_MODE_LOCKED);           \
+		}
+
+static int
+agent_loop_tiles(slot *sl, const char **what)
+{
+	switch (sl->ag.rule) {
+		DQ__FOR_EACH_TILE_RULE(LOOP_TILES_CASE)
+	default:
+		return -EINVAL; /* dq__tagent_init() refused it */
+	}
+}
+
+/*
  * Bind the agent's thread as planned. Returns 0, or why it is not bound
  * (the binding's error; DQ_EPIN when pinning was asked and no topology
  * could be read to plan it). The agent's cpu says where it is bound.
@@ -1002,6 +1139,8 @@ agent_loop(slot *sl, const char **what)
 		*what = "reset";
 		return err;
 	}
+	if (ag->tg)
+		return agent_loop_tiles(sl, what);
 	do
 		err = agent_loop_once(sl, what);
 	while (err == LOOP_SWITCH);

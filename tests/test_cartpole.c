@@ -110,6 +110,18 @@ ref_index(const axis ax[4], const cp_ref *s)
 	return idx;
 }
 
+/* The observation (dq_env_ext) is the replayed state, to the bit. */
+static void
+check_obs(const dq_env_instance *inst, const cp_ref *ref)
+{
+	double obs[4];
+
+	assert_int_equal(dq_env_instance_observe(inst, obs, 4), 0);
+	assert_true(obs[0] == ref->x && obs[1] == ref->x_dot &&
+		    obs[2] == ref->theta && obs[3] == ref->theta_dot);
+	assert_int_equal(dq_env_instance_observe(inst, obs, 3), -EINVAL);
+}
+
 /*
  * Run @p episodes episodes of random actions on @p spec_str and compare
  * every observation with the replay. Returns the total number of steps.
@@ -149,6 +161,7 @@ check_replay(const char *spec_str, const axis ax[4], int episodes)
 		want = ref_index(ax, &ref);
 		if (want >= 0)
 			assert_int_equal(s, want);
+		check_obs(inst, &ref);
 		for (t = 0; t < 1000; t++) {
 			unsigned a = dq_rng_below(&acts, 2);
 			bool done = ref_step(&ref, a);
@@ -159,6 +172,7 @@ check_replay(const char *spec_str, const axis ax[4], int episodes)
 			want = ref_index(ax, &ref);
 			if (want >= 0)
 				assert_int_equal(st.next_state, want);
+			check_obs(inst, &ref);
 			assert_true(st.reward == 1.0);
 			assert_false(st.truncated);
 			assert_true(st.terminated == done);

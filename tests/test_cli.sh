@@ -119,7 +119,7 @@ expect_rc 0 envs
 if [ "$(head -n 1 "$tmp/out")" = \
 	"$(printf 'name\tstates\tactions\tmodel\tstep-limit')" ]
 then ok; else bad "envs: header is '$(head -n 1 "$tmp/out")'"; fi
-if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 11) }' \
+if awk -F '\t' 'NF != 5 { e++ } END { exit !(e == 0 && NR == 14) }' \
 	"$tmp/out"; then ok; else bad "envs: not 5 tab-separated columns"; fi
 if awk -F '\t' '$1 == "taxi" && $2 == 500 && $3 == 6 { f = 1 }
 	END { exit !f }' "$tmp/out"; then ok; else
@@ -420,6 +420,25 @@ expect_rc 2 train maze4x3 --share distql:eta=2
 expect_rc 2 train maze4x3 --share distql --checkpoint "$tmp/dq.ckp"
 expect_grep "checkpoints hold channel 0 only" "$tmp/err" "distql refuses checkpoints"
 expect_rc 2 train maze4x3 --share average --sync 8
+# --tiles: tile coding of a continuous observation, with every rule it
+# takes; its tuned settings (auto); what it refuses, before any work.
+for algo in q sarsa expected-sarsa; do
+	expect_rc 0 train cartpole -q -t 2 --pin none --tiles 8x4,4,8,8 \
+		--algo "$algo" --steps 20k
+done
+expect_grep "^tiles  *8x4,4,8,8@-2.4:2.4,-3:3,.* (16200 rows)" "$tmp/out" \
+	"train --tiles: the coder in full"
+expect_rc 0 train mountaincar -q -t 1 --tiles auto --steps 5k
+expect_grep "^tiles  *8x8,8@" "$tmp/out" "train --tiles auto"
+expect_rc 0 train acrobot -q -t 1 --tiles 4x4/4096 --steps 2k
+expect_rc 1 train taxi -q --tiles 8x4
+expect_grep "gives no observation" "$tmp/err" "--tiles on a tabular env"
+expect_rc 1 train cartpole -q --tiles 8x4,4
+expect_rc 1 train taxi -q --tiles auto
+expect_rc 2 train cartpole -q --tiles auto --save "$tmp/t.ckp"
+expect_grep "do not carry the tile coder" "$tmp/err" "--tiles: no checkpoint"
+expect_rc 2 train cartpole -q --tiles auto --algo double-q
+expect_rc 2 train cartpole -q --tiles auto --sync 8
 
 
 # ------------------------------------------------- paths before work --
@@ -772,6 +791,13 @@ if command -v gnuplot >/dev/null 2>&1; then
 	expect_rc 0 train cartpole -q -t 1 -n 20000 --eval-every 5k \
 		--eval-episodes 3 --plot "$tmp/cp.png"
 fi
+
+# --tiles with the evaluator: the threshold is the stop (issue 15)
+expect_rc 0 train cartpole -q -t 2 --pin none --tiles auto --seed 3 \
+	--target-return 475 --eval-every 0.02s --seconds 60
+expect_grep "stopped by  *target return reached" "$tmp/out" \
+	"--tiles --target-return: CartPole solved"
+expect_rc 2 train cartpole -q --tiles auto --share average
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -164,8 +164,18 @@ test_open_checks(void **state)
 	ops.step = NULL;
 	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), -EINVAL);
 	ops = fake_ops();
-	ops.reserved[0] = &dummy;
-	assert_int_equal(dq_env_open(&env, &ops, NULL, &f), -EINVAL);
+	/* An extension too short for its first version is refused. */
+	{
+		static const dq_env_ext short_ext = {
+		    .size = offsetof(dq_env_ext, observe)};
+
+		ops.ext = &short_ext;
+		assert_int_equal(dq_env_open(&env, &ops, NULL, &f), DQ_EENV);
+		assert_int_equal(f.closed, 1); /* the definition closed */
+		f.closed = 0;
+		ops = fake_ops();
+	}
+	(void)dummy;
 	ops = fake_ops();
 	/* The environment's own error is passed on. */
 	f.open_err = -ERANGE;
@@ -381,8 +391,9 @@ test_ops_growth_keeps_layout(void **state)
 			 offsetof(struct old_ops, reserved[0]));
 	assert_int_equal(offsetof(dq_env_ops, success),
 			 offsetof(struct old_ops, reserved[1]));
-	assert_int_equal(offsetof(dq_env_ops, reserved[0]),
+	assert_int_equal(offsetof(dq_env_ops, ext),
 			 offsetof(struct old_ops, reserved[2]));
+	assert_null(ops.ext);
 	/* An older environment: the new slots are NULL. */
 	assert_null(ops.params);
 	assert_null(ops.success);

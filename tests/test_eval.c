@@ -528,7 +528,8 @@ test_snapshot_no_tear(void **state)
 	(void)state;
 	assert_int_equal(dq_env_open_name(&env, "frozenlake4x4"), 0);
 	assert_int_equal(dq_rng_seed(&rng, 3, 0), 0);
-	assert_int_equal(dq__eval_init(&e, env, &rng, 0.95, 100, 1, NULL), 0);
+	assert_int_equal(dq__eval_init(&e, env, &rng, 0.95, 100, 1, NULL, NULL),
+			 0);
 	w.t = dq_test_table(16, 4, DQ_MODE_HOGWILD, 0.0, false);
 	atomic_init(&w.stop, 0);
 	atomic_init(&w.writes, 0);

@@ -12,10 +12,13 @@
 #include "envs/envs.h"
 
 static const char *const expected_names[] = {
-    "maze4x3",		 "taxi",	  "frozenlake4x4",
-    "frozenlake4x4-det", "frozenlake8x8", "frozenlake8x8-det",
-    "cliffwalking",	 "cartpole",	  "scalable",
-    "maxbias",
+    "maze4x3",	     "taxi",
+    "frozenlake4x4", "frozenlake4x4-det",
+    "frozenlake8x8", "frozenlake8x8-det",
+    "cliffwalking",  "cartpole",
+    "scalable",	     "maxbias",
+    "mountaincar",   "acrobot",
+    "snake",
 };
 #define N_EXPECTED (sizeof(expected_names) / sizeof(expected_names[0]))
 
@@ -37,7 +40,6 @@ test_builtins_list(void **state)
 		assert_non_null(ops[i]->open);
 		assert_non_null(ops[i]->reset);
 		assert_non_null(ops[i]->step);
-		assert_null(ops[i]->reserved[0]);
 		/* Every built-in describes its parameters and success. */
 		assert_non_null(ops[i]->params);
 		assert_non_null(ops[i]->success);
@@ -417,6 +419,15 @@ test_success(void **state)
 	    {"scalable:states=1000", {5, 0.5, false, true}, false},
 	    {"maxbias", {2, 0.0, true, false}, true},
 	    {"maxbias", {2, -0.3, true, false}, false},
+	    /* MountainCar, Acrobot: reaching the goal is success. */
+	    {"mountaincar", {0, -1.0, true, false}, true},
+	    {"mountaincar", {0, -1.0, false, true}, false},
+	    {"acrobot", {0, 0.0, true, false}, true},
+	    {"acrobot", {0, -1.0, false, true}, false},
+	    /* Snake: filling the grid wins; dying or starving does not. */
+	    {"snake", {0, 10.0, true, false}, true},
+	    {"snake", {0, -10.0, true, false}, false},
+	    {"snake", {0, 0.0, false, true}, false},
 	};
 
 	(void)state;

@@ -132,7 +132,17 @@ typedef struct dq_agent_config {
 	 *  The classic condition under which tabular Q-learning converges.
 	 *  Default 0: the alpha schedule. */
 	double omega;
-	uint64_t reserved_[10]; /**< Zero (see "Growing structs"). */
+	/** Tile coding (<distq/tiles.h>) when not NULL: the agent's states
+	 *  are observations, coded into this coder's active tiles, and the
+	 *  table has dq_tiles_features() rows; act and observe through
+	 *  dq_agent_act_obs() and dq_agent_observe_obs(). Rules q, sarsa and
+	 *  expected-sarsa, without omega or sync_every. The coder must
+	 *  outlive the agent. Default NULL. One word on every target. */
+	const struct dq_tiles *tiles;
+#if UINTPTR_MAX == UINT32_MAX
+	uint32_t tiles_pad_; /**< Zero: the pointer's word on 32 bits. */
+#endif
+	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */

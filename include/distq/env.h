@@ -87,16 +87,54 @@ typedef struct dq_env_param {
 	const char *help;   /**< One line: what it sets, its unit. */
 } dq_env_param;
 
+/** The longest observation an environment may give (dq_env_ext). */
+#define DQ_OBS_MAX_DIM 16u
+
+/**
+ * What an environment offers beyond the function table (dq_env_ops.ext),
+ * growable: its first field is the size the environment was built with
+ * (sizeof(dq_env_ext) then), and libdistq reads only the fields that size
+ * covers, so fields added later at the end read as absent for older
+ * environments. Static, read-only data.
+ *
+ * The observation is a vector of D doubles beside the integer state: the
+ * physical state a continuous environment moves (CartPole's x, x_dot,
+ * theta, theta_dot), for function approximation such as tile coding
+ * (<distq/tiles.h>). The integer state stays what the table indexes (a
+ * continuous environment gives a discretisation there), so tabular
+ * learning keeps working unchanged.
+ */
+typedef struct dq_env_ext {
+	uint32_t size;		/**< sizeof(dq_env_ext) when built. */
+	uint32_t obs_dim;	/**< D, 1..DQ_OBS_MAX_DIM; 0 = no observation
+			    *   (the fields below are then ignored). */
+	const double *obs_low;	/**< D lower bounds (may be -INFINITY). */
+	const double *obs_high; /**< D upper bounds (may be INFINITY). */
+	/** D finite lower ends of the range a coder should cover: the
+	 *  bounds where they are finite, else where the values lie in
+	 *  practice (values outside go to the outer tiles). */
+	const double *span_low;
+	const double *span_high; /**< D finite upper ends, > span_low. */
+	/** Write the current observation, D doubles, of @p inst (after
+	 *  reset or step; the same instance as theirs). Must not fail. */
+	void (*observe)(const void *inst, double *obs);
+	void *reserved[4]; /**< NULL (room to grow within this size). */
+} dq_env_ext;
+
 /**
  * The function table an environment provides. Every callback returns 0 (or
  * a documented count) or a negative errno, which libdistq passes on.
  * Optional callbacks may be NULL.
  *
- * Growing it: the table ends in reserved pointer slots that older
- * environments leave NULL. A field added to ABI 1 takes the place of a
+ * Growing it: the table ended in reserved pointer slots that older
+ * environments leave NULL. A field added to ABI 1 took the place of a
  * reserved slot, has the size of a pointer, and means "absent" when NULL,
  * so environments built before it keep working unchanged and DQ_ENV_ABI
- * stays 1. (params and success took the first two slots.)
+ * stays 1. (params and success took the first two slots, ext the last.)
+ * The table itself no longer grows: what comes later goes into
+ * dq_env_ext, which carries its own size, so an environment built
+ * against an older, shorter dq_env_ext keeps working and its missing
+ * fields read as absent.
  */
 typedef struct dq_env_ops {
 	uint32_t abi;	  /**< DQ_ENV_ABI at the time of building. */
@@ -138,7 +176,9 @@ typedef struct dq_env_ops {
 	 *  is also set when the caller cut the episode at its own limit.
 	 *  Must not fail; called from any thread. */
 	bool (*success)(const void *def, const dq_step *last);
-	void *reserved[1]; /**< Must be NULL. */
+	/** Extensions (optional; was reserved[2]): the continuous
+	 *  observation, and whatever later grows (dq_env_ext). */
+	const struct dq_env_ext *ext;
 } dq_env_ops;
 
 /**
@@ -231,10 +271,12 @@ typedef struct dq_env_instance dq_env_instance;
  * @param params key=value,... string; NULL means defaults.
  * @param user passed to ops->open unchanged.
  * @return 0; -EINVAL for NULL @p out/@p ops, missing mandatory callbacks
- *         (open, reset, step) or non-NULL reserved fields; DQ_EABI when
+ *         (open, reset, step); DQ_EABI when
  *         ops->abi != DQ_ENV_ABI; DQ_EENV for an invalid spec (S or A of
  *         0, a model without outcomes or start_probs, reserved words
- *         set); -ENOMEM; or what
+ *         set, an ext whose size is too small, or whose observation
+ *         has no observe, a D above DQ_OBS_MAX_DIM, NaN bounds or a
+ *         span that is not finite and increasing); -ENOMEM; or what
  *         ops->open returned. dq_error_detail() holds what the
  *         environment's parameter parsing (or dq_env_fail()) recorded.
  * Thread-safety: safe from any thread.
@@ -293,6 +335,29 @@ DQ_API int dq_env_name(const dq_env *env, const char **name);
  */
 DQ_API int dq_env_success(const dq_env *env, const dq_step *last,
 			  bool *success);
+
+/**
+ * The length of @p env's observation (dq_env_ext.obs_dim).
+ *
+ * @return 0 with *dim set (0 when the environment gives no observation);
+ *         -EINVAL for NULL pointers.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (immutable).
+ */
+DQ_API int dq_env_obs_dim(const dq_env *env, uint32_t *dim);
+
+/**
+ * The observation's bounds and the finite span a coder should cover, each
+ * an array of D = dq_env_obs_dim() doubles; any pointer may be NULL.
+ *
+ * @param n room in each non-NULL array, at least D.
+ * @return 0; -EINVAL for a NULL @p env or @p n < D; -ENOTSUP when the
+ *         environment gives no observation.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (immutable).
+ */
+DQ_API int dq_env_obs_bounds(const dq_env *env, double *low, double *high,
+			     double *span_low, double *span_high, size_t n);
 
 /**
  * The built-in environments' function tables, for listing them.
@@ -366,6 +431,18 @@ DQ_API int dq_env_instance_reset(dq_env_instance *inst, dq_rng *rng,
  */
 DQ_API int dq_env_instance_step(dq_env_instance *inst, uint32_t action,
 				dq_rng *rng, dq_step *out);
+
+/**
+ * The current observation of an instance (after a reset or step).
+ *
+ * @param obs receives D = dq_env_obs_dim() doubles; @p n is its room.
+ * @return 0; -EINVAL for NULL pointers or @p n < D; -ENOTSUP when the
+ *         environment gives no observation.
+ * Thread-safety: the owning thread only.
+ * Ordering: none.
+ */
+DQ_API int dq_env_instance_observe(const dq_env_instance *inst, double *obs,
+				   size_t n);
 
 /**
  * Put an instance in state @p s (the environment's set_state callback), to

@@ -21,6 +21,14 @@
  * [-theta_dot_max, theta_dot_max]; values outside go to the outer bins.
  * There is no transition model: the binned process is not Markov.
  *
+ * The observation (dq_env_ext) is the continuous state itself, (x, x_dot,
+ * theta, theta_dot) in float64 as the physics moves it (Gymnasium hands
+ * the agent the same vector cast to float32), with Gymnasium's bounds
+ * (+-4.8, unbounded, +-24 degrees, unbounded); the span a coder covers is
+ * the non-terminal x and theta and velocities of +-3 m/s and +-3.5 rad/s,
+ * which a balancing policy stays well within. The bins above are one way
+ * to use it; tile coding (<distq/tiles.h>) is another.
+ *
  * Parameters:
  *	x_bins, x_dot_bins, theta_bins, theta_dot_bins
  *			bins per variable, default 3, 3, 6, 6 (each 1..1000,
@@ -242,6 +250,36 @@ cp_step(void *inst, uint32_t action, dq_rng *rng, dq_step *out)
 	return 0;
 }
 
+static void
+cp_observe(const void *inst, double *obs)
+{
+	const cp_inst *in = inst;
+
+	obs[0] = in->x;
+	obs[1] = in->x_dot;
+	obs[2] = in->theta;
+	obs[3] = in->theta_dot;
+}
+
+static const double cp_obs_low[4] = {-2 * CP_X_THRESHOLD, -INFINITY,
+				     -2 * CP_THETA_THRESHOLD, -INFINITY};
+static const double cp_obs_high[4] = {2 * CP_X_THRESHOLD, INFINITY,
+				      2 * CP_THETA_THRESHOLD, INFINITY};
+static const double cp_span_low[4] = {-CP_X_THRESHOLD, -3.0,
+				      -CP_THETA_THRESHOLD, -3.5};
+static const double cp_span_high[4] = {CP_X_THRESHOLD, 3.0, CP_THETA_THRESHOLD,
+				       3.5};
+
+static const dq_env_ext cp_ext = {
+    .size = sizeof(dq_env_ext),
+    .obs_dim = 4,
+    .obs_low = cp_obs_low,
+    .obs_high = cp_obs_high,
+    .span_low = cp_span_low,
+    .span_high = cp_span_high,
+    .observe = cp_observe,
+};
+
 /* Balancing is the task: success is not falling before the limit. */
 static bool
 cp_success(const void *def, const dq_step *last)
@@ -283,4 +321,5 @@ const dq_env_ops dq__env_cartpole = {
     .step = cp_step,
     .params = cp_params,
     .success = cp_success,
+    .ext = &cp_ext,
 };

@@ -18,5 +18,8 @@ extern const dq_env_ops dq__env_cliffwalking;
 extern const dq_env_ops dq__env_cartpole;
 extern const dq_env_ops dq__env_scalable;
 extern const dq_env_ops dq__env_maxbias;
+extern const dq_env_ops dq__env_mountaincar;
+extern const dq_env_ops dq__env_acrobot;
+extern const dq_env_ops dq__env_snake;
 
 #endif /* DQ_ENVS_H */

@@ -14,6 +14,8 @@ static const dq_env_ops *const builtins[] = {
     &dq__env_frozenlake8x8, &dq__env_frozenlake8x8_det,
     &dq__env_cliffwalking,  &dq__env_cartpole,
     &dq__env_scalable,	    &dq__env_maxbias,
+    &dq__env_mountaincar,   &dq__env_acrobot,
+    &dq__env_snake,
 };
 
 #define N_BUILTINS (sizeof(builtins) / sizeof(builtins[0]))

@@ -95,7 +95,8 @@ typedef struct dq_agent_config {
 	double gamma; dq_schedule alpha; dq_schedule epsilon; uint64_t seed;
 	uint32_t stream; uint32_t clock_step; uint32_t return_window;
 	bool random_ties; uint32_t sync_every; int rule; double omega;
-	uint64_t reserved_[10];
+	const void *tiles;
+	uint64_t reserved_[9];
 } dq_agent_config;
 typedef struct dq_stats {
 	uint64_t steps; uint64_t episodes; uint64_t cas_retries;
