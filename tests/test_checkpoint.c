@@ -41,7 +41,8 @@
 #define OFF_SECONDS 80
 #define OFF_ENV 88
 #define OFF_PARAMS 152
-#define OFF_RESERVED 408
+#define OFF_RESERVED 408 /* version 1 */
+#define OFF_CHANNELS 408 /* version 2: u16 channels, u16 flags */
 #define OFF_HEADER_CRC 412
 #define HEADER_LEN 416
 #define TRAILER_LEN 12
@@ -336,7 +337,7 @@ test_layout(void **state)
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN);
 	assert_memory_equal(b, "DISTQCKP", 8);
-	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_VERSION), 2);
 	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN);
 	assert_int_equal(get32(b + OFF_VALUE_TYPE), 1);
 	assert_int_equal(get32(b + OFF_MODE), DQ_MODE_HOGWILD);
@@ -352,7 +353,7 @@ test_layout(void **state)
 		assert_int_equal(b[i], 0); /* padded with NULs */
 	assert_string_equal((char *)b + OFF_PARAMS,
 			    "living_reward=-0.04,slip=0.2");
-	assert_int_equal(get32(b + OFF_RESERVED), 0);
+	assert_int_equal(get32(b + OFF_CHANNELS), 1); /* 1 channel, no flags */
 	assert_int_equal(get32(b + OFF_HEADER_CRC),
 			 (uint32_t)crc32(0, b, OFF_HEADER_CRC));
 	for (int i = 0; i < S * A; i++) {
@@ -448,7 +449,7 @@ test_resealed_rejections(void **state)
 		uint32_t v32;
 		int want;
 	} u32s[] = {
-	    {OFF_VERSION, 2, DQ_EVERSION},
+	    {OFF_VERSION, 3, DQ_EVERSION},
 	    {OFF_VERSION, 0, DQ_EVERSION},
 	    {OFF_VALUE_TYPE, 2, DQ_EVERSION},
 	    {OFF_MODE, 3, DQ_ECORRUPT},
@@ -459,7 +460,11 @@ test_resealed_rejections(void **state)
 	    {OFF_HEADER_LEN, 412, DQ_ECORRUPT},
 	    {OFF_HEADER_LEN, 420, DQ_ECORRUPT}, /* not a multiple of 8 */
 	    {OFF_HEADER_LEN, 1u << 21, DQ_ECORRUPT},
-	    {OFF_RESERVED, 1, DQ_ECORRUPT},
+	    {OFF_CHANNELS, 0, DQ_ECORRUPT},		/* no channel */
+	    {OFF_CHANNELS, 5, DQ_ECORRUPT},		/* over the most */
+	    {OFF_CHANNELS, 1u | 2u << 16, DQ_ECORRUPT}, /* unknown flag */
+	    {OFF_CHANNELS, 2, DQ_ETRUNC},		/* more values */
+	    {OFF_CHANNELS, 1u | 1u << 16, DQ_ETRUNC},	/* and counts */
 	};
 	char path[128], bad[128];
 	size_t len;
@@ -561,7 +566,7 @@ test_foreign_files(void **state)
 	expect_error(path, DQ_EFORMAT);
 	/* A short file from a future version says so. */
 	memcpy(big, "DISTQCKP", 8);
-	put32(big + OFF_VERSION, 2);
+	put32(big + OFF_VERSION, 3);
 	spit(path, big, 40);
 	expect_error(path, DQ_EVERSION);
 	unlink(path);
@@ -1019,7 +1024,7 @@ test_agents_layout(void **state)
 	agents_fill(want, NAG);
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN + ext);
-	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_VERSION), 2);
 	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
 	assert_int_equal(get32(b + HEADER_LEN + SEC_TAG), TAG_AGENTS);
 	assert_int_equal(get32(b + HEADER_LEN + SEC_LEN), ext - 8);
