@@ -884,9 +884,14 @@ agent_loop(slot *sl, const char **what)
 	ag->ep_start = ag->steps;
 	ag->ep_return = 0.0;
 	/* Nor is anything chosen in it carried over (SARSA's next action,
-	 * the cached greedy action): a learner restored from a checkpoint
-	 * starts without, and continues exactly as this one. */
+	 * the cached greedy action), and the schedules restart from their
+	 * clocks in closed form, not from the values summed step by step
+	 * (which differ in the last bits): a learner restored from a
+	 * checkpoint (its clocks) starts the same way, and continues
+	 * exactly as this one. */
 	ag->next_state = DQ__NO_STATE;
+	dq__sched_seek(&ag->alpha, ag->alpha.clock);
+	dq__sched_seek(&ag->epsilon, ag->epsilon.clock);
 	if (sl->l->cfg.max_episodes > 0 && !claim_episode(sl->l))
 		return 0;
 	err = dq__env_inst_reset(&sl->inst, &ag->rng, &sl->pos.s);
