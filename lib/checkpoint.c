@@ -860,8 +860,8 @@ ckp_rstate_walk(const ckp_ext *x, dq_learner *l)
 			return DQ_EVERSION;
 		}
 		if (rlen && !l) {
-			err = ops->check(b + at + CKP_RSTATE_REC, rlen,
-					 &x->cfg);
+			err =
+			    ops->check(b + at + CKP_RSTATE_REC, rlen, &x->cfg);
 			if (err)
 				return err;
 		} else if (rlen && i < dq__learner_size(l)) {
@@ -1037,7 +1037,8 @@ ckp_write_body(int fd, const ckp_image *im)
 			if (w < im->n_vals)
 				put_f64(buf + 8 * j, im->vals[w]);
 			else
-				put_u64(buf + 8 * j, im->visits[w - im->n_vals]);
+				put_u64(buf + 8 * j,
+					im->visits[w - im->n_vals]);
 		}
 		crc = crc_update(crc, buf, 8 * k);
 		err = write_all(fd, buf, 8 * k);
@@ -1706,8 +1707,8 @@ dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg)
 	for (size_t i = 0; i < dq__n_rule_params; i++) {
 		const dq__rule_param *p = &dq__rule_params[i];
 
-		memcpy((char *)cfg + p->offset, (const char *)&r.x.cfg + p->offset,
-		       p->size);
+		memcpy((char *)cfg + p->offset,
+		       (const char *)&r.x.cfg + p->offset, p->size);
 	}
 	return 0;
 }
@@ -1827,7 +1828,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		for (uint32_t i = 0; !err && i < k; i++) {
 			dq_agent_state st;
 
-			ckp_agent_decode(r.x.rec + (size_t)i * r.x.rec_len, &st);
+			ckp_agent_decode(r.x.rec + (size_t)i * r.x.rec_len,
+					 &st);
 			if ((st.steps | st.episodes | st.cas_retries) >> 63) {
 				dq__detail("agent %u's counters are too large "
 					   "to go on from",

@@ -24,19 +24,21 @@
 
 #include "ruleparam.h"
 
-#define DQ__PARAM_KIND(f)                \
-	_Generic((f),                    \
-	    double: DQ__PK_F64,          \
-	    uint32_t: DQ__PK_U32,        \
-	    uint64_t: DQ__PK_U64,        \
-	    bool: DQ__PK_BOOL,           \
-	    dq_schedule: DQ__PK_SCHEDULE, \
-	    default: DQ__PK_ENUM)
+#define DQ__PARAM_KIND(f)                   \
+	_Generic((f), double                \
+		 : DQ__PK_F64, uint32_t     \
+		 : DQ__PK_U32, uint64_t     \
+		 : DQ__PK_U64, bool         \
+		 : DQ__PK_BOOL, dq_schedule \
+		 : DQ__PK_SCHEDULE, default \
+		 : DQ__PK_ENUM)
 
-#define DQ__PARAM(name, field, rules, match)                           \
-	{name, DQ__PARAM_KIND(((dq_agent_config *)0)->field),          \
-	 offsetof(dq_agent_config, field),                             \
-	 sizeof(((dq_agent_config *)0)->field), rules, match}
+#define DQ__PARAM(name, field, rules, match)                            \
+	{                                                               \
+		name, DQ__PARAM_KIND(((dq_agent_config *)0)->field),    \
+		    offsetof(dq_agent_config, field),                   \
+		    sizeof(((dq_agent_config *)0)->field), rules, match \
+	}
 
 const dq__rule_param dq__rule_params[] = {
     /* alpha = 1 / N(s,a)^omega from the table's visit counts (rate.h) */
@@ -81,8 +83,8 @@ f64_text(double v, char *buf, size_t cap)
 }
 
 void
-dq__param_text(const dq__rule_param *p, const dq_agent_config *cfg,
-	       char *buf, size_t cap)
+dq__param_text(const dq__rule_param *p, const dq_agent_config *cfg, char *buf,
+	       size_t cap)
 {
 	const char *f = (const char *)cfg + p->offset;
 	uint64_t u64;

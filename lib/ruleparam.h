@@ -58,7 +58,7 @@ extern const size_t dq__n_rule_params;
 static inline uint32_t
 dq__param_file_type(dq__param_kind k)
 {
-	return k == DQ__PK_F64 ? DQ__PT_F64
+	return k == DQ__PK_F64	      ? DQ__PT_F64
 	       : k == DQ__PK_SCHEDULE ? DQ__PT_SCHEDULE
 				      : DQ__PT_U64;
 }

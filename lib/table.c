@@ -367,8 +367,9 @@ dq__table_export(const dq_table *t, double *vals, uint64_t *visits)
 		for (uint32_t c = 0; c < t->channels; c++)
 			for (size_t a = 0; a < a_n; a++)
 				/* relaxed: a snapshot, consistent per entry */
-				vals[c * sa + s * a_n + a] = dq__u2d(dq__load_u64(
-				    row + c * a_n + a, memory_order_relaxed));
+				vals[c * sa + s * a_n + a] =
+				    dq__u2d(dq__load_u64(row + c * a_n + a,
+							 memory_order_relaxed));
 		if (t->visit_counts)
 			for (size_t a = 0; a < a_n; a++)
 				/* relaxed: a counter, publishing nothing */
@@ -391,9 +392,10 @@ dq__table_import(dq_table *t, const double *vals, const uint64_t *visits)
 		for (uint32_t c = 0; c < t->channels; c++)
 			for (size_t a = 0; a < a_n; a++)
 				/* relaxed: documented as racing with updates */
-				dq__store_u64(row + c * a_n + a,
-					      dq__d2u(vals[c * sa + s * a_n + a]),
-					      memory_order_relaxed);
+				dq__store_u64(
+				    row + c * a_n + a,
+				    dq__d2u(vals[c * sa + s * a_n + a]),
+				    memory_order_relaxed);
 		if (t->visit_counts)
 			for (size_t a = 0; a < a_n; a++)
 				/* relaxed: as above */

@@ -1832,10 +1832,8 @@ lrn_make_on(struct lrn *x, const char *env, dq_rule rule, double omega,
 	c.agent.omega = omega;
 	c.agent.seed = 7;
 	/* A decaying epsilon: the resumed clock must be the saved one. */
-	c.agent.epsilon = (dq_schedule){.kind = DQ_SCHEDULE_EXP,
-					.start = 1.0,
-					.end = 0.05,
-					.steps = 3000};
+	c.agent.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_EXP, .start = 1.0, .end = 0.05, .steps = 3000};
 	assert_int_equal(dq_learner_create(&x->l, x->t, x->env, &c), 0);
 }
 
@@ -2035,8 +2033,7 @@ test_rule_mismatch(void **state)
 	assert_int_equal(dq_checkpoint_load_learner(path, q2.l, NULL),
 			 DQ_EMISMATCH);
 	assert_int_equal(dq_checkpoint_read_rule(path, NULL), -EINVAL);
-	assert_int_equal(dq_checkpoint_load_learner(path, NULL, NULL),
-			 -EINVAL);
+	assert_int_equal(dq_checkpoint_load_learner(path, NULL, NULL), -EINVAL);
 	assert_int_equal(dq_checkpoint_save_learner(path, NULL, &m), -EINVAL);
 	lrn_free(&dq);
 	lrn_free(&q2);
@@ -2366,8 +2363,8 @@ test_version1(void **state)
 		memcpy(c, b, HEADER_LEN);
 		memcpy(c + HEADER_LEN, b + get32(b + OFF_HEADER_LEN),
 		       len - get32(b + OFF_HEADER_LEN));
-		spit_with_ext(v1, c, len - (get32(b + OFF_HEADER_LEN) -
-					    HEADER_LEN),
+		spit_with_ext(v1, c,
+			      len - (get32(b + OFF_HEADER_LEN) - HEADER_LEN),
 			      sec, n);
 		free(c);
 	}

@@ -39,20 +39,20 @@ extern "C" {
 
 /** Everything in a checkpoint besides the values and the agents' states. */
 typedef struct dq_checkpoint_meta {
-	char env[64];		/**< Environment name, NUL-terminated. */
-	char params[256];	/**< Environment parameters, NUL-terminated. */
-	uint32_t n_states;	/**< S. */
-	uint32_t n_actions;	/**< A. */
-	uint32_t version;	/**< Format version (filled on read). */
-	dq_mode mode;		/**< Update discipline of the saved run. */
-	double gamma;		/**< Discount. */
-	double alpha;		/**< Step size at save time. */
-	double epsilon;		/**< Exploration at save time. */
-	uint64_t seed;		/**< Base seed of the run. */
-	uint64_t steps;		/**< Total steps trained. */
-	uint64_t episodes;	/**< Total episodes trained. */
-	double seconds;		/**< Total training wall time. */
-	uint32_t n_agents;	/**< Agent states in the file (filled on read;
+	char env[64];	    /**< Environment name, NUL-terminated. */
+	char params[256];   /**< Environment parameters, NUL-terminated. */
+	uint32_t n_states;  /**< S. */
+	uint32_t n_actions; /**< A. */
+	uint32_t version;   /**< Format version (filled on read). */
+	dq_mode mode;	    /**< Update discipline of the saved run. */
+	double gamma;	    /**< Discount. */
+	double alpha;	    /**< Step size at save time. */
+	double epsilon;	    /**< Exploration at save time. */
+	uint64_t seed;	    /**< Base seed of the run. */
+	uint64_t steps;	    /**< Total steps trained. */
+	uint64_t episodes;  /**< Total episodes trained. */
+	double seconds;	    /**< Total training wall time. */
+	uint32_t n_agents;  /**< Agent states in the file (filled on read;
 			     *   0 for a file without them; ignored on
 			     *   save, where dq_checkpoint_save_run()'s
 			     *   argument counts). */
