@@ -453,7 +453,8 @@ demo:
 
 # ---------------------------------------------------------------- bench --
 
-bench: $(BENCHES)
+# The shared library too: bench/peer_numba.py reaches it through Python.
+bench: $(BENCHES) $(SHARED)
 	$(Q)sh bench/run.sh $(BUILD)
 
 # The paired 1 / 2-thread scaling benchmark (3-6 minutes); with
