@@ -145,8 +145,9 @@ DQ_API int dq_checkpoint_save_run(const char *path, const dq_table *t,
  *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_ENOTREG (a FIFO,
  *         device or socket: refused without reading or waiting for a
  *         writer); DQ_EFORMAT (not a checkpoint), DQ_EVERSION (another format
- *         version, value type, or a header section this library does not
- *         know and must not ignore), DQ_ETRUNC (shorter than its header
+ *         version, value type, or a header section, a rule, a rule
+ *         parameter or a rule state this library does not know and must
+ *         not ignore; the detail names it), DQ_ETRUNC (shorter than its header
  *         says, or empty), DQ_ECORRUPT (a checksum fails, or fields
  *         contradict each other), DQ_EFILEVALUE (a value, hyperparameter
  *         or clock is not finite, though the checksums match).
