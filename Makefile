@@ -463,7 +463,8 @@ bench-scaling: $(BENCHES)
 	$(Q)sh bench/scaling.sh $(BUILD)
 
 # Per learning rule: steps/s at 1 and 2 threads, steps and time to the
-# exact optimum (median of 5 seeds) on taxi and frozenlake8x8, as the
+# exact optimum (median of 5 seeds, at most 100M steps each; 12-15
+# minutes on a quiet 2-core machine) on taxi and frozenlake8x8, as the
 # markdown table of docs/performance.md, "Rules: cost and speed".
 # RULES_OPTS adds options (bench/rules.c --help).
 bench-rules: $(BUILD)/bench/rules

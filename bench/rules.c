@@ -75,7 +75,7 @@ usage(FILE *f)
 		"  --reps N         throughput runs per point (default 3)\n"
 		"  --seeds N        seeds per time-to-optimum point (default "
 		"5)\n"
-		"  --max-steps N    give a run up to N steps (default 50M)\n"
+		"  --max-steps N    give a run up to N steps (default 100M)\n"
 		"  --max-seconds S  and up to S seconds (default 300)\n"
 		"  --threads LIST   thread counts (default 1,2)\n"
 		"  --csv FILE       one row per run\n"
@@ -93,7 +93,7 @@ parse(int argc, char **argv, opts *o)
 	o->reps = 3;
 	o->seeds = 5;
 	o->max_seconds = 300;
-	o->max_steps = 50000000;
+	o->max_steps = 100000000;
 	o->interval = 0.002;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
