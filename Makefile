@@ -124,7 +124,7 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build mutants bench-scaling mpi test-mpi bench-mpi
+	stress stress-build mutants bench-scaling mpi test-mpi bench-mpi bench-rules
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES) mpi
@@ -543,13 +543,22 @@ demo:
 
 # ---------------------------------------------------------------- bench --
 
-bench: $(BENCHES)
+# The shared library too: bench/peer_numba.py reaches it through Python.
+bench: $(BENCHES) $(SHARED)
 	$(Q)sh bench/run.sh $(BUILD)
 
 # The paired 1 / 2-thread scaling benchmark (3-6 minutes); with
 # DOCS=docs/performance.md it rewrites that file's table at the top.
 bench-scaling: $(BENCHES)
 	$(Q)sh bench/scaling.sh $(BUILD)
+
+# Per learning rule: steps/s at 1 and 2 threads, steps and time to the
+# exact optimum (median of 5 seeds, at most 100M steps each; 12-15
+# minutes on a quiet 2-core machine) on taxi and frozenlake8x8, as the
+# markdown table of docs/performance.md, "Rules: cost and speed".
+# RULES_OPTS adds options (bench/rules.c --help).
+bench-rules: $(BUILD)/bench/rules
+	$(Q)$(BUILD)/bench/rules $(RULES_OPTS)
 
 # ---------------------------------------------------------------- docs ---
 

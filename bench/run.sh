@@ -18,6 +18,12 @@
 #
 #   callgrind.txt                instructions per step, one thread, taxi
 #                                (with valgrind; CALLGRIND=0 skips it)
+#   numba.txt, numba.csv, numba.md   libdistq beside a Numba peer (the same
+#                                Q-learning loop compiled with Numba, the
+#                                library's own transition table) at 1 and
+#                                2 threads (bench/peer_numba.py; with a
+#                                Python 3 that has numba, cffi and numpy;
+#                                NUMBA=0 skips it, NUMBA_OPTS adds options)
 #
 # Extra options for either program go in THROUGHPUT_OPTS and TTO_OPTS,
 # e.g. THROUGHPUT_OPTS='--reps 9' TTO_OPTS='--seeds 21'; environments
@@ -89,6 +95,34 @@ echo
 	--summary "$out/time_to_optimal-summary.csv" \
 	--markdown "$out/time_to_optimal.md" $syncopt ${TTO_OPTS:-} |
 	tee "$out/time_to_optimal.txt"
+
+# -------------------------------------------------------- numba peer --
+# The interpreter as scripts/python-test.sh picks it: python3, else
+# Debian's own (a pyenv python3 earlier in PATH may lack its modules).
+numba=""
+if [ "${NUMBA:-1}" != 0 ]; then
+	for py in python3 /usr/bin/python3; do
+		if command -v "$py" >/dev/null 2>&1 &&
+			"$py" -c 'import numba, cffi, numpy' >/dev/null 2>&1; then
+			numba=$py
+			break
+		fi
+	done
+	if [ -n "$numba" ] && [ -e "$build/libdistq.so.0" ]; then
+		echo
+		# shellcheck disable=SC2086
+		DISTQ_LIBRARY=$(cd "$build" && pwd)/libdistq.so.0 \
+			PYTHONPATH=$here/../python${PYTHONPATH:+:$PYTHONPATH} \
+			"$numba" "$here/peer_numba.py" --csv "$out/numba.csv" \
+			--markdown "$out/numba.md" ${NUMBA_OPTS:-} |
+			tee "$out/numba.txt" || numba=""
+	else
+		echo "run.sh: no Python 3 with numba, cffi and numpy, or no" \
+			"$build/libdistq.so.0: no Numba peer" \
+			"(scripts/deps.sh --install bench)" >&2
+		numba=""
+	fi
+fi
 
 # ---------------------------------------------------------- callgrind --
 # Instructions per step of one library thread (cas) and of the
@@ -167,6 +201,19 @@ elapsed=$(($(date +%s) - start))
 	echo "time speedup = one thread's median time / P threads'; steps"
 	echo "ratio = P threads' median total steps / one thread's."
 	cat "$out/time_to_optimal.md"
+	if [ -n "$numba" ]; then
+		echo
+		echo "## libdistq beside Numba"
+		echo
+		grep '^#' "$out/numba.txt" | sed 's/^# */- /'
+		echo
+		echo "The same epsilon-greedy Q-learning loop compiled with Numba"
+		echo "(bench/peer_numba.py), stepping the library's exported"
+		echo "transition table; two threads share one NumPy table without"
+		echo "locks (Hogwild). Ratios are medians of per-repetition ratios."
+		echo
+		cat "$out/numba.md"
+	fi
 	if [ -n "$callgrind" ]; then
 		echo
 		echo "## Instructions per step"

@@ -152,9 +152,7 @@ int cli_env_open(struct cli_env *e, const char *spec);
 const dq_env_ops *cli_env_find(const char *name, size_t len);
 void cli_env_close(struct cli_env *e);
 int cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode,
-		     double q0, bool pad, dq_rule rule);
-int cli_table_create_ch(dq_table **t, const dq_env_spec *spec, dq_mode mode,
-			double q0, bool pad, dq_rule rule, uint32_t extra);
+		     double q0, bool pad, uint32_t channels, bool visits);
 int cli_mem_check(double bytes, const char *what);
 double cli_mem_available(void);
 int cli_check_target(const char *path, const char *opt);

@@ -153,22 +153,15 @@ cli_env_close(struct cli_env *e)
 
 int
 cli_table_create(dq_table **t, const dq_env_spec *spec, dq_mode mode, double q0,
-		 bool pad, dq_rule rule)
-{
-	return cli_table_create_ch(t, spec, mode, q0, pad, rule, 0);
-}
-
-/* ... with @extra channels past the rule's (distql's eta_c). */
-int
-cli_table_create_ch(dq_table **t, const dq_env_spec *spec, dq_mode mode,
-		    double q0, bool pad, dq_rule rule, uint32_t extra)
+		 bool pad, uint32_t channels, bool visits)
 {
 	dq_table_config c;
 	int err;
 
-	/* The values alone; padding adds at most a cache line per row. */
+	/* The values alone (of every channel, and the counts); padding adds
+	 * at most a cache line per row. */
 	if (cli_mem_check((double)spec->n_states * spec->n_actions *
-				  sizeof(double) +
+				  sizeof(double) * (channels + visits) +
 			      (pad ? (double)spec->n_states * 64.0 : 0.0),
 			  "the table"))
 		return CLI_FAIL;
@@ -178,10 +171,9 @@ cli_table_create_ch(dq_table **t, const dq_env_spec *spec, dq_mode mode,
 	c.mode = mode;
 	c.q0 = q0;
 	c.pad_rows = pad;
-	err = dq_rule_channels(rule, &c.channels);
-	c.channels += extra;
-	if (!err)
-		err = dq_table_create(t, &c);
+	c.channels = channels;
+	c.visit_counts = visits;
+	err = dq_table_create(t, &c);
 	if (err)
 		return cli_fail(err, "creating a %u x %u table", c.n_states,
 				c.n_actions);

@@ -115,7 +115,8 @@ eval_load(const struct eval_opts *o, const struct cli_env *e, dq_table **t,
 				"%s: a %u x %u table, '%s' needs %u x %u",
 				o->load, m->n_states, m->n_actions, e->name,
 				e->spec.n_states, e->spec.n_actions);
-	if (cli_table_create(t, &e->spec, m->mode, 0.0, false, DQ_RULE_Q))
+	if (cli_table_create(t, &e->spec, m->mode, 0.0, false, m->channels,
+			     m->visit_counts))
 		return CLI_FAIL;
 	err = dq_checkpoint_load(o->load, *t, m);
 	if (err == DQ_EMISMATCH)

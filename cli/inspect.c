@@ -73,6 +73,11 @@ inspect_meta(const char *file, const dq_checkpoint_meta *m)
 	       m->params);
 	cli_kv("table", "%u states x %u actions\n", m->n_states, m->n_actions);
 	cli_kv("mode", "%s\n", cli_mode_name(m->mode));
+	cli_kv("rule", "%s\n",
+	       m->has_rule ? dq_rule_name(m->rule) : "not recorded");
+	if (m->channels > 1 || m->visit_counts)
+		cli_kv("channels", "%u%s\n", m->channels,
+		       m->visit_counts ? ", and visit counts" : "");
 	cli_kv("gamma", "%s\n", cli_real(num, sizeof(num), m->gamma));
 	cli_kv("alpha", "%s (when saved)\n",
 	       cli_real(num, sizeof(num), m->alpha));
@@ -154,7 +159,8 @@ cli_inspect(const struct cli_cmd *cmd, int argc, char **argv)
 	memset(&spec, 0, sizeof(spec));
 	spec.n_states = m.n_states;
 	spec.n_actions = m.n_actions;
-	if (cli_table_create(&t, &spec, m.mode, 0.0, false, DQ_RULE_Q))
+	if (cli_table_create(&t, &spec, m.mode, 0.0, false, m.channels,
+			     m.visit_counts))
 		return CLI_FAIL;
 	err = dq_checkpoint_load(file, t, &m);
 	if (err)

@@ -459,12 +459,12 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "the checkpoint");
 	if (o->share.kind == DQ_SHARE_DISTQL &&
 	    (o->checkpoint || o->rule == DQ_RULE_DOUBLE_Q))
-		return cli_usage_error(cmd,
-				       "--share distql keeps eta_c in a "
-				       "second table channel: no "
-				       "--algo double-q, and no --save, "
-				       "--checkpoint or --resume "
-				       "(checkpoints hold channel 0 only)");
+		return cli_usage_error(cmd, "--share distql keeps eta_c in a "
+					    "second table channel: no "
+					    "--algo double-q, and no --save, "
+					    "--checkpoint or --resume "
+					    "(checkpoints do not hold the "
+					    "agents' local tables)");
 	if (o->share.kind != DQ_SHARE_NONE && o->sync &&
 	    o->sync != TRAIN_SYNC_AUTO)
 		return cli_usage_error(cmd, "--share: agents learn on local "
@@ -484,11 +484,6 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			    cmd, "--share distql:epsilon-decay=on needs a "
 				 "constant --epsilon");
 	}
-	if (o->checkpoint && o->rule == DQ_RULE_DOUBLE_Q)
-		return cli_usage_error(cmd, "--algo double-q keeps a second "
-					    "table channel, which checkpoints "
-					    "do not hold yet: no --save, "
-					    "--checkpoint or --resume");
 	if (o->tiles && (o->checkpoint || o->resume))
 		return cli_usage_error(cmd, "--tiles: checkpoints do not "
 					    "carry the tile coder yet: no "
@@ -647,10 +642,12 @@ agent_state(struct train_ctx *x, uint32_t i, dq_agent_state *st)
 }
 
 /*
- * Write the checkpoint: the table (read during the save), the run's
- * description, and each agent's state (read just before). The step and
- * episode counts are the sums of the states written, so that a resume
- * finds the file's totals equal to its agents' counts plus the base.
+ * Write the checkpoint: the table (read during the save), the rule and its
+ * parameters, the run's description, and each agent's state. The step and
+ * episode counts are the sums of the states read here, so that a resume
+ * finds the file's totals equal to its agents' counts plus the base; the
+ * library reads the states it writes again, just after (during a run they
+ * may be up to one publication newer, which a resume's base absorbs).
  */
 static int
 train_checkpoint(struct train_ctx *x, double seconds, bool final)
@@ -689,7 +686,11 @@ train_checkpoint(struct train_ctx *x, double seconds, bool final)
 	m.steps = sat_add(x->base_steps, steps);
 	m.episodes = sat_add(x->base_episodes, episodes);
 	m.seconds = x->base_seconds + seconds;
-	return dq_checkpoint_save_run(o->checkpoint, x->t, &m, st, n);
+	/* Over MPI, the final checkpoint holds every rank's agents (and
+	 * no rule section: libdistq-mpi runs what the file's table says). */
+	if (final && cli_train_hooks && st != x->agents)
+		return dq_checkpoint_save_run(o->checkpoint, x->t, &m, st, n);
+	return dq_checkpoint_save_learner(o->checkpoint, x->l, &m);
 }
 
 /*
@@ -729,11 +730,15 @@ on_eval(const dq_eval_record *r, void *arg)
 	cli_curve_row(&x->curve, r);
 }
 
+/* @rule: the rule's parameters of a resumed checkpoint (its rule and
+ * parameters: dq_checkpoint_read_rule()), or NULL. */
 static void
 train_config(const struct train_opts *o, dq_learner_config *c,
-	     struct train_ctx *x)
+	     struct train_ctx *x, const dq_agent_config *rule)
 {
 	dq_learner_config_init(c);
+	if (rule)
+		c->agent = *rule;
 	c->n_threads = o->threads;
 	c->agent.gamma = o->gamma;
 	c->agent.alpha = o->alpha_sched;
@@ -814,11 +819,13 @@ train_failed(const dq_learner *l, int err)
 
 /* ------------------------------------------------------------- resume -- */
 
-/* A checkpoint being resumed: its header and its agents' states. */
+/* A checkpoint being resumed: its header, its rule's parameters, and how
+ * many agents' states it restored. */
 struct train_resume {
 	dq_checkpoint_meta m;
-	dq_agent_state *agents;
-	uint32_t n_agents; /* states in agents[] */
+	dq_agent_config rule;	/* defaults, with the file's rule parameters */
+	uint32_t n_agents;	/* states restored */
+	dq_agent_state *agents; /* over MPI: every rank's states */
 	/* "env:params" when ENV was left out */
 	char spec[sizeof(((dq_checkpoint_meta *)0)->env) + 1 +
 		  sizeof(((dq_checkpoint_meta *)0)->params)];
@@ -835,8 +842,15 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	const dq_checkpoint_meta *m = &rs->m;
 	int err = dq_checkpoint_read_meta(o->resume, &rs->m);
 
+	dq_agent_config_init(&rs->rule);
+	if (!err)
+		err = dq_checkpoint_read_rule(o->resume, &rs->rule);
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
+	/* The file's rule unless --algo names one; another one is refused
+	 * when the file is loaded, with both named. */
+	if (!(o->given & GIVEN(T_ALGO)))
+		o->rule = rs->rule.rule;
 	if (!(o->given & GIVEN(T_ALPHA)))
 		o->alpha = o->alpha_sched.start = o->alpha_sched.end = m->alpha;
 	if (!(o->given & GIVEN(T_GAMMA)))
@@ -888,14 +902,13 @@ resume_check_env(const struct train_opts *o, const struct train_resume *rs,
 }
 
 /*
- * Load the table and the agents' states, from one open of the file. Its
- * header is read again with them: the file may have been replaced since
- * resume_read() (another run checkpointing to it), and the counters must
- * belong with the states.
+ * Over MPI (cli_train_hooks): load the table and every rank's agents'
+ * states, from one open of the file, before the learner exists; each rank
+ * then restores its own (resume_agents()).
  */
 static int
-resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
-	    struct train_resume *rs)
+resume_load_run(const struct train_opts *o, const struct cli_env *e,
+		dq_table *t, struct train_resume *rs)
 {
 	uint32_t cap = rs->m.n_agents ? rs->m.n_agents : 1;
 	dq_checkpoint_meta m;
@@ -919,8 +932,35 @@ resume_load(const struct train_opts *o, const struct cli_env *e, dq_table *t,
 }
 
 /*
- * Restore the first min(P, saved) agents. An explicit --seed gives them
- * new streams (stream i of the new seed) but keeps their counters and
+ * Restore the learner from the checkpoint: its table (every channel), the
+ * agents' states, after the library has checked that the file's rule and
+ * parameters are the learner's (DQ_EMISMATCH names what differs). The
+ * header is read again with them: the file may have been replaced since
+ * resume_read() (another run checkpointing to it), and the counters must
+ * belong with the states.
+ */
+static int
+resume_load(const struct train_opts *o, struct train_ctx *x,
+	    struct train_resume *rs)
+{
+	dq_checkpoint_meta m;
+	int err = dq_checkpoint_load_learner(o->resume, x->l, &m);
+
+	if (err == DQ_EMISMATCH && o->given & GIVEN(T_ALGO))
+		return cli_fail_detail(err, "%s (--algo %s)", o->resume,
+				       dq_rule_name(o->rule));
+	if (err)
+		return cli_fail_detail(err, "%s", o->resume);
+	rs->n_agents = m.n_agents;
+	rs->m.steps = m.steps;
+	rs->m.episodes = m.episodes;
+	rs->m.seconds = m.seconds;
+	return CLI_OK;
+}
+
+/*
+ * The first min(P, saved) agents were restored. An explicit --seed gives
+ * them new streams (stream i of the new seed) but keeps their counters and
  * schedule clocks; agents beyond the saved ones start afresh.
  */
 static int
@@ -948,11 +988,13 @@ resume_agents(const struct train_opts *o, const struct train_resume *rs,
 		return CLI_OK;
 	}
 	for (uint32_t i = 0; i < k; i++) {
-		dq_agent_state st = rs->agents[i];
+		dq_agent_state st;
 
-		if (o->given & GIVEN(T_SEED))
+		err = dq_learner_agent_state(x->l, i, &st);
+		if (!err && (o->given & GIVEN(T_SEED))) {
 			dq_rng_seed(&st.rng, o->seed, i);
-		err = dq_learner_set_agent_state(x->l, i, &st);
+			err = dq_learner_set_agent_state(x->l, i, &st);
+		}
 		if (err)
 			return cli_fail(err, "%s: restoring agent %u",
 					o->resume, i);
@@ -1367,6 +1409,7 @@ train(struct train_opts *o)
 	struct sigaction old_sigint;
 	dq_tiles *tc = NULL;
 	dq_env_spec tspec;
+	uint32_t channels = 1;
 	bool caught = false;
 	int status = CLI_OK, err;
 
@@ -1410,18 +1453,25 @@ train(struct train_opts *o)
 		status = CLI_FAIL;
 		goto out;
 	}
-	status = cli_table_create_ch(&t, tc ? &tspec : &e.spec, o->mode, o->q0,
-				     o->pad, o->rule,
-				     o->share.kind == DQ_SHARE_DISTQL);
-	if (!status && o->resume)
-		status = resume_load(o, &e, t, &rs);
+	/* The channels the rule needs (and distql's eta_c); visit counts
+	 * when a resumed run's rule takes its step sizes from them (omega,
+	 * from the file). */
+	dq_rule_channels(o->rule, &channels);
+	channels += o->share.kind == DQ_SHARE_DISTQL;
+	status =
+	    cli_table_create(&t, tc ? &tspec : &e.spec, o->mode, o->q0, o->pad,
+			     channels, o->resume && rs.rule.omega > 0.0);
+	/* Over MPI, the table and every rank's agents load before the
+	 * learner exists (each rank restores its own, resume_agents()). */
+	if (!status && o->resume && cli_train_hooks)
+		status = resume_load_run(o, &e, t, &rs);
 	if (status)
 		goto out;
 	/* A resumed run keeps its agent count unless told otherwise. */
 	if (!o->threads)
-		o->threads = !(o->given & GIVEN(T_THREADS)) && rs.n_agents &&
-				     rs.n_agents <= DQ_MAX_THREADS
-				 ? rs.n_agents
+		o->threads = !(o->given & GIVEN(T_THREADS)) && rs.m.n_agents &&
+				     rs.m.n_agents <= DQ_MAX_THREADS
+				 ? rs.m.n_agents
 				 : cli_threads_all();
 	/* Over MPI, the checkpoint's agents are every rank's. */
 	if (cli_train_hooks && !(o->given & GIVEN(T_THREADS)) && rs.n_agents)
@@ -1433,7 +1483,7 @@ train(struct train_opts *o)
 		status = cli_fail(-ENOMEM, "agent states");
 		goto out;
 	}
-	train_config(o, &c, &x);
+	train_config(o, &c, &x, o->resume ? &rs.rule : NULL);
 	if (train_curve_open(&x)) {
 		status = CLI_FAIL;
 		goto out;
@@ -1459,7 +1509,8 @@ train(struct train_opts *o)
 		goto out;
 	}
 	x.l = l;
-	if (o->resume && resume_agents(o, &rs, &x)) {
+	if (o->resume && ((!cli_train_hooks && resume_load(o, &x, &rs)) ||
+			  resume_agents(o, &rs, &x))) {
 		status = CLI_FAIL;
 		goto out;
 	}

@@ -76,7 +76,7 @@ dq_strerror(int err)
 		return "file is corrupted (checksum mismatch or inconsistent "
 		       "fields)";
 	case DQ_EMISMATCH:
-		return "file is for another environment or table shape";
+		return "file is for another environment, table shape or rule";
 	case DQ_EPIN:
 		return "strict pinning requested and a binding failed";
 	case DQ_ENONFINITE:

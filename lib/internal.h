@@ -98,4 +98,14 @@ double dq__strtod_c(const char *s, char **end);
 /* Advance @rng by 2^128 draws: stream k+1 from stream k in O(1) jumps. */
 void dq__rng_jump(dq_rng *rng);
 
+/* A learner's parts, for checkpoints (lib/checkpoint.c): its table, the
+ * agents' configuration as given, its agent count, agent i, and whether
+ * no run is in progress. */
+struct dq_agent;
+dq_table *dq__learner_table(const dq_learner *l);
+const dq_agent_config *dq__learner_agent_config(const dq_learner *l);
+uint32_t dq__learner_size(const dq_learner *l);
+struct dq_agent *dq__learner_agent(const dq_learner *l, uint32_t i);
+bool dq__learner_idle(const dq_learner *l);
+
 #endif /* DQ_INTERNAL_H */

@@ -1132,6 +1132,15 @@ agent_loop(slot *sl, const char **what)
 	/* An episode cut by the previous run's stop is not counted. */
 	ag->ep_start = ag->steps;
 	ag->ep_return = 0.0;
+	/* Nor is anything chosen in it carried over (SARSA's next action,
+	 * the cached greedy action), and the schedules restart from their
+	 * clocks in closed form, not from the values summed step by step
+	 * (which differ in the last bits): a learner restored from a
+	 * checkpoint (its clocks) starts the same way, and continues
+	 * exactly as this one. */
+	ag->next_state = DQ__NO_STATE;
+	dq__sched_seek(&ag->alpha, ag->alpha.clock);
+	dq__sched_seek(&ag->epsilon, ag->epsilon.clock);
 	if (sl->l->cfg.max_episodes > 0 && !claim_episode(sl->l))
 		return 0;
 	err = dq__env_inst_reset(&sl->inst, &ag->rng, &sl->pos.s);
@@ -1840,4 +1849,36 @@ dq_learner_set_agent_state(dq_learner *l, uint32_t i, const dq_agent_state *st)
 	/* The published view follows at once, not at the next run. */
 	slot_publish(l->slots[i]);
 	return 0;
+}
+
+dq_table *
+dq__learner_table(const dq_learner *l)
+{
+	return l->table;
+}
+
+const dq_agent_config *
+dq__learner_agent_config(const dq_learner *l)
+{
+	return &l->cfg.agent;
+}
+
+uint32_t
+dq__learner_size(const dq_learner *l)
+{
+	return l->n;
+}
+
+struct dq_agent *
+dq__learner_agent(const dq_learner *l, uint32_t i)
+{
+	return &l->slots[i]->ag;
+}
+
+bool
+dq__learner_idle(const dq_learner *l)
+{
+	/* relaxed: a hint, as in dq_learner_set_agent_state(); the caller
+	 * promises no run starts meanwhile */
+	return dq__load_int(&l->stop, memory_order_relaxed) == STOP_IDLE;
 }

@@ -355,3 +355,53 @@ dq_table_policy(const dq_table *t, uint32_t *policy, size_t n)
 		policy[s] = dq__table_greedy(t, s, NULL);
 	return 0;
 }
+
+void
+dq__table_export(const dq_table *t, double *vals, uint64_t *visits)
+{
+	const size_t a_n = t->n_actions, sa = (size_t)t->n_states * a_n;
+
+	for (uint32_t s = 0; s < t->n_states; s++) {
+		const dq__atomic_u64 *row = dq__table_row(t, s);
+
+		for (uint32_t c = 0; c < t->channels; c++)
+			for (size_t a = 0; a < a_n; a++)
+				/* relaxed: a snapshot, consistent per entry */
+				vals[c * sa + s * a_n + a] =
+				    dq__u2d(dq__load_u64(row + c * a_n + a,
+							 memory_order_relaxed));
+		if (t->visit_counts)
+			for (size_t a = 0; a < a_n; a++)
+				/* relaxed: a counter, publishing nothing */
+				visits[s * a_n + a] = dq__load_u64(
+				    row + t->width + a, memory_order_relaxed);
+	}
+}
+
+int
+dq__table_import(dq_table *t, const double *vals, const uint64_t *visits)
+{
+	const size_t a_n = t->n_actions, sa = (size_t)t->n_states * a_n;
+
+	for (size_t i = 0; i < sa * t->channels; i++)
+		if (!dq__finite_or_refuse(dq__d2u(vals[i])))
+			return -EINVAL;
+	for (uint32_t s = 0; s < t->n_states; s++) {
+		dq__atomic_u64 *row = dq__table_row(t, s);
+
+		for (uint32_t c = 0; c < t->channels; c++)
+			for (size_t a = 0; a < a_n; a++)
+				/* relaxed: documented as racing with updates */
+				dq__store_u64(
+				    row + c * a_n + a,
+				    dq__d2u(vals[c * sa + s * a_n + a]),
+				    memory_order_relaxed);
+		if (t->visit_counts)
+			for (size_t a = 0; a < a_n; a++)
+				/* relaxed: as above */
+				dq__store_u64(row + t->width + a,
+					      visits[s * a_n + a],
+					      memory_order_relaxed);
+	}
+	return 0;
+}

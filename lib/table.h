@@ -281,4 +281,14 @@ dq__table_apply(dq_table *t, uint32_t s, uint32_t a, dq__op op)
 	return dq__table_apply_as(t, t->mode, s, a, op);
 }
 
+/*
+ * The whole table for checkpoints: every channel, channel-major (channel c
+ * of (s, a) at (c x S + s) x A + a), and the visit counts (S x A; not
+ * touched when the table keeps none). Export reads each word atomically
+ * once (consistent per entry, as dq_table_snapshot()); import checks
+ * every value is finite before it stores any (-EINVAL, table unchanged).
+ */
+void dq__table_export(const dq_table *t, double *vals, uint64_t *visits);
+int dq__table_import(dq_table *t, const double *vals, const uint64_t *visits);
+
 #endif /* DQ_TABLE_H */

@@ -15,7 +15,8 @@
 #                test), Python's cffi, numpy, pytest, pip, setuptools and
 #                venv (make test-python), and the docs group
 #        docs    doxygen, python3
-#        bench   gnuplot (the plots of bench/run.sh)
+#        bench   gnuplot (the plots of bench/run.sh), Numba (its peer,
+#                bench/peer_numba.py)
 #        mpi     Open MPI (mpicc, mpirun, ompi-c.pc): libdistq-mpi, the
 #                distq-mpi program and make test-mpi (and pgrep)
 #        all     every group above
@@ -97,7 +98,11 @@ group() {
 		need doxygen doxygen have_cmd doxygen
 		need "python3 (the Markdown filter of make docs)" python3 have_cmd python3
 		;;
-	bench) need gnuplot gnuplot-nox have_cmd gnuplot ;;
+	bench)
+		need gnuplot gnuplot-nox have_cmd gnuplot
+		need "Numba (bench/peer_numba.py)" python3-numba have_py numba
+		need "Python cffi (the distq package)" python3-cffi have_py cffi
+		;;
 	all) for g in build test docs bench mpi; do group $g; done ;;
 	*) usage ;;
 	esac

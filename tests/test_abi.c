@@ -258,7 +258,11 @@ O(dq_checkpoint_meta, steps, 368);
 O(dq_checkpoint_meta, episodes, 376);
 O(dq_checkpoint_meta, seconds, 384);
 O(dq_checkpoint_meta, n_agents, 392);
-O(dq_checkpoint_meta, reserved_, 400);
+O(dq_checkpoint_meta, channels, 396);
+O(dq_checkpoint_meta, visit_counts, 400);
+O(dq_checkpoint_meta, has_rule, 401);
+O(dq_checkpoint_meta, rule, 404);
+O(dq_checkpoint_meta, reserved_, 408);
 #undef S
 #undef O
 #endif
@@ -395,9 +399,9 @@ test_nonzero_reserved_refused(void **state)
 
 		memset(&meta, 0, sizeof(meta));
 		strcpy(meta.env, "maze4x3");
-		meta.reserved_[13] = 1;
+		meta.reserved_[12] = 1;
 		assert_int_equal(dq_checkpoint_save(path, t, &meta), -EINVAL);
-		meta.reserved_[13] = 0;
+		meta.reserved_[12] = 0;
 		assert_int_equal(dq_checkpoint_save(path, t, &meta), 0);
 		memset(&meta, 0xa5, sizeof(meta));
 		assert_int_equal(dq_checkpoint_read_meta(path, &meta), 0);

@@ -41,7 +41,8 @@
 #define OFF_SECONDS 80
 #define OFF_ENV 88
 #define OFF_PARAMS 152
-#define OFF_RESERVED 408
+#define OFF_RESERVED 408 /* version 1 */
+#define OFF_CHANNELS 408 /* version 2: u16 channels, u16 flags */
 #define OFF_HEADER_CRC 412
 #define HEADER_LEN 416
 #define TRAILER_LEN 12
@@ -336,7 +337,7 @@ test_layout(void **state)
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN);
 	assert_memory_equal(b, "DISTQCKP", 8);
-	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_VERSION), 2);
 	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN);
 	assert_int_equal(get32(b + OFF_VALUE_TYPE), 1);
 	assert_int_equal(get32(b + OFF_MODE), DQ_MODE_HOGWILD);
@@ -352,7 +353,7 @@ test_layout(void **state)
 		assert_int_equal(b[i], 0); /* padded with NULs */
 	assert_string_equal((char *)b + OFF_PARAMS,
 			    "living_reward=-0.04,slip=0.2");
-	assert_int_equal(get32(b + OFF_RESERVED), 0);
+	assert_int_equal(get32(b + OFF_CHANNELS), 1); /* 1 channel, no flags */
 	assert_int_equal(get32(b + OFF_HEADER_CRC),
 			 (uint32_t)crc32(0, b, OFF_HEADER_CRC));
 	for (int i = 0; i < S * A; i++) {
@@ -448,7 +449,7 @@ test_resealed_rejections(void **state)
 		uint32_t v32;
 		int want;
 	} u32s[] = {
-	    {OFF_VERSION, 2, DQ_EVERSION},
+	    {OFF_VERSION, 3, DQ_EVERSION},
 	    {OFF_VERSION, 0, DQ_EVERSION},
 	    {OFF_VALUE_TYPE, 2, DQ_EVERSION},
 	    {OFF_MODE, 3, DQ_ECORRUPT},
@@ -459,7 +460,11 @@ test_resealed_rejections(void **state)
 	    {OFF_HEADER_LEN, 412, DQ_ECORRUPT},
 	    {OFF_HEADER_LEN, 420, DQ_ECORRUPT}, /* not a multiple of 8 */
 	    {OFF_HEADER_LEN, 1u << 21, DQ_ECORRUPT},
-	    {OFF_RESERVED, 1, DQ_ECORRUPT},
+	    {OFF_CHANNELS, 0, DQ_ECORRUPT},		/* no channel */
+	    {OFF_CHANNELS, 5, DQ_ECORRUPT},		/* over the most */
+	    {OFF_CHANNELS, 1u | 2u << 16, DQ_ECORRUPT}, /* unknown flag */
+	    {OFF_CHANNELS, 2, DQ_ETRUNC},		/* more values */
+	    {OFF_CHANNELS, 1u | 1u << 16, DQ_ETRUNC},	/* and counts */
 	};
 	char path[128], bad[128];
 	size_t len;
@@ -561,7 +566,7 @@ test_foreign_files(void **state)
 	expect_error(path, DQ_EFORMAT);
 	/* A short file from a future version says so. */
 	memcpy(big, "DISTQCKP", 8);
-	put32(big + OFF_VERSION, 2);
+	put32(big + OFF_VERSION, 3);
 	spit(path, big, 40);
 	expect_error(path, DQ_EVERSION);
 	unlink(path);
@@ -1019,7 +1024,7 @@ test_agents_layout(void **state)
 	agents_fill(want, NAG);
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN + ext);
-	assert_int_equal(get32(b + OFF_VERSION), 1);
+	assert_int_equal(get32(b + OFF_VERSION), 2);
 	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
 	assert_int_equal(get32(b + HEADER_LEN + SEC_TAG), TAG_AGENTS);
 	assert_int_equal(get32(b + HEADER_LEN + SEC_LEN), ext - 8);
@@ -1781,6 +1786,595 @@ test_huge_header_small_file(void **state)
 	unlink(path);
 }
 
+/* -------------------------------------------------- rules and channels -- */
+
+/* The rule section, from the start of the section (tag included). */
+#define TAG_RULE (TAG_CRITICAL | 3u)
+#define TAG_RULE_STATE (TAG_CRITICAL | 4u)
+#define RULE_REV 8
+#define RULE_COUNT 12
+#define RULE_NAME 16
+#define RULE_PARAMS 48
+#define PARAM_TYPE 24
+#define PARAM_LEN 28
+#define PARAM_VALUE 32
+#define PARAM_ENTRY 40 /* an f64 or u64 parameter */
+
+/* A learner on a fresh maze4x3 table made for @rule (with visit counts
+ * when @omega > 0): one agent, direct updates, @steps per run. */
+struct lrn {
+	dq_env *env;
+	dq_table *t;
+	dq_learner *l;
+};
+
+static void
+lrn_make_on(struct lrn *x, const char *env, dq_rule rule, double omega,
+	    uint64_t steps)
+{
+	dq_learner_config c;
+	dq_table_config tc;
+	dq_env_spec sp;
+
+	assert_int_equal(dq_env_open_name(&x->env, env), 0);
+	assert_int_equal(dq_env_spec_get(x->env, &sp), 0);
+	dq_table_config_init(&tc);
+	tc.n_states = sp.n_states;
+	tc.n_actions = sp.n_actions;
+	assert_int_equal(dq_rule_channels(rule, &tc.channels), 0);
+	tc.visit_counts = omega > 0.0;
+	assert_int_equal(dq_table_create(&x->t, &tc), 0);
+	dq_learner_config_init(&c);
+	c.n_threads = 1;
+	c.max_steps = steps;
+	c.pin = DQ_PIN_NONE;
+	c.agent.rule = rule;
+	c.agent.omega = omega;
+	c.agent.seed = 7;
+	/* A decaying epsilon: the resumed clock must be the saved one. */
+	c.agent.epsilon = (dq_schedule){
+	    .kind = DQ_SCHEDULE_EXP, .start = 1.0, .end = 0.05, .steps = 3000};
+	assert_int_equal(dq_learner_create(&x->l, x->t, x->env, &c), 0);
+}
+
+static void
+lrn_make(struct lrn *x, dq_rule rule, double omega, uint64_t steps)
+{
+	lrn_make_on(x, "maze4x3", rule, omega, steps);
+}
+
+static void
+lrn_free(struct lrn *x)
+{
+	dq_learner_destroy(x->l);
+	dq_table_destroy(x->t);
+	dq_env_close(x->env);
+}
+
+static void
+lrn_run(struct lrn *x)
+{
+	dq_run_result r;
+
+	assert_int_equal(dq_learner_run(x->l, &r), 0);
+}
+
+/* Two tables of one shape hold the same words, bit for bit: every
+ * channel, and the visit counts. */
+static void
+tables_equal(const dq_table *t1, const dq_table *t2)
+{
+	dq_table_info i1, i2;
+
+	assert_int_equal(dq_table_info_get(t1, &i1), 0);
+	assert_int_equal(dq_table_info_get(t2, &i2), 0);
+	assert_int_equal(i1.channels, i2.channels);
+	assert_int_equal(i1.visit_counts, i2.visit_counts);
+	for (uint32_t s = 0; s < i1.n_states; s++)
+		for (uint32_t a = 0; a < i1.n_actions; a++) {
+			uint64_t v1, v2;
+
+			for (uint32_t c = 0; c < i1.channels; c++) {
+				double x1, x2;
+
+				assert_int_equal(
+				    dq_table_channel_get(t1, c, s, a, &x1), 0);
+				assert_int_equal(
+				    dq_table_channel_get(t2, c, s, a, &x2), 0);
+				assert_memory_equal(&x1, &x2, sizeof(x1));
+			}
+			if (!i1.visit_counts)
+				continue;
+			assert_int_equal(dq_table_visits_get(t1, s, a, &v1), 0);
+			assert_int_equal(dq_table_visits_get(t2, s, a, &v2), 0);
+			assert_true(v1 == v2);
+		}
+}
+
+static void
+states_equal(const dq_learner *l1, const dq_learner *l2)
+{
+	dq_agent_state a, b;
+
+	assert_int_equal(dq_learner_agent_state(l1, 0, &a), 0);
+	assert_int_equal(dq_learner_agent_state(l2, 0, &b), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+/*
+ * Resuming continues exactly, for every rule the library knows (q, and
+ * double-q's second channel, with and without per-entry rates): learner A
+ * runs twice; B runs once and is saved; C, a new learner on a new table,
+ * is restored from the file and runs once. C's table (every channel, the
+ * visit counts) and agent state are A's, bit for bit. On maze4x3, and on
+ * cliffwalking with runs of several lengths, where falling off the cliff
+ * often leaves a run's last state at the start, where the next run
+ * begins (what A's agent chose there must not carry over).
+ */
+static void
+test_resume_exact(void **state)
+{
+	static const double omegas[] = {0.0, 0.8};
+	char path[128];
+	const char *name;
+
+	(void)state;
+	path_in(path, sizeof(path), "resume.ckp");
+	for (int r = 0; (name = dq_rule_name((dq_rule)r)); r++) {
+		for (int k = 0; k < 2 + 12; k++) {
+			const char *env = k < 2 ? "maze4x3" : "cliffwalking";
+			uint64_t n = k < 2 ? 3001 : 150 + 7 * (uint64_t)k;
+			double omega = omegas[k % 2];
+			struct lrn a, b, c;
+			dq_checkpoint_meta m, got;
+
+			lrn_make_on(&a, env, (dq_rule)r, omega, n);
+			lrn_make_on(&b, env, (dq_rule)r, omega, n);
+			lrn_make_on(&c, env, (dq_rule)r, omega, n);
+			lrn_run(&a);
+			lrn_run(&a);
+			lrn_run(&b);
+			meta_fill(&m);
+			assert_int_equal(
+			    dq_checkpoint_save_learner(path, b.l, &m), 0);
+			assert_int_equal(
+			    dq_checkpoint_load_learner(path, c.l, &got), 0);
+			assert_true(got.has_rule);
+			assert_int_equal(got.rule, r);
+			assert_int_equal(got.n_agents, 1);
+			assert_int_equal(got.version, DQ_CHECKPOINT_VERSION);
+			tables_equal(b.t, c.t);
+			states_equal(b.l, c.l);
+			lrn_run(&c);
+			tables_equal(a.t, c.t);
+			states_equal(a.l, c.l);
+			lrn_free(&a);
+			lrn_free(&b);
+			lrn_free(&c);
+			(void)name;
+		}
+	}
+	unlink(path);
+}
+
+/*
+ * Another rule, another value of a parameter that must match, another
+ * table shape: DQ_EMISMATCH naming what differs, nothing changed.
+ */
+static void
+test_rule_mismatch(void **state)
+{
+	char path[128];
+	struct lrn dq, q2, om, om2;
+	dq_checkpoint_meta m;
+	dq_agent_config cfg;
+	dq_table *one;
+	dq_agent_state st;
+
+	(void)state;
+	path_in(path, sizeof(path), "rules.ckp");
+	lrn_make(&dq, DQ_RULE_DOUBLE_Q, 0.0, 2000);
+	lrn_run(&dq);
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save_learner(path, dq.l, &m), 0);
+
+	/* q on a two-channel table: the rule is named, both of them. */
+	lrn_make(&q2, DQ_RULE_Q, 0.0, 2000);
+	dq_learner_destroy(q2.l);
+	dq_table_destroy(q2.t);
+	q2.t = dq_test_table(11, 4, DQ_MODE_CAS, 0.0, false);
+	{
+		dq_learner_config c;
+
+		dq_learner_config_init(&c);
+		c.max_steps = 10;
+		assert_int_equal(dq_learner_create(&q2.l, q2.t, q2.env, &c), 0);
+	}
+	assert_int_equal(dq_checkpoint_load_learner(path, q2.l, NULL),
+			 DQ_EMISMATCH);
+	assert_non_null(strstr(dq_error_detail(), "'double-q'"));
+	assert_non_null(strstr(dq_error_detail(), "'q'"));
+	for (uint32_t i = 0; i < 44; i++) {
+		double v;
+
+		assert_int_equal(dq_table_get(q2.t, i / 4, i % 4, &v), 0);
+		assert_true(v == 0.0);
+	}
+	assert_int_equal(dq_learner_agent_state(q2.l, 0, &st), 0);
+	assert_int_equal(st.steps, 0);
+
+	/* The table alone: one channel is not two. */
+	one = dq_test_table(11, 4, DQ_MODE_CAS, 3.0, false);
+	assert_int_equal(dq_checkpoint_load(path, one, NULL), DQ_EMISMATCH);
+	assert_non_null(strstr(dq_error_detail(), "2 channels"));
+	assert_int_equal(dq_checkpoint_read_meta(path, &m), 0);
+	assert_int_equal(m.channels, 2);
+	assert_false(m.visit_counts);
+	assert_true(m.has_rule);
+	assert_int_equal(m.rule, DQ_RULE_DOUBLE_Q);
+	dq_table_destroy(one);
+
+	/* omega: another value is refused and named; the file's is read. */
+	lrn_make(&om, DQ_RULE_Q, 0.75, 2000);
+	lrn_run(&om);
+	assert_int_equal(dq_checkpoint_save_learner(path, om.l, &m), 0);
+	lrn_make(&om2, DQ_RULE_Q, 0.625, 2000);
+	assert_int_equal(dq_checkpoint_load_learner(path, om2.l, NULL),
+			 DQ_EMISMATCH);
+	assert_non_null(strstr(dq_error_detail(), "omega 0.75"));
+	assert_non_null(strstr(dq_error_detail(), "omega 0.625"));
+	dq_agent_config_init(&cfg);
+	cfg.gamma = 0.5;
+	assert_int_equal(dq_checkpoint_read_rule(path, &cfg), 0);
+	assert_true(cfg.omega == 0.75);
+	assert_int_equal(cfg.rule, DQ_RULE_Q);
+	assert_true(cfg.gamma == 0.5); /* not a rule parameter: kept */
+	/* A table without visit counts does not take the file's. */
+	assert_int_equal(dq_checkpoint_load_learner(path, q2.l, NULL),
+			 DQ_EMISMATCH);
+	assert_int_equal(dq_checkpoint_read_rule(path, NULL), -EINVAL);
+	assert_int_equal(dq_checkpoint_load_learner(path, NULL, NULL), -EINVAL);
+	assert_int_equal(dq_checkpoint_save_learner(path, NULL, &m), -EINVAL);
+	lrn_free(&dq);
+	lrn_free(&q2);
+	lrn_free(&om);
+	lrn_free(&om2);
+	unlink(path);
+}
+
+/* The rule and rule-state sections are where the format says. */
+static void
+test_rule_layout(void **state)
+{
+	char path[128];
+	struct lrn x;
+	dq_checkpoint_meta m;
+	size_t len, ag = 16 + AREC_LEN, at;
+	uint8_t *b;
+	uint64_t bits;
+	double omega = 0.75;
+
+	(void)state;
+	path_in(path, sizeof(path), "rlayout.ckp");
+	lrn_make(&x, DQ_RULE_DOUBLE_Q, omega, 500);
+	lrn_run(&x);
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
+	b = dq_test_slurp(path, &len);
+	/* 2 channels, flag 1: visit counts. */
+	assert_int_equal(get32(b + OFF_CHANNELS), 2u | 1u << 16);
+	at = HEADER_LEN + ag; /* after the agents section */
+	assert_int_equal(get32(b + at + SEC_TAG), TAG_RULE);
+	assert_int_equal(get32(b + at + SEC_LEN), 40 + PARAM_ENTRY);
+	assert_int_equal(get32(b + at + RULE_REV), 1);
+	assert_int_equal(get32(b + at + RULE_COUNT), 1);
+	assert_string_equal((char *)b + at + RULE_NAME, "double-q");
+	assert_string_equal((char *)b + at + RULE_PARAMS, "omega");
+	assert_int_equal(get32(b + at + RULE_PARAMS + PARAM_TYPE), 1);
+	assert_int_equal(get32(b + at + RULE_PARAMS + PARAM_LEN), 8);
+	memcpy(&bits, &omega, 8);
+	assert_true(get64(b + at + RULE_PARAMS + PARAM_VALUE) == bits);
+	at += 8 + 40 + PARAM_ENTRY;
+	/* One empty record per agent: no rule keeps a state yet. */
+	assert_int_equal(get32(b + at + SEC_TAG), TAG_RULE_STATE);
+	assert_int_equal(get32(b + at + SEC_LEN), 8 + 8);
+	assert_int_equal(get32(b + at + 8), 1);
+	assert_int_equal(get64(b + at + 16), 0);
+	at += 8 + 16;
+	assert_int_equal(get32(b + OFF_HEADER_LEN), at);
+	/* Channel 1 follows channel 0; the counts follow them. */
+	assert_int_equal(len, at + 8 * 11 * 4 * 3 + TRAILER_LEN);
+	for (uint32_t s = 0; s < 11; s++)
+		for (uint32_t a = 0; a < 4; a++) {
+			double v;
+			uint64_t n;
+
+			dq_table_channel_get(x.t, 1, s, a, &v);
+			memcpy(&bits, &v, 8);
+			assert_true(get64(b + at + 8 * (44 + s * 4 + a)) ==
+				    bits);
+			dq_table_visits_get(x.t, s, a, &n);
+			assert_true(get64(b + at + 8 * (88 + s * 4 + a)) == n);
+		}
+	/* A plain q run with default parameters records none. */
+	free(b);
+	lrn_free(&x);
+	lrn_make(&x, DQ_RULE_Q, 0.0, 10);
+	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
+	b = dq_test_slurp(path, &len);
+	at = HEADER_LEN + ag;
+	assert_int_equal(get32(b + at + SEC_LEN), 40);
+	assert_int_equal(get32(b + at + RULE_COUNT), 0);
+	assert_string_equal((char *)b + at + RULE_NAME, "q");
+	free(b);
+	lrn_free(&x);
+	unlink(path);
+}
+
+/* A rule section, for a file of one channel with visit counts. */
+static size_t
+rule_sec(uint8_t *p, const char *rule, const char *param, uint32_t type,
+	 uint32_t vlen, uint64_t value)
+{
+	size_t n = 8 + 40;
+
+	memset(p, 0, 8 + 40 + 40 + 8);
+	put32(p, TAG_RULE);
+	put32(p + RULE_REV, 1);
+	memcpy(p + RULE_NAME, rule, strlen(rule));
+	if (param) {
+		put32(p + RULE_COUNT, 1);
+		memcpy(p + RULE_PARAMS, param, strlen(param));
+		put32(p + RULE_PARAMS + PARAM_TYPE, type);
+		put32(p + RULE_PARAMS + PARAM_LEN, vlen);
+		put64(p + RULE_PARAMS + PARAM_VALUE, value);
+		n += 32 + (vlen + 7) / 8 * 8;
+	}
+	put32(p + SEC_LEN, (uint32_t)(n - 8));
+	return n;
+}
+
+/*
+ * Rule sections whose checksums are right but whose content is not: a
+ * rule or parameter from a later library (DQ_EVERSION, named), and
+ * contradictions (DQ_ECORRUPT). Version 1 knows no rule section.
+ */
+static void
+test_rule_resealed(void **state)
+{
+	static const double half = 0.75, two = 2.0;
+	char path[128], bad[128];
+	uint8_t sec[256];
+	uint64_t h, t2, nan = 0x7ff8000000000000ull;
+	dq_table_config tc;
+	dq_checkpoint_meta m;
+	dq_table *t;
+	size_t len, n;
+	uint8_t *b;
+
+	(void)state;
+	memcpy(&h, &half, 8);
+	memcpy(&t2, &two, 8);
+	path_in(path, sizeof(path), "vbase.ckp");
+	path_in(bad, sizeof(bad), "vbad.ckp");
+	dq_table_config_init(&tc);
+	tc.n_states = S;
+	tc.n_actions = A;
+	tc.visit_counts = true;
+	assert_int_equal(dq_table_create(&t, &tc), 0);
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
+	dq_table_destroy(t);
+	b = dq_test_slurp(path, &len);
+
+	/* Sound: q with omega 0.75 on a table with counts. */
+	n = rule_sec(sec, "q", "omega", 1, 8, h);
+	spit_with_ext(bad, b, len, sec, n);
+	assert_int_equal(dq_checkpoint_read_meta(bad, &m), 0);
+	assert_true(m.has_rule);
+
+	n = rule_sec(sec, "q-sharp", NULL, 0, 0, 0);
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_EVERSION);
+	assert_non_null(strstr(dq_error_detail(), "'q-sharp'"));
+	n = rule_sec(sec, "q", "zeta", 1, 8, h);
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_EVERSION);
+	assert_non_null(strstr(dq_error_detail(), "'zeta'"));
+	n = rule_sec(sec, "q", "omega", 2, 8, h); /* u64, not f64 */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = rule_sec(sec, "q", "omega", 1, 4, h); /* a short value */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = rule_sec(sec, "q", "omega", 1, 8, t2); /* out of range */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = rule_sec(sec, "q", "omega", 1, 8, nan);
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_EFILEVALUE);
+	n = rule_sec(sec, "double-q", NULL, 0, 0, 0); /* one channel */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = rule_sec(sec, "", NULL, 0, 0, 0);
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	n = rule_sec(sec, "q", NULL, 0, 0, 0);
+	put32(sec + RULE_REV, 2); /* a later revision of the section */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_EVERSION);
+	n = rule_sec(sec, "q", NULL, 0, 0, 0);
+	put32(sec + RULE_COUNT, 1); /* a parameter that is not there */
+	spit_with_ext(bad, b, len, sec, n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* Twice the same section. */
+	n = rule_sec(sec, "q", NULL, 0, 0, 0);
+	memcpy(sec + n, sec, n);
+	spit_with_ext(bad, b, len, sec, 2 * n);
+	expect_error(bad, DQ_ECORRUPT);
+	/* A rule-state section without agents. */
+	n = rule_sec(sec, "q", NULL, 0, 0, 0);
+	memset(sec + n, 0, 16);
+	put32(sec + n, TAG_RULE_STATE);
+	put32(sec + n + SEC_LEN, 8);
+	spit_with_ext(bad, b, len, sec, n + 16);
+	expect_error(bad, DQ_ECORRUPT);
+	free(b);
+	unlink(path);
+	unlink(bad);
+}
+
+/* The agents' rule states: empty records load; a record this library
+ * cannot restore is from a later one; counts must agree. */
+static void
+test_rule_state_resealed(void **state)
+{
+	char path[128], bad[128];
+	struct lrn x;
+	dq_checkpoint_meta m;
+	size_t len, at;
+	uint8_t *b, *e;
+
+	(void)state;
+	path_in(path, sizeof(path), "rsbase.ckp");
+	path_in(bad, sizeof(bad), "rsbad.ckp");
+	lrn_make(&x, DQ_RULE_SARSA, 0.0, 100);
+	meta_fill(&m);
+	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
+	b = dq_test_slurp(path, &len);
+	e = malloc(len);
+	assert_non_null(e);
+	/* agents (16 + 72), rule (8 + 40), then the rule states */
+	at = HEADER_LEN + 16 + AREC_LEN + 48;
+	assert_int_equal(get32(b + at), TAG_RULE_STATE);
+	memcpy(e, b, len);
+	put32(e + at + 8, 2); /* two records announced, one there */
+	reseal(e, len);
+	spit(bad, e, len);
+	expect_error(bad, DQ_ECORRUPT);
+	memcpy(e, b, len);
+	put32(e + at + 16, 1); /* a version on an empty record */
+	reseal(e, len);
+	spit(bad, e, len);
+	expect_error(bad, DQ_ECORRUPT);
+	memcpy(e, b, len);
+	put32(e + at + 12, 1); /* the reserved word */
+	reseal(e, len);
+	spit(bad, e, len);
+	expect_error(bad, DQ_ECORRUPT);
+	free(e);
+	/* A non-empty record (8 bytes of state, version 1): sarsa keeps no
+	 * state in this library, so the file is from a later one. */
+	{
+		size_t n2 = len + 8;
+		uint8_t *f = malloc(n2);
+
+		assert_non_null(f);
+		memcpy(f, b, at + 24);
+		put32(f + at + SEC_LEN, 8 + 8 + 8);
+		put32(f + at + 16, 1);
+		put32(f + at + 20, 8);
+		memset(f + at + 24, 0xab, 8);
+		memcpy(f + at + 32, b + at + 24, len - at - 24);
+		put32(f + OFF_HEADER_LEN, get32(b + OFF_HEADER_LEN) + 8);
+		reseal(f, n2);
+		spit(bad, f, n2);
+		expect_error(bad, DQ_EVERSION);
+		assert_non_null(strstr(dq_error_detail(), "'sarsa'"));
+		free(f);
+	}
+	free(b);
+	lrn_free(&x);
+	unlink(path);
+	unlink(bad);
+}
+
+/*
+ * Version 1 files still load: one channel, no rule recorded (meta says
+ * so), into any rule's learner of that shape; version 1 knows no rule
+ * section (a critical one is DQ_EVERSION, as for a version 1 reader).
+ */
+static void
+test_version1(void **state)
+{
+	char path[128], v1[128];
+	dq_checkpoint_meta m;
+	dq_agent_config cfg;
+	dq_agent_state st;
+	struct lrn x;
+	uint8_t sec[128];
+	size_t len, n;
+	uint8_t *b;
+
+	(void)state;
+	path_in(path, sizeof(path), "v2.ckp");
+	path_in(v1, sizeof(v1), "v1.ckp");
+	lrn_make(&x, DQ_RULE_SARSA, 0.0, 100);
+	lrn_run(&x);
+	meta_fill(&m);
+	/* what a version 1 library wrote: the table and the agents */
+	{
+		dq_agent_state ag;
+
+		assert_int_equal(dq_learner_agent_state(x.l, 0, &ag), 0);
+		assert_int_equal(dq_checkpoint_save_run(path, x.t, &m, &ag, 1),
+				 0);
+	}
+	b = dq_test_slurp(path, &len);
+	put32(b + OFF_VERSION, 1);
+	put32(b + OFF_RESERVED, 0);
+	reseal(b, len);
+	spit(v1, b, len);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(dq_checkpoint_read_meta(v1, &m), 0);
+	assert_int_equal(m.version, 1);
+	assert_int_equal(m.channels, 1);
+	assert_false(m.visit_counts);
+	assert_false(m.has_rule);
+	assert_int_equal(m.rule, DQ_RULE_Q);
+	assert_int_equal(m.n_agents, 1);
+	dq_agent_config_init(&cfg);
+	cfg.omega = 0.9;
+	cfg.rule = DQ_RULE_DOUBLE_Q;
+	assert_int_equal(dq_checkpoint_read_rule(v1, &cfg), 0);
+	assert_int_equal(cfg.rule, DQ_RULE_Q);
+	assert_true(cfg.omega == 0.0);
+	lrn_free(&x);
+	lrn_make(&x, DQ_RULE_SARSA, 0.0, 100);
+	assert_int_equal(dq_checkpoint_load_learner(v1, x.l, &m), 0);
+	assert_int_equal(dq_learner_agent_state(x.l, 0, &st), 0);
+	assert_int_equal(st.steps, 100);
+	/* Its reserved word, not a channel count, in version 1. */
+	put32(b + OFF_RESERVED, 1);
+	reseal(b, len);
+	spit(v1, b, len);
+	expect_error(v1, DQ_ECORRUPT);
+	free(b);
+	/* A version 1 file with a rule section: unknown and critical there. */
+	b = dq_test_slurp(path, &len);
+	put32(b + OFF_VERSION, 1);
+	put32(b + OFF_RESERVED, 0);
+	{
+		uint8_t *c = malloc(len);
+
+		assert_non_null(c);
+		/* its own extension out, a rule section in */
+		n = rule_sec(sec, "q", NULL, 0, 0, 0);
+		memcpy(c, b, HEADER_LEN);
+		memcpy(c + HEADER_LEN, b + get32(b + OFF_HEADER_LEN),
+		       len - get32(b + OFF_HEADER_LEN));
+		spit_with_ext(v1, c,
+			      len - (get32(b + OFF_HEADER_LEN) - HEADER_LEN),
+			      sec, n);
+		free(c);
+	}
+	expect_error(v1, DQ_EVERSION);
+	free(b);
+	lrn_free(&x);
+	unlink(path);
+	unlink(v1);
+}
+
 int
 main(void)
 {
@@ -1810,6 +2404,12 @@ main(void)
 	    cmocka_unit_test(test_long_name),
 	    cmocka_unit_test(test_fsize_limit),
 	    cmocka_unit_test(test_huge_header_small_file),
+	    cmocka_unit_test(test_resume_exact),
+	    cmocka_unit_test(test_rule_mismatch),
+	    cmocka_unit_test(test_rule_layout),
+	    cmocka_unit_test(test_rule_resealed),
+	    cmocka_unit_test(test_rule_state_resealed),
+	    cmocka_unit_test(test_version1),
 	};
 
 	return cmocka_run_group_tests_name("checkpoint", tests, setup,

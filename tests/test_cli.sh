@@ -381,7 +381,7 @@ PY
 	expect_grep "^episodes  *18446744073709551615$" "$tmp/out" \
 		"resume near 2^64: saturated episodes"
 	expect_rc 1 train --resume "$tmp/c64.ckp" -q -n 1000
-	expect_grep "restoring agent 0: value out of range" "$tmp/err" \
+	expect_grep "agent 0's counters are too large" "$tmp/err" \
 		"resume at 2^63: refused"
 else
 	echo "cli: python3 not found, huge-value resume tests skipped"
@@ -397,15 +397,15 @@ else ok; fi
 expect_rc 0 train frozenlake4x4 -q -t 1 --mode locked --seconds 0.2 --pad
 expect_grep "^stopped by *time limit" "$tmp/out" "train --seconds"
 expect_rc 1 train cartpole -q --target 0.5
-# --algo: every rule trains; an unknown name is a usage error; double-q's
-# second table channel is refused by checkpoints, not dropped.
+# --algo: every rule trains; an unknown name is a usage error. A
+# checkpoint holds the rule (double-q's second channel too): a resume
+# without --algo takes the file's, another one is refused, named.
 for algo in q sarsa expected-sarsa double-q; do
 	expect_rc 0 train maze4x3 -q -t 1 --algo "$algo" --steps 20k
 done
 expect_rc 2 train maze4x3 --algo qq
-expect_rc 2 train maze4x3 -q -t 1 --algo double-q --steps 1k \
+expect_rc 0 train maze4x3 -q -t 1 --algo double-q --steps 1k \
 	--checkpoint "$tmp/dq.ckp"
-expect_grep "checkpoints do not hold" "$tmp/err" "double-q refuses checkpoints"
 # --share: each policy trains; distql's defaults and its refusals
 for share in distql distql:tau=50:partial average average:seconds=0.01; do
 	expect_rc 0 train maze4x3 -q -t 2 --pin none --share "$share" \
@@ -418,7 +418,7 @@ expect_grep "(exact, gamma 0.8)" "$tmp/out" "a given gamma wins"
 expect_rc 2 train maze4x3 --share gossip
 expect_rc 2 train maze4x3 --share distql:eta=2
 expect_rc 2 train maze4x3 --share distql --checkpoint "$tmp/dq.ckp"
-expect_grep "checkpoints hold channel 0 only" "$tmp/err" "distql refuses checkpoints"
+expect_grep "checkpoints do not hold the" "$tmp/err" "distql refuses checkpoints"
 expect_rc 2 train maze4x3 --share average --sync 8
 # --tiles: tile coding of a continuous observation, with every rule it
 # takes; its tuned settings (auto); what it refuses, before any work.
@@ -439,6 +439,15 @@ expect_rc 2 train cartpole -q --tiles auto --save "$tmp/t.ckp"
 expect_grep "do not carry the tile coder" "$tmp/err" "--tiles: no checkpoint"
 expect_rc 2 train cartpole -q --tiles auto --algo double-q
 expect_rc 2 train cartpole -q --tiles auto --sync 8
+expect_rc 0 inspect "$tmp/dq.ckp"
+expect_grep "^rule  *double-q$" "$tmp/out" "inspect: the rule"
+expect_grep "^channels  *2$" "$tmp/out" "inspect: the channels"
+expect_rc 0 train --resume "$tmp/dq.ckp" -q --steps 1k
+expect_grep "^steps  *2000 " "$tmp/out" "double-q resumes"
+expect_rc 1 train --resume "$tmp/dq.ckp" -q --steps 1k --algo q
+expect_grep "rule 'double-q', the learner runs 'q'" "$tmp/err" \
+	"resume: another rule named"
+expect_rc 0 eval --load "$tmp/dq.ckp" -n 3
 
 
 # ------------------------------------------------- paths before work --

@@ -20,46 +20,66 @@ extern "C" {
 /** @defgroup checkpoint Checkpoints
  * A checkpoint is a versioned binary file: a fixed little-endian header
  * (magic "DISTQCKP", format version, environment name and parameters, S, A,
- * value type, hyperparameters, counters), optional header sections (the
- * agents' resumable states), the S x A values, and a CRC-32 (zlib) over
- * everything before it. It is written atomically: a temporary file in the
+ * channels, value type, hyperparameters, counters), optional header
+ * sections (the agents' resumable states, the learning rule and its
+ * parameters, the agents' rule states), the S x A values of every channel
+ * and the visit counts when the table keeps them, and a CRC-32 (zlib)
+ * over everything before it. It is written atomically: a temporary file in the
  * same directory, fsync, rename over the target, fsync of the directory; a
  * crash leaves either the old file or the new one, and at worst a stale
  * temporary file, which the next save to the same path removes. The format
  * is specified in docs/checkpoint-format.md.
  * @{ */
 
-/** The checkpoint format version this library writes. Files with agent
- *  states are still version 1: they use the header extension that
- *  version 1 readers skip. */
-#define DQ_CHECKPOINT_VERSION 1u
+/** The checkpoint format version this library writes. Version 2 adds
+ *  the table's extra channels and visit counts after the values, the
+ *  learning rule with its parameters, and the agents' rule states;
+ *  version 1 files (one channel, no rule recorded) are still read. */
+#define DQ_CHECKPOINT_VERSION 2u
 
 /** Everything in a checkpoint besides the values and the agents' states. */
 typedef struct dq_checkpoint_meta {
-	char env[64];		/**< Environment name, NUL-terminated. */
-	char params[256];	/**< Environment parameters, NUL-terminated. */
-	uint32_t n_states;	/**< S. */
-	uint32_t n_actions;	/**< A. */
-	uint32_t version;	/**< Format version (filled on read). */
-	dq_mode mode;		/**< Update discipline of the saved run. */
-	double gamma;		/**< Discount. */
-	double alpha;		/**< Step size at save time. */
-	double epsilon;		/**< Exploration at save time. */
-	uint64_t seed;		/**< Base seed of the run. */
-	uint64_t steps;		/**< Total steps trained. */
-	uint64_t episodes;	/**< Total episodes trained. */
-	double seconds;		/**< Total training wall time. */
-	uint32_t n_agents;	/**< Agent states in the file (filled on read;
+	char env[64];	    /**< Environment name, NUL-terminated. */
+	char params[256];   /**< Environment parameters, NUL-terminated. */
+	uint32_t n_states;  /**< S. */
+	uint32_t n_actions; /**< A. */
+	uint32_t version;   /**< Format version (filled on read). */
+	dq_mode mode;	    /**< Update discipline of the saved run. */
+	double gamma;	    /**< Discount. */
+	double alpha;	    /**< Step size at save time. */
+	double epsilon;	    /**< Exploration at save time. */
+	uint64_t seed;	    /**< Base seed of the run. */
+	uint64_t steps;	    /**< Total steps trained. */
+	uint64_t episodes;  /**< Total episodes trained. */
+	double seconds;	    /**< Total training wall time. */
+	uint32_t n_agents;  /**< Agent states in the file (filled on read;
 			     *   0 for a file without them; ignored on
 			     *   save, where dq_checkpoint_save_run()'s
 			     *   argument counts). */
-	uint64_t reserved_[14]; /**< Zero (see "Growing structs"). */
+	/** Values per (s, a) in the file, dq_table_config.channels (filled
+	 *  on read: 1 for a version 1 file; ignored on save, where the
+	 *  table's count). */
+	uint32_t channels;
+	/** The file holds visit counts, dq_table_config.visit_counts
+	 *  (filled on read; ignored on save). */
+	bool visit_counts;
+	/** The file records the learning rule and its parameters (filled
+	 *  on read; only dq_checkpoint_save_learner() records them; ignored
+	 *  on save). */
+	bool has_rule;
+	/** The rule recorded when has_rule, else DQ_RULE_Q (filled on read;
+	 *  ignored on save). Its parameters: dq_checkpoint_read_rule(). */
+	dq_rule rule;
+	uint64_t reserved_[13]; /**< Zero (see "Growing structs"). */
 } dq_checkpoint_meta;
 
 /**
  * Save @p t with @p meta to @p path, atomically (see above), without agent
- * states: dq_checkpoint_save_run() with none. meta->n_states, n_actions,
- * version and n_agents are ignored (the shape is taken from the table).
+ * states: dq_checkpoint_save_run() with none. Every channel of the table
+ * and its visit counts are saved. meta->n_states, n_actions, version,
+ * n_agents, channels, visit_counts, has_rule and rule are ignored (the
+ * shape is taken from the table; no rule is recorded: see
+ * dq_checkpoint_save_learner()).
  *
  * Before it writes, a save removes the temporary files that earlier saves
  * to the same @p path left when they were killed (names
@@ -79,10 +99,7 @@ typedef struct dq_checkpoint_meta {
  *         and is not a regular file (a FIFO, a device such as /dev/null,
  *         also through a symbolic link), which is never replaced; -EFBIG
  *         when the file would exceed the process's file-size limit
- *         (checked before writing, so SIGXFSZ is not raised); -ENOTSUP
- *         for a table with more than one channel or with visit counts
- *         (the format holds one value per entry: refused, never saved
- *         without them).
+ *         (checked before writing, so SIGXFSZ is not raised).
  *         dq_error_detail() says what is wrong with the path. (One
  *         exception: when only the final fsync of the directory
  *         fails, the new file is already in place; the error is still
@@ -128,8 +145,9 @@ DQ_API int dq_checkpoint_save_run(const char *path, const dq_table *t,
  *         reading (-ENOENT, -EACCES, -EISDIR ...); DQ_ENOTREG (a FIFO,
  *         device or socket: refused without reading or waiting for a
  *         writer); DQ_EFORMAT (not a checkpoint), DQ_EVERSION (another format
- *         version, value type, or a header section this library does not
- *         know and must not ignore), DQ_ETRUNC (shorter than its header
+ *         version, value type, or a header section, a rule, a rule
+ *         parameter or a rule state this library does not know and must
+ *         not ignore; the detail names it), DQ_ETRUNC (shorter than its header
  *         says, or empty), DQ_ECORRUPT (a checksum fails, or fields
  *         contradict each other), DQ_EFILEVALUE (a value, hyperparameter
  *         or clock is not finite, though the checksums match).
@@ -147,8 +165,8 @@ DQ_API int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
  *
  * @param meta receives the header (may be NULL).
  * @return 0; the errors of dq_checkpoint_read_meta(); DQ_EMISMATCH when
- *         S or A differ from @p t's; -ENOTSUP for a table with more than
- *         one channel or with visit counts. On any error @p t is
+ *         S, A, the channels or the presence of visit counts differ from
+ *         @p t's (dq_error_detail() says which). On any error @p t is
  *         unchanged.
  * Thread-safety: not concurrently with updates if the result must equal
  *                the file.
@@ -179,6 +197,75 @@ DQ_API int dq_checkpoint_load(const char *path, dq_table *t,
 DQ_API int dq_checkpoint_load_run(const char *path, dq_table *t,
 				  dq_checkpoint_meta *meta,
 				  dq_agent_state *agents, uint32_t cap);
+
+/**
+ * Save learner @p l: its table (every channel, the visit counts), its
+ * learning rule and the rule's parameters (dq_agent_config.rule, omega,
+ * ...; docs/checkpoint-format.md lists them), and the resumable state of
+ * each of its agents (dq_learner_agent_state()) with its rule state,
+ * atomically, as dq_checkpoint_save() does. A learner restored from the
+ * file with dq_checkpoint_load_learner() continues as @p l would have:
+ * for one agent, its next run is bit for bit the run @p l would make.
+ *
+ * meta->steps and episodes are written as given (a caller that resumed a
+ * run adds its earlier totals); the fields ignored by dq_checkpoint_save()
+ * are ignored here too.
+ *
+ * @return the errors of dq_checkpoint_save(); -EINVAL for a NULL @p l.
+ * Thread-safety: safe during dq_learner_run() on @p l (from its progress
+ *                callback, say): the file is then consistent per entry
+ *                and per agent, as dq_checkpoint_save_run() describes;
+ *                an agent's rule state is saved only while no run is in
+ *                progress (a run starts new episodes, so a state from
+ *                the middle of one is never resumed). Not concurrently
+ *                with dq_learner_destroy(), dq_learner_set_agent_state()
+ *                or dq_checkpoint_load_learner() on @p l.
+ * Ordering: relaxed reads of the table; agent states by seqlock reads, as
+ *           dq_learner_agent_state().
+ */
+DQ_API int dq_checkpoint_save_learner(const char *path, const dq_learner *l,
+				      const dq_checkpoint_meta *meta);
+
+/**
+ * Restore learner @p l from a checkpoint: the table (every channel and the
+ * visit counts), and the first min(n, P) of the file's n agent states
+ * (dq_learner_set_agent_state()) with their rule states. Agents beyond
+ * the file's keep their state. The file must record the rule @p l runs
+ * (dq_agent_config.rule) with the same value of every parameter that must
+ * match (all of today's: omega; see docs/checkpoint-format.md, "Rule
+ * parameters"); a file that records no rule (version 1, or written by
+ * dq_checkpoint_save_run()) is taken to be of @p l's rule.
+ *
+ * @param meta receives the header (may be NULL).
+ * @return 0; -EINVAL for NULL @p path or @p l; the errors of
+ *         dq_checkpoint_load(); DQ_EMISMATCH when the file's rule or a
+ *         parameter that must match differs from @p l's, or the table's
+ *         shape differs (dq_error_detail() names what differs, both
+ *         values); -EBUSY while @p l runs. The checks come before any
+ *         change: on any error @p l, its table and @p meta are unchanged.
+ * Thread-safety: not concurrently with dq_learner_run() or any other use
+ *                of @p l.
+ * Ordering: relaxed stores; the next dq_learner_run() publishes the agent
+ *           states to the agents' threads.
+ */
+DQ_API int dq_checkpoint_load_learner(const char *path, dq_learner *l,
+				      dq_checkpoint_meta *meta);
+
+/**
+ * The learning rule and its parameters recorded in a checkpoint: sets
+ * cfg->rule and every rule parameter of @p cfg (omega, ...) from the file,
+ * a parameter the file does not record to its default
+ * (dq_agent_config_init()'s), and leaves every other field of @p cfg as
+ * it was. A file that records no rule (meta.has_rule false) sets the
+ * rule to DQ_RULE_Q and the parameters to their defaults. For a program
+ * that resumes a run and takes the rule from the file.
+ *
+ * @return 0; -EINVAL for NULL pointers; the errors of
+ *         dq_checkpoint_read_meta(). On error @p cfg is unchanged.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg);
 
 /** @} */
 

@@ -29,7 +29,7 @@ extern "C" {
 #define DQ_ECORRUPT \
 	(-1006)		     /**< File fails a checksum or its fields
 			       *   contradict each other. */
-#define DQ_EMISMATCH (-1007) /**< File is for another environment/shape. */
+#define DQ_EMISMATCH (-1007) /**< File is for another env/shape/rule. */
 #define DQ_EPIN (-1008)	     /**< Strict pinning was asked and failed. */
 /** A write's result would not be finite (inf or NaN): refused, the entry
  *  left as it was. The table never holds a non-finite value. */

@@ -220,8 +220,9 @@ typedef struct dq_checkpoint_meta {
 	char env[64]; char params[256]; uint32_t n_states; uint32_t n_actions;
 	uint32_t version; dq_mode mode; double gamma; double alpha;
 	double epsilon; uint64_t seed; uint64_t steps; uint64_t episodes;
-	double seconds; uint32_t n_agents;
-	uint64_t reserved_[14];
+	double seconds; uint32_t n_agents; uint32_t channels;
+	bool visit_counts; bool has_rule; int rule;
+	uint64_t reserved_[13];
 } dq_checkpoint_meta;
 int dq_checkpoint_save(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta);

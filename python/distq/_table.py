@@ -39,7 +39,7 @@ class Table:
     """
 
     def __init__(self, shape, n_actions=None, *, discipline="cas", q0=0.0,
-                 pad_rows=False):
+                 pad_rows=False, _channels=1, _visit_counts=False):
         if n_actions is None:
             try:
                 S, A = shape
@@ -58,6 +58,9 @@ class Table:
         except (TypeError, ValueError):
             raise TypeError(f"q0 must be a number, not {q0!r}") from None
         cfg.pad_rows = bool(pad_rows)
+        # a checkpoint's table (distq.load): channel 0 is the values
+        cfg.channels = _channels
+        cfg.visit_counts = bool(_visit_counts)
         out = ffi.new("dq_table **")
         check(lib.dq_table_create(out, cfg), "table")
         self._t = owned(out[0], lib.dq_table_destroy)
@@ -182,7 +185,8 @@ def load(path):
     meta = ffi.new("dq_checkpoint_meta *")
     check(lib.dq_checkpoint_read_meta(p, meta), fn, detail=True, filename=fn)
     mode = _MODE_NAMES.get(meta.mode, "cas")
-    t = Table((meta.n_states, meta.n_actions), discipline=mode)
+    t = Table((meta.n_states, meta.n_actions), discipline=mode,
+              _channels=meta.channels, _visit_counts=meta.visit_counts)
     check(lib.dq_checkpoint_load(p, t._t, meta), fn, detail=True,
           filename=fn)
     return Checkpoint(t, meta)

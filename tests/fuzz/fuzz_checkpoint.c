@@ -39,6 +39,7 @@
 #include "distq.h"
 
 /* Offsets from docs/checkpoint-format.md, not from the implementation. */
+#define OFF_VERSION 8u
 #define OFF_HEADER_LEN 12u
 #define OFF_STATES 24u
 #define OFF_ACTIONS 28u
@@ -162,7 +163,7 @@ terminated(const char *s, size_t cap)
 }
 
 static dq_table *
-make_table(uint32_t s, uint32_t a)
+make_table(uint32_t s, uint32_t a, uint32_t channels, bool visits)
 {
 	dq_table_config c;
 	dq_table *t = NULL;
@@ -170,6 +171,8 @@ make_table(uint32_t s, uint32_t a)
 	CHECK(dq_table_config_init(&c) == 0);
 	c.n_states = s;
 	c.n_actions = a;
+	c.channels = channels;
+	c.visit_counts = visits;
 	c.q0 = Q_SENTINEL;
 	CHECK(dq_table_create(&t, &c) == 0);
 	return t;
@@ -192,7 +195,13 @@ check_meta(const dq_checkpoint_meta *m, const uint8_t *p, size_t n)
 	CHECK(n >= HEADER_LEN + TRAILER_LEN);
 	CHECK(m->n_states == get32(p + OFF_STATES) && m->n_states > 0);
 	CHECK(m->n_actions == get32(p + OFF_ACTIONS) && m->n_actions > 0);
-	CHECK(m->version == DQ_CHECKPOINT_VERSION);
+	CHECK(m->version == get32(p + OFF_VERSION));
+	CHECK(m->version == DQ_CHECKPOINT_VERSION || m->version == 1);
+	CHECK(m->channels >= 1 && m->channels <= DQ_TABLE_MAX_CHANNELS);
+	CHECK(m->version != 1 || (m->channels == 1 && !m->visit_counts &&
+				  !m->has_rule));
+	CHECK(m->has_rule ? dq_rule_name(m->rule) != NULL
+			  : m->rule == DQ_RULE_Q);
 	CHECK(m->mode == DQ_MODE_CAS || m->mode == DQ_MODE_HOGWILD ||
 	      m->mode == DQ_MODE_LOCKED);
 	CHECK(terminated(m->env, sizeof(m->env)));
@@ -200,7 +209,9 @@ check_meta(const dq_checkpoint_meta *m, const uint8_t *p, size_t n)
 	CHECK(isfinite(m->gamma) && isfinite(m->alpha));
 	CHECK(isfinite(m->epsilon) && isfinite(m->seconds));
 	CHECK((uint64_t)get32(p + OFF_HEADER_LEN) +
-		  8 * (uint64_t)m->n_states * m->n_actions + TRAILER_LEN ==
+		  8 * (uint64_t)m->n_states * m->n_actions *
+		      (m->channels + m->visit_counts) +
+		  TRAILER_LEN ==
 	      n);
 }
 
@@ -226,7 +237,8 @@ check_resave(const dq_table *t, const dq_checkpoint_meta *m,
 {
 	dq_checkpoint_meta m2;
 	dq_agent_state ag2[MAX_AGENTS];
-	dq_table *t2 = make_table(m->n_states, m->n_actions);
+	dq_table *t2 =
+	    make_table(m->n_states, m->n_actions, m->channels, m->visit_counts);
 	size_t n_vals = (size_t)m->n_states * m->n_actions;
 	double *snap = malloc(n_vals * sizeof(*snap));
 
@@ -238,7 +250,12 @@ check_resave(const dq_table *t, const dq_checkpoint_meta *m,
 	 * them, so compare the strings, and every other field bit for bit. */
 	CHECK(strcmp(m->env, m2.env) == 0 && strcmp(m->params, m2.params) == 0);
 	CHECK(m->n_states == m2.n_states && m->n_actions == m2.n_actions);
-	CHECK(m->version == m2.version && m->mode == m2.mode);
+	/* Saved again as this library's version, without the rule (a table
+	 * save records none), with every channel and the counts. */
+	CHECK(m2.version == DQ_CHECKPOINT_VERSION && m->mode == m2.mode);
+	CHECK(!m2.has_rule && m2.rule == DQ_RULE_Q);
+	CHECK(m->channels == m2.channels &&
+	      m->visit_counts == m2.visit_counts);
 	CHECK(same_bits(m->gamma, m2.gamma) && same_bits(m->alpha, m2.alpha));
 	CHECK(same_bits(m->epsilon, m2.epsilon));
 	CHECK(same_bits(m->seconds, m2.seconds));
@@ -247,6 +264,24 @@ check_resave(const dq_table *t, const dq_checkpoint_meta *m,
 	CHECK(memcmp(ag, ag2, n_agents * sizeof(*ag)) == 0);
 	CHECK(dq_table_snapshot(t2, snap, n_vals) == 0);
 	CHECK(memcmp(snap, vals, n_vals * sizeof(*snap)) == 0);
+	for (uint32_t s = 0; s < m->n_states; s++)
+		for (uint32_t a = 0; a < m->n_actions; a++) {
+			uint64_t v1 = 0, v2 = 0;
+
+			for (uint32_t c = 1; c < m->channels; c++) {
+				double x1, x2;
+
+				CHECK(dq_table_channel_get(t, c, s, a, &x1) == 0);
+				CHECK(dq_table_channel_get(t2, c, s, a, &x2) ==
+				      0);
+				CHECK(same_bits(x1, x2) && isfinite(x1));
+			}
+			if (m->visit_counts) {
+				CHECK(dq_table_visits_get(t, s, a, &v1) == 0);
+				CHECK(dq_table_visits_get(t2, s, a, &v2) == 0);
+				CHECK(v1 == v2);
+			}
+		}
 	free(snap);
 	dq_table_destroy(t2);
 }
@@ -258,7 +293,9 @@ one_file(const uint8_t *p, size_t n)
 {
 	dq_checkpoint_meta m, m_load, fresh;
 	dq_agent_state ag[MAX_AGENTS], ag_fresh[MAX_AGENTS];
-	uint32_t s = 1, a = 1, n_ag;
+	dq_agent_config cfg, cfg_fresh;
+	uint32_t s = 1, a = 1, n_ag, channels = 1;
+	bool visits = false;
 	bool same_shape;
 	dq_table *t;
 	double *snap;
@@ -274,6 +311,15 @@ one_file(const uint8_t *p, size_t n)
 		CHECK(memcmp(&m, &fresh, sizeof(m)) == 0);
 	else
 		check_meta(&m, p, n);
+	/* The rule reader judges the file alike, and changes nothing on
+	 * failure. */
+	memset(&cfg_fresh, META_BYTE, sizeof(cfg_fresh));
+	cfg = cfg_fresh;
+	CHECK(dq_checkpoint_read_rule(in_path, &cfg) == rm);
+	if (rm)
+		CHECK(memcmp(&cfg, &cfg_fresh, sizeof(cfg)) == 0);
+	else
+		CHECK(cfg.rule == m.rule);
 
 	/* A table of the header's shape when it is small enough, so that a
 	 * sound file really loads; a 1 x 1 table otherwise. */
@@ -285,9 +331,14 @@ one_file(const uint8_t *p, size_t n)
 			s = get32(p + OFF_STATES);
 			a = get32(p + OFF_ACTIONS);
 		}
+		/* A sound file's own layout, so that it really loads. */
+		if (!rm) {
+			channels = m.channels;
+			visits = m.visit_counts;
+		}
 	}
 	n_vals = (size_t)s * a;
-	t = make_table(s, a);
+	t = make_table(s, a, channels, visits);
 	snap = malloc(n_vals * sizeof(*snap));
 	CHECK(snap != NULL);
 	m_load = fresh;

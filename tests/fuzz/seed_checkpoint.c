@@ -8,8 +8,11 @@
  * discipline, empty and long parameter strings, 1 x 1 up to 16 x 4, values
  * that a sloppy encoding would get wrong (-0, subnormals, the largest
  * double), a file with three agents' resumable states (a header
- * section), and one with a header section of an unknown kind, which
- * version 1 readers must skip. The fuzzer mutates them into everything else.
+ * section), one with a header section of an unknown kind, which readers
+ * must skip, a learner's checkpoint of double-q with per-entry rates (two
+ * channels, visit counts, the rule and rule-state sections), and version 1
+ * files (the format before channels and rules). The fuzzer mutates them
+ * into everything else.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -99,7 +102,96 @@ put64(unsigned char *p, uint64_t v)
 }
 
 /*
- * A version 1 file as a later minor revision might write it: a header
+ * A learner's checkpoint: double-q (two channels) with per-entry rates
+ * (visit counts, omega recorded), two agents, after a short run.
+ */
+static int
+learner_seed(const char *dir, const char *name)
+{
+	dq_learner_config c;
+	dq_table_config tc;
+	dq_checkpoint_meta m;
+	dq_run_result r;
+	dq_learner *l = NULL;
+	dq_table *t = NULL;
+	dq_env *env = NULL;
+	char path[512];
+	int err;
+
+	err = dq_env_open_name(&env, "maze4x3");
+	if (err)
+		return err;
+	dq_table_config_init(&tc);
+	tc.n_states = 11;
+	tc.n_actions = 4;
+	tc.channels = 2;
+	tc.visit_counts = true;
+	err = dq_table_create(&t, &tc);
+	dq_learner_config_init(&c);
+	c.n_threads = 2;
+	c.max_steps = 2000;
+	c.pin = DQ_PIN_NONE;
+	c.agent.rule = DQ_RULE_DOUBLE_Q;
+	c.agent.omega = 0.75;
+	if (!err)
+		err = dq_learner_create(&l, t, env, &c);
+	if (!err)
+		err = dq_learner_run(l, &r);
+	memset(&m, 0, sizeof(m));
+	snprintf(m.env, sizeof(m.env), "maze4x3");
+	m.gamma = 0.95;
+	m.alpha = 0.1;
+	m.epsilon = 0.1;
+	m.seed = 1;
+	m.steps = 2000;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!err)
+		err = dq_checkpoint_save_learner(path, l, &m);
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	dq_env_close(env);
+	return err;
+}
+
+/*
+ * The version 1 file the library wrote before version 2: the same bytes
+ * with the version 1 and the word at 408 reserved (0), for a file of one
+ * channel without rule sections.
+ */
+static int
+version1(const char *dir, const char *from, const char *name)
+{
+	unsigned char buf[4096];
+	char path[512];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, from);
+	f = fopen(path, "rb");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n < 428 || n == sizeof(buf))
+		return -EINVAL;
+	put32(buf + 8, 1);
+	put32(buf + 408, 0);
+	put32(buf + 412, (uint32_t)crc32(0, buf, 412));
+	put64(buf + n - 12, n);
+	put32(buf + n - 4, (uint32_t)crc32(0, buf, (uInt)(n - 4)));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return -errno;
+	if (fwrite(buf, 1, n, f) != n) {
+		fclose(f);
+		return -EIO;
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/*
+ * A file as a later minor revision might write it: a header
  * section this library does not know between the fixed header and the
  * values, announced by header_len and covered by the file CRC
  * (docs/checkpoint-format.md).
@@ -173,6 +265,12 @@ main(int argc, char **argv)
 			   seeds[i].n_agents);
 	if (!err)
 		err = extended(argv[1], "tricky.ckp", "extended.ckp");
+	if (!err)
+		err = learner_seed(argv[1], "channels.ckp");
+	if (!err)
+		err = version1(argv[1], "agents.ckp", "v1-agents.ckp");
+	if (!err)
+		err = version1(argv[1], "tricky.ckp", "v1-tricky.ckp");
 	if (err) {
 		fprintf(stderr, "seed_checkpoint: %s\n", dq_strerror(err));
 		return 1;
