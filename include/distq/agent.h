@@ -132,8 +132,51 @@ typedef struct dq_agent_config {
 	 *  The classic condition under which tabular Q-learning converges.
 	 *  Default 0: the alpha schedule. */
 	double omega;
-	uint64_t reserved_[10]; /**< Zero (see "Growing structs"). */
+	/** Experience replay (off-policy rules only: q, expected-sarsa,
+	 *  double-q): the agent keeps its last replay_capacity transitions
+	 *  in a ring of DQ_REPLAY_TRANSITION_BYTES bytes each, and after
+	 *  each observed step replays replay_minibatches minibatches of
+	 *  replay_batch transitions drawn uniformly, with replacement, from
+	 *  the ring by its own RNG stream (reproducible with the seed);
+	 *  each goes through the same rule code and typed store writes as a
+	 *  fresh one (Lin 1992; Mnih et al. 2015). Replays begin once the
+	 *  ring holds replay_batch transitions; they count no steps and
+	 *  advance no schedule. Memory: DQ_REPLAY_TRANSITION_BYTES x
+	 *  replay_capacity bytes per agent (x P in a learner), at most
+	 *  DQ_REPLAY_MAX_BYTES. Default 0: no replay. */
+	uint32_t replay_capacity;
+	/** Transitions per minibatch, in [1, DQ_REPLAY_MAX_PER_STEP] when
+	 *  replay_capacity > 0 (else 0). */
+	uint32_t replay_batch;
+	/** Minibatches per step, at least 1 when replay_capacity > 0 (else
+	 *  0); replay_batch x replay_minibatches is at most
+	 *  DQ_REPLAY_MAX_PER_STEP. */
+	uint32_t replay_minibatches;
+	/** A target table when > 0 (off-policy rules only): the rule's
+	 *  bootstrap reads of s' (max Q(s', .), the expectation of
+	 *  expected-sarsa, both estimates of double-q) come from a frozen
+	 *  copy of the table, refreshed every target_every steps (the
+	 *  schedules' clock: total steps in a learner) (Mnih et al. 2015).
+	 *  The copy is taken when the agent is created and at the start of
+	 *  each learner run. In a learner one target is shared by the P
+	 *  agents and a refresh stalls none of them (docs/replay.md).
+	 *  Memory: 2 x S x A x channels x 8 bytes. Default 0: bootstrap
+	 *  from the live table. */
+	uint32_t target_every;
+	/** Polyak averaging of the target when in (0, 1): each refresh sets
+	 *  target <- tau Q + (1 - tau) target, entry by entry (Lillicrap et
+	 *  al. 2016); 0 (default) or 1: the refresh is a copy. */
+	double target_tau;
+	uint64_t reserved_[7]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
+
+/** Bytes one replayed transition takes (dq_agent_config.replay_capacity). */
+#define DQ_REPLAY_TRANSITION_BYTES 24u
+/** The most memory the replay buffers of one agent, or of all the agents
+ *  of a learner together, may take: 1 GiB. */
+#define DQ_REPLAY_MAX_BYTES (UINT64_C(1) << 30)
+/** The most transitions replayed per step (batch x minibatches). */
+#define DQ_REPLAY_MAX_PER_STEP 4096u
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */
 #define DQ_REPLICA_MAX_ENTRIES (1u << 22)
