@@ -215,7 +215,15 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
  *         clock_step of 0, sync_every above 2^30, an unknown rule, an
  *         omega neither 0 nor in (0.5, 1], non-zero reserved words (of
- *         the config or of its schedules).
+ *         the config or of its schedules), replay fields out of their
+ *         ranges (a batch or minibatch count of 0 with a capacity, or
+ *         either without one; batch x minibatches above
+ *         DQ_REPLAY_MAX_PER_STEP), a target_tau outside [0, 1] or
+ *         without target_every; -ERANGE when replay_capacity x
+ *         DQ_REPLAY_TRANSITION_BYTES exceeds DQ_REPLAY_MAX_BYTES;
+ *         DQ_ERULE for replay or a target table with an on-policy rule
+ *         (sarsa). dq_error_detail() names the replay and target
+ *         errors.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -229,7 +237,9 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
  *         when the rule needs more table channels than @p table has
  *         (dq_rule_channels()), or omega is set and @p table keeps no
- *         visit counts; -ENOMEM.
+ *         visit counts; -ENOMEM. With target_every > 0 the agent's
+ *         target table is a copy of @p table now.
+ *         Checkpoints hold neither the replay ring nor the target.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.
