@@ -331,6 +331,49 @@ test_bootstrap_reads_target(void **state)
 }
 
 /*
+ * Replay behind the write-back overlay (sync_every 2): replayed writes go
+ * through it too, and its buffers are sized for them (1 + 8 writes per
+ * step: 18 rows a window here, where the fresh transitions alone would
+ * need 2); one agent behind the overlay learns exactly what it learns
+ * with direct updates. (Not so with a target: it copies the shared
+ * table, which lags the agent's window.)
+ */
+static void
+test_overlay(void **state)
+{
+	double v[2][64 * 2];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		dq_table *t = tbl(64, 2, 1);
+		dq_agent_config c = acfg(DQ_RULE_Q);
+		dq_agent *ag;
+		dq_rng x;
+
+		c.sync_every = k ? 2 : 0;
+		c.replay_capacity = 256;
+		c.replay_batch = 4;
+		c.replay_minibatches = 2;
+		assert_int_equal(dq_agent_create(&ag, t, &c), 0);
+		assert_int_equal(dq_rng_seed(&x, 3, 0), 0);
+		for (int i = 0; i < 2000; i++) {
+			uint32_t s = dq_rng_below(&x, 64);
+
+			assert_int_equal(
+			    dq_agent_observe(ag, s, dq_rng_below(&x, 2),
+					     (double)(s == 63),
+					     dq_rng_below(&x, 64), s == 63),
+			    0);
+		}
+		assert_int_equal(dq_agent_sync(ag), 0);
+		assert_int_equal(dq_table_snapshot(t, v[k], 128), 0);
+		dq_agent_destroy(ag);
+		dq_table_destroy(t);
+	}
+	assert_memory_equal(v[0], v[1], sizeof(v[0]));
+}
+
+/*
  * Learning still reaches the exactly optimal policy (the learner's target
  * check against value iteration) with replay (64 transitions, 2 x 2 per
  * step) and a target refreshed every 200 total steps, shared by the
@@ -483,6 +526,7 @@ main(void)
 	    cmocka_unit_test(test_copy_every_c),
 	    cmocka_unit_test(test_polyak),
 	    cmocka_unit_test(test_bootstrap_reads_target),
+	    cmocka_unit_test(test_overlay),
 	    cmocka_unit_test(test_optimum),
 	    cmocka_unit_test(test_contention),
 	};
