@@ -5,18 +5,20 @@
  * greedy policy is exactly optimal (the learner's target check against
  * value iteration, target_fraction 1 by default), median over seeds.
  *
- * A run that reaches no target within --max-seconds counts as infinite in
- * the medians, and the table says how many did. The same seeds serve every
+ * A run that reaches no target within --max-steps (or the --max-seconds
+ * backstop) counts as infinite in the medians, and the table says how
+ * many reached it. The same seeds serve every
  * configuration. Step counts are the learner's count when the check that
  * passed was made (checks come every --interval seconds): machine load
  * changes them only by the steps of one interval; times need a quiet
  * machine.
  *
  * usage: replay_ablation [--seeds N] [--threads P] [--replay CAP:B:K]
- *                        [--target C] [--max-seconds S] [--fraction F]
- *                        [--algo NAME] [--csv FILE] [ENV...]
+ *                        [--target C] [--max-steps N] [--max-seconds S]
+ *                        [--fraction F] [--configs LIST] [--algo NAME]
+ *                        [--csv FILE] [ENV...]
  *        (defaults: 5 seeds, P = 1, replay 10000:4:1, target 1000,
- *         60 s, fraction 1, q; taxi frozenlake8x8)
+ *         200M steps or 3600 s, fraction 1, q; taxi frozenlake8x8)
  */
 #include <getopt.h>
 #include <math.h>
@@ -35,6 +37,8 @@ typedef struct opts {
 	uint32_t seeds, threads;
 	uint32_t cap, batch, k, every;
 	double max_seconds, fraction, interval;
+	uint64_t max_steps;
+	bool configs[4];
 	dq_rule rule;
 	const char *csv;
 } opts;
@@ -49,7 +53,11 @@ usage(FILE *f)
 		   "(default 10000:4:1)\n"
 		   "  --target C        target refreshed every C total steps "
 		   "(default 1000)\n"
-		   "  --max-seconds S   backstop per run (default 60)\n"
+		   "  --max-steps N     step budget per run (default 200M)\n"
+		   "  --max-seconds S   wall-clock backstop per run (default "
+		   "3600)\n"
+		   "  --configs LIST    of neither,replay,target,both (default "
+		   "all)\n"
 		   "  --fraction F      target fraction (default 1: exact)\n"
 		   "  --interval S      seconds between target checks "
 		   "(default 0.002)\n"
@@ -81,6 +89,8 @@ parse(int argc, char **argv, opts *o)
 	    {"replay", required_argument, NULL, 'r'},
 	    {"target", required_argument, NULL, 'c'},
 	    {"max-seconds", required_argument, NULL, 'm'},
+	    {"max-steps", required_argument, NULL, 'n'},
+	    {"configs", required_argument, NULL, 'g'},
 	    {"fraction", required_argument, NULL, 'f'},
 	    {"interval", required_argument, NULL, 'i'},
 	    {"algo", required_argument, NULL, 'a'},
@@ -96,7 +106,9 @@ parse(int argc, char **argv, opts *o)
 		    .batch = 4,
 		    .k = 1,
 		    .every = 1000,
-		    .max_seconds = 60,
+		    .max_seconds = 3600,
+		    .max_steps = 200000000,
+		    .configs = {true, true, true, true},
 		    .fraction = 1.0,
 		    .interval = 0.002,
 		    .rule = DQ_RULE_Q};
@@ -123,6 +135,14 @@ parse(int argc, char **argv, opts *o)
 		case 'm':
 			ok = bench_parse_double(optarg, 0.001, 86400,
 						&o->max_seconds);
+			break;
+		case 'n':
+			ok = bench_parse_u64(optarg, 1, UINT64_MAX / 2,
+					     &o->max_steps);
+			break;
+		case 'g':
+			ok =
+			    bench_parse_names(optarg, cfg_names, 4, o->configs);
 			break;
 		case 'f':
 			ok = bench_parse_double(optarg, 1e-6, 1, &o->fraction);
@@ -191,6 +211,7 @@ run_one(const char *spec, const opts *o, int cfg, uint64_t seed, double *steps,
 	if (cfg & 2)
 		lc.agent.target_every = o->every;
 	lc.max_seconds = o->max_seconds;
+	lc.max_steps = o->max_steps;
 	lc.target_fraction = o->fraction;
 	lc.target_interval = o->interval;
 	lc.pin = DQ_PIN_NONE;
@@ -227,9 +248,10 @@ main(int argc, char **argv)
 		fprintf(csv, "env,config,seed,threads,steps,seconds\n");
 	}
 	printf("# replay %u:%u:%u, target every %u, P = %u, %s, %u seeds, "
-	       "fraction %g, backstop %g s\n",
+	       "fraction %g, budget %llu steps or %g s\n",
 	       o.cap, o.batch, o.k, o.every, o.threads, dq_rule_name(o.rule),
-	       o.seeds, o.fraction, o.max_seconds);
+	       o.seeds, o.fraction, (unsigned long long)o.max_steps,
+	       o.max_seconds);
 	printf("%-16s %-8s %14s %12s %8s\n", "env", "config", "median steps",
 	       "median s", "reached");
 	for (int e = 0; e < o.n_envs; e++)
@@ -237,6 +259,8 @@ main(int argc, char **argv)
 			double st[MAX_SEEDS], se[MAX_SEEDS];
 			uint32_t hit = 0;
 
+			if (!o.configs[c])
+				continue;
 			for (uint32_t i = 0; i < o.seeds; i++) {
 				int err = run_one(o.envs[e], &o, c, 1 + i,
 						  &st[i], &se[i]);
@@ -253,6 +277,8 @@ main(int argc, char **argv)
 					fprintf(csv, "%s,%s,%u,%u,%.0f,%.6f\n",
 						o.envs[e], cfg_names[c], 1 + i,
 						o.threads, st[i], se[i]);
+				if (csv) /* a killed run keeps its rows */
+					fflush(csv);
 			}
 			printf("%-16s %-8s %14.0f %12.3f %5u/%-2u\n", o.envs[e],
 			       cfg_names[c], bench_median(st, o.seeds),
