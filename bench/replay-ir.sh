@@ -35,6 +35,6 @@ replay-10000:4:1 --replay 10000:4:1
 replay-10000:32:1 --replay 10000:32:1
 target-1000 --target-table 1000
 target-1 --target-table 1
-polyak-0.01:1 --target-table polyak:0.01:1
+polyak-0.01:100 --target-table polyak:0.01:100
 both-10000:4:1,1000 --replay 10000:4:1 --target-table 1000
 LIST

@@ -11,7 +11,9 @@
  * instantiation folds to one rule's straight-line code. A new rule: a
  * DQ_RULE_* value, its act and observe below, its case in the two
  * dispatchers and in dq__rule_writes(), and the learner's instance list
- * (DQ__FOR_EACH_RULE).
+ * (DQ__FOR_EACH_RULE). Its bootstrap reads of s' go through
+ * dq__rule_boot_*() (a target table then applies, lib/target.h); replay
+ * and targets accept it once rule_off_policy() in lib/replay.c lists it.
  */
 #ifndef DQ_RULE_H
 #define DQ_RULE_H
