@@ -56,6 +56,8 @@ enum {
 	T_EVAL_EPISODES,
 	T_TARGET_RETURN,
 	T_TILES,
+	T_REPLAY,
+	T_TARGET_TABLE,
 	T_N
 };
 
@@ -118,6 +120,14 @@ const struct cli_opt cli_train_opts[] = {
      "tile coding of the environment's observation: T tilings of "
      "B1,B2,... tiles per dimension, e.g. 8x4,4,8,8 (see distq(1)); auto: "
      "the tuned coder and settings of cartpole, mountaincar or acrobot"},
+    {"replay", 0, "CAP[:B[:K]]", T_REPLAY,
+     "experience replay: each agent keeps its last CAP transitions and "
+     "replays K minibatches of B (defaults 4, 1) after each step "
+     "(off-policy rules)"},
+    {"target-table", 0, "C|polyak:TAU[:C]", T_TARGET_TABLE,
+     "bootstrap from a target table refreshed every C total steps, by a "
+     "copy or by Polyak averaging with TAU (C default 1) (off-policy "
+     "rules)"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {"curve", 0, "FILE", T_CURVE,
@@ -148,6 +158,9 @@ struct train_opts {
 	dq_rule rule;	       /* --algo */
 	dq_share_config share; /* --share */
 	bool share_eps;	       /* --share named epsilon-decay */
+	uint32_t replay_cap, replay_batch, replay_k; /* --replay */
+	uint32_t target_every;			     /* --target-table */
+	double target_tau;
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -299,6 +312,71 @@ parse_eval_every(const struct cli_cmd *cmd, const char *v, struct train_opts *o)
 	return 0;
 }
 
+/*
+ * Up to three unsigned fields A[:B[:C]] of @v into out[] (those not given
+ * keep their values), each in [1, max[i]]. 0, or CLI_USAGE after a
+ * message.
+ */
+static int
+parse_fields(const struct cli_cmd *cmd, const char *opt, const char *v,
+	     const uint64_t max[3], uint32_t out[3])
+{
+	char buf[96];
+	char *f = buf, *colon;
+	int i = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return cli_usage_error(cmd, "%s %s: too long", opt, v);
+	strcpy(buf, v);
+	for (;;) {
+		uint64_t x;
+
+		colon = strchr(f, ':');
+		if (colon)
+			*colon = '\0';
+		if (i == 3)
+			return cli_usage_error(cmd, "%s %s: at most 3 fields",
+					       opt, v);
+		if (cli_parse_u64(cmd, opt, f, 1, max[i], &x))
+			return CLI_USAGE;
+		out[i++] = (uint32_t)x;
+		if (!colon)
+			return 0;
+		f = colon + 1;
+	}
+}
+
+/* --target-table C or polyak:TAU[:C]. */
+static int
+parse_target_table(const struct cli_cmd *cmd, struct train_opts *o,
+		   const char *v)
+{
+	const uint64_t max[3] = {UINT32_MAX, 0, 0};
+	uint32_t c[3] = {1, 0, 0};
+	char buf[64], *colon;
+
+	if (strncmp(v, "polyak:", 7)) {
+		o->target_tau = 0.0;
+		if (parse_fields(cmd, "--target-table", v, max, c))
+			return CLI_USAGE;
+		o->target_every = c[0];
+		return 0;
+	}
+	if (strlen(v + 7) >= sizeof(buf))
+		return cli_usage_error(cmd, "--target-table %s: too long", v);
+	strcpy(buf, v + 7);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (cli_parse_double(cmd, "--target-table polyak:TAU", buf, 0.0, 1.0,
+			     true, &o->target_tau))
+		return CLI_USAGE;
+	if (colon && parse_fields(cmd, "--target-table", colon + 1, max, c))
+		return CLI_USAGE;
+	o->target_every = c[0];
+	return 0;
+}
+
 /* One option with a value; 0 or CLI_USAGE after a message. */
 static int
 train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
@@ -398,6 +476,25 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 			    v);
 		o->share_eps = strstr(v, "epsilon-decay=") != NULL;
 		return 0;
+	case T_REPLAY: {
+		const uint64_t max[3] = {
+		    DQ_REPLAY_MAX_BYTES / DQ_REPLAY_TRANSITION_BYTES,
+		    DQ_REPLAY_MAX_PER_STEP, DQ_REPLAY_MAX_PER_STEP};
+		uint32_t f[3] = {0, 4, 1};
+
+		if (parse_fields(cmd, "--replay", v, max, f))
+			return CLI_USAGE;
+		if ((uint64_t)f[1] * f[2] > DQ_REPLAY_MAX_PER_STEP)
+			return cli_usage_error(cmd,
+					       "--replay %s: B x K above %u", v,
+					       DQ_REPLAY_MAX_PER_STEP);
+		o->replay_cap = f[0];
+		o->replay_batch = f[1];
+		o->replay_k = f[2];
+		return 0;
+	}
+	case T_TARGET_TABLE:
+		return parse_target_table(cmd, o, v);
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -497,6 +594,16 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	if (o->tiles && (o->rule == DQ_RULE_DOUBLE_Q || o->target))
 		return cli_usage_error(cmd, "--tiles takes --algo q, sarsa or "
 					    "expected-sarsa, and no --target");
+	if ((o->replay_cap || o->target_every) && (o->rule == DQ_RULE_SARSA))
+		return cli_usage_error(cmd, "--replay and --target-table need "
+					    "an off-policy rule (q, "
+					    "expected-sarsa, double-q): sarsa "
+					    "bootstraps from the action its "
+					    "current policy takes next");
+	if ((o->replay_cap || o->target_every) &&
+	    (o->tiles || o->share.kind != DQ_SHARE_NONE))
+		return cli_usage_error(cmd, "--replay and --target-table "
+					    "take neither --tiles nor --share");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -746,6 +853,11 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.seed = o->seed;
 	c->agent.rule = o->rule;
 	c->share = o->share;
+	c->agent.replay_capacity = o->replay_cap;
+	c->agent.replay_batch = o->replay_cap ? o->replay_batch : 0;
+	c->agent.replay_minibatches = o->replay_cap ? o->replay_k : 0;
+	c->agent.target_every = o->target_every;
+	c->agent.target_tau = o->target_tau;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -1165,6 +1277,18 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	train_write_path(x, t->steps);
+	if (x->o->replay_cap)
+		cli_kv("replay",
+		       "last %u transitions per agent, %u x %u replayed per "
+		       "step\n",
+		       x->o->replay_cap, x->o->replay_k, x->o->replay_batch);
+	if (x->o->target_every && x->o->target_tau > 0.0 &&
+	    x->o->target_tau < 1.0)
+		cli_kv("target table", "Polyak tau %g every %u total steps\n",
+		       x->o->target_tau, x->o->target_every);
+	else if (x->o->target_every)
+		cli_kv("target table", "a copy every %u total steps\n",
+		       x->o->target_every);
 	cli_kv("stopped by", "%s\n", stop_name(r->reason));
 	if (o->target > 0 && !isnan(r->target_seconds))
 		cli_kv("target", "%.1f%% reached after %.6f s, %llu steps\n",

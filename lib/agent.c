@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "agent.h"
+#include "replay.h"
 
 #define AGENT_MAX_WINDOW (1u << 20)
 
@@ -113,7 +114,7 @@ dq_agent_config_check(const dq_agent_config *cfg)
 	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
 	    cfg->sync_every > (1u << 30))
 		return -EINVAL;
-	return 0;
+	return dq__replay_check(cfg, 1);
 }
 
 /*
@@ -129,6 +130,8 @@ agent_overlay_init(dq_agent *ag, uint32_t max_window)
 
 	if (!writes)
 		return DQ_ERULE;
+	/* replayed transitions write through the overlay too */
+	writes *= 1 + ag->replays_per_step;
 	return dq__overlay_init(&ag->replica, ag->table, max_window, writes);
 }
 
@@ -177,6 +180,8 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	if (!ag->returns)
 		return -ENOMEM;
 	ag->table = t;
+	ag->boot = t;
+	ag->replays_per_step = dq__replay_writes_factor(cfg) - 1;
 	ag->n_actions = t->n_actions;
 	ag->gamma = cfg->gamma;
 	ag->omega = cfg->omega;
@@ -215,6 +220,7 @@ dq__agent_fini(dq_agent *ag)
 	dq__share_destroy(ag->share);
 	ag->share = NULL;
 	dq__tagent_fini(ag);
+	dq__ext_fini(ag);
 }
 
 void
@@ -272,6 +278,12 @@ dq_agent_create(dq_agent **out, dq_table *table, const dq_agent_config *cfg)
 	if (!ag)
 		return -ENOMEM;
 	err = dq__agent_init(ag, table, cfg);
+	if (!err) {
+		/* its own replay ring and target table, when configured */
+		err = dq__ext_init(ag, cfg, NULL);
+		if (err)
+			dq__agent_fini(ag);
+	}
 	if (err) {
 		free(ag);
 		return err;

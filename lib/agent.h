@@ -21,6 +21,11 @@ struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
 	dq_table *table;
+	/* Where the rule's bootstrap reads of s' come from (rule.h): the
+	 * table, or the target's current buffer (lib/target.h). */
+	const dq_table *boot;
+	/* Replay and target tables (lib/replay.h); NULL when neither. */
+	struct dq__ext *ext;
 	dq_rng rng;
 	dq__sched alpha;
 	dq__sched epsilon;
@@ -39,6 +44,10 @@ struct dq_agent {
 	 * is DQ__NO_STATE when there is none. */
 	uint32_t next_state;
 	uint32_t next_greedy;
+
+	/* Transitions replayed per step (lib/replay.h), 0 without replay:
+	 * the overlay's buffers hold 1 + this many steps' writes each step. */
+	uint32_t replays_per_step;
 
 	/* Counters. */
 	uint64_t steps;
@@ -75,6 +84,8 @@ void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
 int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
 int dq__agent_set_window(dq_agent *ag, uint32_t window);
+int dq__ext_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
+		    bool terminated, dq_mode mode, bool ovl, bool visits);
 
 /* No state (a table has at most 2^32 - 1 of them). */
 #define DQ__NO_STATE UINT32_MAX
@@ -121,9 +132,9 @@ dq__agent_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl)
  * window's write-back (replica mode) comes after the step is counted.
  */
 DQ__INLINE int
-dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
-		  bool terminated, dq_rule rule, dq_mode mode, bool ovl,
-		  bool visits)
+dq__agent_observe_core(dq_agent *ag, uint32_t s, uint32_t a, double r,
+		       uint32_t s2, bool terminated, dq_rule rule, dq_mode mode,
+		       bool ovl, bool visits)
 {
 	int retries = dq__rule_observe(ag, s, a, r, s2, terminated, rule, mode,
 				       ovl, visits);
@@ -142,6 +153,25 @@ dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	if (ovl && !--ag->replica.sync_left)
 		return dq__agent_sync(ag);
 	return 0;
+}
+
+/*
+ * The agent's step: dq__agent_observe_core(), or with replay or a target
+ * table that step and then theirs (lib/replay.c: dq__ext_observe(), whose
+ * errors come after the step is counted). The test comes first, where the
+ * transition's values are live anyway: placed after the step, it kept
+ * them live across the rule's code and cost the plain step instructions.
+ */
+DQ__INLINE int
+dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
+		  bool terminated, dq_rule rule, dq_mode mode, bool ovl,
+		  bool visits)
+{
+	if (DQ__UNLIKELY(ag->ext != NULL))
+		return dq__ext_observe(ag, s, a, r, s2, terminated, mode, ovl,
+				       visits);
+	return dq__agent_observe_core(ag, s, a, r, s2, terminated, rule, mode,
+				      ovl, visits);
 }
 
 #endif /* DQ_AGENT_H */

@@ -15,6 +15,7 @@
 #include "eval.h"
 #include "jet.h"
 #include "pin.h"
+#include "replay.h"
 #include "seqlock.h"
 #include "topology.h"
 #include "writepath.h"
@@ -107,7 +108,8 @@ struct dq_learner {
 	uint32_t episode_limit; /* per-episode step limit, 0 = none */
 	slot **slots;
 	dq__topo *topo;
-	bool planned; /* pinning was planned from a topology */
+	bool planned;	    /* pinning was planned from a topology */
+	dq__target *target; /* shared by the agents (lib/target.h), or NULL */
 
 	/* Target check (only with cfg.target_fraction > 0): the model, Q*,
 	 * and the check's buffers, so that a check allocates nothing. check_q
@@ -242,6 +244,8 @@ config_check(const dq_learner_config *c)
 	    !DQ__RESERVED_ZERO(c))
 		return -EINVAL;
 	err = dq_agent_config_check(&c->agent);
+	if (!err) /* the replay rings of all P agents together */
+		err = dq__replay_check(&c->agent, c->n_threads);
 	if (err)
 		return err;
 	if (!nonneg_finite(c->max_seconds) ||
@@ -262,9 +266,11 @@ config_check(const dq_learner_config *c)
 	     c->write_path != DQ_WRITE_DIRECT) ||
 	    (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every))
 		return -EINVAL;
-	/* A sync policy's agents write local tables: no replica window */
+	/* A sync policy's agents write local tables: no replica window,
+	 * and no target table (a copy of the shared one) */
 	if (dq_share_config_check(&c->share) ||
-	    (c->share.kind != DQ_SHARE_NONE && c->agent.sync_every))
+	    (c->share.kind != DQ_SHARE_NONE &&
+	     (c->agent.sync_every || c->agent.target_every)))
 		return -EINVAL;
 	return eval_config_check(c);
 }
@@ -407,6 +413,14 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		err = -ENOMEM;
 		goto fail;
 	}
+	/* One target table for all the agents (lib/target.h). */
+	if (cfg->agent.target_every) {
+		err = dq__target_create(&l->target, table,
+					cfg->agent.target_every,
+					cfg->agent.target_tau);
+		if (err)
+			goto fail;
+	}
 	for (uint32_t i = 0; i < l->n; i++) {
 		dq_agent_config ac = cfg->agent;
 		slot *s = aligned_alloc(DQ__CACHE_LINE, sizeof(*s));
@@ -442,6 +456,9 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 			if (err)
 				goto fail;
 		}
+		err = dq__ext_init(&s->ag, &ac, l->target);
+		if (err)
+			goto fail;
 		/* The automatic write path: buffers for the longest window
 		 * the rule may pick, now, so that a run allocates nothing. */
 		/* A rule whose writes per step are not bounded has no overlay
@@ -543,6 +560,7 @@ dq_learner_destroy(dq_learner *l)
 		for (uint32_t i = 0; i < l->n; i++)
 			slot_free(l->slots[i]);
 	free(l->slots);
+	dq__target_destroy(l->target);
 	dq_model_destroy(l->model);
 	free(l->qstar);
 	free(l->check_q);
@@ -1570,6 +1588,12 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	dq__store_u64(&l->tickets, 0, memory_order_relaxed);
 	assign_quotas(l);
 	l->n_active = l->n;
+	/* The target starts each run as a copy of the table (a resumed run's
+	 * too: checkpoints do not hold it), its clock at 0. */
+	if (l->target)
+		dq__target_reset(l->target, l->table);
+	for (uint32_t i = 0; i < l->n; i++)
+		dq__ext_run_start(&l->slots[i]->ag);
 
 	/* Counters continue across runs (and from restored agents): this
 	 * run's rates and step counts are measured from here, per agent. */

@@ -11,7 +11,9 @@
  * instantiation folds to one rule's straight-line code. A new rule: a
  * DQ_RULE_* value, its act and observe below, its case in the two
  * dispatchers and in dq__rule_writes(), and the learner's instance list
- * (DQ__FOR_EACH_RULE).
+ * (DQ__FOR_EACH_RULE). Its bootstrap reads of s' go through
+ * dq__rule_boot_*() (a target table then applies, lib/target.h); replay
+ * and targets accept it once rule_off_policy() in lib/replay.c lists it.
  */
 #ifndef DQ_RULE_H
 #define DQ_RULE_H
@@ -70,6 +72,29 @@ dq__rule_alpha(dq_agent *ag, uint32_t s, uint32_t a, bool visits)
 }
 
 /*
+ * Bootstrap reads of s': from ag->boot, the table (through the overlay
+ * when one is in front) or a target table's current buffer (lib/target.h,
+ * never through the overlay, which holds copies of live rows). Without a
+ * target, boot is the table and these are the store's reads.
+ */
+DQ__INLINE uint32_t
+dq__rule_boot_greedy_max(dq_agent *ag, uint32_t s2, double *max, bool ovl)
+{
+	const dq_table *b = ag->boot;
+
+	return dq__store_greedy_max(b, &ag->replica, s2, ag->tie_rng, max,
+				    ovl && b == ag->table);
+}
+
+/* Entry i of row s2 of `b` (ag->boot, read once by the caller). */
+DQ__INLINE double
+dq__rule_boot_get(const dq_agent *ag, const dq_table *b, uint32_t s2,
+		  uint32_t i, bool ovl)
+{
+	return dq__store_get(b, &ag->replica, s2, i, ovl && b == ag->table);
+}
+
+/*
  * Epsilon-greedy choice on channel 0. The greedy action of the state the
  * last observe bootstrapped from was found then; it is reused when this is
  * that state (the row may have changed since by other agents' updates: a
@@ -105,8 +130,7 @@ dq__rule_observe_q(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	double target = r, max;
 
 	if (!terminated) {
-		ag->next_greedy = dq__store_greedy_max(
-		    ag->table, &ag->replica, s2, ag->tie_rng, &max, ovl);
+		ag->next_greedy = dq__rule_boot_greedy_max(ag, s2, &max, ovl);
 		ag->next_state = s2 != s ? s2 : DQ__NO_STATE;
 		target += ag->gamma * max;
 	}
@@ -176,12 +200,12 @@ dq__rule_observe_esarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
 	const double eps = ag->epsilon.value;
 
 	if (!terminated) {
-		ag->next_greedy = dq__store_greedy_max(
-		    ag->table, &ag->replica, s2, ag->tie_rng, &max, ovl);
+		const dq_table *bt = ag->boot;
+
+		ag->next_greedy = dq__rule_boot_greedy_max(ag, s2, &max, ovl);
 		ag->next_state = s2 != s ? s2 : DQ__NO_STATE;
 		for (uint32_t b = 0; b < ag->n_actions; b++)
-			sum +=
-			    dq__store_get(ag->table, &ag->replica, s2, b, ovl);
+			sum += dq__rule_boot_get(ag, bt, s2, b, ovl);
 		target += ag->gamma *
 			  ((1.0 - eps) * max + eps * (sum / ag->n_actions));
 	}
@@ -208,6 +232,7 @@ dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
 	const double alpha = dq__rule_alpha(ag, s, a, visits);
 	const dq_table *t = ag->table;
 	const dq__overlay *ov = &ag->replica;
+	const dq_table *bt = ag->boot; /* bootstrap reads (s') */
 	const uint32_t n = ag->n_actions;
 	const double sign = (dq_rng_next(&ag->rng) >> 63) ? 1.0 : -1.0;
 	double target = r, delta;
@@ -218,8 +243,9 @@ dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
 		uint32_t arg = 0, ties = 0;
 
 		for (uint32_t b = 0; b < n; b++) {
-			double x = dq__store_get(t, ov, s2, b, ovl) +
-				   sign * dq__store_get(t, ov, s2, n + b, ovl);
+			double x =
+			    dq__rule_boot_get(ag, bt, s2, b, ovl) +
+			    sign * dq__rule_boot_get(ag, bt, s2, n + b, ovl);
 
 			if (ties && x < best)
 				continue;
@@ -232,9 +258,9 @@ dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
 				arg = b;
 			}
 		}
-		target +=
-		    ag->gamma * (dq__store_get(t, ov, s2, arg, ovl) -
-				 sign * dq__store_get(t, ov, s2, n + arg, ovl));
+		target += ag->gamma *
+			  (dq__rule_boot_get(ag, bt, s2, arg, ovl) -
+			   sign * dq__rule_boot_get(ag, bt, s2, n + arg, ovl));
 	}
 	delta = alpha * (target - (dq__store_get(t, ov, s, a, ovl) +
 				   sign * dq__store_get(t, ov, s, n + a, ovl)));

@@ -448,6 +448,32 @@ expect_rc 1 train --resume "$tmp/dq.ckp" -q --steps 1k --algo q
 expect_grep "rule 'double-q', the learner runs 'q'" "$tmp/err" \
 	"resume: another rule named"
 expect_rc 0 eval --load "$tmp/dq.ckp" -n 3
+# --replay and --target-table (docs/replay.md): off-policy rules train
+# with them, the summary names them, sarsa is refused naming why, bad
+# fields are usage errors; a resume keeps neither (given again here).
+for algo in q expected-sarsa double-q; do
+	expect_rc 0 train maze4x3 -t 1 --algo "$algo" --steps 5k \
+		--replay 64:2:2 --target-table 100
+done
+expect_grep "^replay  *last 64 transitions per agent, 2 x 2" "$tmp/out" \
+	"train --replay summary"
+expect_grep "^target table  *a copy every 100" "$tmp/out" \
+	"train --target-table summary"
+expect_rc 0 train maze4x3 -q -t 2 --steps 5k --target-table polyak:0.25:4
+expect_rc 2 train maze4x3 --algo sarsa --replay 64
+expect_grep "off-policy rule" "$tmp/err" "sarsa refuses replay, naming why"
+expect_rc 2 train maze4x3 --algo sarsa --target-table 10
+for bad_arg in 0 64:0 64:4096:2 64:1:1:1 x; do
+	expect_rc 2 train maze4x3 --replay "$bad_arg"
+done
+for bad_arg in 0 polyak:0 polyak:1.5 polyak:0.5:0 polyak:; do
+	expect_rc 2 train maze4x3 --target-table "$bad_arg"
+done
+expect_rc 0 train maze4x3 -q -t 1 --steps 2k --replay 32 --target-table 50 \
+	--checkpoint "$tmp/rp.ckp"
+expect_rc 0 train --resume "$tmp/rp.ckp" -q --steps 2k --replay 32 \
+	--target-table 50
+expect_rc 2 train cartpole -q --tiles auto --replay 64
 
 
 # ------------------------------------------------- paths before work --

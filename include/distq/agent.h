@@ -132,6 +132,41 @@ typedef struct dq_agent_config {
 	 *  The classic condition under which tabular Q-learning converges.
 	 *  Default 0: the alpha schedule. */
 	double omega;
+	/** Experience replay (off-policy rules only: q, expected-sarsa,
+	 *  double-q): the agent keeps its last replay_capacity transitions
+	 *  in a ring of DQ_REPLAY_TRANSITION_BYTES bytes each, and after
+	 *  each observed step replays replay_minibatches minibatches of
+	 *  replay_batch transitions drawn uniformly, with replacement, from
+	 *  the ring by its own RNG stream (reproducible with the seed);
+	 *  each goes through the same rule code and typed store writes as a
+	 *  fresh one (Lin 1992; Mnih et al. 2015). Replays begin once the
+	 *  ring holds replay_batch transitions; they count no steps and
+	 *  advance no schedule. Memory: DQ_REPLAY_TRANSITION_BYTES x
+	 *  replay_capacity bytes per agent (x P in a learner), at most
+	 *  DQ_REPLAY_MAX_BYTES. Default 0: no replay. */
+	uint32_t replay_capacity;
+	/** Transitions per minibatch, in [1, DQ_REPLAY_MAX_PER_STEP] when
+	 *  replay_capacity > 0 (else 0). */
+	uint32_t replay_batch;
+	/** Minibatches per step, at least 1 when replay_capacity > 0 (else
+	 *  0); replay_batch x replay_minibatches is at most
+	 *  DQ_REPLAY_MAX_PER_STEP. */
+	uint32_t replay_minibatches;
+	/** A target table when > 0 (off-policy rules only): the rule's
+	 *  bootstrap reads of s' (max Q(s', .), the expectation of
+	 *  expected-sarsa, both estimates of double-q) come from a frozen
+	 *  copy of the table, refreshed every target_every steps (the
+	 *  schedules' clock: total steps in a learner) (Mnih et al. 2015).
+	 *  The copy is taken when the agent is created and at the start of
+	 *  each learner run. In a learner one target is shared by the P
+	 *  agents and a refresh stalls none of them (docs/replay.md).
+	 *  Memory: 2 x S x A x channels x 8 bytes. Default 0: bootstrap
+	 *  from the live table. */
+	uint32_t target_every;
+	/** Polyak averaging of the target when in (0, 1): each refresh sets
+	 *  target <- tau Q + (1 - tau) target, entry by entry (Lillicrap et
+	 *  al. 2016); 0 (default) or 1: the refresh is a copy. */
+	double target_tau;
 	/** Tile coding (<distq/tiles.h>) when not NULL: the agent's states
 	 *  are observations, coded into this coder's active tiles, and the
 	 *  table has dq_tiles_features() rows; act and observe through
@@ -142,8 +177,16 @@ typedef struct dq_agent_config {
 #if UINTPTR_MAX == UINT32_MAX
 	uint32_t tiles_pad_; /**< Zero: the pointer's word on 32 bits. */
 #endif
-	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
+	uint64_t reserved_[6]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
+
+/** Bytes one replayed transition takes (dq_agent_config.replay_capacity). */
+#define DQ_REPLAY_TRANSITION_BYTES 24u
+/** The most memory the replay buffers of one agent, or of all the agents
+ *  of a learner together, may take: 1 GiB. */
+#define DQ_REPLAY_MAX_BYTES (UINT64_C(1) << 30)
+/** The most transitions replayed per step (batch x minibatches). */
+#define DQ_REPLAY_MAX_PER_STEP 4096u
 
 /** The largest table (S x A) an agent may replicate (sync_every > 0). */
 #define DQ_REPLICA_MAX_ENTRIES (1u << 22)
@@ -182,7 +225,15 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
  *         clock_step of 0, sync_every above 2^30, an unknown rule, an
  *         omega neither 0 nor in (0.5, 1], non-zero reserved words (of
- *         the config or of its schedules).
+ *         the config or of its schedules), replay fields out of their
+ *         ranges (a batch or minibatch count of 0 with a capacity, or
+ *         either without one; batch x minibatches above
+ *         DQ_REPLAY_MAX_PER_STEP), a target_tau outside [0, 1] or
+ *         without target_every; -ERANGE when replay_capacity x
+ *         DQ_REPLAY_TRANSITION_BYTES exceeds DQ_REPLAY_MAX_BYTES;
+ *         DQ_ERULE for replay or a target table with an on-policy rule
+ *         (sarsa). dq_error_detail() names the replay and target
+ *         errors.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -196,7 +247,9 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
  *         when the rule needs more table channels than @p table has
  *         (dq_rule_channels()), or omega is set and @p table keeps no
- *         visit counts; -ENOMEM.
+ *         visit counts; -ENOMEM. With target_every > 0 the agent's
+ *         target table is a copy of @p table now.
+ *         Checkpoints hold neither the replay ring nor the target.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.

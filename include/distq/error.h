@@ -47,8 +47,9 @@ extern "C" {
 #define DQ_EAFFINITY (-1014)
 /** The learning rule (dq_agent_config.rule) cannot run as configured: it
  *  writes more entries per step than a write-back window (sync_every)
- *  holds, or needs table channels (dq_table_config.channels) or visit
- *  counts (dq_agent_config.omega) the table lacks. */
+ *  holds, needs table channels (dq_table_config.channels) or visit
+ *  counts (dq_agent_config.omega) the table lacks, or is on-policy and
+ *  was given experience replay or a target table. */
 #define DQ_ERULE (-1015)
 /** libdistq-mpi: a rank did not answer within the timeout (it died or is
  *  stuck); the job cannot go on. */

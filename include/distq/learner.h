@@ -294,8 +294,16 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         shape mismatch;
  *         -ENOTSUP for target_fraction without a model; DQ_ERULE when
  *         the agents' rule needs more table channels than @p table has
- *         or omega needs visit counts it does not keep;
- *         -ENOMEM; or an environment's create error.
+ *         or omega needs visit counts it does not keep, or is sarsa
+ *         with replay or a target table; -ERANGE when the P agents'
+ *         replay rings together exceed DQ_REPLAY_MAX_BYTES
+ *         (replay_capacity x DQ_REPLAY_TRANSITION_BYTES x P;
+ *         dq_error_detail() names it);
+ *         -ENOMEM; or an environment's create error. With
+ *         agent.target_every > 0 the P agents share one target table
+ *         (2 x S x A x channels x 8 bytes), a copy of @p table at the
+ *         start of each run (checkpoints do not hold it, nor the replay
+ *         rings, which persist across runs of one learner).
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

@@ -54,6 +54,31 @@ def agent_config(cfg, gamma, alpha, epsilon, seed, sync_every=0,
     cfg.return_window = uint(return_window, "return_window")
 
 
+def replay_target(cfg, replay=None, target_table=None):
+    """Experience replay and a target table (docs/replay.md).
+    ``replay``: CAP or (CAP, B=4, K=1): keep the last CAP transitions,
+    replay K minibatches of B after each step. ``target_table``: C (a copy
+    every C total steps) or ("polyak", TAU, C=1)."""
+    if replay is not None:
+        r = tuple(replay) if isinstance(replay, (tuple, list)) else (replay,)
+        if not 1 <= len(r) <= 3:
+            raise InvalidArgument(f"replay: CAP or (CAP, B, K), not "
+                                  f"{replay!r}", -22)
+        r = r + (4, 1)[len(r) - 1:]
+        cfg.replay_capacity = uint(r[0], "replay capacity")
+        cfg.replay_batch = uint(r[1], "replay batch")
+        cfg.replay_minibatches = uint(r[2], "replay minibatches")
+    if target_table is not None:
+        t = target_table
+        if isinstance(t, (tuple, list)) and len(t) in (2, 3) and \
+                t[0] == "polyak":
+            cfg.target_tau = float(t[1])
+            cfg.target_every = uint(t[2] if len(t) == 3 else 1,
+                                    "target_table period")
+        else:
+            cfg.target_every = uint(t, "target_table period")
+
+
 def _u32_array(x, what):
     a = np.asarray(x)
     if a.dtype == np.uint32:
@@ -80,7 +105,7 @@ class Agent:
 
     def __init__(self, table, *, gamma=0.95, alpha=0.1, epsilon=0.1, seed=1,
                  stream=0, sync_every=0, random_ties=True,
-                 return_window=100):
+                 return_window=100, replay=None, target_table=None):
         if not isinstance(table, Table):
             raise TypeError("table must be a distq.Table")
         cfg = ffi.new("dq_agent_config *")
@@ -88,6 +113,7 @@ class Agent:
         agent_config(cfg, gamma, alpha, epsilon, seed, sync_every,
                      random_ties, return_window)
         cfg.stream = uint(stream, "stream")
+        replay_target(cfg, replay, target_table)
         out = ffi.new("dq_agent **")
         check(lib.dq_agent_create(out, table._t, cfg), "agent")
         # The table outlives its agents.

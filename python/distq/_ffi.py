@@ -95,8 +95,10 @@ typedef struct dq_agent_config {
 	double gamma; dq_schedule alpha; dq_schedule epsilon; uint64_t seed;
 	uint32_t stream; uint32_t clock_step; uint32_t return_window;
 	bool random_ties; uint32_t sync_every; int rule; double omega;
+	uint32_t replay_capacity; uint32_t replay_batch;
+	uint32_t replay_minibatches; uint32_t target_every; double target_tau;
 	const void *tiles;
-	uint64_t reserved_[9];
+	uint64_t reserved_[6];
 } dq_agent_config;
 typedef struct dq_stats {
 	uint64_t steps; uint64_t episodes; uint64_t cas_retries;

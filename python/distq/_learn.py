@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._agent import agent_config, stats_dict, uint
+from ._agent import agent_config, replay_target, stats_dict, uint
 from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
@@ -121,7 +121,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           alpha=0.1, epsilon=0.1, q0=0.0, discipline="cas", table=None,
           pin="cores", max_episode_steps=0, progress=True,
           progress_interval=0.1, callback=None, eval_every=None,
-          eval_unit="seconds", eval_episodes=100, target_return=None):
+          eval_unit="seconds", eval_episodes=100, target_return=None,
+          replay=None, target_table=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -135,6 +136,9 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     importable, else a line rewritten on stderr when it is a terminal;
     "line" forces that line, False shows nothing). ``callback(info)``: called with a
     dict every progress interval, a true result stops the run.
+    ``replay``: CAP or (CAP, B, K), experience replay per agent;
+    ``target_table``: C or ("polyak", TAU, C), a target table shared by
+    the agents (docs/replay.md; neither is saved in checkpoints).
 
     The GIL is released while the C agents run; Ctrl-C stops the run
     cleanly (threads joined) and raises KeyboardInterrupt, whose
@@ -182,6 +186,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         raise InvalidArgument(f"share must be 'auto', 'direct' or a window "
                               f"length >= 0, not {share!r}", -22)
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
+    replay_target(cfg.agent, replay, target_table)
     if steps is None and seconds is None and episodes is None and \
             target is None:
         steps = 10_000_000

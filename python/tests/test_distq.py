@@ -733,3 +733,26 @@ def test_examples(tmp_path, script, args, expect):
     assert r.returncode == 0, r.stdout + r.stderr
     for e in expect:
         assert e in r.stdout, r.stdout
+
+
+def test_replay_and_target_table():
+    # train(): replay and a shared target still reach the exact optimum.
+    env = distq.make("frozenlake4x4")
+    r = distq.train(env, threads=2, steps=20_000_000, seconds=60, target=1.0,
+                    seed=11, progress=False, replay=(64, 2, 2),
+                    target_table=200)
+    assert r.reason == "target"
+    # Agent: bootstraps read the target (a copy taken at creation, all 0),
+    # not the live row set to 10 since: 0.5 x (1 + 0.9 x 0) = 0.5.
+    t = distq.Table((2, 2))
+    g = distq.Agent(t, gamma=0.9, alpha=0.5, epsilon=0.0,
+                    target_table=1000, replay=8)
+    t[1, 1] = 10.0
+    g.observe(0, 0, 1.0, 1, False)
+    assert t[0, 0] == 0.5
+    g2 = distq.Agent(distq.Table((2, 2)), target_table=("polyak", 0.25, 4))
+    with pytest.raises(distq.Error):
+        distq.Agent(distq.Table((2, 2)), replay=(8, 0))
+    with pytest.raises(distq.Error):
+        distq.Agent(distq.Table((2, 2)), target_table=("polyak", 2.0))
+    del g, g2

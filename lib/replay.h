@@ -1,0 +1,61 @@
+/*
+ * Experience replay and the target table as options of an off-policy rule
+ * (dq_agent_config.replay_*, target_*): the per-agent replay ring, and the
+ * one hook the agent's step calls after a fresh transition when either is
+ * on (agent.h: one test per step when neither is). The target table
+ * itself is target.h.
+ *
+ * Replay (Lin 1992, "Self-improving reactive agents based on
+ * reinforcement learning, planning and teaching"; Mnih et al. 2015): the
+ * agent keeps its last `cap` transitions in a ring, and after each fresh
+ * step draws `batch` x `minibatches` of them uniformly, with replacement,
+ * from its own RNG stream, and learns from each through the same rule code
+ * and typed store writes as from a fresh one (dq__rule_observe()), so that
+ * cas loses none of them and the overlay buffers them as any other write.
+ */
+#ifndef DQ_REPLAY_H
+#define DQ_REPLAY_H
+
+#include "target.h"
+
+/* One stored transition: DQ_REPLAY_TRANSITION_BYTES bytes. */
+typedef struct dq__transition {
+	uint32_t s, a, s2;
+	uint32_t terminated; /* s2 is not read when non-zero */
+	double r;
+} dq__transition;
+
+_Static_assert(sizeof(dq__transition) == DQ_REPLAY_TRANSITION_BYTES,
+	       "DQ_REPLAY_TRANSITION_BYTES is the size of a transition");
+
+typedef struct dq__replay {
+	dq__transition *buf; /* cap transitions */
+	uint32_t cap;	     /* 0: no replay */
+	uint32_t count;	     /* stored, <= cap */
+	uint32_t head;	     /* where the next one goes */
+	uint32_t batch;
+	uint32_t minibatches;
+} dq__replay;
+
+/* An agent's replay and target state (dq_agent.ext, NULL when neither is
+ * configured). */
+typedef struct dq__ext {
+	dq__replay rp;
+	dq__target *target; /* NULL: bootstrap from the live table */
+	bool own_target;    /* created by this agent (not a learner's) */
+	uint32_t clock_step;
+	uint64_t clock; /* steps x clock_step since the target's reset */
+	uint64_t replays;
+} dq__ext;
+
+int dq__replay_check(const dq_agent_config *cfg, uint32_t n_agents);
+int dq__ext_init(dq_agent *ag, const dq_agent_config *cfg, dq__target *shared);
+void dq__ext_fini(dq_agent *ag);
+void dq__ext_run_start(dq_agent *ag);
+uint32_t dq__replay_writes_factor(const dq_agent_config *cfg);
+
+void dq__replay_push(dq__replay *rp, uint32_t s, uint32_t a, double r,
+		     uint32_t s2, bool terminated);
+uint32_t dq__replay_draw(const dq__replay *rp, dq_rng *rng);
+
+#endif /* DQ_REPLAY_H */
