@@ -359,7 +359,7 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 		return -ERANGE;
 	}
 	*action = dq__agent_act(agent, state, agent->rule,
-			       dq__agent_replica(agent), agent->softmax);
+				dq__agent_replica(agent), agent->softmax);
 	return 0;
 }
 

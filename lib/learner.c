@@ -745,10 +745,9 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 				*what = "step";
 				return err;
 			}
-			err = dq__agent_observe(ag, s, a, st.reward,
-						st.next_state, st.terminated,
-						rule, mode, replica, visits,
-						soft);
+			err = dq__agent_observe(
+			    ag, s, a, st.reward, st.next_state, st.terminated,
+			    rule, mode, replica, visits, soft);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
@@ -815,8 +814,8 @@ agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits,
 				     visits, soft);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
-		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false,
-				     visits, soft);
+		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false, visits,
+				     soft);
 	case DQ_MODE_HOGWILD:
 		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
 				     visits, soft);
@@ -848,11 +847,11 @@ agent_loop_rule(slot *sl, const char **what, dq_rule rule)
 
 /* One function per rule, its instances inside: the compiler allocates
  * each rule's loops on their own, whatever the other rules cost. */
-#define LOOP_RULE_FN(R)                                                \
-	static __attribute__((noinline)) int loop_##R(slot *sl,        \
+#define LOOP_RULE_FN(R)                                                  \
+	static __attribute__((noinline)) int loop_##R(slot *sl,          \
 						      const char **what) \
-	{                                                              \
-		return agent_loop_rule(sl, what, R);                   \
+	{                                                                \
+		return agent_loop_rule(sl, what, R);                     \
 	}
 DQ__FOR_EACH_RULE(LOOP_RULE_FN)
 

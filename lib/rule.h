@@ -248,9 +248,9 @@ dq__rule_observe_esarsa(dq_agent *ag, uint32_t s, uint32_t a, double r,
 				    dq__rule_soft_w(ag, s2, b, max, eps, ovl);
 
 				z += w;
-				sum += w * dq__store_get(ag->table,
-							 &ag->replica, s2, b,
-							 ovl);
+				sum +=
+				    w * dq__store_get(ag->table, &ag->replica,
+						      s2, b, ovl);
 			}
 			max = sum / z;
 		}
@@ -353,10 +353,9 @@ dq__rule_nstep_pop(dq_agent *ag, double boot, dq_mode mode, bool ovl,
 
 		g = ag->pend[i >= cap ? i - cap : i].x + ag->gamma * g;
 	}
-	ret = dq__store_write(ag->table, &ag->replica, mode, ovl, p.s, p.a,
-			      (dq__op){DQ__OP_TD,
-				       dq__rule_alpha(ag, p.s, p.a, visits), g,
-				       0.0});
+	ret = dq__store_write(
+	    ag->table, &ag->replica, mode, ovl, p.s, p.a,
+	    (dq__op){DQ__OP_TD, dq__rule_alpha(ag, p.s, p.a, visits), g, 0.0});
 	if (DQ__LIKELY(ret >= 0)) {
 		ag->pend_head = h + 1 == cap ? 0 : h + 1;
 		ag->pend_n--;
