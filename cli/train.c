@@ -49,6 +49,10 @@ enum {
 	T_QUIET,
 	T_NO_EXACT,
 	T_ALGO,
+	T_SOFTMAX,
+	T_NSTEP,
+	T_LAMBDA,
+	T_TRACE,
 	T_N
 };
 
@@ -98,7 +102,17 @@ const struct cli_opt cli_train_opts[] = {
      "checkpoints go back to FILE unless --checkpoint names another"},
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
     {"algo", 0, "NAME", T_ALGO,
-     "learning rule: q (default), sarsa, expected-sarsa, double-q"},
+     "learning rule: q (default), sarsa, expected-sarsa, double-q, "
+     "nstep-q, nstep-sarsa, q-lambda"},
+    {"softmax", 0, "T|SCHED", T_SOFTMAX,
+     "choose actions by softmax at temperature T in [0, 1e6] (0: "
+     "greedy), or a schedule START:END:linear|exp:STEPS, instead of "
+     "epsilon-greedy"},
+    {"nstep", 0, "N", T_NSTEP,
+     "n of nstep-q and nstep-sarsa, 1 to 1024 (default 3)"},
+    {"lambda", 0, "L", T_LAMBDA, "lambda of q-lambda in [0, 1] (default 0.9)"},
+    {"trace", 0, "KIND", T_TRACE,
+     "q-lambda's traces: accumulating (default) or replacing"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {NULL, 0, NULL, 0, NULL},
@@ -112,7 +126,11 @@ struct train_opts {
 	double alpha, gamma, epsilon, q0; /* alpha, epsilon: at the start */
 	dq_schedule alpha_sched, epsilon_sched;
 	uint64_t seed;
-	dq_rule rule; /* --algo */
+	dq_rule rule;	  /* --algo */
+	dq_policy policy; /* --softmax */
+	uint64_t nstep;	  /* --nstep */
+	double lambda;	  /* --lambda */
+	dq_trace trace;	  /* --trace */
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -141,6 +159,8 @@ train_defaults(struct train_opts *o)
 	o->alpha_sched = ac.alpha;
 	o->epsilon_sched = ac.epsilon;
 	o->seed = ac.seed;
+	o->nstep = ac.nstep;
+	o->lambda = ac.lambda;
 	o->mode = DQ_MODE_CAS;
 	o->sync = TRAIN_SYNC_AUTO;
 	o->pin = DQ_PIN_CORES;
@@ -156,7 +176,7 @@ train_defaults(struct train_opts *o)
  */
 static int
 parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
-	       bool open_lo, dq_schedule *out)
+	       bool open_lo, double hi, dq_schedule *out)
 {
 	char part[4][64], *end;
 	const char *p = v;
@@ -177,7 +197,7 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 	if (n == 1) {
 		out->kind = DQ_SCHEDULE_CONSTANT;
 		out->steps = 1;
-		if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+		if (cli_parse_double(cmd, opt, part[0], 0.0, hi, open_lo,
 				     &out->start))
 			return CLI_USAGE;
 		out->end = out->start;
@@ -197,9 +217,9 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 		mul = *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : 1e9;
 		*end = '\0';
 	}
-	if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+	if (cli_parse_double(cmd, opt, part[0], 0.0, hi, open_lo,
 			     &out->start) ||
-	    cli_parse_double(cmd, opt, part[1], 0.0, 1.0, open_lo, &out->end) ||
+	    cli_parse_double(cmd, opt, part[1], 0.0, hi, open_lo, &out->end) ||
 	    cli_parse_double(cmd, opt, part[3], 0.0, 1e18, true, &out->steps))
 		return CLI_USAGE;
 	out->steps *= mul;
@@ -246,7 +266,8 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					&o->target);
 	case T_ALPHA:
 		o->alpha_text = v;
-		if (parse_schedule(cmd, "--alpha", v, true, &o->alpha_sched))
+		if (parse_schedule(cmd, "--alpha", v, true, 1.0,
+				   &o->alpha_sched))
 			return CLI_USAGE;
 		o->alpha = o->alpha_sched.start;
 		return 0;
@@ -255,7 +276,7 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					&o->gamma);
 	case T_EPSILON:
 		o->epsilon_text = v;
-		if (parse_schedule(cmd, "--epsilon", v, false,
+		if (parse_schedule(cmd, "--epsilon", v, false, 1.0,
 				   &o->epsilon_sched))
 			return CLI_USAGE;
 		o->epsilon = o->epsilon_sched.start;
@@ -294,8 +315,34 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 			return cli_usage_error(
 			    cmd,
 			    "--algo %s: not a rule (q, sarsa, "
-			    "expected-sarsa, double-q)",
+			    "expected-sarsa, double-q, nstep-q, "
+			    "nstep-sarsa, q-lambda)",
 			    v);
+		return 0;
+	case T_SOFTMAX: /* the temperature is the epsilon schedule */
+		o->epsilon_text = v;
+		o->policy = DQ_POLICY_SOFTMAX;
+		if (parse_schedule(cmd, "--softmax", v, false,
+				   DQ_TEMPERATURE_MAX, &o->epsilon_sched))
+			return CLI_USAGE;
+		o->epsilon = o->epsilon_sched.start;
+		return 0;
+	case T_NSTEP:
+		return cli_parse_u64(cmd, "--nstep", v, 1, DQ_NSTEP_MAX,
+				     &o->nstep);
+	case T_LAMBDA:
+		return cli_parse_double(cmd, "--lambda", v, 0.0, 1.0, false,
+					&o->lambda);
+	case T_TRACE:
+		if (!strcmp(v, "accumulating"))
+			o->trace = DQ_TRACE_ACCUMULATING;
+		else if (!strcmp(v, "replacing"))
+			o->trace = DQ_TRACE_REPLACING;
+		else
+			return cli_usage_error(cmd,
+					       "--trace %s: accumulating or "
+					       "replacing",
+					       v);
 		return 0;
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
@@ -361,6 +408,22 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "table channel, which checkpoints "
 					    "do not hold yet: no --save, "
 					    "--checkpoint or --resume");
+	if ((o->given & GIVEN(T_SOFTMAX)) && (o->given & GIVEN(T_EPSILON)))
+		return cli_usage_error(cmd, "--softmax and --epsilon: the "
+					    "temperature replaces epsilon, "
+					    "give one");
+	/* Checkpoints hold neither the policy nor the per-agent state of
+	 * the rules beyond one step (pending n-step transitions, traces). */
+	if (o->checkpoint &&
+	    (o->policy == DQ_POLICY_SOFTMAX || o->rule == DQ_RULE_NSTEP_Q ||
+	     o->rule == DQ_RULE_NSTEP_SARSA || o->rule == DQ_RULE_Q_LAMBDA))
+		return cli_usage_error(
+		    cmd,
+		    "--algo %s%s: checkpoints do not "
+		    "hold this rule's state yet: no "
+		    "--save, --checkpoint or --resume",
+		    dq_rule_name(o->rule),
+		    o->policy == DQ_POLICY_SOFTMAX ? " with --softmax" : "");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -566,6 +629,10 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.epsilon = o->epsilon_sched;
 	c->agent.seed = o->seed;
 	c->agent.rule = o->rule;
+	c->agent.policy = o->policy;
+	c->agent.nstep = (uint32_t)o->nstep;
+	c->agent.lambda = o->lambda;
+	c->agent.trace = o->trace;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -882,8 +949,9 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	if (o->alpha_sched.kind != DQ_SCHEDULE_CONSTANT)
 		cli_kv("alpha", "%.6g now (%s)\n", t->alpha, o->alpha_text);
 	if (o->epsilon_sched.kind != DQ_SCHEDULE_CONSTANT)
-		cli_kv("epsilon", "%.6g now (%s)\n", t->epsilon,
-		       o->epsilon_text);
+		cli_kv(o->policy == DQ_POLICY_SOFTMAX ? "temperature"
+						      : "epsilon",
+		       "%.6g now (%s)\n", t->epsilon, o->epsilon_text);
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	train_write_path(x, t->steps);
