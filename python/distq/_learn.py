@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._agent import agent_config, stats_dict, uint
+from ._agent import agent_config, rule_config, stats_dict, uint
 from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
@@ -106,7 +106,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           target=None, algo="q", share="auto", seed=1, gamma=0.95,
           alpha=0.1, epsilon=0.1, q0=0.0, discipline="cas", table=None,
           pin="cores", max_episode_steps=0, progress=True,
-          progress_interval=0.1, callback=None):
+          progress_interval=0.1, callback=None, nstep=3, lam=0.9,
+          trace="accumulating", softmax=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -120,15 +121,18 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     importable, else a line rewritten on stderr when it is a terminal;
     "line" forces that line, False shows nothing). ``callback(info)``: called with a
     dict every progress interval, a true result stops the run.
+    ``algo``: the learning rule, as ``distq train --algo`` names it ("q",
+    "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda");
+    ``nstep``: their n; ``lam``, ``trace``: q-lambda's lambda and traces
+    ("accumulating" or "replacing"); ``softmax``: a temperature (number
+    or schedule tuple) for softmax action selection instead of
+    epsilon-greedy.
 
     The GIL is released while the C agents run; Ctrl-C stops the run
     cleanly (threads joined) and raises KeyboardInterrupt, whose
     ``result`` attribute holds the :class:`TrainResult` so far.
     """
     env = as_env(env)
-    if algo not in ("q", "qlearning", "q-learning"):
-        raise InvalidArgument(f"algo {algo!r}: this library version has "
-                              "Q-learning only ('q')", -22)
     if table is None:
         table = Table((env.n_states, env.n_actions), discipline=discipline,
                       q0=q0)
@@ -159,6 +163,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         raise InvalidArgument(f"share must be 'auto', 'direct' or a window "
                               f"length >= 0, not {share!r}", -22)
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
+    rule_config(cfg.agent, algo, nstep, lam, trace, softmax)
     if steps is None and seconds is None and episodes is None and \
             target is None:
         steps = 10_000_000
