@@ -269,6 +269,49 @@ test_nstep_chain(void **state)
 }
 
 /*
+ * The batch calls run the same step: the chain's three transitions
+ * (terminated) through dq_agent_observe_batch() write what three
+ * dq_agent_observe() calls do, for n-step Q (n = 2) and Q(lambda).
+ */
+static void
+test_batch(void **state)
+{
+	static const uint32_t s[3] = {0, 1, 2}, a[3] = {0, 0, 0},
+			      s2[3] = {1, 2, 3};
+	static const double r[3] = {1.0, 2.0, 4.0};
+	static const uint8_t term[3] = {0, 0, 1};
+	static const dq_rule rules[2] = {DQ_RULE_NSTEP_Q, DQ_RULE_Q_LAMBDA};
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		dq_table *t1 = mk_table(5, 2), *t2 = mk_table(5, 2);
+		dq_agent *g1, *g2;
+		size_t done;
+
+		for (uint32_t x = 1; x < 5; x++) {
+			assert_int_equal(dq_table_set(t1, x, 1, 4.0 * x), 0);
+			assert_int_equal(dq_table_set(t2, x, 1, 4.0 * x), 0);
+		}
+		g1 = mk_agent(t1, rules[i], 0.5, 0.5, 0.0, 2, 0.5);
+		g2 = mk_agent(t2, rules[i], 0.5, 0.5, 0.0, 2, 0.5);
+		for (int k = 0; k < 3; k++)
+			assert_int_equal(dq_agent_observe(g1, s[k], a[k], r[k],
+							  s2[k], term[k] != 0),
+					 0);
+		assert_int_equal(
+		    dq_agent_observe_batch(g2, s, a, r, s2, term, 3, &done), 0);
+		assert_int_equal(done, 3);
+		for (uint32_t x = 0; x < 5; x++)
+			assert_true(q_of(t1, x, 0) == q_of(t2, x, 0));
+		assert_true(q_of(t1, 0, 0) != 0.0);
+		dq_agent_destroy(g1);
+		dq_agent_destroy(g2);
+		dq_table_destroy(t1);
+		dq_table_destroy(t2);
+	}
+}
+
+/*
  * n-step SARSA bootstraps from the action it then takes: epsilon 1 (a'
  * uniformly random), n = 2, the chain's first two transitions: when s2 is
  * observed, Q(0,0) <- 1 + .5 (2 + .5 Q(2, a')), Q(2, .) = (0, 8), and the
@@ -742,6 +785,7 @@ main(void)
 	    cmocka_unit_test(test_names_and_ranges),
 	    cmocka_unit_test(test_truncation_bootstraps),
 	    cmocka_unit_test(test_nstep_chain),
+	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_nstep_sarsa_on_policy),
 	    cmocka_unit_test(test_lambda_chain),
 	    cmocka_unit_test(test_lambda_cut),
