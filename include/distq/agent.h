@@ -157,7 +157,9 @@ DQ_API int dq_rule_channels(dq_rule rule, uint32_t *out);
 typedef struct dq_agent_config {
 	double gamma;		/**< Discount in [0,1]. Default 0.95. */
 	dq_schedule alpha;	/**< Step size, in (0,1]. Default 0.1. */
-	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1. */
+	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1.
+				 *   Under DQ_POLICY_SOFTMAX the temperature,
+				 *   in [0, DQ_TEMPERATURE_MAX]. */
 	uint64_t seed;		/**< Base seed. Default 1. */
 	uint32_t stream;	/**< RNG stream (agent id). Default 0. */
 	uint32_t clock_step;	/**< Schedule steps per agent step. Default 1;
@@ -221,7 +223,8 @@ typedef struct dq_stats {
 	uint64_t returns_n;    /**< Episodes in the mean below (<= K each). */
 	double mean_return;    /**< Mean return over the last K episodes
 			       *   (of each agent); NaN when none yet. */
-	double epsilon;	       /**< Current epsilon (mean over agents). */
+	double epsilon;	       /**< Current epsilon, or softmax temperature
+			       *   (mean over agents). */
 	double alpha;	       /**< Current alpha (mean over agents). */
 	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
 } dq_stats;
