@@ -408,6 +408,12 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "table channel, which checkpoints "
 					    "do not hold yet: no --save, "
 					    "--checkpoint or --resume");
+	if (o->rule == DQ_RULE_Q_LAMBDA && o->sync != TRAIN_SYNC_AUTO &&
+	    o->sync)
+		return cli_usage_error(cmd, "--algo q-lambda writes every "
+					    "traced entry each step: it runs "
+					    "with direct updates only (--sync "
+					    "0 or auto)");
 	if ((o->given & GIVEN(T_SOFTMAX)) && (o->given & GIVEN(T_EPSILON)))
 		return cli_usage_error(cmd, "--softmax and --epsilon: the "
 					    "temperature replaces epsilon, "

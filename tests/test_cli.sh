@@ -426,7 +426,9 @@ expect_rc 2 train maze4x3 --softmax 0.5 --epsilon 0.1
 expect_rc 2 train maze4x3 --softmax 2e6
 expect_rc 2 train maze4x3 -q -t 1 --algo nstep-q --steps 1k \
 	--checkpoint "$tmp/ns.ckp"
-expect_rc 1 train maze4x3 -q -t 1 --algo q-lambda --sync 8 --steps 1k
+expect_rc 2 train maze4x3 -q -t 1 --algo q-lambda --sync 8 --steps 1k
+expect_grep "direct updates only" "$tmp/err" "q-lambda refuses windows"
+expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --sync 0 --steps 1k
 
 
 # ------------------------------------------------- paths before work --
