@@ -632,12 +632,14 @@ test_equivalences(void **state)
  * correction), a bias that did not change the greedy policy here, while
  * an epsilon decaying to 0 froze it one or two states short of optimal on
  * taxi (the underestimated actions are no longer tried). Expected SARSA
- * with epsilon decaying to 0, q and double-q with constant 0.1. q,
+ * with epsilon decaying to 0, and under softmax with the temperature
+ * decaying from 1 to 0 (its expectation follows the softmax policy), q
+ * and double-q with constant 0.1. q,
  * double-q and Expected SARSA on maze4x3 and frozenlake4x4 are
  * test_rules.c's; here their taxi.
  */
 static void
-optimal(const char *envname, dq_rule rule, uint32_t p)
+optimal(const char *envname, dq_rule rule, uint32_t p, dq_policy policy)
 {
 	dq_env *env;
 	dq_env_spec sp;
@@ -660,11 +662,13 @@ optimal(const char *envname, dq_rule rule, uint32_t p)
 	c.agent.seed = 11;
 	c.agent.nstep = 3;
 	c.agent.lambda = 0.8;
+	c.agent.policy = policy;
 	if (rule == DQ_RULE_EXPECTED_SARSA)
-		c.agent.epsilon = (dq_schedule){.kind = DQ_SCHEDULE_EXP,
-						.start = 0.3,
-						.end = 0.0,
-						.steps = 5e5};
+		c.agent.epsilon = (dq_schedule){
+		    .kind = DQ_SCHEDULE_EXP,
+		    .start = policy == DQ_POLICY_SOFTMAX ? 1.0 : 0.3,
+		    .end = 0.0,
+		    .steps = 5e5};
 	c.n_threads = p;
 	c.max_steps = 30000000;
 	c.max_seconds = 60;
@@ -677,7 +681,8 @@ optimal(const char *envname, dq_rule rule, uint32_t p)
 			 dq_rule_name(rule), envname, p, (int)r.reason,
 			 (unsigned long long)r.total.steps);
 	assert_true(r.target_fraction == 1.0);
-	print_message("%s %s P=%u: %llu steps\n", dq_rule_name(rule), envname,
+	print_message("%s%s %s P=%u: %llu steps\n", dq_rule_name(rule),
+		      policy == DQ_POLICY_SOFTMAX ? " (softmax)" : "", envname,
 		      p, (unsigned long long)r.target_steps);
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
@@ -694,11 +699,14 @@ test_off_policy_optimal(void **state)
 
 	(void)state;
 	for (uint32_t p = 1; p <= 2; p++) {
-		for (size_t e = 0; e < 3; e++)
+		for (size_t e = 0; e < 3; e++) {
 			for (size_t i = 0; i < 2; i++)
-				optimal(envs[e], mine[i], p);
+				optimal(envs[e], mine[i], p, DQ_POLICY_EGREEDY);
+			optimal(envs[e], DQ_RULE_EXPECTED_SARSA, p,
+				DQ_POLICY_SOFTMAX);
+		}
 		for (size_t i = 0; i < 3; i++)
-			optimal("taxi", taxi_gap[i], p);
+			optimal("taxi", taxi_gap[i], p, DQ_POLICY_EGREEDY);
 	}
 }
 
