@@ -836,22 +836,26 @@ agent_loop_rate(slot *sl, const char **what, dq_rule rule, bool soft)
 	return agent_loop_store(sl, what, rule, false, soft);
 }
 
-/* ... and per policy: epsilon-greedy or softmax. */
-DQ__INLINE int
-agent_loop_rule(slot *sl, const char **what, dq_rule rule)
-{
-	if (sl->ag.softmax)
-		return agent_loop_rate(sl, what, rule, true);
-	return agent_loop_rate(sl, what, rule, false);
-}
-
-/* One function per rule, its instances inside: the compiler allocates
- * each rule's loops on their own, whatever the other rules cost. */
-#define LOOP_RULE_FN(R)                                                  \
-	static __attribute__((noinline)) int loop_##R(slot *sl,          \
-						      const char **what) \
-	{                                                                \
-		return agent_loop_rule(sl, what, R);                     \
+/*
+ * ... and per policy, epsilon-greedy or softmax: one function each per
+ * rule, its instances inside, so that the compiler allocates each one's
+ * loops on their own, whatever the other rules and softmax cost.
+ */
+#define LOOP_RULE_FN(R)                                                       \
+	static __attribute__((noinline)) int loop_##R##_eg(slot *sl,          \
+							   const char **what) \
+	{                                                                     \
+		return agent_loop_rate(sl, what, R, false);                   \
+	}                                                                     \
+	static __attribute__((noinline)) int loop_##R##_soft(                 \
+	    slot *sl, const char **what)                                      \
+	{                                                                     \
+		return agent_loop_rate(sl, what, R, true);                    \
+	}                                                                     \
+	static int loop_##R(slot *sl, const char **what)                      \
+	{                                                                     \
+		return sl->ag.softmax ? loop_##R##_soft(sl, what)             \
+				      : loop_##R##_eg(sl, what);              \
 	}
 DQ__FOR_EACH_RULE(LOOP_RULE_FN)
 

@@ -70,6 +70,15 @@ dq__rule_valid(dq_rule rule)
 	       rule == DQ_RULE_Q_LAMBDA;
 }
 
+/* dq_rng_uniform(), the same draw, always inlined: the compiler's
+ * budget would otherwise call it once a loop holds many instances. */
+DQ__INLINE double
+dq__rule_uniform(dq_rng *rng)
+{
+	return (double)(dq_rng_next(rng) >> 11) *
+	       (1.0 / 9007199254740992.0); /* 2^-53 */
+}
+
 /* The step size of an update of (s, a): the rate layer's (rate.h). */
 DQ__INLINE double
 dq__rule_alpha(dq_agent *ag, uint32_t s, uint32_t a, bool visits)
@@ -93,13 +102,17 @@ dq__rule_act_egreedy(dq_agent *ag, uint32_t s, bool ovl)
 	bool cached = ag->next_state == s;
 
 	ag->next_state = DQ__NO_STATE;
-	if (eps > 0.0 && dq_rng_uniform(&ag->rng) < eps)
+	if (eps > 0.0 && dq__rule_uniform(&ag->rng) < eps)
 		return dq_rng_below(&ag->rng, ag->n_actions);
 	if (cached)
 		return ag->next_greedy;
 	return dq__store_greedy_max(ag->table, &ag->replica, s, ag->tie_rng,
 				    NULL, ovl);
 }
+
+/* Softmax keeps the weights of rows of at most this many actions on the
+ * stack (one exp() per action instead of two). */
+#define DQ__SOFT_KEEP 32
 
 /* exp((q - max) / T) of entry b of row s: the softmax weight, up to the
  * normalisation (the shift by the max keeps it in (0, 1]). */
@@ -131,9 +144,22 @@ dq__rule_act_softmax(dq_agent *ag, uint32_t s, bool ovl)
 		return dq__store_greedy_max(ag->table, &ag->replica, s,
 					    ag->tie_rng, NULL, ovl);
 	g = dq__store_greedy_max(ag->table, &ag->replica, s, NULL, &max, ovl);
+	if (n <= DQ__SOFT_KEEP) { /* the weights kept: one exp() each */
+		double w[DQ__SOFT_KEEP];
+
+		for (uint32_t b = 0; b < n; b++)
+			z += w[b] = dq__rule_soft_w(ag, s, b, max, T, ovl);
+		u = dq__rule_uniform(&ag->rng) * z;
+		for (uint32_t b = 0; b < n; b++) {
+			u -= w[b];
+			if (u < 0.0)
+				return b;
+		}
+		return g; /* rounding left u >= 0: the most probable one */
+	}
 	for (uint32_t b = 0; b < n; b++)
 		z += dq__rule_soft_w(ag, s, b, max, T, ovl);
-	u = dq_rng_uniform(&ag->rng) * z;
+	u = dq__rule_uniform(&ag->rng) * z;
 	for (uint32_t b = 0; b < n; b++) {
 		u -= dq__rule_soft_w(ag, s, b, max, T, ovl);
 		if (u < 0.0)
