@@ -81,7 +81,11 @@ typedef struct opts {
 	uint32_t attempts; /* at most this many tries per rep */
 	double alpha, gamma, epsilon, q0;
 	dq_rule rule;
-	double omega; /* 0: the alpha schedule */
+	double omega;	  /* 0: the alpha schedule */
+	uint32_t nstep;	  /* --nstep: the n-step rules' n */
+	double lambda;	  /* --lambda: Q(lambda)'s */
+	dq_trace trace;	  /* --trace */
+	dq_policy policy; /* --softmax: softmax, temperature --epsilon */
 	uint64_t seed;
 	uint32_t sync; /* sync_every of the replica mode, 0 = not measured */
 	dq_pin_policy pin;
@@ -175,6 +179,11 @@ usage(FILE *f)
 	    "                    distq train --algo); the hand loop is q\n"
 	    "  --omega W         per-entry step sizes 1/N(s,a)^W, W in\n"
 	    "                    (0.5, 1] (dq_agent_config.omega)\n"
+	    "  --nstep N         n of nstep-q and nstep-sarsa (3)\n"
+	    "  --lambda L        lambda of q-lambda (0.9)\n"
+	    "  --trace KIND      q-lambda's traces: accumulating (default)\n"
+	    "                    or replacing\n"
+	    "  --softmax         softmax policy, temperature --epsilon\n"
 	    "  --csv FILE        raw rows, one per repetition\n"
 	    "  --summary FILE    one row per point (medians), for plots\n"
 	    "  --markdown FILE   the summary table in markdown\n"
@@ -204,6 +213,10 @@ parse_opts(int argc, char **argv, opts *o)
 		O_SYNC,
 		O_ALGO,
 		O_OMEGA,
+		O_NSTEP,
+		O_LAMBDA,
+		O_TRACE,
+		O_SOFTMAX,
 		O_CSV,
 		O_SUMMARY,
 		O_MD,
@@ -229,6 +242,10 @@ parse_opts(int argc, char **argv, opts *o)
 	    {"sync", required_argument, NULL, O_SYNC},
 	    {"algo", required_argument, NULL, O_ALGO},
 	    {"omega", required_argument, NULL, O_OMEGA},
+	    {"nstep", required_argument, NULL, O_NSTEP},
+	    {"lambda", required_argument, NULL, O_LAMBDA},
+	    {"trace", required_argument, NULL, O_TRACE},
+	    {"softmax", no_argument, NULL, O_SOFTMAX},
 	    {"csv", required_argument, NULL, O_CSV},
 	    {"summary", required_argument, NULL, O_SUMMARY},
 	    {"markdown", required_argument, NULL, O_MD},
@@ -252,6 +269,8 @@ parse_opts(int argc, char **argv, opts *o)
 	o->epsilon = 0.1;
 	o->seed = 1;
 	o->pin = DQ_PIN_CORES;
+	o->nstep = 3;
+	o->lambda = 0.9;
 	while (ok && (c = getopt_long(argc, argv, "", lo, &idx)) != -1) {
 		switch (c) {
 		case O_THREADS:
@@ -318,6 +337,23 @@ parse_opts(int argc, char **argv, opts *o)
 		case O_OMEGA:
 			ok =
 			    bench_parse_double(optarg, 0.5000001, 1, &o->omega);
+			break;
+		case O_NSTEP:
+			ok = bench_parse_u64(optarg, 1, DQ_NSTEP_MAX, &v);
+			o->nstep = (uint32_t)v;
+			break;
+		case O_LAMBDA:
+			ok = bench_parse_double(optarg, 0, 1, &o->lambda);
+			break;
+		case O_TRACE:
+			ok = !strcmp(optarg, "accumulating") ||
+			     !strcmp(optarg, "replacing");
+			o->trace = !strcmp(optarg, "replacing")
+				       ? DQ_TRACE_REPLACING
+				       : DQ_TRACE_ACCUMULATING;
+			break;
+		case O_SOFTMAX:
+			o->policy = DQ_POLICY_SOFTMAX;
 			break;
 		case O_CSV:
 			o->csv = optarg;
@@ -578,6 +614,10 @@ learner_config(const opts *o, uint32_t p, uint64_t steps, uint64_t seed,
 	lc->agent.sync_every = sync;
 	lc->agent.rule = o->rule;
 	lc->agent.omega = o->omega;
+	lc->agent.nstep = o->nstep;
+	lc->agent.lambda = o->lambda;
+	lc->agent.trace = o->trace;
+	lc->agent.policy = o->policy;
 	/* Every mode but auto names its path: direct, or sync K windows. */
 	lc->write_path = sync ? DQ_WRITE_AUTO : DQ_WRITE_DIRECT;
 	/* No callback: the monitor thread should sleep through the run. */

@@ -58,6 +58,10 @@ enum {
 	T_TILES,
 	T_REPLAY,
 	T_TARGET_TABLE,
+	T_SOFTMAX,
+	T_NSTEP,
+	T_LAMBDA,
+	T_TRACE,
 	T_N
 };
 
@@ -66,8 +70,8 @@ enum {
 #define TRAIN_EVAL_EVERY 0.1
 
 /* Which options the command line set, as bits by id. */
-#define GIVEN(id) (1u << (id))
-_Static_assert(T_N <= 32, "option ids fit the bits of train_opts.given");
+#define GIVEN(id) (UINT64_C(1) << (id))
+_Static_assert(T_N <= 64, "option ids fit the bits of train_opts.given");
 
 const struct cli_opt cli_train_opts[] = {
     {"threads", 't', "N|all", T_THREADS,
@@ -111,7 +115,8 @@ const struct cli_opt cli_train_opts[] = {
      "checkpoints go back to FILE unless --checkpoint names another"},
     {"quiet", 'q', NULL, T_QUIET, "no progress line"},
     {"algo", 0, "NAME", T_ALGO,
-     "learning rule: q (default), sarsa, expected-sarsa, double-q"},
+     "learning rule: q (default), sarsa, expected-sarsa, double-q, "
+     "nstep-q, nstep-sarsa, q-lambda"},
     {"share", 0, "NAME[:P]", T_SHARE,
      "sync policy: none (default), distql[:tau=N][:all|partial][:eta=X]"
      "[:decay=X][:epsilon-decay=on|off] (agents learn on local tables; "
@@ -128,6 +133,15 @@ const struct cli_opt cli_train_opts[] = {
      "bootstrap from a target table refreshed every C total steps, by a "
      "copy or by Polyak averaging with TAU (C default 1) (off-policy "
      "rules)"},
+    {"softmax", 0, "T|SCHED", T_SOFTMAX,
+     "choose actions by softmax at temperature T in [0, 1e6] (0: "
+     "greedy), or a schedule START:END:linear|exp:STEPS, instead of "
+     "epsilon-greedy"},
+    {"nstep", 0, "N", T_NSTEP,
+     "n of nstep-q and nstep-sarsa, 1 to 1024 (default 3)"},
+    {"lambda", 0, "L", T_LAMBDA, "lambda of q-lambda in [0, 1] (default 0.9)"},
+    {"trace", 0, "KIND", T_TRACE,
+     "q-lambda's traces: accumulating (default) or replacing"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {"curve", 0, "FILE", T_CURVE,
@@ -161,6 +175,10 @@ struct train_opts {
 	uint32_t replay_cap, replay_batch, replay_k; /* --replay */
 	uint32_t target_every;			     /* --target-table */
 	double target_tau;
+	dq_policy policy; /* --softmax */
+	uint64_t nstep;	  /* --nstep */
+	double lambda;	  /* --lambda */
+	dq_trace trace;	  /* --trace */
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -178,7 +196,7 @@ struct train_opts {
 	uint64_t eval_episodes;
 	double target_return; /* NaN: none */
 	const char *tiles;    /* --tiles */
-	unsigned given;	      /* GIVEN(id) of every option set */
+	uint64_t given;	      /* GIVEN(id) of every option set */
 };
 
 /* Defaults are the library's own, except the thread count (all cores). */
@@ -195,6 +213,8 @@ train_defaults(struct train_opts *o)
 	o->alpha_sched = ac.alpha;
 	o->epsilon_sched = ac.epsilon;
 	o->seed = ac.seed;
+	o->nstep = ac.nstep;
+	o->lambda = ac.lambda;
 	o->mode = DQ_MODE_CAS;
 	o->sync = TRAIN_SYNC_AUTO;
 	o->pin = DQ_PIN_CORES;
@@ -213,7 +233,7 @@ train_defaults(struct train_opts *o)
  */
 static int
 parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
-	       bool open_lo, dq_schedule *out)
+	       bool open_lo, double hi, dq_schedule *out)
 {
 	char part[4][64], *end;
 	const char *p = v;
@@ -234,7 +254,7 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 	if (n == 1) {
 		out->kind = DQ_SCHEDULE_CONSTANT;
 		out->steps = 1;
-		if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+		if (cli_parse_double(cmd, opt, part[0], 0.0, hi, open_lo,
 				     &out->start))
 			return CLI_USAGE;
 		out->end = out->start;
@@ -254,9 +274,9 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 		mul = *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : 1e9;
 		*end = '\0';
 	}
-	if (cli_parse_double(cmd, opt, part[0], 0.0, 1.0, open_lo,
+	if (cli_parse_double(cmd, opt, part[0], 0.0, hi, open_lo,
 			     &out->start) ||
-	    cli_parse_double(cmd, opt, part[1], 0.0, 1.0, open_lo, &out->end) ||
+	    cli_parse_double(cmd, opt, part[1], 0.0, hi, open_lo, &out->end) ||
 	    cli_parse_double(cmd, opt, part[3], 0.0, 1e18, true, &out->steps))
 		return CLI_USAGE;
 	out->steps *= mul;
@@ -399,7 +419,8 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					&o->target);
 	case T_ALPHA:
 		o->alpha_text = v;
-		if (parse_schedule(cmd, "--alpha", v, true, &o->alpha_sched))
+		if (parse_schedule(cmd, "--alpha", v, true, 1.0,
+				   &o->alpha_sched))
 			return CLI_USAGE;
 		o->alpha = o->alpha_sched.start;
 		return 0;
@@ -408,7 +429,7 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					&o->gamma);
 	case T_EPSILON:
 		o->epsilon_text = v;
-		if (parse_schedule(cmd, "--epsilon", v, false,
+		if (parse_schedule(cmd, "--epsilon", v, false, 1.0,
 				   &o->epsilon_sched))
 			return CLI_USAGE;
 		o->epsilon = o->epsilon_sched.start;
@@ -462,7 +483,8 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 			return cli_usage_error(
 			    cmd,
 			    "--algo %s: not a rule (q, sarsa, "
-			    "expected-sarsa, double-q)",
+			    "expected-sarsa, double-q, nstep-q, "
+			    "nstep-sarsa, q-lambda)",
 			    v);
 		return 0;
 	case T_SHARE:
@@ -495,6 +517,31 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 	}
 	case T_TARGET_TABLE:
 		return parse_target_table(cmd, o, v);
+	case T_SOFTMAX: /* the temperature is the epsilon schedule */
+		o->epsilon_text = v;
+		o->policy = DQ_POLICY_SOFTMAX;
+		if (parse_schedule(cmd, "--softmax", v, false,
+				   DQ_TEMPERATURE_MAX, &o->epsilon_sched))
+			return CLI_USAGE;
+		o->epsilon = o->epsilon_sched.start;
+		return 0;
+	case T_NSTEP:
+		return cli_parse_u64(cmd, "--nstep", v, 1, DQ_NSTEP_MAX,
+				     &o->nstep);
+	case T_LAMBDA:
+		return cli_parse_double(cmd, "--lambda", v, 0.0, 1.0, false,
+					&o->lambda);
+	case T_TRACE:
+		if (!strcmp(v, "accumulating"))
+			o->trace = DQ_TRACE_ACCUMULATING;
+		else if (!strcmp(v, "replacing"))
+			o->trace = DQ_TRACE_REPLACING;
+		else
+			return cli_usage_error(cmd,
+					       "--trace %s: accumulating or "
+					       "replacing",
+					       v);
+		return 0;
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -604,6 +651,28 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 	    (o->tiles || o->share.kind != DQ_SHARE_NONE))
 		return cli_usage_error(cmd, "--replay and --target-table "
 					    "take neither --tiles nor --share");
+	if (o->rule == DQ_RULE_Q_LAMBDA && o->sync != TRAIN_SYNC_AUTO &&
+	    o->sync)
+		return cli_usage_error(cmd, "--algo q-lambda writes every "
+					    "traced entry each step: it runs "
+					    "with direct updates only (--sync "
+					    "0 or auto)");
+	if ((o->given & GIVEN(T_SOFTMAX)) && (o->given & GIVEN(T_EPSILON)))
+		return cli_usage_error(cmd, "--softmax and --epsilon: the "
+					    "temperature replaces epsilon, "
+					    "give one");
+	/* Checkpoints hold neither the policy nor the per-agent state of
+	 * the rules beyond one step (pending n-step transitions, traces). */
+	if (o->checkpoint &&
+	    (o->policy == DQ_POLICY_SOFTMAX || o->rule == DQ_RULE_NSTEP_Q ||
+	     o->rule == DQ_RULE_NSTEP_SARSA || o->rule == DQ_RULE_Q_LAMBDA))
+		return cli_usage_error(
+		    cmd,
+		    "--algo %s%s: checkpoints do not "
+		    "hold this rule's state yet: no "
+		    "--save, --checkpoint or --resume",
+		    dq_rule_name(o->rule),
+		    o->policy == DQ_POLICY_SOFTMAX ? " with --softmax" : "");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -858,6 +927,10 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.replay_minibatches = o->replay_cap ? o->replay_k : 0;
 	c->agent.target_every = o->target_every;
 	c->agent.target_tau = o->target_tau;
+	c->agent.policy = o->policy;
+	c->agent.nstep = (uint32_t)o->nstep;
+	c->agent.lambda = o->lambda;
+	c->agent.trace = o->trace;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -1272,8 +1345,9 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	if (o->alpha_sched.kind != DQ_SCHEDULE_CONSTANT)
 		cli_kv("alpha", "%.6g now (%s)\n", t->alpha, o->alpha_text);
 	if (o->epsilon_sched.kind != DQ_SCHEDULE_CONSTANT)
-		cli_kv("epsilon", "%.6g now (%s)\n", t->epsilon,
-		       o->epsilon_text);
+		cli_kv(o->policy == DQ_POLICY_SOFTMAX ? "temperature"
+						      : "epsilon",
+		       "%.6g now (%s)\n", t->epsilon, o->epsilon_text);
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	train_write_path(x, t->steps);

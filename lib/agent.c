@@ -31,6 +31,9 @@ dq_agent_config_init(dq_agent_config *cfg)
 	cfg->clock_step = 1;
 	cfg->return_window = 100;
 	cfg->random_ties = true;
+	cfg->nstep = 3;
+	cfg->lambda = 0.9;
+	cfg->trace_max = 64;
 	return 0;
 }
 
@@ -39,6 +42,9 @@ static const char *const rule_names[] = {
     [DQ_RULE_SARSA] = "sarsa",
     [DQ_RULE_EXPECTED_SARSA] = "expected-sarsa",
     [DQ_RULE_DOUBLE_Q] = "double-q",
+    [DQ_RULE_NSTEP_Q] = "nstep-q",
+    [DQ_RULE_NSTEP_SARSA] = "nstep-sarsa",
+    [DQ_RULE_Q_LAMBDA] = "q-lambda",
 };
 #define N_RULES (sizeof(rule_names) / sizeof(rule_names[0]))
 
@@ -102,14 +108,32 @@ dq_agent_config_check(const dq_agent_config *cfg)
 		return -EINVAL;
 	if (!(cfg->gamma >= 0.0 && cfg->gamma <= 1.0))
 		return -EINVAL;
+	if (cfg->policy != DQ_POLICY_EGREEDY &&
+	    cfg->policy != DQ_POLICY_SOFTMAX)
+		return -EINVAL;
+	/* Under softmax the epsilon schedule is the temperature. */
 	if (!sched_valid(&cfg->alpha, 0.0, true, 1.0) ||
-	    !sched_valid(&cfg->epsilon, 0.0, false, 1.0))
+	    !sched_valid(&cfg->epsilon, 0.0, false,
+			 cfg->policy == DQ_POLICY_SOFTMAX ? DQ_TEMPERATURE_MAX
+							  : 1.0))
 		return -EINVAL;
 	if (cfg->return_window == 0 || cfg->return_window > AGENT_MAX_WINDOW)
 		return -EINVAL;
 	if (!dq__rule_valid(cfg->rule))
 		return -EINVAL;
-	if (cfg->omega != 0.0 && !(cfg->omega > 0.5 && cfg->omega <= 1.0))
+	if (cfg->omega != 0.0 && (!(cfg->omega > 0.5 && cfg->omega <= 1.0) ||
+				  cfg->rule == DQ_RULE_Q_LAMBDA))
+		return -EINVAL;
+	if (cfg->nstep > DQ_NSTEP_MAX ||
+	    (!cfg->nstep && (cfg->rule == DQ_RULE_NSTEP_Q ||
+			     cfg->rule == DQ_RULE_NSTEP_SARSA)))
+		return -EINVAL;
+	if (!(cfg->lambda >= 0.0 && cfg->lambda <= 1.0) ||
+	    (cfg->trace != DQ_TRACE_ACCUMULATING &&
+	     cfg->trace != DQ_TRACE_REPLACING))
+		return -EINVAL;
+	if (cfg->trace_max > DQ_TRACE_MAX_CAP ||
+	    (!cfg->trace_max && cfg->rule == DQ_RULE_Q_LAMBDA))
 		return -EINVAL;
 	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
 	    cfg->sync_every > (1u << 30))
@@ -126,7 +150,7 @@ dq_agent_config_check(const dq_agent_config *cfg)
 static int
 agent_overlay_init(dq_agent *ag, uint32_t max_window)
 {
-	uint32_t writes = dq__rule_writes(ag->rule);
+	uint32_t writes = dq__rule_writes(ag->rule, ag->nstep);
 
 	if (!writes)
 		return DQ_ERULE;
@@ -190,6 +214,21 @@ dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg)
 	ag->tie_rng = ag->random_ties ? &ag->rng : NULL;
 	ag->next_state = DQ__NO_STATE;
 	ag->k = cfg->return_window;
+	ag->softmax = cfg->policy == DQ_POLICY_SOFTMAX;
+	ag->replacing = cfg->trace == DQ_TRACE_REPLACING;
+	ag->nstep = cfg->nstep;
+	ag->gl = cfg->gamma * cfg->lambda;
+	if (cfg->rule == DQ_RULE_NSTEP_Q || cfg->rule == DQ_RULE_NSTEP_SARSA)
+		ag->pend_cap = cfg->nstep;
+	else if (cfg->rule == DQ_RULE_Q_LAMBDA)
+		ag->pend_cap = cfg->trace_max;
+	if (ag->pend_cap) {
+		ag->pend = calloc(ag->pend_cap, sizeof(*ag->pend));
+		if (!ag->pend) {
+			dq__agent_fini(ag);
+			return -ENOMEM;
+		}
+	}
 	dq__sched_init(&ag->alpha, &cfg->alpha, cfg->clock_step);
 	dq__sched_init(&ag->epsilon, &cfg->epsilon, cfg->clock_step);
 	ag->scheduled = cfg->alpha.kind != DQ_SCHEDULE_CONSTANT ||
@@ -216,11 +255,43 @@ dq__agent_fini(dq_agent *ag)
 {
 	free(ag->returns);
 	ag->returns = NULL;
+	free(ag->pend);
+	ag->pend = NULL;
 	dq__overlay_fini(&ag->replica);
 	dq__share_destroy(ag->share);
 	ag->share = NULL;
 	dq__tagent_fini(ag);
 	dq__ext_fini(ag);
+}
+
+/*
+ * What the rule still holds of an episode that ends without a
+ * termination (a terminated transition leaves nothing) (truncation, a reset, a learner's run stopping): the n-step
+ * rules write their pending updates bootstrapping from the last s'
+ * (rule.h), Q(lambda) drops its traces. Out of the loop: once per episode,
+ * with the agent's own discipline and write path. Returns 0 (the CAS
+ * retries go to the agent's counter), or the first write's error (the
+ * pending updates are dropped all the same).
+ */
+int
+dq__agent_flush(dq_agent *ag)
+{
+	const dq_mode mode = ag->table->mode;
+	const bool ovl = dq__agent_replica(ag);
+	int r;
+
+	if (DQ__LIKELY(!ag->pend_n))
+		return 0;
+	if (ag->rule == DQ_RULE_Q_LAMBDA) {
+		ag->pend_n = 0;
+		return 0;
+	}
+	r = dq__rule_nstep_flush(ag, true, ag->rule == DQ_RULE_NSTEP_SARSA,
+				 mode, ovl, ag->omega > 0.0);
+	if (r < 0)
+		return r;
+	ag->retries += (uint64_t)r;
+	return 0;
 }
 
 void
@@ -311,8 +382,8 @@ dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action)
 			   agent->table->n_states);
 		return -ERANGE;
 	}
-	*action =
-	    dq__agent_act(agent, state, agent->rule, dq__agent_replica(agent));
+	*action = dq__agent_act(agent, state, agent->rule,
+				dq__agent_replica(agent), agent->softmax);
 	return 0;
 }
 
@@ -345,7 +416,8 @@ dq_agent_observe(dq_agent *agent, uint32_t s, uint32_t a, double reward,
 	steps = agent->steps;
 	ret = dq__agent_observe(agent, s, a, reward, next_state, terminated,
 				agent->rule, agent->table->mode,
-				dq__agent_replica(agent), agent->omega > 0.0);
+				dq__agent_replica(agent), agent->omega > 0.0,
+				agent->softmax);
 	if (terminated && agent->steps != steps)
 		dq__agent_episode_end(agent);
 	return ret;
@@ -364,8 +436,8 @@ dq_agent_act_batch(dq_agent *agent, const uint32_t *states, uint32_t *actions,
 			return -ERANGE;
 	replica = dq__agent_replica(agent);
 	for (size_t i = 0; i < n; i++)
-		actions[i] =
-		    dq__agent_act(agent, states[i], agent->rule, replica);
+		actions[i] = dq__agent_act(agent, states[i], agent->rule,
+					   replica, agent->softmax);
 	return 0;
 }
 
@@ -413,7 +485,7 @@ dq_agent_observe_batch(dq_agent *agent, const uint32_t *s, const uint32_t *a,
 		ret = dq__agent_observe(agent, s[i], a[i], rewards[i],
 					next_states[i], terminated[i] != 0,
 					agent->rule, mode, replica,
-					agent->omega > 0.0);
+					agent->omega > 0.0, agent->softmax);
 		/* As dq_agent_observe(): a step refused before it was
 		 * counted ends no episode. */
 		counted = agent->steps != steps;
@@ -442,10 +514,13 @@ dq_agent_sync(dq_agent *agent)
 int
 dq_agent_episode_end(dq_agent *agent)
 {
+	int err;
+
 	if (!agent)
 		return -EINVAL;
+	err = dq__agent_flush(agent);
 	dq__agent_episode_end(agent);
-	return 0;
+	return err;
 }
 
 int

@@ -17,6 +17,13 @@
 #include "store.h"
 #include "tiles.h"
 
+/* A pending transition of the n-step rules (x: its reward) or an
+ * eligibility trace of Q(lambda) (x: the trace). */
+typedef struct dq__sax {
+	uint32_t s, a;
+	double x;
+} dq__sax;
+
 struct dq_agent {
 	/* Hot: read and written every step by the owning thread only. The
 	 * struct is allocated on its own cache lines (agent.c). */
@@ -75,11 +82,28 @@ struct dq_agent {
 	double eps_decay;
 	/* Tile coding (tiles.h): NULL when states index the table. */
 	struct dq__tagent *tg;
+	/* Rules beyond one step (rule.h). Softmax policy: epsilon.value is
+	 * the temperature. The n-step rules' pending transitions, a ring of
+	 * nstep from pend_head, and Q(lambda)'s traces, a list of at most
+	 * trace_max from 0: pend_n of them. last_s2/last_a2: the last
+	 * observed s' (and the action chosen there, n-step SARSA), the
+	 * bootstrap of a truncation's flush. */
+	bool softmax;
+	bool replacing; /* Q(lambda): replacing traces */
+	uint32_t nstep;
+	dq__sax *pend;
+	uint32_t pend_cap;
+	uint32_t pend_head;
+	uint32_t pend_n;
+	uint32_t last_s2;
+	uint32_t last_a2;
+	double gl; /* Q(lambda): gamma lambda */
 };
 
 int dq__agent_init(dq_agent *ag, dq_table *t, const dq_agent_config *cfg);
 void dq__agent_fini(dq_agent *ag);
 void dq__agent_episode_end(dq_agent *ag);
+int dq__agent_flush(dq_agent *ag);
 void dq__agent_stats(const dq_agent *ag, dq_stats *out);
 int dq__agent_sync(dq_agent *ag);
 int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
@@ -105,18 +129,19 @@ dq__agent_replica(const dq_agent *ag)
 #include "tilerule.h"
 
 /*
- * The act/observe step takes four things a learner's run never changes as
+ * The act/observe step takes five things a learner's run never changes as
  * arguments: the rule, the table's discipline (`mode`), whether the
- * overlay is in front (`ovl`, i.e. dq__agent_replica(ag)) and whether the
- * step size is per entry (`visits`, i.e. ag->omega > 0). The learner's
+ * overlay is in front (`ovl`, i.e. dq__agent_replica(ag)), whether the
+ * step size is per entry (`visits`, i.e. ag->omega > 0) and whether the
+ * policy is softmax (`soft`, i.e. ag->softmax). The learner's
  * hot loop passes them as constants, one specialised loop per combination,
  * so that none is tested on every step; the public dq_agent_*() calls pass
  * the agent's own. Passing anything else is a bug.
  */
 DQ__INLINE uint32_t
-dq__agent_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl)
+dq__agent_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl, bool soft)
 {
-	return dq__rule_act(ag, s, rule, ovl);
+	return dq__rule_act(ag, s, rule, ovl, soft);
 }
 
 /*
@@ -134,10 +159,10 @@ dq__agent_act(dq_agent *ag, uint32_t s, dq_rule rule, bool ovl)
 DQ__INLINE int
 dq__agent_observe_core(dq_agent *ag, uint32_t s, uint32_t a, double r,
 		       uint32_t s2, bool terminated, dq_rule rule, dq_mode mode,
-		       bool ovl, bool visits)
+		       bool ovl, bool visits, bool soft)
 {
 	int retries = dq__rule_observe(ag, s, a, r, s2, terminated, rule, mode,
-				       ovl, visits);
+				       ovl, visits, soft);
 
 	if (DQ__UNLIKELY(retries < 0))
 		return retries;
@@ -165,13 +190,13 @@ dq__agent_observe_core(dq_agent *ag, uint32_t s, uint32_t a, double r,
 DQ__INLINE int
 dq__agent_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 		  bool terminated, dq_rule rule, dq_mode mode, bool ovl,
-		  bool visits)
+		  bool visits, bool soft)
 {
 	if (DQ__UNLIKELY(ag->ext != NULL))
 		return dq__ext_observe(ag, s, a, r, s2, terminated, mode, ovl,
 				       visits);
 	return dq__agent_observe_core(ag, s, a, r, s2, terminated, rule, mode,
-				      ovl, visits);
+				      ovl, visits, soft);
 }
 
 #endif /* DQ_AGENT_H */

@@ -462,9 +462,14 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		/* The automatic write path: buffers for the longest window
 		 * the rule may pick, now, so that a run allocates nothing. */
 		/* A rule whose writes per step are not bounded has no overlay
-		 * (store.h): its updates stay direct. */
+		 * (store.h): its updates stay direct. So do replaying agents:
+		 * a window merges each agent's summed additions (double-q's
+		 * writes), and replays make an entry's updates in one window
+		 * many, so two agents' sums overshoot together (seen to
+		 * diverge: test_replay's test_optimum, double-q, P = 2). */
 		if (cfg->write_path == DQ_WRITE_AUTO && !ac.sync_every &&
-		    dq__rule_writes(ac.rule) && !s->ag.share && !ac.tiles) {
+		    dq__rule_writes(ac.rule, ac.nstep) && !s->ag.share &&
+		    !ac.tiles && !ac.replay_capacity) {
 			uint32_t w = dq__wp_max_window_hook(
 			    (uint64_t)table->n_states * table->n_actions, l->n);
 
@@ -831,7 +836,7 @@ wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
  */
 DQ__INLINE int
 agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
-	      bool replica, bool visits)
+	      bool replica, bool visits, bool soft)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -865,22 +870,33 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 		if (DQ__UNLIKELY(dq__load_int(&l->stop, memory_order_relaxed)))
 			break;
 		do {
-			uint32_t a = dq__agent_act(ag, s, rule, replica);
+			uint32_t a = dq__agent_act(ag, s, rule, replica, soft);
 
 			err = dq__env_hot_step(&env, a, &ag->rng, &st);
 			if (DQ__UNLIKELY(err)) {
 				*what = "step";
 				return err;
 			}
-			err = dq__agent_observe(ag, s, a, st.reward,
-						st.next_state, st.terminated,
-						rule, mode, replica, visits);
+			err = dq__agent_observe(
+			    ag, s, a, st.reward, st.next_state, st.terminated,
+			    rule, mode, replica, visits, soft);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
 			}
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
+				/* The rules beyond one step: what a
+				 * truncation leaves (rule a constant) */
+				if (rule == DQ_RULE_NSTEP_Q ||
+				    rule == DQ_RULE_NSTEP_SARSA ||
+				    rule == DQ_RULE_Q_LAMBDA) {
+					err = dq__agent_flush(ag);
+					if (DQ__UNLIKELY(err)) {
+						*what = "update";
+						return err;
+					}
+				}
 				dq__agent_episode_end(ag);
 				len = 0;
 				/* A sync policy due in episodes: the chunk
@@ -942,37 +958,62 @@ reset_failed:
  * chunk of the automatic write path's switches, never per step.
  */
 DQ__INLINE int
-agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits)
+agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits,
+		 bool soft)
 {
 	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true,
-				     visits);
+				     visits, soft);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
-		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false,
-				     visits);
+		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false, visits,
+				     soft);
 	case DQ_MODE_HOGWILD:
 		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
-				     visits);
+				     visits, soft);
 	case DQ_MODE_LOCKED:
 	default:
 		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false,
-				     visits);
+				     visits, soft);
 	}
 }
 
-/* ... and per rate: the alpha schedule, or per entry from visit counts. */
+/* ... per rate: the alpha schedule, or per entry from visit counts
+ * (Q(lambda) takes none, dq_agent_config_check()) ... */
 DQ__INLINE int
-agent_loop_rule(slot *sl, const char **what, dq_rule rule)
+agent_loop_rate(slot *sl, const char **what, dq_rule rule, bool soft)
 {
-	if (sl->ag.omega > 0.0)
-		return agent_loop_store(sl, what, rule, true);
-	return agent_loop_store(sl, what, rule, false);
+	if (sl->ag.omega > 0.0 && rule != DQ_RULE_Q_LAMBDA)
+		return agent_loop_store(sl, what, rule, true, soft);
+	return agent_loop_store(sl, what, rule, false, soft);
 }
+
+/*
+ * ... and per policy, epsilon-greedy or softmax: one function each per
+ * rule, its instances inside, so that the compiler allocates each one's
+ * loops on their own, whatever the other rules and softmax cost.
+ */
+#define LOOP_RULE_FN(R)                                                       \
+	static __attribute__((noinline)) int loop_##R##_eg(slot *sl,          \
+							   const char **what) \
+	{                                                                     \
+		return agent_loop_rate(sl, what, R, false);                   \
+	}                                                                     \
+	static __attribute__((noinline)) int loop_##R##_soft(                 \
+	    slot *sl, const char **what)                                      \
+	{                                                                     \
+		return agent_loop_rate(sl, what, R, true);                    \
+	}                                                                     \
+	static int loop_##R(slot *sl, const char **what)                      \
+	{                                                                     \
+		return sl->ag.softmax ? loop_##R##_soft(sl, what)             \
+				      : loop_##R##_eg(sl, what);              \
+	}
+DQ__FOR_EACH_RULE(LOOP_RULE_FN)
 
 #define LOOP_RULE_CASE(R) \
 	case R:           \
-		return agent_loop_rule(sl, what, R);
+		return loop_##R(sl, what);
 
 static int
 agent_loop_once(slot *sl, const char **what)
@@ -1207,6 +1248,12 @@ agent_main(void *arg)
 		err = agent_loop(sl, &what);
 	} else {
 		what = "sync";
+	}
+	/* The n-step rules: the episode the stop cut writes its pending
+	 * updates as a truncation's (the next run starts a new one). */
+	if (!err) {
+		err = dq__agent_flush(&sl->ag);
+		what = "update";
 	}
 	if (err)
 		record_error(sl, err, what);

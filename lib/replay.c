@@ -202,7 +202,7 @@ dq__ext_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 	dq__replay *rp = &x->rp;
 	const uint64_t steps = ag->steps;
 	int err = dq__agent_observe_core(ag, s, a, r, s2, terminated, ag->rule,
-					 mode, ovl, visits);
+					 mode, ovl, visits, ag->softmax);
 
 	if (ag->steps == steps)
 		return err; /* refused: not counted, nothing more */
@@ -219,7 +219,7 @@ dq__ext_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 				int ret = dq__rule_observe(
 				    ag, tr->s, tr->a, tr->r, tr->s2,
 				    tr->terminated != 0, ag->rule, mode, ovl,
-				    visits);
+				    visits, ag->softmax);
 
 				if (DQ__UNLIKELY(ret < 0)) {
 					if (!err)

@@ -340,9 +340,11 @@ dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg)
 	if (!tc)
 		return 0;
 	if (!dq__tile_rule_valid(cfg->rule) || cfg->omega > 0.0 ||
-	    cfg->sync_every || cfg->replay_capacity || cfg->target_every) {
-		dq__detail("tiles: rules q, sarsa and expected-sarsa, without "
-			   "omega, sync_every, replay or a target table");
+	    cfg->sync_every || cfg->replay_capacity || cfg->target_every ||
+	    cfg->policy != DQ_POLICY_EGREEDY) {
+		dq__detail("tiles: rules q, sarsa and expected-sarsa, "
+			   "epsilon-greedy, without omega, sync_every, replay "
+			   "or a target table");
 		return DQ_ERULE;
 	}
 	if (ag->table->n_states != tc->rows) {

@@ -474,6 +474,29 @@ expect_rc 0 train maze4x3 -q -t 1 --steps 2k --replay 32 --target-table 50 \
 expect_rc 0 train --resume "$tmp/rp.ckp" -q --steps 2k --replay 32 \
 	--target-table 50
 expect_rc 2 train cartpole -q --tiles auto --replay 64
+# The rules beyond one step and softmax: their options train; ranges and
+# combinations are usage errors; q-lambda refuses write-back windows.
+for algo in nstep-q nstep-sarsa q-lambda; do
+	expect_rc 0 train maze4x3 -q -t 1 --algo "$algo" --steps 20k
+done
+expect_rc 0 train maze4x3 -q -t 1 --algo nstep-sarsa --nstep 5 --steps 20k
+expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --lambda 0.5 \
+	--trace replacing --steps 20k
+expect_rc 0 train maze4x3 -q -t 1 --algo expected-sarsa \
+	--softmax 2:0.1:exp:5k --steps 20k
+expect_grep "^temperature .* now (2:0.1:exp:5k)" "$tmp/out" \
+	"softmax schedule reported"
+expect_rc 2 train maze4x3 --algo nstep-q --nstep 0
+expect_rc 2 train maze4x3 --algo nstep-q --nstep 1025
+expect_rc 2 train maze4x3 --algo q-lambda --lambda 1.5
+expect_rc 2 train maze4x3 --algo q-lambda --trace dutch
+expect_rc 2 train maze4x3 --softmax 0.5 --epsilon 0.1
+expect_rc 2 train maze4x3 --softmax 2e6
+expect_rc 2 train maze4x3 -q -t 1 --algo nstep-q --steps 1k \
+	--checkpoint "$tmp/ns.ckp"
+expect_rc 2 train maze4x3 -q -t 1 --algo q-lambda --sync 8 --steps 1k
+expect_grep "direct updates only" "$tmp/err" "q-lambda refuses windows"
+expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --sync 0 --steps 1k
 
 
 # ------------------------------------------------- paths before work --

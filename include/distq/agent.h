@@ -61,11 +61,71 @@ typedef enum dq_rule {
 	 *  (QA + QB) / 2 (so the table's greedy policy is the acting one),
 	 *  channel 1 (QA - QB) / 2; a step makes two writes (additions). */
 	DQ_RULE_DOUBLE_Q = 3,
+	/** n-step Q-learning (Mnih et al. 2016, "Asynchronous methods for
+	 *  deep reinforcement learning", n-step Q without tree backup):
+	 *  Q(s_t, a_t) moves towards r_t + gamma r_{t+1} + ... +
+	 *  gamma^{n-1} r_{t+n-1} + gamma^n max Q(s_{t+n}, .), written when
+	 *  s_{t+n} is observed (dq_agent_config.nstep = n). At an episode's
+	 *  end the pending updates are flushed with the shorter returns:
+	 *  no bootstrap after a terminated transition, max Q(s_T, .) after
+	 *  a truncated one (dq_agent_episode_end()). One write per step, up
+	 *  to n at an episode's end. n = 1 is DQ_RULE_Q. */
+	DQ_RULE_NSTEP_Q = 4,
+	/** n-step SARSA (Sutton & Barto, 2nd ed., section 7.2): as
+	 *  DQ_RULE_NSTEP_Q, bootstrapping from Q(s_{t+n}, a_{t+n}), a_{t+n}
+	 *  the action the policy takes next in s_{t+n} (chosen at the
+	 *  observe, returned by the next act there). n = 1 is
+	 *  DQ_RULE_SARSA. */
+	DQ_RULE_NSTEP_SARSA = 5,
+	/** Watkins's Q(lambda) (Watkins 1989; Sutton & Barto, 2nd ed.,
+	 *  section 12.10): delta = r + gamma max Q(s', .) - Q(s, a) (r -
+	 *  Q(s, a) on termination); the trace of (s, a) grows by 1
+	 *  (DQ_TRACE_ACCUMULATING) or is set to 1 (DQ_TRACE_REPLACING);
+	 *  every traced entry gets alpha delta e; then the traces decay by
+	 *  gamma lambda, or are all cut when the action the policy chose in
+	 *  s' (taken by the next act there) is not greedy, and at an
+	 *  episode's end. Traces are kept per agent as a sparse list: one
+	 *  below DQ_TRACE_MIN is dropped, and at most
+	 *  dq_agent_config.trace_max are kept (the smallest is dropped for a
+	 *  new one), so a step costs O(active traces). Its writes per step
+	 *  are not bounded by the rule: it runs with direct updates only
+	 *  (sync_every > 0 is DQ_ERULE). Not with omega (-EINVAL). */
+	DQ_RULE_Q_LAMBDA = 6,
 } dq_rule;
 
+/** How an agent chooses its actions (dq_agent_config.policy). */
+typedef enum dq_policy {
+	/** With probability epsilon uniformly at random, else greedily
+	 *  (ties at random or by the lowest index, random_ties). */
+	DQ_POLICY_EGREEDY = 0,
+	/** Softmax (Boltzmann; Sutton & Barto, 2nd ed., section 2.8 and
+	 *  13.1): action a with probability exp(Q(s,a)/T) / sum_b
+	 *  exp(Q(s,b)/T). The temperature T is dq_agent_config.epsilon's
+	 *  schedule, read as a temperature in [0, DQ_TEMPERATURE_MAX]; T = 0
+	 *  is greedy. Expected SARSA takes its expectation under it, and
+	 *  Q(lambda) cuts its traces on any action that is not greedy. */
+	DQ_POLICY_SOFTMAX = 1,
+} dq_policy;
+
+/** Q(lambda)'s eligibility traces (dq_agent_config.trace). */
+typedef enum dq_trace {
+	DQ_TRACE_ACCUMULATING = 0, /**< e(s,a) += 1 on a visit. */
+	DQ_TRACE_REPLACING = 1,	   /**< e(s,a) = 1 on a visit. */
+} dq_trace;
+
+/** The largest n of the n-step rules (dq_agent_config.nstep). */
+#define DQ_NSTEP_MAX 1024u
+/** The most traces Q(lambda) may keep (dq_agent_config.trace_max). */
+#define DQ_TRACE_MAX_CAP 65536u
+/** Q(lambda) drops a trace whose magnitude falls below this. */
+#define DQ_TRACE_MIN 1e-4
+/** The highest softmax temperature (dq_agent_config.epsilon). */
+#define DQ_TEMPERATURE_MAX 1e6
+
 /**
- * The rule named @p name: "q", "sarsa", "expected-sarsa", "double-q"
- * (the names `distq train --algo` takes).
+ * The rule named @p name: "q", "sarsa", "expected-sarsa", "double-q",
+ * "nstep-q", "nstep-sarsa", "q-lambda" (the names `distq train --algo`
+ * takes).
  *
  * @return 0, -EINVAL for a NULL pointer, or -ENOENT for a name no rule
  *         has (*out unchanged).
@@ -97,7 +157,9 @@ DQ_API int dq_rule_channels(dq_rule rule, uint32_t *out);
 typedef struct dq_agent_config {
 	double gamma;		/**< Discount in [0,1]. Default 0.95. */
 	dq_schedule alpha;	/**< Step size, in (0,1]. Default 0.1. */
-	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1. */
+	dq_schedule epsilon;	/**< Exploration, in [0,1]. Default 0.1.
+				 *   Under DQ_POLICY_SOFTMAX the temperature,
+				 *   in [0, DQ_TEMPERATURE_MAX]. */
 	uint64_t seed;		/**< Base seed. Default 1. */
 	uint32_t stream;	/**< RNG stream (agent id). Default 0. */
 	uint32_t clock_step;	/**< Schedule steps per agent step. Default 1;
@@ -177,7 +239,22 @@ typedef struct dq_agent_config {
 #if UINTPTR_MAX == UINT32_MAX
 	uint32_t tiles_pad_; /**< Zero: the pointer's word on 32 bits. */
 #endif
-	uint64_t reserved_[6]; /**< Zero (see "Growing structs"). */
+	/** How actions are chosen: DQ_POLICY_EGREEDY (default) or
+	 *  DQ_POLICY_SOFTMAX, whose temperature is the epsilon schedule. */
+	dq_policy policy;
+	/** n of the n-step rules, in [1, DQ_NSTEP_MAX]. Default 3; not read
+	 *  by the other rules (0 accepted there). */
+	uint32_t nstep;
+	/** lambda of Q(lambda), in [0, 1]. Default 0.9. */
+	double lambda;
+	/** Q(lambda)'s traces: DQ_TRACE_ACCUMULATING (default) or
+	 *  DQ_TRACE_REPLACING. */
+	dq_trace trace;
+	/** The most traces Q(lambda) keeps, in [1, DQ_TRACE_MAX_CAP]; a
+	 *  step costs O(traces kept). Default 64; not read by the other
+	 *  rules (0 accepted there). */
+	uint32_t trace_max;
+	uint64_t reserved_[3]; /**< Zero (see "Growing structs"). */
 } dq_agent_config;
 
 /** Bytes one replayed transition takes (dq_agent_config.replay_capacity). */
@@ -199,7 +276,8 @@ typedef struct dq_stats {
 	uint64_t returns_n;    /**< Episodes in the mean below (<= K each). */
 	double mean_return;    /**< Mean return over the last K episodes
 			       *   (of each agent); NaN when none yet. */
-	double epsilon;	       /**< Current epsilon (mean over agents). */
+	double epsilon;	       /**< Current epsilon, or softmax temperature
+			       *   (mean over agents). */
 	double alpha;	       /**< Current alpha (mean over agents). */
 	uint64_t reserved_[9]; /**< Zero (see "Growing structs"). */
 } dq_stats;
@@ -209,7 +287,9 @@ typedef struct dq_agent dq_agent;
 
 /**
  * Fill @p cfg with the defaults of the seed study: gamma 0.95, constant
- * alpha 0.1 and epsilon 0.1, seed 1, stream 0, random ties, K = 100.
+ * alpha 0.1 and epsilon 0.1, seed 1, stream 0, random ties, K = 100;
+ * epsilon-greedy Q-learning, and for the other rules n = 3, lambda 0.9,
+ * accumulating traces, at most 64 of them.
  *
  * @return 0, or -EINVAL for a NULL @p cfg.
  * Thread-safety: safe from any thread.
@@ -224,16 +304,20 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
  *         clock_step of 0, sync_every above 2^30, an unknown rule, an
- *         omega neither 0 nor in (0.5, 1], non-zero reserved words (of
- *         the config or of its schedules), replay fields out of their
- *         ranges (a batch or minibatch count of 0 with a capacity, or
- *         either without one; batch x minibatches above
- *         DQ_REPLAY_MAX_PER_STEP), a target_tau outside [0, 1] or
- *         without target_every; -ERANGE when replay_capacity x
+ *         omega neither 0 nor in (0.5, 1] (or set with Q(lambda)), an
+ *         unknown policy or trace kind, under softmax a temperature
+ *         (epsilon) outside [0, DQ_TEMPERATURE_MAX], nstep above
+ *         DQ_NSTEP_MAX (or 0 with an n-step rule), lambda outside [0, 1],
+ *         trace_max above DQ_TRACE_MAX_CAP (or 0 with Q(lambda)),
+ *         non-zero reserved words (of the config or of its schedules),
+ *         replay fields out of their ranges (a batch or minibatch count
+ *         of 0 with a capacity, or either without one; batch x
+ *         minibatches above DQ_REPLAY_MAX_PER_STEP), a target_tau outside
+ *         [0, 1] or without target_every; -ERANGE when replay_capacity x
  *         DQ_REPLAY_TRANSITION_BYTES exceeds DQ_REPLAY_MAX_BYTES;
- *         DQ_ERULE for replay or a target table with an on-policy rule
- *         (sarsa). dq_error_detail() names the replay and target
- *         errors.
+ *         DQ_ERULE for replay or a target table with a rule other than
+ *         q, expected-sarsa and double-q. dq_error_detail() names the
+ *         replay and target errors.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -247,9 +331,11 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
  *         when the rule needs more table channels than @p table has
  *         (dq_rule_channels()), or omega is set and @p table keeps no
- *         visit counts; -ENOMEM. With target_every > 0 the agent's
- *         target table is a copy of @p table now.
- *         Checkpoints hold neither the replay ring nor the target.
+ *         visit counts, or sync_every > 0 with a rule whose writes per
+ *         step are not bounded (DQ_RULE_Q_LAMBDA); -ENOMEM. With
+ *         target_every > 0 the agent's target table is a copy of
+ *         @p table now. Checkpoints hold neither the replay ring nor
+ *         the target.
  * Thread-safety: safe from any thread; the agent then belongs to one thread
  *                at a time. Any number of agents may share one table.
  * Ordering: as dq_table_update() for the table; none otherwise.
@@ -266,8 +352,11 @@ DQ_API int dq_agent_create(dq_agent **out, dq_table *table,
 DQ_API void dq_agent_destroy(dq_agent *agent);
 
 /**
- * Choose an action for @p state: with probability epsilon uniformly at
- * random, else greedily from the shared table.
+ * Choose an action for @p state by the agent's policy (dq_policy): with
+ * probability epsilon uniformly at random, else greedily from the shared
+ * table; or by softmax. The on-policy rules (SARSA, n-step SARSA) and
+ * Q(lambda) return the action their last observe chose when @p state is
+ * the s' of that observe.
  *
  * @return 0; -EINVAL for NULL pointers; -ERANGE for @p state
  *         (dq_error_detail() says which).
@@ -278,8 +367,10 @@ DQ_API int dq_agent_act(dq_agent *agent, uint32_t state, uint32_t *action);
 
 /**
  * Learn from one transition: Q(s,a) moves towards
- * r + gamma * max_a' Q(s',a') (or r alone when @p terminated), then the
- * schedules advance one step. A terminated transition also ends the
+ * r + gamma * max_a' Q(s',a') (or r alone when @p terminated), or what
+ * the agent's rule writes (dq_rule: the n-step rules write the update of
+ * the transition n steps back, and all pending ones when @p terminated),
+ * then the schedules advance one step. A terminated transition also ends the
  * episode for the statistics. CAS retries are counted in the agent's
  * statistics (dq_stats.cas_retries), not returned.
  *
@@ -365,13 +456,19 @@ DQ_API int dq_agent_observe_batch(dq_agent *agent, const uint32_t *s,
 DQ_API int dq_agent_sync(dq_agent *agent);
 
 /**
- * End the current episode for the statistics without a terminal
- * transition (truncation, or the simulator's own reset). Does nothing if no
- * step was observed since the last episode ended.
+ * End the current episode without a terminal transition (truncation, or
+ * the simulator's own reset): for the statistics, and for the rules that
+ * look beyond one step: the n-step rules write their pending updates,
+ * bootstrapping from the last observed s' (truncation bootstraps), and
+ * Q(lambda) clears its traces. Counts no episode if no step was observed
+ * since the last episode ended.
  *
- * @return 0, or -EINVAL for NULL.
+ * @return 0, -EINVAL for NULL, or DQ_ENONFINITE when a pending update's
+ *         result would not be finite (that entry unchanged; the episode
+ *         ends and the pending updates are dropped all the same).
  * Thread-safety: the owning thread only.
- * Ordering: none.
+ * Ordering: the n-step rules' writes as dq_table_update(); none
+ *           otherwise.
  */
 DQ_API int dq_agent_episode_end(dq_agent *agent);
 

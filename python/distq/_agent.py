@@ -79,6 +79,41 @@ def replay_target(cfg, replay=None, target_table=None):
             cfg.target_every = uint(t, "target_table period")
 
 
+def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
+                softmax=None):
+    """The learning rule by its name (``distq train --algo``: "q",
+    "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda";
+    "double-q" needs a two-channel table, which Table does not make yet),
+    n of the n-step rules, lambda and the trace kind ("accumulating" or
+    "replacing") of q-lambda, and ``softmax``: None for epsilon-greedy,
+    else the softmax temperature (a number or a schedule tuple), which
+    replaces epsilon."""
+    if algo in ("qlearning", "q-learning"):
+        algo = "q"
+    rule = ffi.new("dq_rule *")
+    if not isinstance(algo, str) or \
+            lib.dq_rule_from_name(algo.encode(), rule) != 0:
+        raise InvalidArgument(f"algo {algo!r}: not a rule (q, sarsa, "
+                              "expected-sarsa, nstep-q, nstep-sarsa, "
+                              "q-lambda)", -22)
+    if rule[0] == lib.DQ_RULE_DOUBLE_Q:
+        raise InvalidArgument("algo 'double-q' needs a table with two "
+                              "channels, which distq.Table does not make "
+                              "yet", -22)
+    cfg.rule = rule[0]
+    cfg.nstep = uint(nstep, "nstep")
+    setattr(cfg, "lambda", float(lam))  # a Python keyword
+    traces = {"accumulating": lib.DQ_TRACE_ACCUMULATING,
+              "replacing": lib.DQ_TRACE_REPLACING}
+    if trace not in traces:
+        raise InvalidArgument(f"trace must be 'accumulating' or "
+                              f"'replacing', not {trace!r}", -22)
+    cfg.trace = traces[trace]
+    if softmax is not None:
+        cfg.policy = lib.DQ_POLICY_SOFTMAX
+        schedule(cfg.epsilon, softmax, "softmax")
+
+
 def _u32_array(x, what):
     a = np.asarray(x)
     if a.dtype == np.uint32:
@@ -105,13 +140,16 @@ class Agent:
 
     def __init__(self, table, *, gamma=0.95, alpha=0.1, epsilon=0.1, seed=1,
                  stream=0, sync_every=0, random_ties=True,
-                 return_window=100, replay=None, target_table=None):
+                 return_window=100, replay=None, target_table=None,
+                 algo="q", nstep=3, lam=0.9, trace="accumulating",
+                 softmax=None):
         if not isinstance(table, Table):
             raise TypeError("table must be a distq.Table")
         cfg = ffi.new("dq_agent_config *")
         lib.dq_agent_config_init(cfg)
         agent_config(cfg, gamma, alpha, epsilon, seed, sync_every,
                      random_ties, return_window)
+        rule_config(cfg, algo, nstep, lam, trace, softmax)
         cfg.stream = uint(stream, "stream")
         replay_target(cfg, replay, target_table)
         out = ffi.new("dq_agent **")
@@ -180,8 +218,9 @@ class Agent:
                 ffi.from_buffer("uint8_t[]", t), n, self._done), "observe")
 
     def end_episode(self):
-        """End the episode for the statistics without a terminal
-        transition (truncation)."""
+        """End the episode without a terminal transition (truncation):
+        for the statistics, and the n-step rules write their pending
+        updates (bootstrapping), q-lambda drops its traces."""
         with self._lock:
             check(lib.dq_agent_episode_end(self._a))
 

@@ -91,6 +91,20 @@ typedef struct dq_schedule {
 	dq_schedule_kind kind; double start; double end; double steps;
 	uint64_t reserved_[4];
 } dq_schedule;
+typedef enum dq_rule {
+	DQ_RULE_Q = 0, DQ_RULE_SARSA = 1, DQ_RULE_EXPECTED_SARSA = 2,
+	DQ_RULE_DOUBLE_Q = 3, DQ_RULE_NSTEP_Q = 4, DQ_RULE_NSTEP_SARSA = 5,
+	DQ_RULE_Q_LAMBDA = 6
+} dq_rule;
+typedef enum dq_policy {
+	DQ_POLICY_EGREEDY = 0, DQ_POLICY_SOFTMAX = 1
+} dq_policy;
+typedef enum dq_trace {
+	DQ_TRACE_ACCUMULATING = 0, DQ_TRACE_REPLACING = 1
+} dq_trace;
+int dq_rule_from_name(const char *name, dq_rule *out);
+const char *dq_rule_name(dq_rule rule);
+int dq_rule_channels(dq_rule rule, uint32_t *out);
 typedef struct dq_agent_config {
 	double gamma; dq_schedule alpha; dq_schedule epsilon; uint64_t seed;
 	uint32_t stream; uint32_t clock_step; uint32_t return_window;
@@ -98,7 +112,9 @@ typedef struct dq_agent_config {
 	uint32_t replay_capacity; uint32_t replay_batch;
 	uint32_t replay_minibatches; uint32_t target_every; double target_tau;
 	const void *tiles;
-	uint64_t reserved_[6];
+	int policy; uint32_t nstep; double lambda; int trace;
+	uint32_t trace_max;
+	uint64_t reserved_[3];
 } dq_agent_config;
 typedef struct dq_stats {
 	uint64_t steps; uint64_t episodes; uint64_t cas_retries;
@@ -249,6 +265,7 @@ EFILEVALUE = -1010
 ENOTREG = -1011
 ENOTHISSYS = -1013
 EAFFINITY = -1014
+ERULE = -1015
 MAX_THREADS = 4096
 
 # The ABI this binding was written for: the soname's major number.

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._agent import agent_config, replay_target, stats_dict, uint
+from ._agent import agent_config, replay_target, rule_config, stats_dict, uint
 from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
@@ -122,7 +122,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           pin="cores", max_episode_steps=0, progress=True,
           progress_interval=0.1, callback=None, eval_every=None,
           eval_unit="seconds", eval_episodes=100, target_return=None,
-          replay=None, target_table=None):
+          replay=None, target_table=None, nstep=3, lam=0.9,
+          trace="accumulating", softmax=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -139,6 +140,12 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``replay``: CAP or (CAP, B, K), experience replay per agent;
     ``target_table``: C or ("polyak", TAU, C), a target table shared by
     the agents (docs/replay.md; neither is saved in checkpoints).
+    ``algo``: the learning rule, as ``distq train --algo`` names it ("q",
+    "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda");
+    ``nstep``: their n; ``lam``, ``trace``: q-lambda's lambda and traces
+    ("accumulating" or "replacing"); ``softmax``: a temperature (number
+    or schedule tuple) for softmax action selection instead of
+    epsilon-greedy.
 
     The GIL is released while the C agents run; Ctrl-C stops the run
     cleanly (threads joined) and raises KeyboardInterrupt, whose
@@ -153,9 +160,6 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``eval_every``).
     """
     env = as_env(env)
-    if algo not in ("q", "qlearning", "q-learning"):
-        raise InvalidArgument(f"algo {algo!r}: this library version has "
-                              "Q-learning only ('q')", -22)
     if table is None:
         table = Table((env.n_states, env.n_actions), discipline=discipline,
                       q0=q0)
@@ -187,6 +191,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
                               f"length >= 0, not {share!r}", -22)
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
     replay_target(cfg.agent, replay, target_table)
+    rule_config(cfg.agent, algo, nstep, lam, trace, softmax)
     if steps is None and seconds is None and episodes is None and \
             target is None:
         steps = 10_000_000

@@ -347,7 +347,7 @@ def test_train_errors():
     with pytest.raises(ValueError):
         distq.train(env, steps=10, alpha=0, threads=1)
     with pytest.raises(ValueError):
-        distq.train(env, steps=10, algo="sarsa", threads=1)
+        distq.train(env, steps=10, algo="qq", threads=1)
     with pytest.raises(ValueError):
         distq.train(env, steps=10, share="sometimes", threads=1)
     with pytest.raises(ValueError):
@@ -571,6 +571,39 @@ def test_agent_bad_arguments():
         distq.Agent(t, epsilon=(1, 0, "cubic", 10))
     with pytest.raises(ValueError):
         distq.Agent(distq.Table((1 << 23, 1)), sync_every=4)
+
+
+def test_rules_by_name():
+    """The rules and their parameters through the config, by the names
+    distq train --algo takes: n-step Q's truncation flush by hand (n = 2,
+    alpha 1, gamma 0.5: Q(0,0) <- 1 + .5 (2 + .5 x 8) = 4 when s2 is
+    observed, Q(1,0) <- 2 + .5 x 8 = 6 at end_episode), and each rule,
+    softmax included, trains."""
+    t = distq.Table((3, 2))
+    t[2, 1] = 8.0
+    a = distq.Agent(t, algo="nstep-q", nstep=2, alpha=1.0, gamma=0.5,
+                    epsilon=0.0, random_ties=False)
+    a.observe(0, 0, 1.0, 1, False)
+    assert t[0, 0] == 0.0
+    a.observe(1, 0, 2.0, 2, False)
+    assert t[0, 0] == 4.0
+    a.end_episode()
+    assert t[1, 0] == 6.0
+    env = distq.make("maze4x3")
+    for algo, kw in (("nstep-sarsa", {"nstep": 4}),
+                     ("q-lambda", {"lam": 0.5, "trace": "replacing"}),
+                     ("expected-sarsa", {"softmax": (2.0, 0.1, "exp", 5e3)}),
+                     ("q", {"softmax": 0.5})):
+        r = distq.train(env, threads=1, steps=20_000, algo=algo,
+                        progress=False, **kw)
+        assert r.steps == 20_000
+    with pytest.raises(ValueError):
+        distq.train(env, steps=10, algo="double-q", threads=1)
+    with pytest.raises(ValueError):
+        distq.train(env, steps=10, algo="nstep-q", nstep=0, threads=1)
+    with pytest.raises(ValueError):
+        distq.train(env, steps=10, algo="q-lambda", trace="dutch",
+                    threads=1)
 
 
 def test_agent_keeps_its_table_alive():
