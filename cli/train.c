@@ -661,18 +661,6 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--softmax and --epsilon: the "
 					    "temperature replaces epsilon, "
 					    "give one");
-	/* Checkpoints hold neither the policy nor the per-agent state of
-	 * the rules beyond one step (pending n-step transitions, traces). */
-	if (o->checkpoint &&
-	    (o->policy == DQ_POLICY_SOFTMAX || o->rule == DQ_RULE_NSTEP_Q ||
-	     o->rule == DQ_RULE_NSTEP_SARSA || o->rule == DQ_RULE_Q_LAMBDA))
-		return cli_usage_error(
-		    cmd,
-		    "--algo %s%s: checkpoints do not "
-		    "hold this rule's state yet: no "
-		    "--save, --checkpoint or --resume",
-		    dq_rule_name(o->rule),
-		    o->policy == DQ_POLICY_SOFTMAX ? " with --softmax" : "");
 	colon = o->env_spec ? strchr(o->env_spec, ':') : NULL;
 	if (o->checkpoint && colon && strlen(colon + 1) >= 256)
 		return cli_usage_error(cmd, "environment parameters longer "
@@ -1036,6 +1024,16 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	 * when the file is loaded, with both named. */
 	if (!(o->given & GIVEN(T_ALGO)))
 		o->rule = rs->rule.rule;
+	/* ... and its parameters: the file's unless given here (a resume
+	 * with others is refused when the file is loaded, naming them). */
+	if (!(o->given & GIVEN(T_SOFTMAX)))
+		o->policy = rs->rule.policy;
+	if (!(o->given & GIVEN(T_NSTEP)))
+		o->nstep = rs->rule.nstep;
+	if (!(o->given & GIVEN(T_LAMBDA)))
+		o->lambda = rs->rule.lambda;
+	if (!(o->given & GIVEN(T_TRACE)))
+		o->trace = rs->rule.trace;
 	if (!(o->given & GIVEN(T_ALPHA)))
 		o->alpha = o->alpha_sched.start = o->alpha_sched.end = m->alpha;
 	if (!(o->given & GIVEN(T_GAMMA)))

@@ -1503,21 +1503,6 @@ dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 		return -EINVAL;
 	in.n = dq__learner_size(l);
 	in.rule = dq__learner_agent_config(l);
-	/* The n-step ring, the trace list and the softmax policy have no
-	 * rule-state record or parameter lines yet: refuse rather than
-	 * write a file whose resume would not continue the run. */
-	if (in.rule->rule == DQ_RULE_NSTEP_Q ||
-	    in.rule->rule == DQ_RULE_NSTEP_SARSA ||
-	    in.rule->rule == DQ_RULE_Q_LAMBDA ||
-	    in.rule->policy != DQ_POLICY_EGREEDY) {
-		dq__detail("checkpoints do not hold the state of rule '%s'%s "
-			   "yet (its pending transitions or traces)",
-			   dq_rule_name(in.rule->rule),
-			   in.rule->policy != DQ_POLICY_EGREEDY
-			       ? " under softmax"
-			       : "");
-		return -ENOTSUP;
-	}
 	ag = calloc(in.n, sizeof(*ag));
 	if (!ag)
 		return -ENOMEM;

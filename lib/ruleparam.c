@@ -43,6 +43,16 @@
 const dq__rule_param dq__rule_params[] = {
     /* alpha = 1 / N(s,a)^omega from the table's visit counts (rate.h) */
     DQ__PARAM("omega", omega, DQ__RULES_ALL, true),
+    /* softmax: epsilon's schedule is the temperature (agent.h) */
+    DQ__PARAM("policy", policy, DQ__RULES_ALL, true),
+    /* n of the n-step rules (their returns' length) */
+    DQ__PARAM("nstep", nstep,
+	      DQ__RULE_BIT(DQ_RULE_NSTEP_Q) | DQ__RULE_BIT(DQ_RULE_NSTEP_SARSA),
+	      true),
+    /* Watkins's Q(lambda): lambda, the trace kind and the traces kept */
+    DQ__PARAM("lambda", lambda, DQ__RULE_BIT(DQ_RULE_Q_LAMBDA), true),
+    DQ__PARAM("trace", trace, DQ__RULE_BIT(DQ_RULE_Q_LAMBDA), true),
+    DQ__PARAM("trace_max", trace_max, DQ__RULE_BIT(DQ_RULE_Q_LAMBDA), true),
 };
 
 const size_t dq__n_rule_params =
@@ -129,8 +139,11 @@ dq__param_text(const dq__rule_param *p, const dq_agent_config *cfg, char *buf,
 const dq__rule_state_ops *
 dq__rule_state_ops_of(dq_rule rule)
 {
-	/* No rule keeps a per-agent state across runs yet. One that does
-	 * (n-step: its buffer; q-lambda: its traces) returns its ops here. */
+	/* No rule keeps a per-agent state across runs: a run's end flushes
+	 * the n-step rules' pending transitions and cuts Q(lambda)'s traces
+	 * (dq__agent_flush()), and a run's start clears the action chosen
+	 * ahead, so an idle learner holds none. A rule that keeps one
+	 * returns its ops here. */
 	(void)rule;
 	return NULL;
 }

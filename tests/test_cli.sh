@@ -492,8 +492,6 @@ expect_rc 2 train maze4x3 --algo q-lambda --lambda 1.5
 expect_rc 2 train maze4x3 --algo q-lambda --trace dutch
 expect_rc 2 train maze4x3 --softmax 0.5 --epsilon 0.1
 expect_rc 2 train maze4x3 --softmax 2e6
-expect_rc 2 train maze4x3 -q -t 1 --algo nstep-q --steps 1k \
-	--checkpoint "$tmp/ns.ckp"
 expect_rc 2 train maze4x3 -q -t 1 --algo q-lambda --sync 8 --steps 1k
 expect_grep "direct updates only" "$tmp/err" "q-lambda refuses windows"
 expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --sync 0 --steps 1k
@@ -856,6 +854,19 @@ expect_rc 0 train cartpole -q -t 2 --pin none --tiles auto --seed 3 \
 expect_grep "stopped by  *target return reached" "$tmp/out" \
 	"--tiles --target-return: CartPole solved"
 expect_rc 2 train cartpole -q --tiles auto --share average
+
+# The rules beyond one step checkpoint and resume with their parameters
+# (the file's unless given; another n is refused, naming it).
+expect_rc 0 train maze4x3 -q -t 1 --algo nstep-q --nstep 5 --steps 2k \
+	--checkpoint "$tmp/ns.ckp"
+expect_rc 0 train --resume "$tmp/ns.ckp" -q --steps 1k
+expect_grep "^steps  *3000 " "$tmp/out" "nstep-q resumes"
+expect_rc 1 train --resume "$tmp/ns.ckp" -q --steps 1k --nstep 3
+expect_grep "nstep" "$tmp/err" "resume: another n named"
+expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --softmax 0.5 --steps 2k \
+	--checkpoint "$tmp/ql.ckp"
+expect_rc 0 train --resume "$tmp/ql.ckp" -q --steps 1k
+expect_grep "^steps  *3000 " "$tmp/out" "q-lambda under softmax resumes"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

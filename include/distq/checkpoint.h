@@ -211,10 +211,7 @@ DQ_API int dq_checkpoint_load_run(const char *path, dq_table *t,
  * run adds its earlier totals); the fields ignored by dq_checkpoint_save()
  * are ignored here too.
  *
- * @return the errors of dq_checkpoint_save(); -EINVAL for a NULL @p l;
- *         -ENOTSUP for the rules whose per-agent state is not recorded
- *         yet (nstep-q, nstep-sarsa, q-lambda) and for the softmax policy
- *         (dq_error_detail() names it).
+ * @return the errors of dq_checkpoint_save(); -EINVAL for a NULL @p l.
  * Thread-safety: safe during dq_learner_run() on @p l (from its progress
  *                callback, say): the file is then consistent per entry
  *                and per agent, as dq_checkpoint_save_run() describes;
