@@ -30,6 +30,16 @@
 #   WERROR=0        warnings stay warnings (release builds; default 1 for
 #                   development and CI)
 
+# Compile in parallel, one job per CPU, unless the command line says how
+# (make -j1 serialises): make check builds the library four times (plain,
+# ASan+UBSan, TSan, fuzz). Only at the top level: sub-makes inherit it.
+# Targets that run tests run them one after another (see `test`).
+ifeq ($(MAKELEVEL),0)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 1)
+endif
+endif
+
 # The version is defined once, by DQ_VERSION_* in the public header; the
 # soname, the file names and distq.pc follow from it (test-install checks
 # that the installed library, header and distq.pc agree).
@@ -257,7 +267,11 @@ check: $(DEPS_STAMP)
 	$(Q)$(MAKE) --no-print-directory check-ir
 	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
 
-test: test-unit test-examples
+# One after the other: suites that time two agents must not share the
+# CPUs with the examples.
+test:
+	$(Q)$(MAKE) --no-print-directory test-unit
+	$(Q)$(MAKE) --no-print-directory test-examples
 
 test-unit: $(TESTS) $(BUILD)/distq
 	$(Q)sh scripts/run-tests.sh $(BUILD) $(TESTS)
