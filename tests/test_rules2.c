@@ -633,8 +633,13 @@ test_equivalences(void **state)
  * an epsilon decaying to 0 froze it one or two states short of optimal on
  * taxi (the underestimated actions are no longer tried). Expected SARSA
  * with epsilon decaying to 0, and under softmax with the temperature
- * decaying from 1 to 0 (its expectation follows the softmax policy), q
- * and double-q with constant 0.1. q,
+ * decaying from 1 to 0 (its expectation follows the softmax policy) on
+ * maze4x3 and frozenlake4x4 only: an exponentially decaying temperature is
+ * not GLIE, and on taxi 5 of 40 seeds (P = 1, and as often at P = 2) froze
+ * one state short of optimal for good (an underestimated optimal action
+ * whose probability exp(-gap/T) fell to nothing before it was corrected),
+ * where the epsilon-greedy decay, trying every action with probability
+ * epsilon/|A|, reached it in 40 of 40. q and double-q with constant 0.1. q,
  * double-q and Expected SARSA on maze4x3 and frozenlake4x4 are
  * test_rules.c's; here their taxi.
  */
@@ -702,8 +707,9 @@ test_off_policy_optimal(void **state)
 		for (size_t e = 0; e < 3; e++) {
 			for (size_t i = 0; i < 2; i++)
 				optimal(envs[e], mine[i], p, DQ_POLICY_EGREEDY);
-			optimal(envs[e], DQ_RULE_EXPECTED_SARSA, p,
-				DQ_POLICY_SOFTMAX);
+			if (e < 2)
+				optimal(envs[e], DQ_RULE_EXPECTED_SARSA, p,
+					DQ_POLICY_SOFTMAX);
 		}
 		for (size_t i = 0; i < 3; i++)
 			optimal("taxi", taxi_gap[i], p, DQ_POLICY_EGREEDY);
