@@ -226,4 +226,39 @@ struct cli_train_hooks {
 };
 extern const struct cli_train_hooks *cli_train_hooks;
 
+/* --share, one grammar for distq and distq-mpi (cli/share.c). */
+enum cli_share_policy {
+	CLI_SHARE_NONE,
+	CLI_SHARE_AVERAGE,
+	CLI_SHARE_DELTA,
+	CLI_SHARE_DISTQL,
+};
+enum cli_share_unit {
+	CLI_SHARE_DEFAULT, /* not given: the program's default */
+	CLI_SHARE_STEPS,
+	CLI_SHARE_EPISODES,
+	CLI_SHARE_SECONDS,
+};
+struct cli_share {
+	enum cli_share_policy policy;
+	enum cli_share_unit unit;
+	double interval;   /* tau in @unit, when given */
+	int partial;	   /* -1 not given, 0 all, 1 partial */
+	double eta, decay; /* NaN: not given */
+	int epsilon_decay; /* -1 not given, 0 off, 1 on */
+	int exchange;	   /* -1 not given, 0 auto, 1 sparse, 2 dense */
+	double timeout;	   /* NaN: not given */
+};
+extern const char cli_share_usage[];
+/* Parse @spec; -EINVAL with why in @why (@len bytes) when it cannot. */
+int cli_share_parse(const char *spec, struct cli_share *out, char *why,
+		    size_t len);
+const char *cli_share_name(enum cli_share_policy p);
+/* The in-process policy of @s (distq), or -EINVAL with why: delta,
+ * exchange= and timeout= are between ranks only. */
+int cli_share_local(const struct cli_share *s, dq_share_config *out, char *why,
+		    size_t len);
+/* The summary's "sync policy" line (none for DQ_SHARE_NONE). */
+void cli_share_summary(const dq_share_config *c);
+
 #endif /* DISTQ_CLI_H */

@@ -120,7 +120,8 @@ const struct cli_opt cli_train_opts[] = {
     {"share", 0, "NAME[:P]", T_SHARE,
      "sync policy: none (default), distql[:tau=N][:all|partial][:eta=X]"
      "[:decay=X][:epsilon-decay=on|off] (agents learn on local tables; "
-     "gamma 0.9 unless given), average[:steps=N|:seconds=S]"},
+     "gamma 0.9 unless given), average[:steps=N|:seconds=S]; delta, "
+     "exchange= and timeout=: distq-mpi only (docs/cli.md)"},
     {"tiles", 0, "SPEC|auto", T_TILES,
      "tile coding of the environment's observation: T tilings of "
      "B1,B2,... tiles per dimension, e.g. 8x4,4,8,8 (see distq(1)); auto: "
@@ -487,17 +488,20 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 			    "nstep-sarsa, q-lambda)",
 			    v);
 		return 0;
-	case T_SHARE:
-		if (dq_share_parse(v, &o->share))
-			return cli_usage_error(
-			    cmd,
-			    "--share %s: not a policy (none, distql[:tau=N]"
-			    "[:all|partial][:eta=X][:decay=X]"
-			    "[:epsilon-decay=on|off], average[:steps=N|"
-			    ":seconds=S])",
-			    v);
-		o->share_eps = strstr(v, "epsilon-decay=") != NULL;
+	case T_SHARE: {
+		struct cli_share sh;
+		char why[200];
+
+		if (cli_share_parse(v, &sh, why, sizeof(why)))
+			return cli_usage_error(cmd,
+					       "--share %s: %s (expected "
+					       "%s)",
+					       v, why, cli_share_usage);
+		if (cli_share_local(&sh, &o->share, why, sizeof(why)))
+			return cli_usage_error(cmd, "--share %s: %s", v, why);
+		o->share_eps = sh.epsilon_decay >= 0;
 		return 0;
+	}
 	case T_REPLAY: {
 		const uint64_t max[3] = {
 		    DQ_REPLAY_MAX_BYTES / DQ_REPLAY_TRANSITION_BYTES,
@@ -1349,6 +1353,7 @@ train_summary(const struct train_ctx *x, const dq_run_result *r)
 	cli_kv("cas retries/step", "%.3g\n",
 	       t->steps ? (double)t->cas_retries / (double)t->steps : 0.0);
 	train_write_path(x, t->steps);
+	cli_share_summary(&x->o->share);
 	if (x->o->replay_cap)
 		cli_kv("replay",
 		       "last %u transitions per agent, %u x %u replayed per "

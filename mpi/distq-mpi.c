@@ -12,6 +12,7 @@
  * arguments before distq's parser sees them. docs/distributed.md.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,54 @@ on_term(int sig)
 	raise(SIGINT);
 }
 
+/*
+ * The policy between ranks of a --share spec (cli/share.c's grammar, the
+ * one distq takes), or -EINVAL with why: epsilon-decay= is the
+ * in-process DistQL's decay of its agents' epsilon, which ranks do not
+ * make (each rank's agents keep --epsilon's schedule).
+ */
+static int
+share_ranks(const struct cli_share *s, dq_mpi_config *c, char *why, size_t len)
+{
+	static const dq_mpi_policy pol[] = {DQ_MPI_NONE, DQ_MPI_AVERAGE,
+					    DQ_MPI_DELTA, DQ_MPI_DISTQL};
+	static const dq_mpi_unit unit[] = {DQ_MPI_SECONDS, DQ_MPI_STEPS,
+					   DQ_MPI_EPISODES, DQ_MPI_SECONDS};
+	static const dq_mpi_exchange ex[] = {DQ_MPI_EXCHANGE_AUTO,
+					     DQ_MPI_EXCHANGE_SPARSE,
+					     DQ_MPI_EXCHANGE_DENSE};
+
+	if (s->epsilon_decay >= 0) {
+		snprintf(why, len,
+			 "epsilon-decay= is the in-process distql's decay of "
+			 "its agents' epsilon (distq): between ranks each "
+			 "rank's agents keep --epsilon's schedule");
+		return -EINVAL;
+	}
+	dq_mpi_config_init(c);
+	c->policy = pol[s->policy];
+	if (s->policy == CLI_SHARE_DISTQL) {
+		/* The study's: every 10 episodes. */
+		c->unit = DQ_MPI_EPISODES;
+		c->tau = 10;
+	}
+	if (s->unit != CLI_SHARE_DEFAULT) {
+		c->unit = unit[s->unit];
+		c->tau = s->interval;
+	}
+	if (s->exchange >= 0)
+		c->exchange = ex[s->exchange];
+	if (s->partial >= 0)
+		c->partial = s->partial == 1;
+	if (!isnan(s->eta))
+		c->eta = s->eta;
+	if (!isnan(s->decay))
+		c->eta_decay = s->decay;
+	if (!isnan(s->timeout))
+		c->timeout = s->timeout;
+	return 0;
+}
+
 /* Take --share SPEC and --share=SPEC out of argv. */
 static int
 take_share(int *argc, char **argv)
@@ -182,6 +231,8 @@ take_share(int *argc, char **argv)
 
 	for (int i = 0; i < *argc; i++) {
 		const char *spec = NULL;
+		struct cli_share sh;
+		char why[200];
 
 		if (!strcmp(argv[i], "--share") && i + 1 < *argc)
 			spec = argv[++i];
@@ -191,13 +242,18 @@ take_share(int *argc, char **argv)
 			argv[j++] = argv[i];
 			continue;
 		}
-		if (dq_mpi_config_parse(&share, spec)) {
-			fprintf(stderr,
-				"distq-mpi: --share %s: expected "
-				"average|delta|distql|none[:tau=N|Nep|Ns,"
-				"exchange=auto|sparse|dense,all|partial,eta=X,"
-				"decay=X,timeout=S]\n",
-				spec);
+		if (cli_share_parse(spec, &sh, why, sizeof(why))) {
+			if (dq_mpi_rank(job) == 0)
+				fprintf(stderr,
+					"distq-mpi: --share %s: %s (expected "
+					"%s)\n",
+					spec, why, cli_share_usage);
+			return CLI_USAGE;
+		}
+		if (share_ranks(&sh, &share, why, sizeof(why))) {
+			if (dq_mpi_rank(job) == 0)
+				fprintf(stderr, "distq-mpi: --share %s: %s\n",
+					spec, why);
 			return CLI_USAGE;
 		}
 	}

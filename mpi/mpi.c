@@ -199,8 +199,8 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 	if (!cfg || !spec)
 		return -EINVAL;
 	c = *cfg;
-	colon = strchr(spec, ':');
-	nl = colon ? (size_t)(colon - spec) : strlen(spec);
+	nl = strcspn(spec, ":,");
+	colon = spec[nl] ? spec + nl : NULL;
 	if (nl == 7 && !strncmp(spec, "average", 7))
 		c.policy = DQ_MPI_AVERAGE;
 	else if (nl == 5 && !strncmp(spec, "delta", 5))
@@ -214,8 +214,9 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 	else
 		return -EINVAL;
 	for (p = colon ? colon + 1 : NULL; p && *p;) {
-		const char *comma = strchr(p, ','), *eq;
-		size_t len = comma ? (size_t)(comma - p) : strlen(p), kl;
+		/* ',' or ':' between parameters, as distq's --share. */
+		const char *comma = p + strcspn(p, ",:"), *eq;
+		size_t len = (size_t)(comma - p), kl;
 		int err = 0;
 
 		eq = memchr(p, '=', len);
@@ -230,7 +231,17 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 		else if (KEY("tau") || KEY("every"))
 			err = parse_tau(eq + 1, len - kl - 1, &c,
 					c.policy == DQ_MPI_DISTQL);
-		else if (KEY("exchange")) {
+		else if (KEY("steps") || KEY("episodes") || KEY("seconds")) {
+			/* distq's spellings: the unit named, no suffix. */
+			double x = 0;
+
+			err = parse_num(eq + 1, len - kl - 1, 1e-300, 1e18, &x);
+			c.tau = err ? c.tau : x;
+			c.unit = err		   ? c.unit
+				 : KEY("steps")	   ? DQ_MPI_STEPS
+				 : KEY("episodes") ? DQ_MPI_EPISODES
+						   : DQ_MPI_SECONDS;
+		} else if (KEY("exchange")) {
 			const char *v = eq + 1;
 			size_t vl = len - kl - 1;
 
@@ -256,7 +267,7 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 #undef KEY
 		if (err)
 			return err;
-		p = comma ? comma + 1 : NULL;
+		p = *comma ? comma + 1 : NULL;
 	}
 	*cfg = c;
 	return 0;

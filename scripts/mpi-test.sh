@@ -52,12 +52,13 @@ job() {
 	fi
 }
 
+# The library's parser reads distq's spellings too (steps=, ':').
 job "average, sparse" 2 arith average:tau=1 sparse
-job "average, dense" 3 arith average:tau=1 dense
-job "delta, dense" 2 arith delta:tau=1 dense
+job "average, dense" 3 arith average:steps=1 dense
+job "delta, dense" 2 arith delta,steps=1 dense
 job "delta, sparse" 3 arith delta:tau=1 sparse
 job "distql ALL" 3 arith distql:tau=1e9,all auto
-job "distql Partial" 3 arith distql:tau=1e9,partial auto
+job "distql Partial" 3 arith distql:episodes=1e9:partial auto
 job "agreed stop" 3 stop
 job "summed step limit" 3 steps
 # ... whose ranks drew from three different random streams.
@@ -90,6 +91,33 @@ if grep -E '^(steps |episodes|mean return)' "$TMP/one" >"$TMP/a" &&
 else
 	fail "one rank differs from distq:"
 	diff "$TMP/a" "$TMP/b" >&2
+fi
+
+# --share has distq's grammar (cli/share.c): the same spellings make the
+# same policy, the old ones are aliases, and what exists only in one
+# process is refused, saying why.
+share_line() { # SPEC LINE: a 2-rank run of SPEC reports LINE
+	if timeout 60 $RUN -np 2 "$D" train taxi --threads 1 --steps 20000 \
+		--pin none --no-exact -q --share "$1" >"$TMP/out" 2>&1 &&
+		grep -q "^ranks  *2, $2 (the counts" "$TMP/out"; then
+		ok
+	else
+		fail "--share $1 is not '$2':"
+		sed 's/^/    /' "$TMP/out" >&2
+	fi
+}
+share_line average:seconds=0.05 "average every 0.05 s"
+share_line average:tau=0.05s,timeout=2 "average every 0.05 s"
+share_line delta:steps=1000:exchange=sparse "delta every 1000 steps"
+share_line distql:tau=5:partial:eta=0.5 "distql every 5 episodes, partial"
+if ! $RUN -np 1 "$D" train taxi --share distql:epsilon-decay=on \
+	>"$TMP/out" 2>&1 && grep -q "epsilon-decay= is the in-process" \
+	"$TMP/out" && ! $RUN -np 1 "$D" train taxi --share average:tau=2x \
+	>"$TMP/out" 2>&1 && grep -q "expected none|average" "$TMP/out"; then
+	ok
+else
+	fail "--share refusals:"
+	sed 's/^/    /' "$TMP/out" >&2
 fi
 
 # Two ranks reach the exactly optimal taxi policy, and rank 0 saves it.

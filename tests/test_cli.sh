@@ -420,6 +420,43 @@ expect_rc 2 train maze4x3 --share distql:eta=2
 expect_rc 2 train maze4x3 --share distql --checkpoint "$tmp/dq.ckp"
 expect_grep "checkpoints do not hold the" "$tmp/err" "distql refuses checkpoints"
 expect_rc 2 train maze4x3 --share average --sync 8
+# --share's one grammar (cli/share.c, distq-mpi's too): every spelling of
+# a policy configures the same one, ',' separates as ':' does, and what
+# only ranks do (delta, exchange=, timeout=, distql in steps or seconds,
+# average in episodes) is refused with why.
+for spec in average:seconds=0.5 average:tau=0.5s average,every=0.5s; do
+	expect_rc 0 train maze4x3 -q -t 1 --pin none --share "$spec" --steps 1k
+	expect_grep "^sync policy  *average every 0.5 s$" "$tmp/out" "$spec"
+done
+for spec in average:steps=300 average:tau=300 average,tau=300; do
+	expect_rc 0 train maze4x3 -q -t 1 --pin none --share "$spec" --steps 1k
+	expect_grep "^sync policy  *average every 300 steps$" "$tmp/out" "$spec"
+done
+for spec in distql:tau=7:partial distql,episodes=7,partial \
+	distql:tau=7ep:partial:eta=0.5; do
+	expect_rc 0 train maze4x3 -q -t 1 --pin none --share "$spec" --steps 1k
+	expect_grep "^sync policy  *distql every 7 episodes, partial, eta 0.5, decay 0.999$" \
+		"$tmp/out" "$spec"
+done
+expect_rc 0 train maze4x3 -q -t 1 --pin none --share distql:eta=0.25:decay=0.9 \
+	--steps 1k
+expect_grep "^sync policy  *distql every 10 episodes, all, eta 0.25, decay 0.9$" \
+	"$tmp/out" "distql's eta and decay"
+expect_rc 2 train maze4x3 --share delta
+expect_grep "between MPI ranks (distq-mpi)" "$tmp/err" "delta is refused, why"
+expect_rc 2 train maze4x3 --share average:exchange=dense
+expect_grep "between ranks only" "$tmp/err" "exchange= is refused, why"
+expect_rc 2 train maze4x3 --share average:timeout=2
+expect_rc 2 train maze4x3 --share distql:seconds=1
+expect_grep "distql pushes every tau episodes" "$tmp/err" "distql in seconds"
+expect_rc 2 train maze4x3 --share average:episodes=3
+expect_rc 2 train maze4x3 --share average:tau=3ep
+expect_rc 2 train maze4x3 --share average:tau=2x
+expect_rc 2 train maze4x3 --share average:partial
+expect_rc 2 train maze4x3 --share average:steps=2.5
+expect_rc 2 train maze4x3 --share average:
+expect_rc 2 train maze4x3 --share none:tau=5
+expect_rc 2 train maze4x3 --share distql:epsilon-decay=maybe
 # --tiles: tile coding of a continuous observation, with every rule it
 # takes; its tuned settings (auto); what it refuses, before any work.
 for algo in q sarsa expected-sarsa; do

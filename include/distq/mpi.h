@@ -103,11 +103,14 @@ typedef struct dq_mpi_error_info {
 DQ_API int dq_mpi_config_init(dq_mpi_config *cfg);
 
 /**
- * Parse a policy spec as the CLI's --share takes it: NAME[:K=V,...] with
- * NAME average, delta, distql or none; tau=N (steps), tau=Nep (episodes),
- * tau=Ns (seconds) (every= is the same key); exchange=auto|sparse|dense;
- * all or partial (distql); eta=, decay=, timeout=S. distql's plain tau
- * counts episodes, as in the study.
+ * Parse a policy spec in the grammar of the CLI's --share (docs/cli.md;
+ * the programs parse it with cli/share.c, this is the library's reader of
+ * the same spellings): NAME[:K=V...] with NAME average, delta, distql or
+ * none, parameters separated by ':' or ','; tau=N (steps; distql:
+ * episodes, as in the study), steps=N, episodes=N, seconds=S; the aliases
+ * tau=Nep, tau=Ns and every=; exchange=auto|sparse|dense; all or partial
+ * (distql); eta=, decay=, timeout=S. distq's epsilon-decay= (the
+ * in-process DistQL's) is not a parameter between ranks.
  * @return 0, or -EINVAL for a NULL argument or a spec it cannot read
  *         (@p cfg is then unchanged).
  * Thread-safety: safe. Ordering: none.
