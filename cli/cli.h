@@ -216,13 +216,19 @@ struct cli_train_hooks {
 	/* After a run: every agent's state to save (leader only). */
 	int (*states)(const dq_agent_state **out, uint32_t *n);
 	/* Resume: restore agents from a checkpoint's @n states: 0 all of
-	 * them (their counts go on), 1 none (says so), < 0 failed. */
-	int (*restore)(const dq_agent_state *st, uint32_t n);
+	 * them (their counts go on), 1 none (says so, naming the file's
+	 * world @w, NULL when it records none), < 0 failed. */
+	int (*restore)(const dq_agent_state *st, uint32_t n,
+		       const dq_checkpoint_world *w);
 	/* A failed run: say where (which rank, agent, step); CLI_FAIL. */
 	int (*failed)(int err);
 	/* Resume without --threads: the agents per process for a
 	 * checkpoint of @n agents. */
 	uint32_t (*resume_threads)(uint32_t n);
+	/* The job's world for a checkpoint: 0 when it has more than one
+	 * process (its checkpoints then hold every rank's agents, during
+	 * the run too, from @states), else -ENOENT. */
+	int (*world)(dq_checkpoint_world *w);
 };
 extern const struct cli_train_hooks *cli_train_hooks;
 

@@ -62,6 +62,17 @@ cli_inspect_check(const struct cli_cmd *cmd, int argc, char **argv)
 	return status == CLI_ARGS_HELP ? CLI_OK : status;
 }
 
+/* An MPI job's checkpoint: its ranks x agents and policy. */
+static void
+inspect_world(const char *file)
+{
+	dq_checkpoint_world w;
+
+	if (dq_checkpoint_read_world(file, &w) == 0)
+		cli_kv("world", "%u ranks x %u agents, %s\n", w.ranks,
+		       w.agents_per_rank, *w.policy ? w.policy : "no policy");
+}
+
 static void
 inspect_meta(const char *file, const dq_checkpoint_meta *m)
 {
@@ -91,6 +102,7 @@ inspect_meta(const char *file, const dq_checkpoint_meta *m)
 		cli_kv("agents", "%u (resumable states)\n", m->n_agents);
 	else
 		cli_kv("agents", "none saved (a table-only checkpoint)\n");
+	inspect_world(file);
 }
 
 /* The table as TSV; rows are read one at a time into @row. */

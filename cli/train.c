@@ -825,9 +825,18 @@ train_checkpoint(struct train_ctx *x, double seconds, bool final)
 	uint32_t n = x->n;
 	uint64_t steps = 0, episodes = 0;
 	dq_checkpoint_meta m;
+	dq_checkpoint_world w;
+	const bool world = cli_train_hooks && !cli_train_hooks->world(&w);
 
-	/* Over MPI, the final checkpoint holds every rank's agents. */
-	if (!final || !cli_train_hooks || cli_train_hooks->states(&st, &n)) {
+	/* Over MPI ranks, every checkpoint holds every rank's agents (during
+	 * the run, as gathered last) and the world. */
+	if (world) {
+		int err = cli_train_hooks->states(&st, &n);
+
+		if (err)
+			return err;
+	} else if (!final || !cli_train_hooks ||
+		   cli_train_hooks->states(&st, &n)) {
 		st = x->agents;
 		n = x->n;
 		for (uint32_t i = 0; i < x->n; i++) {
@@ -856,6 +865,9 @@ train_checkpoint(struct train_ctx *x, double seconds, bool final)
 	m.seconds = x->base_seconds + seconds;
 	/* Over MPI, the final checkpoint holds every rank's agents (and
 	 * no rule section: libdistq-mpi runs what the file's table says). */
+	if (world)
+		return dq_checkpoint_save_world(o->checkpoint, x->t, &m, st, n,
+						&w);
 	if (final && cli_train_hooks && st != x->agents)
 		return dq_checkpoint_save_run(o->checkpoint, x->t, &m, st, n);
 	return dq_checkpoint_save_learner(o->checkpoint, x->l, &m);
@@ -1003,6 +1015,7 @@ struct train_resume {
 	dq_agent_config rule;	/* defaults, with the file's rule parameters */
 	uint32_t n_agents;	/* states restored */
 	dq_agent_state *agents; /* over MPI: every rank's states */
+	dq_checkpoint_world world; /* over MPI: the file's, ranks 0: none */
 	/* "env:params" when ENV was left out */
 	char spec[sizeof(((dq_checkpoint_meta *)0)->env) + 1 +
 		  sizeof(((dq_checkpoint_meta *)0)->params)];
@@ -1112,6 +1125,8 @@ resume_load_run(const struct train_opts *o, const struct cli_env *e,
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
 	rs->n_agents = m.n_agents < cap ? m.n_agents : cap;
+	if (dq_checkpoint_read_world(o->resume, &rs->world))
+		memset(&rs->world, 0, sizeof(rs->world));
 	rs->m.steps = m.steps;
 	rs->m.episodes = m.episodes;
 	rs->m.seconds = m.seconds;
@@ -1161,7 +1176,9 @@ resume_agents(const struct train_opts *o, const struct train_resume *rs,
 	if (cli_train_hooks) {
 		/* Each rank takes its own agents' states, if the job has the
 		 * checkpoint's shape; the counts are the file's. */
-		err = cli_train_hooks->restore(rs->agents, rs->n_agents);
+		err = cli_train_hooks->restore(rs->agents, rs->n_agents,
+					       rs->world.ranks ? &rs->world
+							       : NULL);
 		if (err < 0)
 			return CLI_FAIL;
 		for (uint32_t i = 0; i < rs->n_agents && !err; i++) {

@@ -87,6 +87,12 @@
 /* Tag 2 is left out: older tests and seeds use it as an unknown kind. */
 #define CKP_TAG_RULE (CKP_TAG_CRITICAL | 3u)
 #define CKP_TAG_RULE_STATE (CKP_TAG_CRITICAL | 4u)
+/* The world of an MPI job (not critical: a reader may ignore it): u32
+ * revision, u32 ranks, u32 agents per rank, u32 0, the policy's name. */
+#define CKP_TAG_WORLD 6u
+#define CKP_WORLD_REV 1u
+#define CKP_WORLD_LEN (16u + CKP_WORLD_POLICY_LEN)
+#define CKP_WORLD_POLICY_LEN 64u
 
 /* The rule section: u32 revision, u32 parameter count, the rule's name;
  * then each parameter: its name, u32 type, u32 length, the value, zeros to
@@ -593,9 +599,12 @@ enc_rule_state(ckp_out *o, const dq_learner *l, dq_rule rule, uint32_t n)
 typedef struct ckp_ext_in {
 	const dq_agent_state *agents;
 	uint32_t n;
-	const dq_agent_config *rule; /* NULL: no rule recorded */
-	const dq_learner *l;	     /* the rule states' agents, or NULL */
+	const dq_agent_config *rule;	  /* NULL: no rule recorded */
+	const dq_learner *l;		  /* the rule states' agents, or NULL */
+	const dq_checkpoint_world *world; /* NULL: none recorded */
 } ckp_ext_in;
+
+static void enc_world(ckp_out *o, const dq_checkpoint_world *w);
 
 static void
 enc_ext(ckp_out *o, const ckp_ext_in *in)
@@ -607,6 +616,8 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 		if (in->n)
 			enc_rule_state(o, in->l, in->rule->rule, in->n);
 	}
+	if (in->world)
+		enc_world(o, in->world);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -634,7 +645,11 @@ typedef struct ckp_ext {
 				* parameters when has_rule */
 	const uint8_t *rstate; /* the rule-state body; NULL without */
 	uint32_t rstate_len;
+	bool has_world;		   /* the file records its MPI world */
+	dq_checkpoint_world world; /* ... which is this */
 } ckp_ext;
+
+static int ckp_world_parse(const uint8_t *body, uint32_t len, ckp_ext *x);
 
 /* Check the body of an agents section: its sizes, then every record. */
 static int
@@ -921,6 +936,8 @@ ckp_ext_parse(const uint8_t *ext, size_t len, const dq_checkpoint_meta *m,
 				return DQ_ECORRUPT;
 			x->rstate = body;
 			x->rstate_len = blen;
+		} else if (v2 && tag == CKP_TAG_WORLD) {
+			err = ckp_world_parse(body, blen, x);
 		} else if (tag & CKP_TAG_CRITICAL) {
 			return DQ_EVERSION;
 		}
@@ -1473,7 +1490,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta,
 		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL};
 
 	dq__detail_clear();
 	return ckp_save(path, t, meta, &in);
@@ -1494,7 +1511,7 @@ int
 dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 			   const dq_checkpoint_meta *meta)
 {
-	ckp_ext_in in = {NULL, 0, NULL, l};
+	ckp_ext_in in = {NULL, 0, NULL, l, NULL};
 	dq_agent_state *ag;
 	int err = 0;
 
@@ -1888,4 +1905,79 @@ dq_checkpoint_load_learner(const char *path, dq_learner *l,
 	if (!path || !l)
 		return -EINVAL;
 	return ckp_load(path, dq__learner_table(l), meta, NULL, 0, l);
+}
+
+/* ---------------------------------------------------------- the world -- */
+
+/* The world section (CKP_TAG_WORLD): a multiple of 8 bytes long. */
+static void
+enc_world(ckp_out *o, const dq_checkpoint_world *w)
+{
+	size_t len_at = sec_begin(o, CKP_TAG_WORLD);
+
+	out_u32(o, CKP_WORLD_REV);
+	out_u32(o, w->ranks);
+	out_u32(o, w->agents_per_rank);
+	out_u32(o, 0);
+	out_str(o, w->policy, CKP_WORLD_POLICY_LEN);
+	sec_end(o, len_at);
+}
+
+/* A later revision may append fields: the known ones come first. */
+static int
+ckp_world_parse(const uint8_t *body, uint32_t len, ckp_ext *x)
+{
+	dq_checkpoint_world *w = &x->world;
+
+	if (x->has_world || len < CKP_WORLD_LEN || get_u32(body) == 0)
+		return DQ_ECORRUPT;
+	memset(w, 0, sizeof(*w));
+	w->ranks = get_u32(body + 4);
+	w->agents_per_rank = get_u32(body + 8);
+	memcpy(w->policy, body + 16, CKP_WORLD_POLICY_LEN);
+	if (!w->ranks || !w->agents_per_rank ||
+	    !str_terminated(w->policy, sizeof(w->policy)))
+		return DQ_ECORRUPT;
+	x->has_world = true;
+	return 0;
+}
+
+int
+dq_checkpoint_save_world(const char *path, const dq_table *t,
+			 const dq_checkpoint_meta *meta,
+			 const dq_agent_state *agents, uint32_t n_agents,
+			 const dq_checkpoint_world *world)
+{
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, world};
+
+	dq__detail_clear();
+	if (!world || !world->ranks || !world->agents_per_rank ||
+	    !str_terminated(world->policy, sizeof(world->policy)))
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(world->reserved_) / 8; i++)
+		if (world->reserved_[i])
+			return -EINVAL;
+	return ckp_save(path, t, meta, &in);
+}
+
+int
+dq_checkpoint_read_world(const char *path, dq_checkpoint_world *world)
+{
+	ckp_reader r = {.fd = -1};
+	int err;
+
+	dq__detail_clear();
+	if (!path || !world)
+		return -EINVAL;
+	err = ckp_open(path, &r);
+	if (!err)
+		err = ckp_read_rest(&r, NULL, NULL);
+	ckp_close(&r);
+	if (err)
+		return err;
+	memset(world, 0, sizeof(*world));
+	if (!r.x.has_world)
+		return -ENOENT;
+	*world = r.x.world;
+	return 0;
 }

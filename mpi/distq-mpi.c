@@ -25,10 +25,13 @@
 static dq_mpi *job;
 static dq_mpi_config share;
 
+static uint32_t per_rank; /* P, the learner's agents */
+
 static int
 hook_create(dq_learner **l, dq_table *t, const dq_env *env,
 	    const dq_learner_config *c)
 {
+	per_rank = c->n_threads;
 	return dq_mpi_learner_create(job, l, t, env, c, &share);
 }
 
@@ -103,7 +106,7 @@ hook_states(const dq_agent_state **out, uint32_t *n)
 }
 
 static int
-hook_restore(const dq_agent_state *st, uint32_t n)
+hook_restore(const dq_agent_state *st, uint32_t n, const dq_checkpoint_world *w)
 {
 	uint32_t dropped = 0;
 	int err = dq_mpi_restore_agents(job, st, n, &dropped);
@@ -113,7 +116,18 @@ hook_restore(const dq_agent_state *st, uint32_t n)
 			dq_strerror(err));
 		return err;
 	}
-	if (dropped && dq_mpi_rank(job) == 0) {
+	if (dropped && dq_mpi_rank(job) == 0 && w &&
+	    (uint64_t)w->ranks * w->agents_per_rank == n)
+		fprintf(stderr,
+			"distq-mpi: warning: the checkpoint was written by "
+			"%u ranks x %u agents (%s), this job runs %d ranks x "
+			"%u agents: the table is resumed, the %u agents' "
+			"states (random streams, schedule clocks) are dropped "
+			"and every agent starts afresh\n",
+			w->ranks, w->agents_per_rank,
+			*w->policy ? w->policy : "no policy recorded",
+			dq_mpi_size(job), per_rank, dropped);
+	else if (dropped && dq_mpi_rank(job) == 0)
 		fprintf(stderr,
 			"distq-mpi: warning: the checkpoint holds %u agent "
 			"states, this job runs %d ranks: the table is "
@@ -121,8 +135,38 @@ hook_restore(const dq_agent_state *st, uint32_t n)
 			"schedule clocks) are dropped and every agent starts "
 			"afresh\n",
 			n, dq_mpi_size(job), dropped);
-	}
 	return dropped ? 1 : 0;
+}
+
+/* The job's shape and policy, as --share would spell it again. */
+static int
+hook_world(dq_checkpoint_world *w)
+{
+	static const char *const units[] = {"steps", "episodes", "seconds"};
+	static const char *const ex[] = {"", ":exchange=sparse",
+					 ":exchange=dense"};
+	char buf[160];
+
+	if (dq_mpi_size(job) < 2 || !dq_mpi_learner(job) || !per_rank)
+		return -ENOENT;
+	memset(w, 0, sizeof(*w));
+	w->ranks = (uint32_t)dq_mpi_size(job);
+	w->agents_per_rank = per_rank;
+	if (share.policy == DQ_MPI_DISTQL)
+		snprintf(buf, sizeof(buf), "distql:%s=%g:%s:eta=%g:decay=%g",
+			 units[share.unit], share.tau,
+			 share.partial ? "partial" : "all", share.eta,
+			 share.eta_decay);
+	else if (share.policy != DQ_MPI_NONE)
+		snprintf(buf, sizeof(buf), "%s:%s=%g%s",
+			 policy_names[share.policy], units[share.unit],
+			 share.tau, ex[share.exchange]);
+	else
+		snprintf(buf, sizeof(buf), "none");
+	/* Cut to the field (never, for %g's at most 12 characters). */
+	snprintf(w->policy, sizeof(w->policy), "%.*s",
+		 (int)sizeof(w->policy) - 1, buf);
+	return 0;
 }
 
 static int
@@ -164,6 +208,7 @@ static const struct cli_train_hooks hooks = {
     .restore = hook_restore,
     .failed = hook_failed,
     .resume_threads = hook_resume_threads,
+    .world = hook_world,
 };
 
 /* mpirun ends a job it is asked to end (Ctrl-C) with SIGTERM to every

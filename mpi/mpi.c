@@ -65,6 +65,7 @@ enum {
 	C_SECONDS, /* rank 0: tau in seconds elapsed (1/0) */
 	C_RSTEPS,  /* steps of this run (the limits count these) */
 	C_REPS,	   /* episodes of this run */
+	C_GATHER,  /* rank 0: gather every rank's agent states now (1/0) */
 	C_N
 };
 
@@ -104,6 +105,12 @@ struct dq_mpi {
 	/* distql: the central table and its eta_c on rank 0. */
 	double *central, *eta_c;
 	dq_agent_state *states; /* R x P, on rank 0 after a run */
+	/* During a run, on rank 0: the last gather's R x P states (under
+	 * mu), and whether a caller asked for a new one. */
+	dq_agent_state *live;
+	uint32_t n_live;
+	bool running; /* dq_mpi_run() is in progress (its thread's) */
+	atomic_int want_live;
 	dq_mpi_sync_stats stats;
 	uint32_t n_states;
 	struct timespec t0;
@@ -344,6 +351,7 @@ dq_mpi_finalize(dq_mpi *m)
 	dq_mpi_learner_destroy(m);
 	free_run(m);
 	free(m->states);
+	free(m->live);
 	if (m->lost) {
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	} else {
@@ -524,12 +532,33 @@ dq_mpi_error(const dq_mpi *m, dq_mpi_error_info *out)
 	return 0;
 }
 
+/* During a run: the last gather's states, and ask for the next. */
+static int
+live_states(dq_mpi *m, dq_agent_state *out, uint32_t cap, uint32_t *n)
+{
+	int err = 0;
+
+	/* Relaxed: a request flag; the gather's data is under mu. */
+	atomic_store_explicit(&m->want_live, 1, memory_order_relaxed);
+	pthread_mutex_lock(&m->mu);
+	if (!m->live)
+		err = -ENOENT;
+	else if ((*n = m->n_live) > cap)
+		err = -ERANGE;
+	else
+		memcpy(out, m->live, m->n_live * sizeof(*out));
+	pthread_mutex_unlock(&m->mu);
+	return err;
+}
+
 int
 dq_mpi_agent_states(const dq_mpi *m, dq_agent_state *out, uint32_t cap,
 		    uint32_t *n)
 {
 	if (!m || !n || (cap && !out))
 		return -EINVAL;
+	if (m->rank == 0 && m->running && m->size > 1)
+		return live_states((dq_mpi *)m, out, cap, n);
 	if (m->rank != 0 || !m->states)
 		return -ENOENT;
 	*n = m->n_states;
@@ -1085,37 +1114,77 @@ target_handover(dq_mpi *m, const int64_t *recs, int *err)
 	return 1;
 }
 
-/* Rank 0 gathers every rank's agent states, as bytes. */
+/*
+ * Rank 0 gathers every rank's agent states, as bytes, into a new array
+ * (*@out on rank 0, NULL elsewhere). Each rank reads its agents' states
+ * by the learner's seqlock reads (dq_learner_agent_state()), so during a
+ * run the agents go on: no agent waits for MPI. An agent that has not
+ * published yet (all-zero state) is sent as its starting state.
+ */
 static int
-gather_states(dq_mpi *m)
+gather_into(dq_mpi *m, dq_agent_state **out)
 {
 	size_t one = m->p * sizeof(dq_agent_state);
 	dq_agent_state *mine = calloc(m->p ? m->p : 1, sizeof(*mine));
 	MPI_Request r;
 	int err = 0;
 
+	*out = NULL;
 	if (!mine)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < m->p && !err; i++)
+	for (uint32_t i = 0; i < m->p && !err; i++) {
+		const uint64_t *s = mine[i].rng.s;
+
 		err = dq_learner_agent_state(m->l, i, &mine[i]);
-	free(m->states);
-	m->states = NULL;
+		if (!err && !(s[0] | s[1] | s[2] | s[3]))
+			err = dq_rng_seed(&mine[i].rng, m->cfg.agent.seed,
+					  (uint64_t)m->rank * m->p + i);
+	}
 	if (!err && m->rank == 0) {
-		m->states = calloc((size_t)m->size * m->p, sizeof(*m->states));
-		if (!m->states)
+		*out = calloc((size_t)m->size * m->p, sizeof(**out));
+		if (!*out)
 			err = -ENOMEM;
 	}
 	/* Everyone goes through the gather (a failed rank sends zeros). */
-	if (MPI_Igather(mine, (int)one, MPI_BYTE, m->states, (int)one, MPI_BYTE,
-			0, m->comm, &r) != MPI_SUCCESS)
+	if (MPI_Igather(mine, (int)one, MPI_BYTE, *out, (int)one, MPI_BYTE, 0,
+			m->comm, &r) != MPI_SUCCESS)
 		err = DQ_EMPI;
 	else if (!err)
 		err = wait_req(m, &r);
 	else
 		wait_req(m, &r);
-	m->n_states = (uint32_t)(m->size * m->p);
 	free(mine);
+	if (err) {
+		free(*out);
+		*out = NULL;
+	}
 	return err;
+}
+
+/* After the run: every rank's final states, for the last checkpoint. */
+static int
+gather_states(dq_mpi *m)
+{
+	free(m->states);
+	m->n_states = (uint32_t)(m->size * m->p);
+	return gather_into(m, &m->states);
+}
+
+/* During the run, when rank 0 asked (C_GATHER): the live states. */
+static int
+gather_live(dq_mpi *m)
+{
+	dq_agent_state *got;
+	int err = gather_into(m, &got);
+
+	if (err || m->rank != 0)
+		return err;
+	pthread_mutex_lock(&m->mu);
+	free(m->live);
+	m->live = got;
+	m->n_live = (uint32_t)(m->size * m->p);
+	pthread_mutex_unlock(&m->mu);
+	return 0;
 }
 
 static void
@@ -1207,6 +1276,10 @@ comm_main(void *arg)
 		}
 		mine[C_SECONDS] = m->mc.unit == DQ_MPI_SECONDS &&
 				  now_s() - last_sync >= m->mc.tau;
+		/* Relaxed: a request flag (live_states()); taken here. */
+		mine[C_GATHER] = m->rank == 0 &&
+				 atomic_exchange_explicit(&m->want_live, 0,
+							  memory_order_relaxed);
 		if (MPI_Iallgather(mine, C_N, MPI_INT64_T, recs, C_N,
 				   MPI_INT64_T, m->comm, &r) != MPI_SUCCESS) {
 			err = DQ_EMPI;
@@ -1267,6 +1340,12 @@ comm_main(void *arg)
 				break;
 			continue;
 		}
+		/* Every rank saw rank 0's request in the same round. */
+		if (recs[C_GATHER]) {
+			err = gather_live(m);
+			if (err)
+				break;
+		}
 		if ((m->mc.unit == DQ_MPI_SECONDS && recs[C_SECONDS]) ||
 		    (m->mc.unit == DQ_MPI_STEPS &&
 		     (double)(rsteps - synced_steps) >= m->mc.tau * m->size) ||
@@ -1319,6 +1398,12 @@ dq_mpi_run(dq_mpi *m, dq_run_result *res)
 	memset(&m->global, 0, sizeof(m->global));
 	/* Relaxed: no run is in progress; the thread start orders it. */
 	atomic_store_explicit(&m->local_done, 0, memory_order_relaxed);
+	/* A first gather at once, so a checkpoint early in the run finds
+	 * every rank's states (relaxed: ordered by the thread start). */
+	atomic_store_explicit(&m->want_live, 1, memory_order_relaxed);
+	free(m->live);
+	m->live = NULL;
+	m->running = true;
 	err = pthread_create(&m->comm_thread, NULL, comm_main, m);
 	if (err)
 		return -err;
@@ -1327,10 +1412,12 @@ dq_mpi_run(dq_mpi *m, dq_run_result *res)
 		pthread_cond_wait(&m->cv, &m->mu);
 	pthread_mutex_unlock(&m->mu);
 	if (m->ready < 0) {
+		m->running = false;
 		pthread_join(m->comm_thread, NULL);
 		return m->comm_err;
 	}
 	lerr = dq_learner_run(m->l, &m->local);
+	m->running = false;
 	if (m->local.reason == DQ_STOP_ERROR)
 		dq_learner_error(m->l, &m->local_err);
 	else if (lerr)

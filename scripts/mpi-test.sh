@@ -146,16 +146,56 @@ else
 	fail "resume on 2 ranks:"
 	sed 's/^/    /' "$TMP/out" >&2
 fi
-# On another size: the table only, saying what it drops.
+# The file records the world (distq inspect shows it).
+if "$BUILD/distq" inspect "$TMP/r.ckpt" >"$TMP/out" 2>&1 &&
+	grep -q '^world  *2 ranks x 1 agents, delta:steps=1000$' "$TMP/out"; then
+	ok
+else
+	fail "the world in the checkpoint:"
+	sed 's/^/    /' "$TMP/out" >&2
+fi
+# On another size: the table only, saying what it drops, both shapes.
 if timeout 60 $RUN -np 3 "$D" train --resume "$TMP/r.ckpt" --steps 30000 \
 	--threads 1 --pin none --no-exact --share delta:tau=1000 \
 	>"$TMP/out" 2>&1 &&
-	grep -q 'holds 2 agent states, this job runs 3 ranks' "$TMP/out" &&
+	grep -q 'written by 2 ranks x 1 agents (delta:steps=1000), this job runs 3 ranks x 1 agents' "$TMP/out" &&
 	grep -q '^steps *110000 (30000 in this run)' "$TMP/out"; then
 	ok
 else
 	fail "resume on 3 ranks:"
 	sed 's/^/    /' "$TMP/out" >&2
+fi
+
+# A checkpoint written during the run (--checkpoint-every) holds every
+# rank's agents, gathered by the communication threads, and the world;
+# a resume of it on the same world restores every agent and goes on.
+timeout 60 $RUN -np 2 "$D" train taxi --threads 1 --seconds 4 --pin none \
+	--no-exact -q --share average:seconds=0.05 --checkpoint "$TMP/m.ckpt" \
+	--checkpoint-every 0.3 >"$TMP/out" 2>&1 &
+mp=$!
+i=0
+while [ ! -f "$TMP/m.ckpt" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.5
+cp "$TMP/m.ckpt" "$TMP/mid.ckpt" 2>/dev/null
+wait $mp
+"$BUILD/distq" inspect "$TMP/mid.ckpt" >"$TMP/ins" 2>&1
+ms=$(awk '/^steps / { print $2 }' "$TMP/ins")
+fs=$("$BUILD/distq" inspect "$TMP/m.ckpt" 2>/dev/null | awk '/^steps / { print $2 }')
+if grep -q '^agents  *2 (resumable' "$TMP/ins" &&
+	grep -q '^world  *2 ranks x 1 agents, average:seconds=0.05$' \
+		"$TMP/ins" && [ -n "$ms" ] && [ -n "$fs" ] && [ "$ms" -lt "$fs" ] &&
+	timeout 60 $RUN -np 2 "$D" train --resume "$TMP/mid.ckpt" \
+		--steps 20000 --pin none --no-exact \
+		--share average:seconds=0.05 >"$TMP/out" 2>&1 &&
+	grep -q "^steps *$((ms + 20000)) (20000 in this run)" "$TMP/out" &&
+	grep -q '^agents *1 ' "$TMP/out" && ! grep -q dropped "$TMP/out"; then
+	ok
+else
+	fail "a checkpoint during the run ($ms of $fs steps):"
+	sed 's/^/    /' "$TMP/ins" "$TMP/out" >&2
 fi
 
 # bg_job NP: a long distq-mpi run in the background; $mp is mpirun.

@@ -267,6 +267,49 @@ DQ_API int dq_checkpoint_load_learner(const char *path, dq_learner *l,
  */
 DQ_API int dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg);
 
+/** The MPI job a checkpoint was written by (libdistq-mpi): its shape,
+ *  ranks x agents per rank, and the sync policy between the ranks. */
+typedef struct dq_checkpoint_world {
+	uint32_t ranks;		  /**< R, >= 1. */
+	uint32_t agents_per_rank; /**< P, >= 1: each rank's agent threads. */
+	/** The sync policy between ranks as distq's --share spells it
+	 *  ("average:seconds=1"), NUL-terminated; may be empty. */
+	char policy[64];
+	uint64_t reserved_[4]; /**< Zero. */
+} dq_checkpoint_world;
+
+/**
+ * dq_checkpoint_save_run(), recording also the world @p world of the job
+ * that wrote the file (a header section that readers which do not know
+ * it skip: docs/checkpoint-format.md, "The world"). For a job of R ranks
+ * of P agents the agent states are normally R x P, rank by rank (rank r's
+ * agent i at r x P + i); the library does not require it.
+ *
+ * @return the errors of dq_checkpoint_save_run(); also -EINVAL for a NULL
+ *         @p world, ranks or agents_per_rank 0, an unterminated policy or
+ *         non-zero reserved words.
+ * Thread-safety: as dq_checkpoint_save_run().
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_checkpoint_save_world(const char *path, const dq_table *t,
+				    const dq_checkpoint_meta *meta,
+				    const dq_agent_state *agents,
+				    uint32_t n_agents,
+				    const dq_checkpoint_world *world);
+
+/**
+ * The world a checkpoint records (dq_checkpoint_save_world()), checking
+ * the whole file.
+ * @return 0 and @p world filled; -ENOENT when the file records no world
+ *         (written by one process, or by an older library; @p world is
+ *         then zeroed); -EINVAL for NULL pointers; the errors of
+ *         dq_checkpoint_read_meta().
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_world(const char *path,
+				    dq_checkpoint_world *world);
+
 /** @} */
 
 #ifdef __cplusplus

@@ -205,12 +205,24 @@ DQ_API int dq_mpi_run(dq_mpi *m, dq_run_result *res);
 DQ_API int dq_mpi_error(const dq_mpi *m, dq_mpi_error_info *out);
 
 /**
- * The agents' states of every rank after the last run, rank by rank
- * (rank r's agent i at r x P + i), gathered to rank 0 for a checkpoint.
+ * The agents' states of every rank, rank by rank (rank r's agent i at
+ * r x P + i), gathered to rank 0 for a checkpoint: after a run, their
+ * final states; during a run of more than one rank (from the learner's
+ * callbacks on rank 0: the progress callback), the states of the last
+ * gather, and a request for the next one. The communication threads
+ * gather at the start of each run and in the control round after each
+ * request (a collective on the communication threads only: every agent
+ * goes on, each state read by the learner's seqlock read), so a caller
+ * that asks every S seconds gets states at most about S seconds old.
  * @param n out: R x P.
- * @return 0 on rank 0; -ENOENT on other ranks or before a run;
- *         -ERANGE when @p cap < R x P (@p n still set); -EINVAL.
- * Thread-safety: not during dq_mpi_run(). Ordering: none.
+ * @return 0 on rank 0; -ENOENT on other ranks, before a run, or during
+ *         one before the first gather arrived; -ERANGE when @p cap <
+ *         R x P (@p n still set); -EINVAL.
+ * Thread-safety: not concurrently with dq_mpi_learner_create() or
+ *                dq_mpi_learner_destroy(); during dq_mpi_run() from the
+ *                thread that runs it (its callbacks).
+ * Ordering: the states were published by each agent (release) and read
+ *           by its rank's communication thread (acquire, seqlock).
  */
 DQ_API int dq_mpi_agent_states(const dq_mpi *m, dq_agent_state *out,
 			       uint32_t cap, uint32_t *n);
