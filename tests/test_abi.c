@@ -36,6 +36,7 @@ TAIL(dq_write_stats);
 TAIL(dq_agent_state);
 TAIL(dq_solve_config);
 TAIL(dq_checkpoint_meta);
+TAIL(dq_checkpoint_world);
 
 /* The recorded layout of LP64 targets (x86-64, AArch64 Linux): sizes and
  * offsets of every public struct (the non-growing ones too: they may not
@@ -273,6 +274,11 @@ O(dq_checkpoint_meta, visit_counts, 400);
 O(dq_checkpoint_meta, has_rule, 401);
 O(dq_checkpoint_meta, rule, 404);
 O(dq_checkpoint_meta, reserved_, 408);
+S(dq_checkpoint_world, 104);
+O(dq_checkpoint_world, ranks, 0);
+O(dq_checkpoint_world, agents_per_rank, 4);
+O(dq_checkpoint_world, policy, 8);
+O(dq_checkpoint_world, reserved_, 72);
 #undef S
 #undef O
 #endif
