@@ -5,6 +5,8 @@
 # mutant file is in tests/mutants/README.
 #
 # usage: mutants.sh [NAME...]      (default: every tests/mutants/*.mut)
+# A mutant's suite "test-mpi" runs scripts/mpi-test.sh (make test-mpi's
+# mpirun jobs, a minute or two each) instead of a unit suite.
 #   MUTANTS_DIR   scratch directory (default build/mutants)
 #   MUTANTS_JOBS  make -j (default 2)
 #   MUTANTS_TIMEOUT  seconds per suite run (default 300; a suite that
@@ -66,7 +68,8 @@ fi
 # A fresh copy of the sources: a stale object built from an earlier
 # mutant must never survive into a later build.
 rm -rf "$tree" && mkdir -p "$tree/build" "$log" || die "cannot create $tree"
-for d in include lib tests cli scripts Makefile; do
+for d in include lib tests cli scripts Makefile mpi abi distq.pc.in \
+	distq-mpi.pc.in; do
 	cp -R "$src/$d" "$tree/" || die "cannot copy $d"
 done
 touch "$tree/build/.deps-ok" # packages were checked by the caller's make
@@ -78,6 +81,15 @@ for m in $muts; do
 	file=$(field "$m" file)
 	suites=$(field "$m" suites)
 	san=$(field "$m" sanitize)
+	# The suite test-mpi is make test-mpi's real mpirun jobs
+	# (scripts/mpi-test.sh, a minute or two): it needs Open MPI.
+	case " $(field "$m" suites) " in *" test-mpi "*)
+		if ! command -v mpirun >/dev/null 2>&1; then
+			echo "mutant $name: not run, no mpirun (test-mpi)"
+			todo=$((todo + 1))
+			continue
+		fi
+	esac
 	if [ "$(field "$m" status)" = todo ]; then
 		echo "mutant $name: TODO, not run (see $m)"
 		todo=$((todo + 1))
@@ -100,7 +112,13 @@ for m in $muts; do
 		bdir=build; mk=""
 	fi
 	targets=""
-	for s in $suites; do targets="$targets $bdir/tests/$s"; done
+	for s in $suites; do
+		case $s in
+		test-mpi) targets="$targets $bdir/distq $bdir/distq-mpi \
+			$bdir/tests/mpi/test_mpi" ;;
+		*) targets="$targets $bdir/tests/$s" ;;
+		esac
+	done
 	# shellcheck disable=SC2086
 	if ! make -C "$tree" --no-print-directory -j"$jobs" $mk OPT=-O1 \
 		$targets >"$log/$name.build" 2>&1; then
@@ -109,8 +127,14 @@ for m in $muts; do
 	else
 		why=""
 		for s in $suites; do
-			TSAN_OPTIONS=halt_on_error=1 timeout "$limit" \
-				"$tree/$bdir/tests/$s" >"$log/$name.$s" 2>&1
+			if [ "$s" = test-mpi ]; then
+				(cd "$tree" && timeout "$limit" \
+					sh scripts/mpi-test.sh "$bdir") \
+					>"$log/$name.$s" 2>&1
+			else
+				TSAN_OPTIONS=halt_on_error=1 timeout "$limit" \
+					"$tree/$bdir/tests/$s" >"$log/$name.$s" 2>&1
+			fi
 			rc=$?
 			if [ "$rc" -eq 124 ]; then
 				why="$why $s (timed out)"
