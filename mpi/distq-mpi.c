@@ -42,7 +42,7 @@ static const char *const unit_names[] = {"steps", "episodes", "s"};
 static int
 hook_run(dq_learner *l, dq_run_result *r)
 {
-	dq_mpi_sync_stats ss;
+	dq_mpi_sync_stats ss = {0};
 	int err;
 
 	(void)l;
@@ -65,6 +65,15 @@ hook_run(dq_learner *l, dq_run_result *r)
 		       share.policy == DQ_MPI_DISTQL
 			   ? (share.partial ? ", partial" : ", all")
 			   : "");
+	/* tau is a lower bound: one sync per round at most (a round is
+	 * the poll interval plus the exchange), so say what happened. */
+	if (dq_mpi_rank(job) == 0 && dq_mpi_size(job) > 1 && ss.syncs &&
+	    r->seconds > 0)
+		cli_kv("sync interval",
+		       "%.3g steps, %.3g s on average (tau is a lower bound: "
+		       "at most one sync per %g ms round)\n",
+		       (double)r->total.steps / (double)ss.syncs,
+		       r->seconds / (double)ss.syncs, 1e3 * share.poll);
 	return err;
 }
 
