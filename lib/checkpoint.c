@@ -41,6 +41,7 @@
 #include <zlib.h>
 
 #include "agent.h"
+#include "ckptiles.h"
 #include "internal.h"
 #include "ruleparam.h"
 
@@ -87,6 +88,7 @@
 /* Tag 2 is left out: older tests and seeds use it as an unknown kind. */
 #define CKP_TAG_RULE (CKP_TAG_CRITICAL | 3u)
 #define CKP_TAG_RULE_STATE (CKP_TAG_CRITICAL | 4u)
+#define CKP_TAG_TILES (CKP_TAG_CRITICAL | 5u) /* lib/ckptiles.c */
 
 /* The rule section: u32 revision, u32 parameter count, the rule's name;
  * then each parameter: its name, u32 type, u32 length, the value, zeros to
@@ -595,7 +597,18 @@ typedef struct ckp_ext_in {
 	uint32_t n;
 	const dq_agent_config *rule; /* NULL: no rule recorded */
 	const dq_learner *l;	     /* the rule states' agents, or NULL */
+	const dq_tiles *tiles;	     /* the tile coder, or NULL */
 } ckp_ext_in;
+
+/* The tile coder's section (lib/ckptiles.c). */
+static void
+enc_tiles(ckp_out *o, const dq_tiles *tc)
+{
+	size_t len_at = sec_begin(o, CKP_TAG_TILES);
+
+	o->at += dq__ckp_tiles_encode(o->p ? o->p + o->at : NULL, tc);
+	sec_end(o, len_at);
+}
 
 static void
 enc_ext(ckp_out *o, const ckp_ext_in *in)
@@ -607,6 +620,8 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 		if (in->n)
 			enc_rule_state(o, in->l, in->rule->rule, in->n);
 	}
+	if (in->tiles)
+		enc_tiles(o, in->tiles);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -634,6 +649,8 @@ typedef struct ckp_ext {
 				* parameters when has_rule */
 	const uint8_t *rstate; /* the rule-state body; NULL without */
 	uint32_t rstate_len;
+	bool has_tiles;		/* a tile coder's section */
+	dq_tiles_config tiles;	/* its coder, when has_tiles */
 } ckp_ext;
 
 /* Check the body of an agents section: its sizes, then every record. */
@@ -921,6 +938,12 @@ ckp_ext_parse(const uint8_t *ext, size_t len, const dq_checkpoint_meta *m,
 				return DQ_ECORRUPT;
 			x->rstate = body;
 			x->rstate_len = blen;
+		} else if (v2 && tag == CKP_TAG_TILES) {
+			if (x->has_tiles)
+				return DQ_ECORRUPT;
+			err = dq__ckp_tiles_parse(body, blen, m->n_states,
+						  &x->tiles);
+			x->has_tiles = !err;
 		} else if (tag & CKP_TAG_CRITICAL) {
 			return DQ_EVERSION;
 		}
@@ -1473,7 +1496,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta,
 		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL};
 
 	dq__detail_clear();
 	return ckp_save(path, t, meta, &in);
@@ -1494,7 +1517,7 @@ int
 dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 			   const dq_checkpoint_meta *meta)
 {
-	ckp_ext_in in = {NULL, 0, NULL, l};
+	ckp_ext_in in = {NULL, 0, NULL, l, NULL};
 	dq_agent_state *ag;
 	int err = 0;
 
@@ -1503,6 +1526,7 @@ dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 		return -EINVAL;
 	in.n = dq__learner_size(l);
 	in.rule = dq__learner_agent_config(l);
+	in.tiles = in.rule->tiles;
 	ag = calloc(in.n, sizeof(*ag));
 	if (!ag)
 		return -ENOMEM;
@@ -1773,6 +1797,14 @@ rule_check(const ckp_ext *x, const dq_agent_config *cfg)
 	return 0;
 }
 
+/* The file's tile coder must be the learner's, or both have none. */
+static int
+ckp_tiles_check(const ckp_ext *x, const dq_learner *l)
+{
+	return dq__ckp_tiles_match(x->has_tiles ? &x->tiles : NULL,
+				   dq__learner_agent_config(l)->tiles);
+}
+
 /*
  * Every load. The table's words go to buffers first and reach the table
  * only when the whole file has checked out (and, for a learner, its rule,
@@ -1807,6 +1839,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		/* Another rule explains another shape best. */
 		if (!err && l)
 			err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err && l)
+			err = ckp_tiles_check(&r.x, l);
 		if (!err)
 			err = shape_check(&r.meta, &info);
 		goto out;
@@ -1822,6 +1856,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	err = ckp_read_rest(&r, vals, visits);
 	if (!err && l) {
 		err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err)
+			err = ckp_tiles_check(&r.x, l);
 		k = r.x.n < dq__learner_size(l) ? r.x.n : dq__learner_size(l);
 		/* What dq_learner_set_agent_state() would refuse, before
 		 * anything changes. */
@@ -1888,4 +1924,48 @@ dq_checkpoint_load_learner(const char *path, dq_learner *l,
 	if (!path || !l)
 		return -EINVAL;
 	return ckp_load(path, dq__learner_table(l), meta, NULL, 0, l);
+}
+
+/* ---------------------------------------------------------------- tiles -- */
+
+int
+dq_checkpoint_save_tiles(const char *path, const dq_table *t,
+			 const dq_checkpoint_meta *meta, const dq_tiles *tiles)
+{
+	ckp_ext_in in = {NULL, 0, NULL, NULL, tiles};
+	uint32_t rows;
+
+	dq__detail_clear();
+	if (!tiles || !t || dq_tiles_features(tiles, &rows) != 0)
+		return -EINVAL;
+	if (rows != t->n_states) {
+		dq__detail("the table has %u rows, the tile coder %u",
+			   t->n_states, rows);
+		return -EINVAL;
+	}
+	return ckp_save(path, t, meta, &in);
+}
+
+int
+dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg)
+{
+	ckp_reader r = {.fd = -1};
+	int err;
+
+	dq__detail_clear();
+	if (!path || !cfg)
+		return -EINVAL;
+	err = ckp_open(path, &r);
+	if (!err)
+		err = ckp_read_rest(&r, NULL, NULL);
+	ckp_close(&r);
+	if (err)
+		return err;
+	if (r.x.has_tiles) {
+		*cfg = r.x.tiles;
+	} else {
+		dq_tiles_config_init(cfg);
+		cfg->dim = 0; /* no coder */
+	}
+	return 0;
 }
