@@ -96,14 +96,19 @@ dq__ckp_tiles_parse(const uint8_t *b, uint32_t len, uint32_t n_states,
 	return 0;
 }
 
-/* A real number as dq_tiles_format() writes it, whatever the locale. */
+/* A real number as dq_tiles_format() writes it: the shortest %.Ng that
+ * reads back exactly, with a '.' whatever the locale. */
 static void
 real_text(char *b, size_t size, double x)
 {
-	snprintf(b, size, "%.17g", x);
-	for (char *c = b; *c; c++)
-		if (*c == ',')
-			*c = '.';
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(b, size, "%.*g", prec, x);
+		for (char *c = b; *c; c++)
+			if (*c == ',')
+				*c = '.';
+		if (dq__strtod_c(b, NULL) == x)
+			return;
+	}
 }
 
 int
