@@ -649,8 +649,8 @@ typedef struct ckp_ext {
 				* parameters when has_rule */
 	const uint8_t *rstate; /* the rule-state body; NULL without */
 	uint32_t rstate_len;
-	bool has_tiles;		/* a tile coder's section */
-	dq_tiles_config tiles;	/* its coder, when has_tiles */
+	bool has_tiles;	       /* a tile coder's section */
+	dq_tiles_config tiles; /* its coder, when has_tiles */
 } ckp_ext;
 
 /* Check the body of an agents section: its sizes, then every record. */

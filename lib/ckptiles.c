@@ -72,8 +72,8 @@ dq__ckp_tiles_parse(const uint8_t *b, uint32_t len, uint32_t n_states,
 			   rev, DQ__TILES_REVISION);
 		return DQ_EVERSION;
 	}
-	if (tl != len - TILES_BODY_HEAD || tl > DQ__CKP_TILES_TEXT_MAX ||
-	    !tl || memchr(b + TILES_BODY_HEAD, '\0', tl))
+	if (tl != len - TILES_BODY_HEAD || tl > DQ__CKP_TILES_TEXT_MAX || !tl ||
+	    memchr(b + TILES_BODY_HEAD, '\0', tl))
 		return DQ_ECORRUPT;
 	memcpy(text, b + TILES_BODY_HEAD, tl);
 	text[tl] = '\0';
@@ -127,12 +127,12 @@ dq__ckp_tiles_match(const dq_tiles_config *file, const dq_tiles *tc)
 		return DQ_EMISMATCH;
 	}
 	dq_tiles_config_get(tc, &l);
-#define DIFF(n, f, v)                                            \
-	do {                                                     \
-		snprintf(name, sizeof(name), "%s", n);           \
-		snprintf(fv, sizeof(fv), f, file->v);            \
-		snprintf(lv, sizeof(lv), f, l.v);                \
-		goto differ;                                     \
+#define DIFF(n, f, v)                                  \
+	do {                                           \
+		snprintf(name, sizeof(name), "%s", n); \
+		snprintf(fv, sizeof(fv), f, file->v);  \
+		snprintf(lv, sizeof(lv), f, l.v);      \
+		goto differ;                           \
 	} while (0)
 	if (file->n_tilings != l.n_tilings)
 		DIFF("tilings", "%u", n_tilings);

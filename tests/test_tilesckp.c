@@ -237,7 +237,8 @@ test_resume_exact(void **state)
 			assert_int_equal(
 			    dq_checkpoint_save_learner(path, b.l, &m), 0);
 			/* the coder comes back as it was, bit for bit */
-			assert_int_equal(dq_checkpoint_read_tiles(path, &fc), 0);
+			assert_int_equal(dq_checkpoint_read_tiles(path, &fc),
+					 0);
 			dq_tiles_config_get(b.tc, &lc);
 			assert_memory_equal(&fc, &lc, sizeof(fc));
 			assert_int_equal(
@@ -322,7 +323,8 @@ test_section(void **state)
 	assert_int_equal(got.dim, 0);
 	/* a coder for another table */
 	{
-		dq_table *t2 = dq_test_table(rows + 1, 3, DQ_MODE_CAS, 0, false);
+		dq_table *t2 =
+		    dq_test_table(rows + 1, 3, DQ_MODE_CAS, 0, false);
 
 		assert_int_equal(dq_checkpoint_save_tiles(path, t2, &m, tc),
 				 -EINVAL);
@@ -458,7 +460,8 @@ test_mismatch(void **state)
 		double w;
 
 		assert_int_equal(
-		    tl_make(&o, others[i].text, DQ_RULE_Q, DQ_MODE_CAS, 500), 0);
+		    tl_make(&o, others[i].text, DQ_RULE_Q, DQ_MODE_CAS, 500),
+		    0);
 		dq_table_set(o.t, 0, 0, 42.0);
 		assert_int_equal(dq_checkpoint_load_learner(path, o.l, NULL),
 				 DQ_EMISMATCH);
@@ -502,8 +505,8 @@ test_mismatch(void **state)
 		assert_int_equal(dq_checkpoint_load(path, t, NULL), 0);
 		/* a tabular file into the tile-coded learner, same shape */
 		{
-			dq_table *tw = dq_test_table(16200, 2, DQ_MODE_CAS, 0,
-						     false);
+			dq_table *tw =
+			    dq_test_table(16200, 2, DQ_MODE_CAS, 0, false);
 
 			assert_int_equal(dq_checkpoint_save(path, tw, &m), 0);
 			assert_int_equal(
@@ -536,9 +539,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	static const char *const left[] = {"resume.ckp", "section.ckp",
-					   "good.ckp", "bad.ckp",
-					   "mismatch.ckp"};
+	static const char *const left[] = {
+	    "resume.ckp", "section.ckp", "good.ckp", "bad.ckp", "mismatch.ckp"};
 	char path[128];
 
 	(void)state;
@@ -560,6 +562,5 @@ main(void)
 	    cmocka_unit_test(test_mismatch),
 	};
 
-	return cmocka_run_group_tests_name("tilesckp", tests, setup,
-					   teardown);
+	return cmocka_run_group_tests_name("tilesckp", tests, setup, teardown);
 }
