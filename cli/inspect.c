@@ -105,6 +105,32 @@ inspect_meta(const char *file, const dq_checkpoint_meta *m)
 	inspect_world(file);
 }
 
+/* The tile coder a tile-coded run's checkpoint holds, as --tiles takes
+ * it (distq train --resume rebuilds it from the file). */
+static int
+inspect_tiles(const char *file)
+{
+	dq_tiles_config c;
+	dq_tiles *tc = NULL;
+	char def[1024];
+	uint32_t rows = 0;
+	int err = dq_checkpoint_read_tiles(file, &c);
+
+	if (!err && !c.dim)
+		return CLI_OK; /* a tabular table */
+	if (!err)
+		err = dq_tiles_create(&tc, &c);
+	if (!err)
+		err = dq_tiles_features(tc, &rows);
+	if (!err)
+		dq_tiles_format(tc, def, sizeof(def));
+	dq_tiles_destroy(tc);
+	if (err)
+		return cli_fail_detail(err, "%s", file);
+	cli_kv("tiles", "%s (%u tilings, %u rows)\n", def, c.n_tilings, rows);
+	return CLI_OK;
+}
+
 /* The table as TSV; rows are read one at a time into @row. */
 static int
 inspect_table(const dq_table *t, const dq_checkpoint_meta *m, int what)
@@ -166,7 +192,7 @@ cli_inspect(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_fail(err, "%s", file);
 	if (what < 0) {
 		inspect_meta(file, &m);
-		return CLI_OK;
+		return inspect_tiles(file);
 	}
 	memset(&spec, 0, sizeof(spec));
 	spec.n_states = m.n_states;

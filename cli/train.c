@@ -632,10 +632,6 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 			    cmd, "--share distql:epsilon-decay=on needs a "
 				 "constant --epsilon");
 	}
-	if (o->tiles && (o->checkpoint || o->resume))
-		return cli_usage_error(cmd, "--tiles: checkpoints do not "
-					    "carry the tile coder yet: no "
-					    "--save, --checkpoint or --resume");
 	if (o->tiles && o->sync != TRAIN_SYNC_AUTO)
 		return cli_usage_error(cmd, "--tiles updates the shared "
 					    "weights directly: no --sync");
@@ -1013,6 +1009,7 @@ train_failed(const dq_learner *l, int err)
 struct train_resume {
 	dq_checkpoint_meta m;
 	dq_agent_config rule;	/* defaults, with the file's rule parameters */
+	dq_tiles_config tiles;	/* the file's tile coder; dim 0: none */
 	uint32_t n_agents;	/* states restored */
 	dq_agent_state *agents; /* over MPI: every rank's states */
 	dq_checkpoint_world world; /* over MPI: the file's, ranks 0: none */
@@ -1035,6 +1032,8 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	dq_agent_config_init(&rs->rule);
 	if (!err)
 		err = dq_checkpoint_read_rule(o->resume, &rs->rule);
+	if (!err)
+		err = dq_checkpoint_read_tiles(o->resume, &rs->tiles);
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
 	/* The file's rule unless --algo names one; another one is refused
@@ -1092,7 +1091,8 @@ resume_check_env(const struct train_opts *o, const struct train_resume *rs,
 				o->resume, rs->m.params, e->params);
 	/* Before the table is allocated: a small file may name parameters
 	 * that make a huge environment. */
-	if (rs->m.n_states != e->spec.n_states ||
+	if ((!o->tiles && !rs->tiles.dim &&
+	     rs->m.n_states != e->spec.n_states) ||
 	    rs->m.n_actions != e->spec.n_actions)
 		return cli_fail(DQ_EMISMATCH,
 				"%s: a %u x %u table, '%s' needs %u x %u",
@@ -1532,16 +1532,24 @@ tiles_const(dq_schedule *s, double v)
 	s->start = s->end = v;
 }
 
-/* Make the coder for --tiles (into *tc) and size the table for it. */
+/* Make the coder for --tiles (into *tc), or a resumed checkpoint's
+ * (@file, when its dim is not 0 and --tiles is not given), and size the
+ * table for it. A resumed run keeps the file's settings: auto does not
+ * change them, and the coder must be the file's (the load says what
+ * differs). */
 static int
 tiles_setup(struct train_opts *o, const struct cli_env *e, dq_tiles **tc,
-	    dq_env_spec *spec)
+	    dq_env_spec *spec, const dq_tiles_config *file)
 {
-	const char *text = o->tiles;
+	const char *text = o->tiles ? o->tiles : "(from the checkpoint)";
 	dq_tiles_config c;
 	char def[1024];
 	uint32_t rows, dim = 0;
 	int err;
+
+	if (cli_train_hooks && (o->checkpoint || o->resume))
+		return cli_fail(-ENOTSUP, "--tiles: checkpoints over MPI do "
+					  "not carry the tile coder yet");
 
 	if (dq_env_obs_dim(e->env, &dim) || !dim)
 		return cli_fail(-EINVAL,
@@ -1561,15 +1569,19 @@ tiles_setup(struct train_opts *o, const struct cli_env *e, dq_tiles **tc,
 					"(give one, e.g. --tiles 8x6)",
 					e->name);
 		text = t->tiles;
-		if (!(o->given & GIVEN(T_ALPHA)))
+		/* a resumed run keeps the file's, as resume_read() took them */
+		if (!o->resume && !(o->given & GIVEN(T_ALPHA)))
 			tiles_const(&o->alpha_sched, o->alpha = t->alpha);
-		if (!(o->given & GIVEN(T_EPSILON)))
+		if (!o->resume && !(o->given & GIVEN(T_EPSILON)))
 			tiles_const(&o->epsilon_sched, o->epsilon = t->epsilon);
-		if (!(o->given & GIVEN(T_GAMMA)))
+		if (!o->resume && !(o->given & GIVEN(T_GAMMA)))
 			o->gamma = t->gamma;
 	}
 	dq_tiles_config_init(&c);
-	err = dq_tiles_config_from_env(&c, e->env, text);
+	if (o->tiles)
+		err = dq_tiles_config_from_env(&c, e->env, text);
+	else
+		c = *file, err = 0;
 	if (!err)
 		err = dq_tiles_create(tc, &c);
 	if (!err)
@@ -1667,7 +1679,8 @@ train(struct train_opts *o)
 				  e.spec.n_states, e.spec.n_actions);
 		goto out;
 	}
-	if (o->tiles && tiles_setup(o, &e, &tc, &tspec)) {
+	if ((o->tiles || rs.tiles.dim) &&
+	    tiles_setup(o, &e, &tc, &tspec, &rs.tiles)) {
 		status = CLI_FAIL;
 		goto out;
 	}

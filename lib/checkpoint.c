@@ -41,6 +41,7 @@
 #include <zlib.h>
 
 #include "agent.h"
+#include "ckptiles.h"
 #include "internal.h"
 #include "ruleparam.h"
 
@@ -93,6 +94,7 @@
 #define CKP_WORLD_REV 1u
 #define CKP_WORLD_LEN (16u + CKP_WORLD_POLICY_LEN)
 #define CKP_WORLD_POLICY_LEN 64u
+#define CKP_TAG_TILES (CKP_TAG_CRITICAL | 5u) /* lib/ckptiles.c */
 
 /* The rule section: u32 revision, u32 parameter count, the rule's name;
  * then each parameter: its name, u32 type, u32 length, the value, zeros to
@@ -602,9 +604,20 @@ typedef struct ckp_ext_in {
 	const dq_agent_config *rule;	  /* NULL: no rule recorded */
 	const dq_learner *l;		  /* the rule states' agents, or NULL */
 	const dq_checkpoint_world *world; /* NULL: none recorded */
+	const dq_tiles *tiles;		  /* the tile coder, or NULL */
 } ckp_ext_in;
 
 static void enc_world(ckp_out *o, const dq_checkpoint_world *w);
+
+/* The tile coder's section (lib/ckptiles.c). */
+static void
+enc_tiles(ckp_out *o, const dq_tiles *tc)
+{
+	size_t len_at = sec_begin(o, CKP_TAG_TILES);
+
+	o->at += dq__ckp_tiles_encode(o->p ? o->p + o->at : NULL, tc);
+	sec_end(o, len_at);
+}
 
 static void
 enc_ext(ckp_out *o, const ckp_ext_in *in)
@@ -618,6 +631,8 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 	}
 	if (in->world)
 		enc_world(o, in->world);
+	if (in->tiles)
+		enc_tiles(o, in->tiles);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -647,6 +662,8 @@ typedef struct ckp_ext {
 	uint32_t rstate_len;
 	bool has_world;		   /* the file records its MPI world */
 	dq_checkpoint_world world; /* ... which is this */
+	bool has_tiles;		   /* a tile coder's section */
+	dq_tiles_config tiles;	   /* its coder, when has_tiles */
 } ckp_ext;
 
 static int ckp_world_parse(const uint8_t *body, uint32_t len, ckp_ext *x);
@@ -938,6 +955,12 @@ ckp_ext_parse(const uint8_t *ext, size_t len, const dq_checkpoint_meta *m,
 			x->rstate_len = blen;
 		} else if (v2 && tag == CKP_TAG_WORLD) {
 			err = ckp_world_parse(body, blen, x);
+		} else if (v2 && tag == CKP_TAG_TILES) {
+			if (x->has_tiles)
+				return DQ_ECORRUPT;
+			err = dq__ckp_tiles_parse(body, blen, m->n_states,
+						  &x->tiles);
+			x->has_tiles = !err;
 		} else if (tag & CKP_TAG_CRITICAL) {
 			return DQ_EVERSION;
 		}
@@ -1490,7 +1513,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta,
 		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL, NULL};
 
 	dq__detail_clear();
 	return ckp_save(path, t, meta, &in);
@@ -1511,7 +1534,7 @@ int
 dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 			   const dq_checkpoint_meta *meta)
 {
-	ckp_ext_in in = {NULL, 0, NULL, l, NULL};
+	ckp_ext_in in = {NULL, 0, NULL, l, NULL, NULL};
 	dq_agent_state *ag;
 	int err = 0;
 
@@ -1520,6 +1543,7 @@ dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 		return -EINVAL;
 	in.n = dq__learner_size(l);
 	in.rule = dq__learner_agent_config(l);
+	in.tiles = in.rule->tiles;
 	ag = calloc(in.n, sizeof(*ag));
 	if (!ag)
 		return -ENOMEM;
@@ -1790,6 +1814,14 @@ rule_check(const ckp_ext *x, const dq_agent_config *cfg)
 	return 0;
 }
 
+/* The file's tile coder must be the learner's, or both have none. */
+static int
+ckp_tiles_check(const ckp_ext *x, const dq_learner *l)
+{
+	return dq__ckp_tiles_match(x->has_tiles ? &x->tiles : NULL,
+				   dq__learner_agent_config(l)->tiles);
+}
+
 /*
  * Every load. The table's words go to buffers first and reach the table
  * only when the whole file has checked out (and, for a learner, its rule,
@@ -1824,6 +1856,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		/* Another rule explains another shape best. */
 		if (!err && l)
 			err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err && l)
+			err = ckp_tiles_check(&r.x, l);
 		if (!err)
 			err = shape_check(&r.meta, &info);
 		goto out;
@@ -1839,6 +1873,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	err = ckp_read_rest(&r, vals, visits);
 	if (!err && l) {
 		err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err)
+			err = ckp_tiles_check(&r.x, l);
 		k = r.x.n < dq__learner_size(l) ? r.x.n : dq__learner_size(l);
 		/* What dq_learner_set_agent_state() would refuse, before
 		 * anything changes. */
@@ -1948,7 +1984,7 @@ dq_checkpoint_save_world(const char *path, const dq_table *t,
 			 const dq_agent_state *agents, uint32_t n_agents,
 			 const dq_checkpoint_world *world)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL, world};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, world, NULL};
 
 	dq__detail_clear();
 	if (!world || !world->ranks || !world->agents_per_rank ||
@@ -1979,5 +2015,49 @@ dq_checkpoint_read_world(const char *path, dq_checkpoint_world *world)
 	if (!r.x.has_world)
 		return -ENOENT;
 	*world = r.x.world;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tiles -- */
+
+int
+dq_checkpoint_save_tiles(const char *path, const dq_table *t,
+			 const dq_checkpoint_meta *meta, const dq_tiles *tiles)
+{
+	ckp_ext_in in = {NULL, 0, NULL, NULL, NULL, tiles};
+	uint32_t rows;
+
+	dq__detail_clear();
+	if (!tiles || !t || dq_tiles_features(tiles, &rows) != 0)
+		return -EINVAL;
+	if (rows != t->n_states) {
+		dq__detail("the table has %u rows, the tile coder %u",
+			   t->n_states, rows);
+		return -EINVAL;
+	}
+	return ckp_save(path, t, meta, &in);
+}
+
+int
+dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg)
+{
+	ckp_reader r = {.fd = -1};
+	int err;
+
+	dq__detail_clear();
+	if (!path || !cfg)
+		return -EINVAL;
+	err = ckp_open(path, &r);
+	if (!err)
+		err = ckp_read_rest(&r, NULL, NULL);
+	ckp_close(&r);
+	if (err)
+		return err;
+	if (r.x.has_tiles) {
+		*cfg = r.x.tiles;
+	} else {
+		dq_tiles_config_init(cfg);
+		cfg->dim = 0; /* no coder */
+	}
 	return 0;
 }

@@ -22,6 +22,11 @@
 
 #include "table.h"
 
+/* The revision of the mapping below (the offsets, the hash): a
+ * checkpoint's coder section records it (lib/ckptiles.c); change it with
+ * any change to which row an observation's tile lands in. */
+#define DQ__TILES_REVISION 1u
+
 struct dq_tiles {
 	dq_tiles_config cfg;
 	uint32_t T, D;

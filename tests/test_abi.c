@@ -37,6 +37,7 @@ TAIL(dq_agent_state);
 TAIL(dq_solve_config);
 TAIL(dq_checkpoint_meta);
 TAIL(dq_checkpoint_world);
+TAIL(dq_tiles_config);
 
 /* The recorded layout of LP64 targets (x86-64, AArch64 Linux): sizes and
  * offsets of every public struct (the non-growing ones too: they may not
@@ -279,6 +280,15 @@ O(dq_checkpoint_world, ranks, 0);
 O(dq_checkpoint_world, agents_per_rank, 4);
 O(dq_checkpoint_world, policy, 8);
 O(dq_checkpoint_world, reserved_, 72);
+S(dq_tiles_config, 368);
+O(dq_tiles_config, n_tilings, 0);
+O(dq_tiles_config, dim, 4);
+O(dq_tiles_config, bins, 8);
+O(dq_tiles_config, low, 72);
+O(dq_tiles_config, high, 200);
+O(dq_tiles_config, hash_rows, 328);
+O(dq_tiles_config, pad_, 332);
+O(dq_tiles_config, reserved_, 336);
 #undef S
 #undef O
 #endif

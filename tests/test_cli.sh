@@ -472,8 +472,48 @@ expect_rc 1 train taxi -q --tiles 8x4
 expect_grep "gives no observation" "$tmp/err" "--tiles on a tabular env"
 expect_rc 1 train cartpole -q --tiles 8x4,4
 expect_rc 1 train taxi -q --tiles auto
-expect_rc 2 train cartpole -q --tiles auto --save "$tmp/t.ckp"
-expect_grep "do not carry the tile coder" "$tmp/err" "--tiles: no checkpoint"
+# --tiles with checkpoints: the coder travels in the file. One agent,
+# 30 + 30 episodes across a save and a resume without --tiles (the coder
+# rebuilt from the file) give the weights of 60 in one run, bit for bit.
+expect_rc 0 train cartpole -q -t 1 --pin none --tiles auto --seed 3 \
+	--episodes 60 --save "$tmp/t60.ckp" --no-exact
+expect_rc 0 train cartpole -q -t 1 --pin none --tiles auto --seed 3 \
+	--episodes 30 --save "$tmp/t.ckp" --no-exact
+expect_rc 0 inspect "$tmp/t.ckp"
+expect_grep "^tiles  *8x4,4,8,8@-2.4:2.4,-3:3,.* (8 tilings, 16200 rows)" \
+	"$tmp/out" "inspect: the tile coder"
+expect_rc 0 train --resume "$tmp/t.ckp" -q --pin none --episodes 30 \
+	--no-exact
+expect_grep "^tiles  *8x4,4,8,8@" "$tmp/out" "--resume: the file's coder"
+expect_grep "^episodes  *60$" "$tmp/out" "--tiles resumed: episodes"
+"$distq" inspect --q "$tmp/t60.ckp" >"$tmp/q60" 2>&1
+"$distq" inspect --q "$tmp/t.ckp" >"$tmp/q30" 2>&1
+if [ -s "$tmp/q60" ] && cmp -s "$tmp/q60" "$tmp/q30"; then ok; else
+	bad "--tiles: 30 + 30 episodes resumed are not 60 in one run"; fi
+# --tiles given again must be the file's: auto and the same text go on,
+# another coder is refused naming the parameter, a tabular file too.
+expect_rc 0 train cartpole --resume "$tmp/t.ckp" -q --tiles auto -n 500 \
+	--checkpoint "$tmp/t2.ckp" --no-exact
+expect_rc 0 train --resume "$tmp/t.ckp" -q -n 500 --no-exact \
+	--tiles 8x4,4,8,8@-2.4:2.4,-3:3,-0.20943951023931953:0.20943951023931953,-3.5:3.5 \
+	--checkpoint "$tmp/t2.ckp"
+expect_rc 1 train --resume "$tmp/t.ckp" -q -n 500 --tiles 8x4,4,8,7
+expect_grep "tile coder: the file has bins\[3\] 8, the learner bins\[3\] 7" \
+	"$tmp/err" "--tiles resumed under another coder: the parameter named"
+expect_rc 1 train --resume "$tmp/t.ckp" -q -n 500 --tiles 4x4,4,8,8/16200
+expect_grep "tilings 8, the learner tilings 4" "$tmp/err" \
+	"--tiles resumed under other tilings"
+expect_rc 0 train cartpole -q -t 1 -n 1000 --save "$tmp/tab.ckp" --no-exact
+expect_rc 1 train --resume "$tmp/tab.ckp" -q -n 500 --tiles auto
+expect_grep "the file holds a tabular" "$tmp/err" \
+	"--tiles resumed from a tabular file"
+# --checkpoint-every writes the coder in every checkpoint.
+expect_rc 0 train cartpole -q -t 2 --pin none --tiles auto --seconds 0.3 \
+	--checkpoint "$tmp/te.ckp" --checkpoint-every 0.05 --no-exact
+expect_grep "^checkpoints  *[1-9][0-9]* during the run" "$tmp/out" \
+	"--tiles --checkpoint-every"
+expect_rc 0 inspect "$tmp/te.ckp"
+expect_grep "^tiles  *8x4,4,8,8@" "$tmp/out" "--checkpoint-every: the coder"
 expect_rc 2 train cartpole -q --tiles auto --algo double-q
 expect_rc 2 train cartpole -q --tiles auto --sync 8
 expect_rc 0 inspect "$tmp/dq.ckp"

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "learner.h"
 #include "table.h"
+#include "tiles.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -201,7 +202,8 @@ DQ_API int dq_checkpoint_load_run(const char *path, dq_table *t,
 /**
  * Save learner @p l: its table (every channel, the visit counts), its
  * learning rule and the rule's parameters (dq_agent_config.rule, omega,
- * ...; docs/checkpoint-format.md lists them), and the resumable state of
+ * ...; docs/checkpoint-format.md lists them), its tile coder's
+ * definition when it has one (dq_agent_config.tiles), and the resumable state of
  * each of its agents (dq_learner_agent_state()) with its rule state,
  * atomically, as dq_checkpoint_save() does. A learner restored from the
  * file with dq_checkpoint_load_learner() continues as @p l would have:
@@ -239,9 +241,11 @@ DQ_API int dq_checkpoint_save_learner(const char *path, const dq_learner *l,
  * @param meta receives the header (may be NULL).
  * @return 0; -EINVAL for NULL @p path or @p l; the errors of
  *         dq_checkpoint_load(); DQ_EMISMATCH when the file's rule or a
- *         parameter that must match differs from @p l's, or the table's
- *         shape differs (dq_error_detail() names what differs, both
- *         values); -EBUSY while @p l runs. The checks come before any
+ *         parameter that must match differs from @p l's, when the file's
+ *         tile coder differs from @p l's (dq_agent_config.tiles: a
+ *         parameter of the definition, or one has a coder and the other
+ *         none), or the table's shape differs (dq_error_detail() names
+ *         what differs, both values); -EBUSY while @p l runs. The checks come before any
  *         change: on any error @p l, its table and @p meta are unchanged.
  * Thread-safety: not concurrently with dq_learner_run() or any other use
  *                of @p l.
@@ -309,6 +313,44 @@ DQ_API int dq_checkpoint_save_world(const char *path, const dq_table *t,
  */
 DQ_API int dq_checkpoint_read_world(const char *path,
 				    dq_checkpoint_world *world);
+
+/**
+ * Save @p t with @p meta, as dq_checkpoint_save(), and the definition of
+ * the tile coder @p tiles whose weights @p t holds (its rows are
+ * dq_tiles_features()): the file's tile coder section
+ * (docs/checkpoint-format.md, "Tile coder"), which a learner restored
+ * from it must share (dq_checkpoint_load_learner()) and
+ * dq_checkpoint_read_tiles() gives back. dq_checkpoint_save_learner()
+ * writes the section itself for a tile-coded learner
+ * (dq_agent_config.tiles).
+ *
+ * @return the errors of dq_checkpoint_save(); also -EINVAL for a NULL
+ *         @p tiles or a table whose rows are not the coder's.
+ * Thread-safety: as dq_checkpoint_save().
+ * Ordering: relaxed reads of the table.
+ */
+DQ_API int dq_checkpoint_save_tiles(const char *path, const dq_table *t,
+				    const dq_checkpoint_meta *meta,
+				    const dq_tiles *tiles);
+
+/**
+ * The tile coder recorded in a checkpoint (written by
+ * dq_checkpoint_save_learner() for a tile-coded learner, or
+ * dq_checkpoint_save_tiles()): its definition, exactly as it was
+ * (dq_tiles_create() makes the same coder from it), for a program that
+ * resumes a run and takes the coder from the file. A file without a
+ * coder (a tabular run) gives dq_tiles_config_init()'s defaults with
+ * @p cfg->dim 0.
+ *
+ * @return 0; -EINVAL for NULL pointers; the errors of
+ *         dq_checkpoint_read_meta() (DQ_EVERSION for a coder of a mapping
+ *         revision this library does not know; DQ_ECORRUPT for a coder
+ *         that is not valid or whose rows are not the table's). On error
+ *         @p cfg is unchanged.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg);
 
 /** @} */
 

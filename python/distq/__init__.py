@@ -17,6 +17,7 @@ from ._errors import (Error, InvalidArgument, FileError, FileFormatError,
 from ._env import Env, Discrete, Model
 from ._table import Table, Checkpoint, load
 from ._agent import Agent
+from ._tiles import Tiles, AUTO as TILES_AUTO
 from ._learn import (train, solve, evaluate, cores, TrainResult, Solution,
                      Evaluation)
 
@@ -55,4 +56,5 @@ __all__ = ["make", "Env", "Discrete", "Model", "Table", "Agent", "train",
            "TrainResult", "Solution", "Evaluation", "Error",
            "InvalidArgument", "FileError", "FileFormatError", "OutOfMemory",
            "NotSupported", "Timeout", "Busy", "RunError", "strerror",
-           "ENVIRONMENTS", "library_path", "library_version"]
+           "ENVIRONMENTS", "library_path", "library_version", "Tiles",
+           "TILES_AUTO"]

@@ -247,6 +247,33 @@ int dq_checkpoint_save(const char *path, const dq_table *t,
 int dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta);
 int dq_checkpoint_load(const char *path, dq_table *t,
 		       dq_checkpoint_meta *meta);
+
+typedef struct dq_tiles_config {
+	uint32_t n_tilings; uint32_t dim; uint32_t bins[16]; double low[16];
+	double high[16]; uint32_t hash_rows; uint32_t pad_;
+	uint64_t reserved_[4];
+} dq_tiles_config;
+typedef struct dq_tiles dq_tiles;
+int dq_tiles_config_init(dq_tiles_config *cfg);
+int dq_tiles_config_parse(dq_tiles_config *cfg, const char *text);
+int dq_tiles_config_from_env(dq_tiles_config *cfg, const dq_env *env,
+			     const char *text);
+int dq_tiles_create(dq_tiles **out, const dq_tiles_config *cfg);
+void dq_tiles_destroy(dq_tiles *tc);
+int dq_tiles_config_get(const dq_tiles *tc, dq_tiles_config *cfg);
+int dq_tiles_features(const dq_tiles *tc, uint32_t *rows);
+int dq_tiles_active(const dq_tiles *tc, const double *obs, uint32_t *tiles,
+		    size_t cap);
+int dq_tiles_values(const dq_tiles *tc, const dq_table *table,
+		    const double *obs, double *q, size_t n);
+int dq_tiles_format(const dq_tiles *tc, char *buf, size_t size);
+int dq_env_obs_dim(const dq_env *env, uint32_t *dim);
+int dq_env_instance_observe(const dq_env_instance *inst, double *obs,
+			    size_t n);
+int dq_checkpoint_save_tiles(const char *path, const dq_table *t,
+			     const dq_checkpoint_meta *meta,
+			     const dq_tiles *tiles);
+int dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg);
 """
 
 # The libdistq-specific codes of distq.h (#define constants are not part

@@ -13,6 +13,7 @@ from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
 from ._table import Table
+from ._tiles import tile_table
 
 REASONS = {lib.DQ_STOP_NONE: "none", lib.DQ_STOP_STEPS: "steps",
            lib.DQ_STOP_EPISODES: "episodes", lib.DQ_STOP_TIME: "time",
@@ -45,7 +46,7 @@ class TrainResult:
     ``optimal_value``, ``gap``, ``epsilon``, ``alpha``, ``eval_seconds``,
     ``final``; see dq_eval_record), else None; ``return_seconds`` and
     ``return_steps`` (when ``target_return`` was reached; NaN and 0 if
-    not)."""
+    not); ``tiles``, the tile coder of a tile-coded run, else None."""
 
     def __repr__(self):
         return (f"<distq.TrainResult {self.env_spec!r} reason={self.reason} "
@@ -60,11 +61,13 @@ class TrainResult:
         return self.table.policy()
 
     def save(self, path):
-        """Checkpoint the table with this run's description."""
+        """Checkpoint the table with this run's description (and its tile
+        coder, for a tile-coded run)."""
         self.table.save(path, self.env, gamma=self.gamma,
                         alpha=self.alpha, epsilon=self.epsilon,
                         seed=self.seed, steps=self.steps,
-                        episodes=self.episodes, seconds=self.seconds)
+                        episodes=self.episodes, seconds=self.seconds,
+                        tiles=self.tiles)
 
 
 def _has_tqdm():
@@ -123,7 +126,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           progress_interval=0.1, callback=None, eval_every=None,
           eval_unit="seconds", eval_episodes=100, target_return=None,
           replay=None, target_table=None, nstep=3, lam=0.9,
-          trace="accumulating", softmax=None):
+          trace="accumulating", softmax=None, tiles=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -146,6 +149,12 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ("accumulating" or "replacing"); ``softmax``: a temperature (number
     or schedule tuple) for softmax action selection instead of
     epsilon-greedy.
+    ``tiles``: tile coding of the environment's continuous observation
+    (cartpole, mountaincar, acrobot): a :class:`Tiles`, or its spec
+    ("8x4,4,8,8", "auto"); the table (new, or ``table``) then has one row
+    per tile (``Tiles.rows``), ``q0`` is Q's start (each weight q0 / T),
+    and ``result.save()`` records the coder (docs/python.md, "Tile
+    coding").
 
     The GIL is released while the C agents run; Ctrl-C stops the run
     cleanly (threads joined) and raises KeyboardInterrupt, whose
@@ -160,12 +169,14 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``eval_every``).
     """
     env = as_env(env)
+    if tiles is not None:
+        tiles, table = tile_table(env, tiles, table, discipline, q0)
     if table is None:
         table = Table((env.n_states, env.n_actions), discipline=discipline,
                       q0=q0)
     elif not isinstance(table, Table):
         raise TypeError("table must be a distq.Table")
-    if table.shape != (env.n_states, env.n_actions):
+    if tiles is None and table.shape != (env.n_states, env.n_actions):
         raise InvalidArgument(f"table of shape {table.shape}, environment "
                               f"{(env.n_states, env.n_actions)}", -22)
     cfg = ffi.new("dq_learner_config *")
@@ -192,6 +203,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
     replay_target(cfg.agent, replay, target_table)
     rule_config(cfg.agent, algo, nstep, lam, trace, softmax)
+    if tiles is not None:
+        cfg.agent.tiles = tiles._tc
     if steps is None and seconds is None and episodes is None and \
             target is None:
         steps = 10_000_000
@@ -326,6 +339,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
 
     r = TrainResult()
     r.table = table
+    r.tiles = tiles
     r.env = env
     r.env_spec = env.spec_string
     r.threads = cfg.n_threads

@@ -127,11 +127,13 @@ class Table:
                                float(value)))
 
     def save(self, path, env=None, *, gamma=0.95, alpha=0.1, epsilon=0.1,
-             seed=1, steps=0, episodes=0, seconds=0.0):
+             seed=1, steps=0, episodes=0, seconds=0.0, tiles=None):
         """Write a checkpoint (atomically; the format of ``distq train
         --save``, readable by ``distq eval``/``inspect`` and
         :func:`distq.load`). ``env`` (an Env or a name) is recorded in it;
-        the other keywords describe the run."""
+        the other keywords describe the run. ``tiles``: the
+        :class:`Tiles` coder whose weights the table holds, recorded in
+        the file (dq_checkpoint_save_tiles())."""
         meta = ffi.new("dq_checkpoint_meta *")
         if env is not None:
             name, params = (env.name, env.params) if hasattr(env, "name") \
@@ -147,8 +149,9 @@ class Table:
         meta.seed, meta.steps, meta.episodes = seed, steps, episodes
         meta.seconds = seconds
         p = os.fsencode(path)
-        check(lib.dq_checkpoint_save(p, self._t, meta), f"{path}",
-              detail=True, filename=os.fsdecode(path))
+        rc = lib.dq_checkpoint_save(p, self._t, meta) if tiles is None \
+            else lib.dq_checkpoint_save_tiles(p, self._t, meta, tiles._tc)
+        check(rc, f"{path}", detail=True, filename=os.fsdecode(path))
 
     def __repr__(self):
         return (f"distq.Table(({self.shape[0]}, {self.shape[1]}), "
@@ -158,10 +161,12 @@ class Table:
 class Checkpoint:
     """What :func:`load` read: ``table`` and the header fields (``env``,
     ``params``, ``gamma``, ``alpha``, ``epsilon``, ``seed``, ``steps``,
-    ``episodes``, ``seconds``, ``n_agents``, ``version``)."""
+    ``episodes``, ``seconds``, ``n_agents``, ``version``), and ``tiles``:
+    the :class:`Tiles` coder of a tile-coded run's table, else None."""
 
     def __init__(self, table, meta):
         self.table = table
+        self.tiles = None
         self.env = ffi.string(meta.env).decode()
         self.params = ffi.string(meta.params).decode()
         for k in ("gamma", "alpha", "epsilon", "seed", "steps", "episodes",
@@ -189,4 +194,7 @@ def load(path):
               _channels=meta.channels, _visit_counts=meta.visit_counts)
     check(lib.dq_checkpoint_load(p, t._t, meta), fn, detail=True,
           filename=fn)
-    return Checkpoint(t, meta)
+    ck = Checkpoint(t, meta)
+    from ._tiles import read_tiles
+    ck.tiles = read_tiles(p)
+    return ck

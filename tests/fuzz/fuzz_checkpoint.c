@@ -320,6 +320,25 @@ one_file(const uint8_t *p, size_t n)
 		CHECK(memcmp(&cfg, &cfg_fresh, sizeof(cfg)) == 0);
 	else
 		CHECK(cfg.rule == m.rule);
+	/* So does the coder's reader; a coder it gives makes a coder of
+	 * the file's rows. */
+	{
+		dq_tiles_config tc_fresh, tcfg;
+		dq_tiles *tc = NULL;
+		uint32_t rows = 0;
+
+		memset(&tc_fresh, META_BYTE, sizeof(tc_fresh));
+		tcfg = tc_fresh;
+		CHECK(dq_checkpoint_read_tiles(in_path, &tcfg) == rm);
+		if (rm)
+			CHECK(memcmp(&tcfg, &tc_fresh, sizeof(tcfg)) == 0);
+		else if (tcfg.dim) {
+			CHECK(dq_tiles_create(&tc, &tcfg) == 0);
+			CHECK(dq_tiles_features(tc, &rows) == 0);
+			CHECK(rows == m.n_states);
+			dq_tiles_destroy(tc);
+		}
+	}
 
 	/* A table of the header's shape when it is small enough, so that a
 	 * sound file really loads; a 1 x 1 table otherwise. */

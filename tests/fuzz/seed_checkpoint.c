@@ -10,7 +10,8 @@
  * double), a file with three agents' resumable states (a header
  * section), one with a header section of an unknown kind, which readers
  * must skip, a learner's checkpoint of double-q with per-entry rates (two
- * channels, visit counts, the rule and rule-state sections), and version 1
+ * channels, visit counts, the rule and rule-state sections), a table of
+ * tile weights with its coder's section, and version 1
  * files (the format before channels and rules). The fuzzer mutates them
  * into everything else.
  */
@@ -235,6 +236,41 @@ extended(const char *dir, const char *from, const char *name)
 	return fclose(f) ? -errno : 0;
 }
 
+/* A table of tile weights with its coder's section (critical, tag 5):
+ * 2 tilings of 1 x 2 tiles over [0, 1] x [-1, 1], 12 rows x 2 actions. */
+static int
+tiles_seed(const char *dir, const char *name)
+{
+	char path[512];
+	dq_tiles_config c;
+	dq_tiles *tc = NULL;
+	dq_table *t = NULL;
+	dq_table_config tcfg;
+	dq_checkpoint_meta m;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	dq_tiles_config_init(&c);
+	err = dq_tiles_config_parse(&c, "2x1,2@0:1,-1:1");
+	if (!err)
+		err = dq_tiles_create(&tc, &c);
+	dq_table_config_init(&tcfg);
+	tcfg.n_states = 12;
+	tcfg.n_actions = 2;
+	tcfg.q0 = -0.5;
+	if (!err)
+		err = dq_table_create(&t, &tcfg);
+	memset(&m, 0, sizeof(m));
+	strcpy(m.env, "mountaincar");
+	m.gamma = 1.0;
+	m.alpha = 0.5;
+	if (!err)
+		err = dq_checkpoint_save_tiles(path, t, &m, tc);
+	dq_table_destroy(t);
+	dq_tiles_destroy(tc);
+	return err;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -267,6 +303,8 @@ main(int argc, char **argv)
 		err = extended(argv[1], "tricky.ckp", "extended.ckp");
 	if (!err)
 		err = learner_seed(argv[1], "channels.ckp");
+	if (!err)
+		err = tiles_seed(argv[1], "tiles.ckp");
 	if (!err)
 		err = version1(argv[1], "agents.ckp", "v1-agents.ckp");
 	if (!err)
