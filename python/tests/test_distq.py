@@ -318,7 +318,7 @@ def test_train_result_and_stops():
 
 def test_train_curve_and_target_return():
     env = distq.make("frozenlake4x4-det")
-    r = distq.train(env, threads=1, steps=200_000, seed=3, progress=False,
+    r = distq.train(env, threads=1, steps=20_000_000, seed=3, progress=False,
                     eval_every=500, eval_unit="steps", eval_episodes=5,
                     target_return=1.0)
     assert r.reason == "return"
