@@ -43,6 +43,7 @@
 #include "agent.h"
 #include "internal.h"
 #include "ruleparam.h"
+#include "shareckp.h"
 
 /* Byte offsets of the header; see docs/checkpoint-format.md. */
 #define CKP_MAGIC "DISTQCKP"
@@ -87,6 +88,8 @@
 /* Tag 2 is left out: older tests and seeds use it as an unknown kind. */
 #define CKP_TAG_RULE (CKP_TAG_CRITICAL | 3u)
 #define CKP_TAG_RULE_STATE (CKP_TAG_CRITICAL | 4u)
+/* The sync policy and the agents' local tables (lib/shareckp.c). */
+#define CKP_TAG_SHARE (CKP_TAG_CRITICAL | 7u)
 
 /* The rule section: u32 revision, u32 parameter count, the rule's name;
  * then each parameter: its name, u32 type, u32 length, the value, zeros to
@@ -597,6 +600,30 @@ typedef struct ckp_ext_in {
 	const dq_learner *l;	     /* the rule states' agents, or NULL */
 } ckp_ext_in;
 
+/* The sync policy's section, when @l runs one (lib/shareckp.c); one too
+ * large for a header makes the extension so (the save refuses it). */
+static void
+enc_share(ckp_out *o, const dq_learner *l)
+{
+	const bool idle = dq__learner_idle(l);
+	size_t n = dq__share_ckp_size(l, idle), len_at;
+
+	if (!n)
+		return;
+	len_at = sec_begin(o, CKP_TAG_SHARE);
+	if (n > CKP_HEADER_MAX) {
+		dq__detail("the agents' local tables take %zu bytes, more than "
+			   "a checkpoint header holds (%u)",
+			   n, CKP_HEADER_MAX);
+		o->at += CKP_HEADER_MAX;
+		return;
+	}
+	if (o->p)
+		dq__share_ckp_encode(l, idle, o->p + o->at);
+	o->at += n;
+	sec_end(o, len_at);
+}
+
 static void
 enc_ext(ckp_out *o, const ckp_ext_in *in)
 {
@@ -607,6 +634,8 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 		if (in->n)
 			enc_rule_state(o, in->l, in->rule->rule, in->n);
 	}
+	if (in->l)
+		enc_share(o, in->l);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -634,6 +663,8 @@ typedef struct ckp_ext {
 				* parameters when has_rule */
 	const uint8_t *rstate; /* the rule-state body; NULL without */
 	uint32_t rstate_len;
+	const uint8_t *share; /* the sync policy's body; NULL without */
+	uint32_t share_len;
 } ckp_ext;
 
 /* Check the body of an agents section: its sizes, then every record. */
@@ -921,6 +952,13 @@ ckp_ext_parse(const uint8_t *ext, size_t len, const dq_checkpoint_meta *m,
 				return DQ_ECORRUPT;
 			x->rstate = body;
 			x->rstate_len = blen;
+		} else if (v2 && tag == CKP_TAG_SHARE) {
+			if (x->share)
+				return DQ_ECORRUPT;
+			err = dq__share_ckp_check(body, blen, m->n_states,
+						  m->n_actions, m->channels);
+			x->share = body;
+			x->share_len = blen;
 		} else if (tag & CKP_TAG_CRITICAL) {
 			return DQ_EVERSION;
 		}
@@ -1807,6 +1845,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		/* Another rule explains another shape best. */
 		if (!err && l)
 			err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err && l)
+			err = dq__share_ckp_match(r.x.share, r.x.share_len, l);
 		if (!err)
 			err = shape_check(&r.meta, &info);
 		goto out;
@@ -1822,6 +1862,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 	err = ckp_read_rest(&r, vals, visits);
 	if (!err && l) {
 		err = rule_check(&r.x, dq__learner_agent_config(l));
+		if (!err)
+			err = dq__share_ckp_match(r.x.share, r.x.share_len, l);
 		k = r.x.n < dq__learner_size(l) ? r.x.n : dq__learner_size(l);
 		/* What dq_learner_set_agent_state() would refuse, before
 		 * anything changes. */
@@ -1855,6 +1897,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		/* Checked above: it cannot fail. */
 		(void)dq_learner_set_agent_state(l, i, &st);
 	}
+	if (l)
+		dq__share_ckp_load(r.x.share, r.x.share_len, l);
 	if (l && r.x.rstate)
 		err = ckp_rstate_walk(&r.x, l);
 out:
