@@ -601,14 +601,10 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--q0 cannot be used with "
 					    "--resume: the table comes from "
 					    "the checkpoint");
-	if (o->share.kind == DQ_SHARE_DISTQL &&
-	    (o->checkpoint || o->rule == DQ_RULE_DOUBLE_Q))
+	if (o->share.kind == DQ_SHARE_DISTQL && o->rule == DQ_RULE_DOUBLE_Q)
 		return cli_usage_error(cmd, "--share distql keeps eta_c in a "
 					    "second table channel: no "
-					    "--algo double-q, and no --save, "
-					    "--checkpoint or --resume "
-					    "(checkpoints do not hold the "
-					    "agents' local tables)");
+					    "--algo double-q");
 	if (o->share.kind != DQ_SHARE_NONE && o->sync &&
 	    o->sync != TRAIN_SYNC_AUTO)
 		return cli_usage_error(cmd, "--share: agents learn on local "
