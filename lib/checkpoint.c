@@ -598,14 +598,15 @@ typedef struct ckp_ext_in {
 	uint32_t n;
 	const dq_agent_config *rule; /* NULL: no rule recorded */
 	const dq_learner *l;	     /* the rule states' agents, or NULL */
+	bool share_idle; /* @l was idle: its local tables are saved (read
+			  * once, so both passes of enc_ext() agree) */
 } ckp_ext_in;
 
 /* The sync policy's section, when @l runs one (lib/shareckp.c); one too
  * large for a header makes the extension so (the save refuses it). */
 static void
-enc_share(ckp_out *o, const dq_learner *l)
+enc_share(ckp_out *o, const dq_learner *l, bool idle)
 {
-	const bool idle = dq__learner_idle(l);
 	size_t n = dq__share_ckp_size(l, idle), len_at;
 
 	if (!n)
@@ -635,7 +636,7 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 			enc_rule_state(o, in->l, in->rule->rule, in->n);
 	}
 	if (in->l)
-		enc_share(o, in->l);
+		enc_share(o, in->l, in->share_idle);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -1511,7 +1512,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta,
 		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, false};
 
 	dq__detail_clear();
 	return ckp_save(path, t, meta, &in);
@@ -1532,7 +1533,7 @@ int
 dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 			   const dq_checkpoint_meta *meta)
 {
-	ckp_ext_in in = {NULL, 0, NULL, l};
+	ckp_ext_in in = {NULL, 0, NULL, l, false};
 	dq_agent_state *ag;
 	int err = 0;
 
@@ -1541,6 +1542,7 @@ dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 		return -EINVAL;
 	in.n = dq__learner_size(l);
 	in.rule = dq__learner_agent_config(l);
+	in.share_idle = dq__learner_idle(l);
 	ag = calloc(in.n, sizeof(*ag));
 	if (!ag)
 		return -ENOMEM;
