@@ -1014,6 +1014,10 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 	dq_agent_config_init(&rs->rule);
 	if (!err)
 		err = dq_checkpoint_read_rule(o->resume, &rs->rule);
+	/* The file's sync policy unless --share names one (another one is
+	 * refused when the file is loaded, both named). */
+	if (!err && !(o->given & GIVEN(T_SHARE)))
+		err = dq_checkpoint_read_share(o->resume, &o->share);
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
 	/* The file's rule unless --algo names one; another one is refused

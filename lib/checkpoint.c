@@ -1753,6 +1753,24 @@ dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg)
 	return 0;
 }
 
+int
+dq_checkpoint_read_share(const char *path, dq_share_config *cfg)
+{
+	ckp_reader r = {.fd = -1};
+	int err;
+
+	dq__detail_clear();
+	if (!path || !cfg)
+		return -EINVAL;
+	err = ckp_open(path, &r);
+	if (!err)
+		err = ckp_read_rest(&r, NULL, NULL);
+	if (!err)
+		dq__share_ckp_config(r.x.share, cfg);
+	ckp_close(&r);
+	return err;
+}
+
 /* The table's shape must be the file's: S, A, channels, visit counts. */
 static int
 shape_check(const dq_checkpoint_meta *m, const dq_table_info *info)

@@ -249,6 +249,19 @@ spec_text(const dq_share_config *c, char *buf, size_t cap)
 		snprintf(buf, cap, "none");
 }
 
+void
+dq__share_ckp_config(const uint8_t *b, dq_share_config *cfg)
+{
+	dq_share_config_init(cfg, DQ_SHARE_NONE);
+	if (!b)
+		return;
+	cfg->kind = (dq_share_kind)get32(b + 4);
+	cfg->flags = get32(b + 8);
+	cfg->interval = getf(b + 16);
+	cfg->eta = getf(b + 24);
+	cfg->decay = getf(b + 32);
+}
+
 int
 dq__share_ckp_match(const uint8_t *b, size_t len, const dq_learner *l)
 {
@@ -261,14 +274,7 @@ dq__share_ckp_match(const uint8_t *b, size_t len, const dq_learner *l)
 	dq_share_config_init(&c, DQ_SHARE_NONE);
 	if (sh)
 		c = sh->cfg;
-	memset(&f, 0, sizeof(f));
-	if (b) {
-		f.kind = (dq_share_kind)get32(b + 4);
-		f.flags = get32(b + 8);
-		f.interval = getf(b + 16);
-		f.eta = getf(b + 24);
-		f.decay = getf(b + 32);
-	}
+	dq__share_ckp_config(b, &f);
 	if (f.kind != c.kind)
 		what = "policy";
 	else if (f.kind == DQ_SHARE_NONE)

@@ -21,6 +21,8 @@ void dq__share_ckp_encode(const dq_learner *l, bool idle, uint8_t *p);
  * DQ_EFILEVALUE (a value not finite) or DQ_EVERSION (a later revision). */
 int dq__share_ckp_check(const uint8_t *b, size_t len, uint32_t n_states,
 			uint32_t n_actions, uint32_t channels);
+/* The policy of checked body @b (NULL: DQ_SHARE_NONE). */
+void dq__share_ckp_config(const uint8_t *b, dq_share_config *cfg);
 /* 0 when @l runs the policy and parameters of checked body @b (NULL: the
  * file has none, i.e. policy "none"), else DQ_EMISMATCH, with a detail
  * naming both and what differs. */

@@ -427,9 +427,11 @@ expect_rc 0 train --resume "$tmp/sh.ckp" -q -t 2 --pin none \
 expect_grep "^steps  *10000 " "$tmp/out" "distql resumes"
 expect_rc 1 train --resume "$tmp/sh.ckp" -q --share distql:tau=6 --steps 1k
 expect_grep "differ in tau" "$tmp/err" "distql resume: another tau named"
-expect_rc 1 train --resume "$tmp/sh.ckp" -q --steps 1k
+expect_rc 1 train --resume "$tmp/sh.ckp" -q --share none --steps 1k
 expect_grep "the file has distql:tau=5:partial" "$tmp/err" \
 	"distql resume: the file's policy named"
+expect_rc 0 train --resume "$tmp/sh.ckp" -q -t 1 --steps 1k
+expect_grep "^steps  *11000 " "$tmp/out" "distql resumes with the file's policy"
 expect_rc 0 train maze4x3 -q -t 1 --share average:steps=300 --steps 3k \
 	--save "$tmp/av.ckp"
 expect_rc 0 train --resume "$tmp/av.ckp" -q --share average:steps=300 \

@@ -276,6 +276,18 @@ test_mismatch(void **state)
 	lrn_run(&q, NULL);
 	assert_int_equal(dq_checkpoint_save_learner(plain, q.l, &m), 0);
 	refused(plain, "distql", 0, "the file has none");
+	/* what the files record, read without loading them */
+	{
+		dq_share_config f;
+
+		assert_int_equal(dq_checkpoint_read_share(path, &f), 0);
+		assert_int_equal(f.kind, DQ_SHARE_DISTQL);
+		assert_true(f.interval == 10.0 && f.eta == 0.5 &&
+			    f.decay == 0.999 && !(f.flags & DQ_SHARE_PARTIAL));
+		assert_int_equal(dq_checkpoint_read_share(plain, &f), 0);
+		assert_int_equal(f.kind, DQ_SHARE_NONE);
+		assert_int_equal(dq_checkpoint_read_share(NULL, &f), -EINVAL);
+	}
 	lrn_free(&q);
 	/* the same policy loads */
 	{

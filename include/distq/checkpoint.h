@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "api.h"
 #include "learner.h"
+#include "share.h"
 #include "table.h"
 
 #ifdef __cplusplus
@@ -277,6 +278,21 @@ DQ_API int dq_checkpoint_load_learner(const char *path, dq_learner *l,
  * Ordering: none.
  */
 DQ_API int dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg);
+
+/**
+ * Read the sync policy a checkpoint was trained under (its parameters:
+ * dq_share_config) without loading it: what dq_checkpoint_load_learner()
+ * requires of the learner. A file without the policy's section (a run
+ * without one, or written by dq_checkpoint_save() or
+ * dq_checkpoint_save_run()) gives DQ_SHARE_NONE.
+ *
+ * @return 0; -EINVAL for NULL @p path or @p cfg; the errors of
+ *         dq_checkpoint_read_meta() (the whole file is checked). @p cfg
+ *         is unchanged on error.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_share(const char *path, dq_share_config *cfg);
 
 /** @} */
 
