@@ -227,6 +227,31 @@ test_two_agents_round_trip(void **state)
 		assert_memory_equal(f1, f2, n1);
 		free(f1);
 		free(f2);
+		/* three agents from a file of two: the third starts afresh,
+		 * its local values pulled from the loaded table, counts 0 */
+		{
+			struct lrn d;
+			const dq__share *sh;
+
+			lrn_make(&d, "taxi", specs[k], 3, 0, 0.0, 20000);
+			assert_int_equal(
+			    dq_checkpoint_load_learner(p1, d.l, NULL), 0);
+			agents_equal(b.l, d.l, 0);
+			agents_equal(b.l, d.l, 1);
+			sh = dq__learner_agent(d.l, 2)->share;
+			for (uint32_t s = 0; s < 500; s++)
+				for (uint32_t a = 0; a < 6; a++) {
+					double l =
+					    dq__table_get(sh->local, s, a);
+					double q = dq__table_get(d.t, s, a);
+
+					assert_memory_equal(&l, &q, sizeof(l));
+					if (sh->n_push)
+						assert_true(
+						    sh->n_push[s * 6 + a] == 0);
+				}
+			lrn_free(&d);
+		}
 		lrn_free(&b);
 		lrn_free(&c);
 	}
