@@ -13,10 +13,17 @@
  * changes them only by the steps of one interval; times need a quiet
  * machine.
  *
+ * --check-steps K: step counts that no load can change (P = 1): the
+ * learner runs K steps at a time (each run starts new episodes; the
+ * replay ring and the target table carry over), and the greedy policy is
+ * checked after each run (dq_model_check_policy(), as the learner's own
+ * check): the steps to the target are a multiple of K, a function of the
+ * seed alone; the seconds are the runs' own, checks excluded.
+ *
  * usage: replay_ablation [--seeds N] [--threads P] [--replay CAP:B:K]
  *                        [--target C] [--max-steps N] [--max-seconds S]
  *                        [--fraction F] [--configs LIST] [--algo NAME]
- *                        [--csv FILE] [ENV...]
+ *                        [--check-steps K] [--csv FILE] [ENV...]
  *        (defaults: 5 seeds, P = 1, replay 10000:4:1, target 1000,
  *         200M steps or 3600 s, fraction 1, q; taxi frozenlake8x8)
  */
@@ -38,6 +45,7 @@ typedef struct opts {
 	uint32_t cap, batch, k, every;
 	double max_seconds, fraction, interval;
 	uint64_t max_steps;
+	uint64_t check_steps; /* 0: the learner's timed target check */
 	bool configs[4];
 	dq_rule rule;
 	const char *csv;
@@ -62,6 +70,9 @@ usage(FILE *f)
 		   "  --interval S      seconds between target checks "
 		   "(default 0.002)\n"
 		   "  --algo NAME       q (default), expected-sarsa, double-q\n"
+		   "  --check-steps K   P = 1: run K steps at a time and check "
+		   "after each\n"
+		   "                    (step counts independent of load)\n"
 		   "  --csv FILE        one row per run\n"
 		   "environments: default taxi frozenlake8x8\n");
 }
@@ -95,6 +106,7 @@ parse(int argc, char **argv, opts *o)
 	    {"interval", required_argument, NULL, 'i'},
 	    {"algo", required_argument, NULL, 'a'},
 	    {"csv", required_argument, NULL, 'o'},
+	    {"check-steps", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -156,6 +168,10 @@ parse(int argc, char **argv, opts *o)
 		case 'o':
 			o->csv = optarg;
 			break;
+		case 'k':
+			ok = bench_parse_u64(optarg, 1, UINT64_MAX / 2,
+					     &o->check_steps);
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -169,9 +185,71 @@ parse(int argc, char **argv, opts *o)
 			return -1;
 		}
 	}
+	if (o->check_steps && o->threads != 1) {
+		fprintf(stderr, "replay_ablation: --check-steps needs "
+				"--threads 1\n");
+		return -1;
+	}
 	o->n_envs =
 	    bench_env_list(o->envs, argv + optind, argc - optind, default_envs);
 	return o->n_envs > 0 ? 0 : -1;
+}
+
+/* --check-steps: runs of K steps, the greedy policy checked after each
+ * against Q* (value iteration at the agents' gamma) as the learner's own
+ * target check does, until the fraction is reached or the budget spent. */
+static int
+run_stepped(const dq_env *env, dq_table *t, dq_learner *l, const opts *o,
+	    double *steps, double *secs)
+{
+	dq_model *m = NULL;
+	dq_solve_config sc;
+	dq_agent_config ac;
+	dq_table_info ti;
+	double *qs = NULL, clock = 0.0;
+	uint32_t *pol = NULL;
+	uint64_t done = 0;
+	size_t sa;
+	int err;
+
+	*steps = *secs = INFINITY;
+	dq_agent_config_init(&ac);
+	dq_table_info_get(t, &ti);
+	sa = (size_t)ti.n_states * ti.n_actions;
+	err = dq_model_create(&m, env);
+	if (err)
+		return err;
+	qs = malloc(sa * sizeof(*qs));
+	pol = malloc(ti.n_states * sizeof(*pol));
+	dq_solve_config_init(&sc);
+	sc.gamma = ac.gamma;
+	err = !qs || !pol
+		  ? -ENOMEM
+		  : dq_model_solve(m, &sc, qs, sa, NULL, 0, NULL, 0, NULL);
+	while (!err && done < o->max_steps && clock < o->max_seconds) {
+		dq_run_result r;
+		double frac;
+
+		err = dq_learner_run(l, &r);
+		if (!err)
+			err = dq_table_policy(t, pol, ti.n_states);
+		if (!err)
+			err = dq_model_check_policy(m, qs, sa, pol, ti.n_states,
+						    1e-9, &frac);
+		if (err)
+			break;
+		done += r.run_steps;
+		clock += r.seconds;
+		if (frac >= o->fraction) {
+			*steps = (double)done;
+			*secs = clock;
+			break;
+		}
+	}
+	free(qs);
+	free(pol);
+	dq_model_destroy(m);
+	return err;
 }
 
 /* One run: steps and seconds to the target (INFINITY when not reached). */
@@ -215,6 +293,14 @@ run_one(const char *spec, const opts *o, int cfg, uint64_t seed, double *steps,
 	lc.target_fraction = o->fraction;
 	lc.target_interval = o->interval;
 	lc.pin = DQ_PIN_NONE;
+	if (o->check_steps) {
+		lc.target_fraction = 0.0;
+		lc.max_steps = o->check_steps;
+		err = dq_learner_create(&l, t, env, &lc);
+		if (!err)
+			err = run_stepped(env, t, l, o, steps, secs);
+		goto out;
+	}
 	err = dq_learner_create(&l, t, env, &lc);
 	if (!err)
 		err = dq_learner_run(l, &r);
@@ -248,10 +334,14 @@ main(int argc, char **argv)
 		fprintf(csv, "env,config,seed,threads,steps,seconds\n");
 	}
 	printf("# replay %u:%u:%u, target every %u, P = %u, %s, %u seeds, "
-	       "fraction %g, budget %llu steps or %g s\n",
+	       "fraction %g, budget %llu steps or %g s",
 	       o.cap, o.batch, o.k, o.every, o.threads, dq_rule_name(o.rule),
 	       o.seeds, o.fraction, (unsigned long long)o.max_steps,
 	       o.max_seconds);
+	if (o.check_steps)
+		printf(", checked every %llu steps",
+		       (unsigned long long)o.check_steps);
+	printf("\n");
 	printf("%-16s %-8s %14s %12s %8s\n", "env", "config", "median steps",
 	       "median s", "reached");
 	for (int e = 0; e < o.n_envs; e++)

@@ -605,14 +605,10 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--q0 cannot be used with "
 					    "--resume: the table comes from "
 					    "the checkpoint");
-	if (o->share.kind == DQ_SHARE_DISTQL &&
-	    (o->checkpoint || o->rule == DQ_RULE_DOUBLE_Q))
+	if (o->share.kind == DQ_SHARE_DISTQL && o->rule == DQ_RULE_DOUBLE_Q)
 		return cli_usage_error(cmd, "--share distql keeps eta_c in a "
 					    "second table channel: no "
-					    "--algo double-q, and no --save, "
-					    "--checkpoint or --resume "
-					    "(checkpoints do not hold the "
-					    "agents' local tables)");
+					    "--algo double-q");
 	if (o->share.kind != DQ_SHARE_NONE && o->sync &&
 	    o->sync != TRAIN_SYNC_AUTO)
 		return cli_usage_error(cmd, "--share: agents learn on local "
@@ -1034,6 +1030,10 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 		err = dq_checkpoint_read_rule(o->resume, &rs->rule);
 	if (!err)
 		err = dq_checkpoint_read_tiles(o->resume, &rs->tiles);
+	/* The file's sync policy unless --share names one (another one is
+	 * refused when the file is loaded, both named). */
+	if (!err && !(o->given & GIVEN(T_SHARE)))
+		err = dq_checkpoint_read_share(o->resume, &o->share);
 	if (err)
 		return cli_fail_detail(err, "%s", o->resume);
 	/* The file's rule unless --algo names one; another one is refused

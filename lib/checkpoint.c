@@ -44,6 +44,7 @@
 #include "ckptiles.h"
 #include "internal.h"
 #include "ruleparam.h"
+#include "shareckp.h"
 
 /* Byte offsets of the header; see docs/checkpoint-format.md. */
 #define CKP_MAGIC "DISTQCKP"
@@ -95,6 +96,8 @@
 #define CKP_WORLD_LEN (16u + CKP_WORLD_POLICY_LEN)
 #define CKP_WORLD_POLICY_LEN 64u
 #define CKP_TAG_TILES (CKP_TAG_CRITICAL | 5u) /* lib/ckptiles.c */
+/* The sync policy and the agents' local tables (lib/shareckp.c). */
+#define CKP_TAG_SHARE (CKP_TAG_CRITICAL | 7u)
 
 /* The rule section: u32 revision, u32 parameter count, the rule's name;
  * then each parameter: its name, u32 type, u32 length, the value, zeros to
@@ -605,6 +608,8 @@ typedef struct ckp_ext_in {
 	const dq_learner *l;		  /* the rule states' agents, or NULL */
 	const dq_checkpoint_world *world; /* NULL: none recorded */
 	const dq_tiles *tiles;		  /* the tile coder, or NULL */
+	bool share_idle; /* @l was idle: its local tables are saved (read
+			  * once, so both passes of enc_ext() agree) */
 } ckp_ext_in;
 
 static void enc_world(ckp_out *o, const dq_checkpoint_world *w);
@@ -616,6 +621,29 @@ enc_tiles(ckp_out *o, const dq_tiles *tc)
 	size_t len_at = sec_begin(o, CKP_TAG_TILES);
 
 	o->at += dq__ckp_tiles_encode(o->p ? o->p + o->at : NULL, tc);
+	sec_end(o, len_at);
+}
+
+/* The sync policy's section, when @l runs one (lib/shareckp.c); one too
+ * large for a header makes the extension so (the save refuses it). */
+static void
+enc_share(ckp_out *o, const dq_learner *l, bool idle)
+{
+	size_t n = dq__share_ckp_size(l, idle), len_at;
+
+	if (!n)
+		return;
+	len_at = sec_begin(o, CKP_TAG_SHARE);
+	if (n > CKP_HEADER_MAX) {
+		dq__detail("the agents' local tables take %zu bytes, more than "
+			   "a checkpoint header holds (%u)",
+			   n, CKP_HEADER_MAX);
+		o->at += CKP_HEADER_MAX;
+		return;
+	}
+	if (o->p)
+		dq__share_ckp_encode(l, idle, o->p + o->at);
+	o->at += n;
 	sec_end(o, len_at);
 }
 
@@ -633,6 +661,8 @@ enc_ext(ckp_out *o, const ckp_ext_in *in)
 		enc_world(o, in->world);
 	if (in->tiles)
 		enc_tiles(o, in->tiles);
+	if (in->l)
+		enc_share(o, in->l, in->share_idle);
 }
 
 /* One agent record; a longer record (a later revision) has its known
@@ -664,6 +694,8 @@ typedef struct ckp_ext {
 	dq_checkpoint_world world; /* ... which is this */
 	bool has_tiles;		   /* a tile coder's section */
 	dq_tiles_config tiles;	   /* its coder, when has_tiles */
+	const uint8_t *share;	   /* the sync policy's body; NULL without */
+	uint32_t share_len;
 } ckp_ext;
 
 static int ckp_world_parse(const uint8_t *body, uint32_t len, ckp_ext *x);
@@ -961,6 +993,13 @@ ckp_ext_parse(const uint8_t *ext, size_t len, const dq_checkpoint_meta *m,
 			err = dq__ckp_tiles_parse(body, blen, m->n_states,
 						  &x->tiles);
 			x->has_tiles = !err;
+		} else if (v2 && tag == CKP_TAG_SHARE) {
+			if (x->share)
+				return DQ_ECORRUPT;
+			err = dq__share_ckp_check(body, blen, m->n_states,
+						  m->n_actions, m->channels);
+			x->share = body;
+			x->share_len = blen;
 		} else if (tag & CKP_TAG_CRITICAL) {
 			return DQ_EVERSION;
 		}
@@ -1513,7 +1552,7 @@ dq_checkpoint_save_run(const char *path, const dq_table *t,
 		       const dq_checkpoint_meta *meta,
 		       const dq_agent_state *agents, uint32_t n_agents)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, NULL, NULL, false};
 
 	dq__detail_clear();
 	return ckp_save(path, t, meta, &in);
@@ -1534,7 +1573,7 @@ int
 dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 			   const dq_checkpoint_meta *meta)
 {
-	ckp_ext_in in = {NULL, 0, NULL, l, NULL, NULL};
+	ckp_ext_in in = {NULL, 0, NULL, l, NULL, NULL, false};
 	dq_agent_state *ag;
 	int err = 0;
 
@@ -1544,6 +1583,7 @@ dq_checkpoint_save_learner(const char *path, const dq_learner *l,
 	in.n = dq__learner_size(l);
 	in.rule = dq__learner_agent_config(l);
 	in.tiles = in.rule->tiles;
+	in.share_idle = dq__learner_idle(l);
 	ag = calloc(in.n, sizeof(*ag));
 	if (!ag)
 		return -ENOMEM;
@@ -1754,6 +1794,24 @@ dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg)
 	return 0;
 }
 
+int
+dq_checkpoint_read_share(const char *path, dq_share_config *cfg)
+{
+	ckp_reader r = {.fd = -1};
+	int err;
+
+	dq__detail_clear();
+	if (!path || !cfg)
+		return -EINVAL;
+	err = ckp_open(path, &r);
+	if (!err)
+		err = ckp_read_rest(&r, NULL, NULL);
+	if (!err)
+		dq__share_ckp_config(r.x.share, cfg);
+	ckp_close(&r);
+	return err;
+}
+
 /* The table's shape must be the file's: S, A, channels, visit counts. */
 static int
 shape_check(const dq_checkpoint_meta *m, const dq_table_info *info)
@@ -1858,6 +1916,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 			err = rule_check(&r.x, dq__learner_agent_config(l));
 		if (!err && l)
 			err = ckp_tiles_check(&r.x, l);
+		if (!err && l)
+			err = dq__share_ckp_match(r.x.share, r.x.share_len, l);
 		if (!err)
 			err = shape_check(&r.meta, &info);
 		goto out;
@@ -1875,6 +1935,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		err = rule_check(&r.x, dq__learner_agent_config(l));
 		if (!err)
 			err = ckp_tiles_check(&r.x, l);
+		if (!err)
+			err = dq__share_ckp_match(r.x.share, r.x.share_len, l);
 		k = r.x.n < dq__learner_size(l) ? r.x.n : dq__learner_size(l);
 		/* What dq_learner_set_agent_state() would refuse, before
 		 * anything changes. */
@@ -1908,6 +1970,8 @@ ckp_load(const char *path, dq_table *t, dq_checkpoint_meta *meta,
 		/* Checked above: it cannot fail. */
 		(void)dq_learner_set_agent_state(l, i, &st);
 	}
+	if (l)
+		dq__share_ckp_load(r.x.share, r.x.share_len, l);
 	if (l && r.x.rstate)
 		err = ckp_rstate_walk(&r.x, l);
 out:
@@ -1984,7 +2048,7 @@ dq_checkpoint_save_world(const char *path, const dq_table *t,
 			 const dq_agent_state *agents, uint32_t n_agents,
 			 const dq_checkpoint_world *world)
 {
-	ckp_ext_in in = {agents, n_agents, NULL, NULL, world, NULL};
+	ckp_ext_in in = {agents, n_agents, NULL, NULL, world, NULL, false};
 
 	dq__detail_clear();
 	if (!world || !world->ranks || !world->agents_per_rank ||
@@ -2024,7 +2088,7 @@ int
 dq_checkpoint_save_tiles(const char *path, const dq_table *t,
 			 const dq_checkpoint_meta *meta, const dq_tiles *tiles)
 {
-	ckp_ext_in in = {NULL, 0, NULL, NULL, NULL, tiles};
+	ckp_ext_in in = {NULL, 0, NULL, NULL, NULL, tiles, false};
 	uint32_t rows;
 
 	dq__detail_clear();

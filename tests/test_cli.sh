@@ -417,8 +417,27 @@ expect_rc 0 train maze4x3 -q -t 1 --share distql --gamma 0.8 --steps 1k
 expect_grep "(exact, gamma 0.8)" "$tmp/out" "a given gamma wins"
 expect_rc 2 train maze4x3 --share gossip
 expect_rc 2 train maze4x3 --share distql:eta=2
-expect_rc 2 train maze4x3 --share distql --checkpoint "$tmp/dq.ckp"
-expect_grep "checkpoints do not hold the" "$tmp/err" "distql refuses checkpoints"
+# --share distql saves and resumes: the checkpoint carries the policy and
+# each agent's local table, eta counts and push counts (lib/shareckp.c); a
+# resume with another policy or parameter is refused naming both.
+expect_rc 0 train maze4x3 -q -t 2 --pin none --share distql:tau=5:partial \
+	--steps 5k --save "$tmp/sh.ckp"
+expect_rc 0 train --resume "$tmp/sh.ckp" -q -t 2 --pin none \
+	--share distql:tau=5:partial --steps 5k
+expect_grep "^steps  *10000 " "$tmp/out" "distql resumes"
+expect_rc 1 train --resume "$tmp/sh.ckp" -q --share distql:tau=6 --steps 1k
+expect_grep "differ in tau" "$tmp/err" "distql resume: another tau named"
+expect_rc 1 train --resume "$tmp/sh.ckp" -q --share none --steps 1k
+expect_grep "the file has distql:tau=5:partial" "$tmp/err" \
+	"distql resume: the file's policy named"
+expect_rc 0 train --resume "$tmp/sh.ckp" -q -t 1 --steps 1k
+expect_grep "^steps  *11000 " "$tmp/out" "distql resumes with the file's policy"
+expect_rc 0 train maze4x3 -q -t 1 --share average:steps=300 --steps 3k \
+	--save "$tmp/av.ckp"
+expect_rc 0 train --resume "$tmp/av.ckp" -q --share average:steps=300 \
+	--steps 3k
+expect_grep "^steps  *6000 " "$tmp/out" "average resumes"
+expect_rc 2 train maze4x3 --share distql --algo double-q
 expect_rc 2 train maze4x3 --share average --sync 8
 # --share's one grammar (cli/share.c, distq-mpi's too): every spelling of
 # a policy configures the same one, ',' separates as ':' does, and what

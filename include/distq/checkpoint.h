@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "api.h"
 #include "learner.h"
+#include "share.h"
 #include "table.h"
 #include "tiles.h"
 
@@ -208,17 +209,23 @@ DQ_API int dq_checkpoint_load_run(const char *path, dq_table *t,
  * atomically, as dq_checkpoint_save() does. A learner restored from the
  * file with dq_checkpoint_load_learner() continues as @p l would have:
  * for one agent, its next run is bit for bit the run @p l would make.
+ * Under a sync policy (dq_learner_config.share) the file also holds the
+ * policy and every agent's local side: local table, DistQL's counts and
+ * counts at the last push, averaging's base (docs/checkpoint-format.md,
+ * "Sync policy"; P local tables, within the header's 1 MiB).
  *
  * meta->steps and episodes are written as given (a caller that resumed a
  * run adds its earlier totals); the fields ignored by dq_checkpoint_save()
  * are ignored here too.
  *
- * @return the errors of dq_checkpoint_save(); -EINVAL for a NULL @p l.
+ * @return the errors of dq_checkpoint_save(); -EINVAL for a NULL @p l;
+ *         -ERANGE when the agents' local tables do not fit in a header
+ *         (dq_error_detail() says so).
  * Thread-safety: safe during dq_learner_run() on @p l (from its progress
  *                callback, say): the file is then consistent per entry
  *                and per agent, as dq_checkpoint_save_run() describes;
- *                an agent's rule state is saved only while no run is in
- *                progress (a run starts new episodes, so a state from
+ *                an agent's rule state and local tables are saved only
+ *                while no run is in progress (a run starts new episodes, so a state from
  *                the middle of one is never resumed). Not concurrently
  *                with dq_learner_destroy(), dq_learner_set_agent_state()
  *                or dq_checkpoint_load_learner() on @p l.
@@ -236,12 +243,17 @@ DQ_API int dq_checkpoint_save_learner(const char *path, const dq_learner *l,
  * (dq_agent_config.rule) with the same value of every parameter that must
  * match (all of today's: omega; see docs/checkpoint-format.md, "Rule
  * parameters"); a file that records no rule (version 1, or written by
- * dq_checkpoint_save_run()) is taken to be of @p l's rule.
+ * dq_checkpoint_save_run()) is taken to be of @p l's rule. The file's
+ * sync policy (none without its section) must be @p l's, with the same
+ * parameters; the agents' local sides are restored (agents beyond the
+ * file's, or all for a file saved during a run, start them afresh from
+ * the loaded table).
  *
  * @param meta receives the header (may be NULL).
  * @return 0; -EINVAL for NULL @p path or @p l; the errors of
  *         dq_checkpoint_load(); DQ_EMISMATCH when the file's rule or a
- *         parameter that must match differs from @p l's, when the file's
+ *         parameter that must match differs from @p l's, or its sync
+ *         policy or one of the policy's parameters, when the file's
  *         tile coder differs from @p l's (dq_agent_config.tiles: a
  *         parameter of the definition, or one has a coder and the other
  *         none), or the table's shape differs (dq_error_detail() names
@@ -351,6 +363,21 @@ DQ_API int dq_checkpoint_save_tiles(const char *path, const dq_table *t,
  * Ordering: none.
  */
 DQ_API int dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg);
+
+/**
+ * Read the sync policy a checkpoint was trained under (its parameters:
+ * dq_share_config) without loading it: what dq_checkpoint_load_learner()
+ * requires of the learner. A file without the policy's section (a run
+ * without one, or written by dq_checkpoint_save() or
+ * dq_checkpoint_save_run()) gives DQ_SHARE_NONE.
+ *
+ * @return 0; -EINVAL for NULL @p path or @p cfg; the errors of
+ *         dq_checkpoint_read_meta() (the whole file is checked). @p cfg
+ *         is unchanged on error.
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_checkpoint_read_share(const char *path, dq_share_config *cfg);
 
 /** @} */
 

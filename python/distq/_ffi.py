@@ -54,6 +54,8 @@ int dq_table_fill(dq_table *t, double value);
 int dq_table_snapshot(const dq_table *t, double *out, size_t n);
 int dq_table_load(dq_table *t, const double *in, size_t n);
 int dq_table_policy(const dq_table *t, uint32_t *policy, size_t n);
+int dq_table_channel_get(const dq_table *t, uint32_t channel, uint32_t s,
+			 uint32_t a, double *out);
 
 typedef struct dq_env_spec {
 	uint32_t n_states; uint32_t n_actions; uint32_t max_episode_steps;
@@ -157,6 +159,7 @@ typedef struct dq_share_config {
 	dq_share_kind kind; uint32_t flags; double interval; double eta;
 	double decay;
 } dq_share_config;
+int dq_share_parse(const char *spec, dq_share_config *out);
 typedef enum dq_eval_unit {
 	DQ_EVAL_SECONDS = 0, DQ_EVAL_STEPS = 1, DQ_EVAL_EPISODES = 2
 } dq_eval_unit;

@@ -36,8 +36,9 @@ class TrainResult:
     ``run_steps``, ``episodes``, ``mean_return`` (last 100 episodes of
     each agent, while exploring), ``cas_retries``, ``epsilon``,
     ``alpha``, ``target_fraction``, ``target_seconds``, ``target_steps``,
-    ``pin_failures``, ``threads``, and ``history``: a dict of arrays
-    (``seconds``, ``steps``, ``episodes``, ``mean_return``, ``epsilon``,
+    ``pin_failures``, ``threads``, ``share_pushes``, ``share_entries`` (a
+    sync policy's pushes and the entries they carried; 0 without one),
+    and ``history``: a dict of arrays (``seconds``, ``steps``, ``episodes``, ``mean_return``, ``epsilon``,
     ``target_fraction``) sampled every progress interval, a learning
     curve. With ``eval_every``: ``curve``, a dict of arrays, one entry
     per evaluation of the greedy policy (``seconds``, ``steps``,
@@ -68,6 +69,29 @@ class TrainResult:
                         seed=self.seed, steps=self.steps,
                         episodes=self.episodes, seconds=self.seconds,
                         tiles=self.tiles)
+
+
+SHARE_GRAMMAR = ("'auto', 'direct', a window length K >= 0, or a sync "
+                 "policy: 'none', 'distql[:tau=N][:all|partial][:eta=X]"
+                 "[:decay=X][:epsilon-decay=on|off]', "
+                 "'average[:steps=N|:seconds=S]'")
+
+
+def _sync_policy(share, epsilon):
+    """``share`` as a sync policy (``distq train --share``'s grammar,
+    parsed by the C library), or None when it names a write path. A
+    scheduled ``epsilon`` turns DistQL's per-episode epsilon decay off
+    unless the policy names ``epsilon-decay`` (as the CLI does)."""
+    if not isinstance(share, str) or share in ("auto", "direct"):
+        return None
+    pol = ffi.new("dq_share_config *")
+    if lib.dq_share_parse(share.encode(), pol) != 0:
+        raise InvalidArgument(f"share {share!r}: not {SHARE_GRAMMAR}", -22)
+    if pol.kind == lib.DQ_SHARE_DISTQL and \
+            not isinstance(epsilon, (int, float)) and \
+            "epsilon-decay=" not in share:
+        pol.flags &= ~2  # DQ_SHARE_EPSILON_DECAY: needs a constant epsilon
+    return pol
 
 
 def _has_tqdm():
@@ -138,7 +162,15 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     "direct", or an int K (write-back windows of K steps). ``table``: go
     on training an existing Table. ``progress``: a progress bar (tqdm if
     importable, else a line rewritten on stderr when it is a terminal;
-    "line" forces that line, False shows nothing). ``callback(info)``: called with a
+    "line" forces that line, False shows nothing). ``share`` may also
+    name a sync policy, as ``distq train --share`` takes it (docs/share.md):
+    ``"distql:tau=10:all"`` (agents learn on local tables with a per-entry
+    eta and push a blend every tau episodes; the table made has the second
+    channel that holds eta_c: a ``table`` given must come from a DistQL
+    run; gamma stays as given, the study's is 0.9) or
+    ``"average:steps=1000"``; the result's ``share_pushes`` and
+    ``share_entries`` count the pushes and the entries they blended or
+    added. ``callback(info)``: called with a
     dict every progress interval, a true result stops the run.
     ``replay``: CAP or (CAP, B, K), experience replay per agent;
     ``target_table``: C or ("polyak", TAU, C), a target table shared by
@@ -171,9 +203,12 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     env = as_env(env)
     if tiles is not None:
         tiles, table = tile_table(env, tiles, table, discipline, q0)
+    policy = _sync_policy(share, epsilon)
     if table is None:
         table = Table((env.n_states, env.n_actions), discipline=discipline,
-                      q0=q0)
+                      q0=q0, _channels=1 + (policy is not None and
+                                            policy.kind ==
+                                            lib.DQ_SHARE_DISTQL))
     elif not isinstance(table, Table):
         raise TypeError("table must be a distq.Table")
     if tiles is None and table.shape != (env.n_states, env.n_actions):
@@ -197,9 +232,12 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         sync = share
         cfg.write_path = lib.DQ_WRITE_DIRECT if share == 0 else \
             lib.DQ_WRITE_AUTO
+    elif policy is not None:
+        cfg.write_path = lib.DQ_WRITE_AUTO
+        cfg.share = policy[0]
     else:
-        raise InvalidArgument(f"share must be 'auto', 'direct' or a window "
-                              f"length >= 0, not {share!r}", -22)
+        raise InvalidArgument(f"share must be {SHARE_GRAMMAR}, not "
+                              f"{share!r}", -22)
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
     replay_target(cfg.agent, replay, target_table)
     rule_config(cfg.agent, algo, nstep, lam, trace, softmax)
@@ -357,6 +395,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     r.target_seconds = res.target_seconds
     r.target_steps = res.target_steps
     r.pin_failures = res.pin_failures
+    r.share_pushes = res.share_pushes
+    r.share_entries = res.share_entries
     r.history = {k: np.array(v, dtype=np.float64) for k, v in hist.items()}
     r.curve = None
     if eval_every is not None:
