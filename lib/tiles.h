@@ -133,6 +133,11 @@ typedef struct dq__tagent {
 	uint32_t *f2; /* s''s tiles */
 	double *q;    /* A: scratch */
 	double *obs2; /* D: s' of the last observe (public calls) */
+	/* The n-step rules (tilerule.h): the tiles of each pending
+	 * transition's s, pend_cap x T beside ag->pend, and of the last
+	 * observed s' (a truncation's bootstrap). NULL for other rules. */
+	uint32_t *pf;
+	uint32_t *lf;
 	/* The action the next act in s' takes (after the epsilon draw, for
 	 * q and expected-sarsa; the one chosen, for sarsa), found while
 	 * bootstrapping from s': valid until then. */
@@ -142,5 +147,9 @@ typedef struct dq__tagent {
 
 int dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg);
 void dq__tagent_fini(dq_agent *ag);
+/* The n-step rules' pending transitions at a truncation (their writes
+ * bootstrap from the last s', tilerule.h), in the table's discipline:
+ * the CAS retries, or the first error. */
+int dq__tagent_flush(dq_agent *ag);
 
 #endif /* DQ_TILES_H */
