@@ -204,12 +204,12 @@ qv(const rig *r, double o, uint32_t a)
 
 /*
  * s = 0.05 and s' = 0.95 share no tile. Q(s', 0) = 1 (a terminal update
- * of 2 at alpha 0.5); then s -> s', reward 0. Truncated (the episode
- * ended after it, dq_agent_episode_end()): Q(s, 1) = 0.5 x 0.9 x 1 =
- * 0.45, the bootstrap from s'. Terminated: no bootstrap, Q(s, 1) = 0.
- * The n-step rules write nothing before the episode's end (n = 3 > 1
- * pending); Q(lambda) writes at once and its episode end drops the
- * traces (a later reward moves Q(s, 1) no more).
+ * of 2 at alpha 0.5); then mid -> s' and s -> s', reward 0. Truncated
+ * (the episode ended after it, dq_agent_episode_end()): Q(s, 1) =
+ * 0.5 x 0.9 x 1 = 0.45, the bootstrap from s'. Terminated: no bootstrap,
+ * Q(s, 1) = 0. The n-step rules write nothing before the episode's end
+ * (n = 3 > 2 pending); Q(lambda) writes at once and its episode end drops
+ * the traces (a later reward moves Q(s, 1) no more).
  */
 static void
 test_truncation_vs_termination(void **state)
@@ -229,12 +229,17 @@ test_truncation_vs_termination(void **state)
 			    dq_agent_observe_obs(r.ag, &s2, 0, 2.0, NULL, true),
 			    0);
 			assert_true(qv(&r, s2, 0) == 1.0);
+			/* mid -> s' first: the last s' is s' in both cases
+			 * (a termination that bootstrapped would show) */
+			assert_int_equal(dq_agent_observe_obs(r.ag, &mid, 0,
+							      0.0, &s2, false),
+					 0);
 			assert_int_equal(dq_agent_act_obs(r.ag, &s, &a), 0);
 			assert_int_equal(
 			    dq_agent_observe_obs(r.ag, &s, 1, 0.0, &s2, term),
 			    0);
 			if (!term) {
-				if (nstep) /* pending: nothing written */
+				if (nstep) /* 2 < n pending: none written */
 					assert_true(qv(&r, s, 1) == 0.0);
 				assert_int_equal(dq_agent_episode_end(r.ag), 0);
 			}
