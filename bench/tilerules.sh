@@ -12,8 +12,8 @@
 #    (n 3, same alpha), q-lambda (lambda 0.9, replacing traces, trace_max
 #    64; alpha 0.2 on MountainCar, 0.15 on Acrobot: at auto's alpha the
 #    traces' summed steps overshoot).
-# 2. Instructions per step (callgrind; the difference of a 300k and a
-#    100k step run of `distq train ENV --tiles auto`, so set-up cancels).
+# 2. Instructions per step (callgrind; the difference of a 150k and a
+#    50k step run of `distq train ENV --tiles auto`, so set-up cancels).
 #
 # Step counts do not depend on the load; the wall time does. About 3-6
 # minutes on a quiet 2-core machine (the callgrind runs are most of it).
@@ -47,7 +47,7 @@ solve() { # env rule alpha extra...
 if command -v valgrind >/dev/null; then
 	for env in mountaincar acrobot; do
 		for rule in q nstep-q q-lambda; do
-			for n in 100000 300000; do
+			for n in 50000 150000; do
 				valgrind --tool=callgrind \
 					--callgrind-out-file=/dev/null \
 					"$BUILD/distq" train "$env" --tiles auto \
@@ -57,8 +57,8 @@ if command -v valgrind >/dev/null; then
 						>"$OUT/ir-$env-$rule-$n"
 			done
 			echo "$env $rule instructions/step: $((($(cat \
-				"$OUT/ir-$env-$rule-300000") - $(cat \
-				"$OUT/ir-$env-$rule-100000")) / 200000))"
+				"$OUT/ir-$env-$rule-150000") - $(cat \
+				"$OUT/ir-$env-$rule-50000")) / 100000))"
 		done
 	done | tee "$OUT/ir.txt"
 fi

@@ -438,6 +438,11 @@ expect_rc 1 train taxi -q --tiles auto
 expect_rc 2 train cartpole -q --tiles auto --save "$tmp/t.ckp"
 expect_grep "do not carry the tile coder" "$tmp/err" "--tiles: no checkpoint"
 expect_rc 2 train cartpole -q --tiles auto --algo double-q
+# the rules beyond one step over tiles (lib/tilerule.h)
+for algo in nstep-q nstep-sarsa q-lambda; do
+	expect_rc 0 train mountaincar -q -t 2 --pin none --tiles auto \
+		--algo $algo --steps 5k
+done
 expect_rc 2 train cartpole -q --tiles auto --sync 8
 expect_rc 0 inspect "$tmp/dq.ckp"
 expect_grep "^rule  *double-q$" "$tmp/out" "inspect: the rule"
