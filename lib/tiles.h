@@ -1,7 +1,8 @@
 /*
  * The features layer's tile coder (docs/architecture.md: identity | tile
  * coder, between the agent and the store): the coder itself, and the
- * rules q, sarsa and expected-sarsa over tiles, for linear function
+ * rules q, sarsa and expected-sarsa over tiles (and, in tilerule.h, the
+ * n-step rules and Q(lambda)), for linear function
  * approximation (Sutton & Barto, 2nd ed., sections 9.5.4 and 10.1:
  * episodic semi-gradient one-step SARSA, and its Q-learning and Expected
  * SARSA variants, whose gradient is the indicator of the active tiles).
