@@ -8,7 +8,10 @@
  *
  * ENV is cartpole, mountaincar or acrobot (Gymnasium's thresholds 475,
  * -110, -100); tiles "" for the default coder of ENV; keys: alpha=,
- * epsilon=, gamma=, q0=, check= (steps between evaluations), rule=.
+ * epsilon=, gamma=, q0=, check= (steps between evaluations), rule=,
+ * and for the rules beyond one step nstep=, lambda=, trace= (accumulating
+ * or replacing), trace_max=; steps= stops a seed at that many steps too
+ * (a budget that does not depend on the machine's load).
  * The evaluation is this program's own, through the public API: greedy
  * (ties to the lowest action), on fresh instances seeded apart from
  * training, episodes cut at the environment's limit. Training pauses for
@@ -96,6 +99,8 @@ main(int argc, char **argv)
 	double budget = argc > 4 ? atof(argv[4]) : 60.0;
 	int solved = 0;
 	double t_all = now();
+	dq_agent_config ac; /* nstep, lambda, trace, trace_max */
+	uint64_t max_steps = UINT64_MAX;
 
 	for (size_t i = 0; argc > 1 && i < sizeof(tasks) / sizeof(*tasks); i++)
 		if (!strcmp(argv[1], tasks[i].env))
@@ -107,6 +112,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	tk = *def;
+	dq_agent_config_init(&ac);
 	if (argc > 5 && argv[5][0])
 		tk.tiles = argv[5];
 	for (int i = 6; i < argc; i++) {
@@ -125,6 +131,18 @@ main(int argc, char **argv)
 			tk.check = (uint64_t)v;
 		else if (!strncmp(argv[i], "rule=", 5))
 			tk.rule = eq + 1;
+		else if (!strncmp(argv[i], "nstep=", 6))
+			ac.nstep = (uint32_t)v;
+		else if (!strncmp(argv[i], "lambda=", 7))
+			ac.lambda = v;
+		else if (!strncmp(argv[i], "trace=", 6))
+			ac.trace = !strcmp(eq + 1, "replacing")
+				       ? DQ_TRACE_REPLACING
+				       : DQ_TRACE_ACCUMULATING;
+		else if (!strncmp(argv[i], "trace_max=", 10))
+			ac.trace_max = (uint32_t)v;
+		else if (!strncmp(argv[i], "steps=", 6))
+			max_steps = (uint64_t)v;
 	}
 	printf("# %s tiles %s alpha %g epsilon %g gamma %g q0 %g rule %s, "
 	       "%u threads, threshold %g over 100 greedy episodes, budget "
@@ -140,7 +158,7 @@ main(int argc, char **argv)
 		dq_table *t;
 		dq_learner_config lc;
 		dq_learner *l;
-		dq_run_result res;
+		dq_run_result res = {0};
 		uint32_t rows;
 		double secs = 0.0, eval = NAN;
 		bool ok = false;
@@ -175,6 +193,10 @@ main(int argc, char **argv)
 		lc.agent.alpha.start = lc.agent.alpha.end = tk.alpha;
 		lc.agent.epsilon.start = lc.agent.epsilon.end = tk.epsilon;
 		dq_rule_from_name(tk.rule, &lc.agent.rule);
+		lc.agent.nstep = ac.nstep;
+		lc.agent.lambda = ac.lambda;
+		lc.agent.trace = ac.trace;
+		lc.agent.trace_max = ac.trace_max;
 		lc.agent.tiles = tc;
 		lc.max_steps = tk.check;
 		if ((err = dq_learner_create(&l, t, env, &lc))) {
@@ -182,7 +204,7 @@ main(int argc, char **argv)
 				dq_strerror(err), dq_error_detail());
 			return 1;
 		}
-		while (secs < budget) {
+		while (secs < budget && res.total.steps < max_steps) {
 			if ((err = dq_learner_run(l, &res)))
 				break;
 			secs += res.seconds;

@@ -635,8 +635,10 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage_error(cmd, "--tiles updates the shared "
 					    "weights directly: no --share");
 	if (o->tiles && (o->rule == DQ_RULE_DOUBLE_Q || o->target))
-		return cli_usage_error(cmd, "--tiles takes --algo q, sarsa or "
-					    "expected-sarsa, and no --target");
+		return cli_usage_error(cmd, "--tiles takes --algo q, sarsa, "
+					    "expected-sarsa, nstep-q, "
+					    "nstep-sarsa or q-lambda, and no "
+					    "--target");
 	if ((o->replay_cap || o->target_every) && (o->rule == DQ_RULE_SARSA))
 		return cli_usage_error(cmd, "--replay and --target-table need "
 					    "an off-policy rule (q, "

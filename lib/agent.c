@@ -286,8 +286,12 @@ dq__agent_flush(dq_agent *ag)
 		ag->pend_n = 0;
 		return 0;
 	}
-	r = dq__rule_nstep_flush(ag, true, ag->rule == DQ_RULE_NSTEP_SARSA,
-				 mode, ovl, ag->omega > 0.0);
+	if (ag->tg) /* over tiles (lib/tiles.c) */
+		r = dq__tagent_flush(ag);
+	else
+		r = dq__rule_nstep_flush(ag, true,
+					 ag->rule == DQ_RULE_NSTEP_SARSA, mode,
+					 ovl, ag->omega > 0.0);
 	if (r < 0)
 		return r;
 	ag->retries += (uint64_t)r;

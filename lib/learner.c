@@ -1085,6 +1085,17 @@ agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode)
 			}
 			len++;
 			if (st.terminated || st.truncated || len == limit) {
+				/* as agent_loop_as(): what a truncation
+				 * leaves (rule a constant) */
+				if (rule == DQ_RULE_NSTEP_Q ||
+				    rule == DQ_RULE_NSTEP_SARSA ||
+				    rule == DQ_RULE_Q_LAMBDA) {
+					err = dq__agent_flush(ag);
+					if (DQ__UNLIKELY(err)) {
+						*what = "update";
+						goto out;
+					}
+				}
 				dq__agent_episode_end(ag);
 				len = 0;
 				if (tickets && !claim_episode(l))

@@ -342,9 +342,9 @@ dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg)
 	if (!dq__tile_rule_valid(cfg->rule) || cfg->omega > 0.0 ||
 	    cfg->sync_every || cfg->replay_capacity || cfg->target_every ||
 	    cfg->policy != DQ_POLICY_EGREEDY) {
-		dq__detail("tiles: rules q, sarsa and expected-sarsa, "
-			   "epsilon-greedy, without omega, sync_every, replay "
-			   "or a target table");
+		dq__detail("tiles: rules q, sarsa, expected-sarsa, nstep-q, "
+			   "nstep-sarsa and q-lambda, epsilon-greedy, without "
+			   "omega, sync_every, replay or a target table");
 		return DQ_ERULE;
 	}
 	if (ag->table->n_states != tc->rows) {
@@ -365,6 +365,12 @@ dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg)
 	ag->tg = tg;
 	if (!tg->f || !tg->f2 || !tg->q || !tg->obs2)
 		return -ENOMEM; /* freed by dq__tagent_fini() */
+	if (cfg->rule == DQ_RULE_NSTEP_Q || cfg->rule == DQ_RULE_NSTEP_SARSA) {
+		tg->pf = calloc((size_t)ag->pend_cap * tc->T, sizeof(*tg->pf));
+		tg->lf = calloc(tc->T, sizeof(*tg->lf));
+		if (!tg->pf || !tg->lf)
+			return -ENOMEM; /* freed by dq__tagent_fini() */
+	}
 	return 0;
 }
 
@@ -379,8 +385,26 @@ dq__tagent_fini(dq_agent *ag)
 	free(tg->f2);
 	free(tg->q);
 	free(tg->obs2);
+	free(tg->pf);
+	free(tg->lf);
 	free(tg);
 	ag->tg = NULL;
+}
+
+int
+dq__tagent_flush(dq_agent *ag)
+{
+	const bool sarsa = ag->rule == DQ_RULE_NSTEP_SARSA;
+
+	switch (ag->table->mode) {
+	case DQ_MODE_CAS:
+		return dq__tiles_nstep_flush(ag, true, sarsa, DQ_MODE_CAS);
+	case DQ_MODE_HOGWILD:
+		return dq__tiles_nstep_flush(ag, true, sarsa, DQ_MODE_HOGWILD);
+	case DQ_MODE_LOCKED:
+	default:
+		return dq__tiles_nstep_flush(ag, true, sarsa, DQ_MODE_LOCKED);
+	}
 }
 
 static int

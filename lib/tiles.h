@@ -1,7 +1,8 @@
 /*
  * The features layer's tile coder (docs/architecture.md: identity | tile
  * coder, between the agent and the store): the coder itself, and the
- * rules q, sarsa and expected-sarsa over tiles, for linear function
+ * rules q, sarsa and expected-sarsa over tiles (and, in tilerule.h, the
+ * n-step rules and Q(lambda)), for linear function
  * approximation (Sutton & Barto, 2nd ed., sections 9.5.4 and 10.1:
  * episodic semi-gradient one-step SARSA, and its Q-learning and Expected
  * SARSA variants, whose gradient is the indicator of the active tiles).
@@ -138,6 +139,11 @@ typedef struct dq__tagent {
 	uint32_t *f2; /* s''s tiles */
 	double *q;    /* A: scratch */
 	double *obs2; /* D: s' of the last observe (public calls) */
+	/* The n-step rules (tilerule.h): the tiles of each pending
+	 * transition's s, pend_cap x T beside ag->pend, and of the last
+	 * observed s' (a truncation's bootstrap). NULL for other rules. */
+	uint32_t *pf;
+	uint32_t *lf;
 	/* The action the next act in s' takes (after the epsilon draw, for
 	 * q and expected-sarsa; the one chosen, for sarsa), found while
 	 * bootstrapping from s': valid until then. */
@@ -147,5 +153,9 @@ typedef struct dq__tagent {
 
 int dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg);
 void dq__tagent_fini(dq_agent *ag);
+/* The n-step rules' pending transitions at a truncation (their writes
+ * bootstrap from the last s', tilerule.h), in the table's discipline:
+ * the CAS retries, or the first error. */
+int dq__tagent_flush(dq_agent *ag);
 
 #endif /* DQ_TILES_H */

@@ -534,6 +534,11 @@ expect_grep "^checkpoints  *[1-9][0-9]* during the run" "$tmp/out" \
 expect_rc 0 inspect "$tmp/te.ckp"
 expect_grep "^tiles  *8x4,4,8,8@" "$tmp/out" "--checkpoint-every: the coder"
 expect_rc 2 train cartpole -q --tiles auto --algo double-q
+# the rules beyond one step over tiles (lib/tilerule.h)
+for algo in nstep-q nstep-sarsa q-lambda; do
+	expect_rc 0 train mountaincar -q -t 2 --pin none --tiles auto \
+		--algo $algo --steps 5k
+done
 expect_rc 2 train cartpole -q --tiles auto --sync 8
 expect_rc 0 inspect "$tmp/dq.ckp"
 expect_grep "^rule  *double-q$" "$tmp/out" "inspect: the rule"

@@ -232,8 +232,10 @@ typedef struct dq_agent_config {
 	/** Tile coding (<distq/tiles.h>) when not NULL: the agent's states
 	 *  are observations, coded into this coder's active tiles, and the
 	 *  table has dq_tiles_features() rows; act and observe through
-	 *  dq_agent_act_obs() and dq_agent_observe_obs(). Rules q, sarsa and
-	 *  expected-sarsa, without omega or sync_every. The coder must
+	 *  dq_agent_act_obs() and dq_agent_observe_obs(). Rules q, sarsa,
+	 *  expected-sarsa, nstep-q, nstep-sarsa and q-lambda (traces per
+	 *  (tile, action), at most trace_max; Sutton & Barto 10.2, 12.7,
+	 *  12.10), epsilon-greedy, without omega or sync_every. The coder must
 	 *  outlive the agent. Default NULL. One word on every target. */
 	const struct dq_tiles *tiles;
 #if UINTPTR_MAX == UINT32_MAX

@@ -182,9 +182,9 @@ DQ_API int dq_tiles_format(const dq_tiles *tc, char *buf, size_t size);
 
 /**
  * The tile-coded agent's act (dq_agent_config.tiles): epsilon-greedy on
- * Q(obs, .), or for sarsa the action its last observe chose when @p obs
- * is that observe's next observation (compared bit for bit). Greedy ties
- * as dq_agent_act().
+ * Q(obs, .), or for sarsa, nstep-sarsa and q-lambda the action its last
+ * observe chose when @p obs is that observe's next observation (compared
+ * bit for bit). Greedy ties as dq_agent_act().
  *
  * @param obs D doubles (the coder's dimension).
  * @return 0; -EINVAL for NULL pointers or an agent without a coder.
@@ -199,7 +199,14 @@ DQ_API int dq_agent_act_obs(dq_agent *agent, const double *obs,
  * times the TD error to the active tiles of @p obs (see the group's
  * text). @p next_obs is not read when @p terminated (it may be NULL).
  * The caller ends the episode (dq_agent_episode_end()) after a truncated
- * transition; a terminated one ends it here.
+ * transition; a terminated one ends it here. nstep-q and nstep-sarsa
+ * hold up to n transitions (their tiles) and write the oldest once n are
+ * pending (Sutton & Barto 10.2), all at a termination without bootstrap
+ * and at dq_agent_episode_end() bootstrapping from the last
+ * @p next_obs; q-lambda writes alpha / T delta e to every traced (tile,
+ * action) (12.7, 12.10), at most trace_max of them, so a step makes up
+ * to trace_max additions. With one tiling whose tiles are the states,
+ * each rule is its tabular form, draw for draw.
  *
  * @return 0; -EINVAL for NULL pointers, an agent without a coder, or a
  *         reward that is not finite; DQ_ENONFINITE when an update would

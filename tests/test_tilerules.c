@@ -1,0 +1,406 @@
+/*
+ * tests/test_tilerules.c - the rules beyond one step over tiles
+ * (lib/tilerule.h): n-step Q, n-step SARSA and Watkins's Q(lambda).
+ *
+ * - One tiling whose tiles are the states reduces each to the tabular
+ *   rule of lib/rule.h: the weights agree bit for bit with the tabular
+ *   table, the actions draw for draw, on a slippery corridor.
+ * - A truncation bootstraps, a termination does not, per rule.
+ * - Each solves MountainCar-v0 (greedy mean >= -110 over 100 episodes,
+ *   the evaluator's target_return as the stop) through the learner.
+ * - Q(lambda)'s traces over (tile, action) stay within trace_max.
+ */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "dq_test.h"
+#include "agent.h"
+
+static dq_tiles *
+coder(const char *text, uint32_t dim, double lo, double hi)
+{
+	dq_tiles_config c;
+	dq_tiles *tc = NULL;
+
+	assert_int_equal(dq_tiles_config_init(&c), 0);
+	c.dim = dim;
+	for (uint32_t i = 0; i < dim; i++) {
+		c.low[i] = lo;
+		c.high[i] = hi;
+	}
+	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
+	assert_int_equal(dq_tiles_create(&tc, &c), 0);
+	return tc;
+}
+
+static double
+q_of(const dq_table *t, uint32_t s, uint32_t a)
+{
+	double v;
+
+	assert_int_equal(dq_table_get(t, s, a, &v), 0);
+	return v;
+}
+
+/* The corridor: states 0..S-1, actions left, stay, right; a move slips to
+ * a random one with probability 1/4; reward -1 a step, +5 on reaching
+ * S-1 (terminated); truncated after LIMIT steps. Its own random stream,
+ * so that both agents see the same world. */
+#define S 12u
+#define LIMIT 25u
+
+static uint32_t
+corridor_step(dq_rng *w, uint32_t s, uint32_t a, double *r, bool *term)
+{
+	uint32_t m = dq_rng_uniform(w) < 0.25 ? dq_rng_below(w, 3) : a;
+
+	s = m == 0 ? (s ? s - 1 : 0) : m == 2 ? s + 1 : s;
+	*term = s == S - 1;
+	*r = *term ? 5.0 : -1.0;
+	return s;
+}
+
+/*
+ * One tiling of S tiles over [0, S]: observation s + 0.5 is tile s alone,
+ * so Q over tiles is the table and alpha / T is alpha. The tabular agent
+ * (dq_agent_act/observe) and the tile-coded one (the _obs calls) take
+ * the same seeds and the same corridor; each act must agree, and at the
+ * end every weight is the tabular entry bit for bit (memcmp).
+ */
+static void
+equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
+{
+	dq_tiles *tc = coder("1x12", 1, 0.0, (double)S);
+	dq_table *tab = dq_test_table(S, 3, DQ_MODE_CAS, 0.0, false);
+	dq_table *tw;
+	dq_agent_config c;
+	dq_agent *ta, *wa;
+	dq_rng w;
+	uint32_t rows, s, len = 0, differ = 0, moved = 0;
+	double o, maxd = 0.0;
+
+	assert_int_equal(dq_tiles_features(tc, &rows), 0);
+	assert_int_equal(rows, S + 1);
+	tw = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
+	dq_agent_config_init(&c);
+	c.rule = rule;
+	c.trace = trace;
+	c.nstep = nstep;
+	c.lambda = 0.8;
+	c.trace_max = 6; /* the cap's replacements are compared too */
+	c.gamma = 0.9;
+	c.alpha.start = c.alpha.end = 0.3;
+	c.epsilon.start = c.epsilon.end = 0.2;
+	c.seed = 7;
+	assert_int_equal(dq_agent_create(&ta, tab, &c), 0);
+	c.tiles = tc;
+	assert_int_equal(dq_agent_create(&wa, tw, &c), 0);
+	dq_rng_seed(&w, 11, 0);
+	s = dq_rng_below(&w, S - 1);
+	for (uint32_t k = 0; k < 20000; k++) {
+		uint32_t a, b, s2;
+		double r, o2;
+		bool term;
+
+		o = s + 0.5;
+		assert_int_equal(dq_agent_act(ta, s, &a), 0);
+		assert_int_equal(dq_agent_act_obs(wa, &o, &b), 0);
+		assert_int_equal(a, b);
+		s2 = corridor_step(&w, s, a, &r, &term);
+		o2 = s2 + 0.5;
+		assert_int_equal(dq_agent_observe(ta, s, a, r, s2, term), 0);
+		assert_int_equal(dq_agent_observe_obs(wa, &o, a, r, &o2, term),
+				 0);
+		s = s2;
+		if (term || ++len == LIMIT) {
+			if (!term) { /* truncated: the flush */
+				assert_int_equal(dq_agent_episode_end(ta), 0);
+				assert_int_equal(dq_agent_episode_end(wa), 0);
+			}
+			len = 0;
+			s = dq_rng_below(&w, S - 1);
+		}
+	}
+	for (uint32_t x = 0; x < S; x++)
+		for (uint32_t a = 0; a < 3; a++) {
+			double u = q_of(tab, x, a), v = q_of(tw, x, a);
+
+			differ += memcmp(&u, &v, sizeof(u)) != 0;
+			moved += u != 0.0;
+			if (fabs(u - v) > maxd)
+				maxd = fabs(u - v);
+		}
+	print_message("%s (%s, n %u): %u of %u weights differ (max %g), "
+		      "%u moved\n",
+		      dq_rule_name(rule), trace ? "replacing" : "accumulating",
+		      nstep, differ, S * 3, maxd, moved);
+	assert_int_equal(differ, 0);
+	assert_true(moved > 20);
+	dq_agent_destroy(ta);
+	dq_agent_destroy(wa);
+	dq_table_destroy(tab);
+	dq_table_destroy(tw);
+	dq_tiles_destroy(tc);
+}
+
+static void
+test_reduces_to_tabular(void **state)
+{
+	(void)state;
+	equivalence(DQ_RULE_NSTEP_Q, DQ_TRACE_ACCUMULATING, 3);
+	equivalence(DQ_RULE_NSTEP_Q, DQ_TRACE_ACCUMULATING, 1);
+	equivalence(DQ_RULE_NSTEP_SARSA, DQ_TRACE_ACCUMULATING, 4);
+	equivalence(DQ_RULE_Q_LAMBDA, DQ_TRACE_ACCUMULATING, 3);
+	equivalence(DQ_RULE_Q_LAMBDA, DQ_TRACE_REPLACING, 3);
+}
+
+/* An agent of `rule` over 4 tilings of 4 tiles on [0, 1], 2 actions,
+ * alpha 0.5, gamma 0.9, epsilon 0, n 3. */
+typedef struct rig {
+	dq_tiles *tc;
+	dq_table *t;
+	dq_agent *ag;
+} rig;
+
+static rig
+rig_make(dq_rule rule, uint32_t trace_max)
+{
+	rig r;
+	dq_agent_config c;
+	uint32_t rows;
+
+	r.tc = coder("4x4", 1, 0.0, 1.0);
+	dq_tiles_features(r.tc, &rows);
+	r.t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
+	dq_agent_config_init(&c);
+	c.rule = rule;
+	c.tiles = r.tc;
+	c.gamma = 0.9;
+	c.alpha.start = c.alpha.end = 0.5;
+	c.epsilon.start = c.epsilon.end = 0.0;
+	c.nstep = 3;
+	c.trace_max = trace_max;
+	assert_int_equal(dq_agent_create(&r.ag, r.t, &c), 0);
+	return r;
+}
+
+static void
+rig_free(rig *r)
+{
+	dq_agent_destroy(r->ag);
+	dq_table_destroy(r->t);
+	dq_tiles_destroy(r->tc);
+}
+
+static double
+qv(const rig *r, double o, uint32_t a)
+{
+	double q[2];
+
+	assert_int_equal(dq_tiles_values(r->tc, r->t, &o, q, 2), 0);
+	return q[a];
+}
+
+/*
+ * s = 0.05 and s' = 0.95 share no tile. Q(s', 0) = 1 (a terminal update
+ * of 2 at alpha 0.5); then mid -> s' and s -> s', reward 0. Truncated
+ * (the episode ended after it, dq_agent_episode_end()): Q(s, 1) =
+ * 0.5 x 0.9 x 1 = 0.45, the bootstrap from s'. Terminated: no bootstrap,
+ * Q(s, 1) = 0. The n-step rules write nothing before the episode's end
+ * (n = 3 > 2 pending); Q(lambda) writes at once and its episode end drops
+ * the traces (a later reward moves Q(s, 1) no more).
+ */
+static void
+test_truncation_vs_termination(void **state)
+{
+	const dq_rule rules[] = {DQ_RULE_NSTEP_Q, DQ_RULE_NSTEP_SARSA,
+				 DQ_RULE_Q_LAMBDA};
+	const double s = 0.05, s2 = 0.95, mid = 0.5;
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++) {
+		for (int term = 0; term < 2; term++) {
+			rig r = rig_make(rules[k], 64);
+			const bool nstep = rules[k] != DQ_RULE_Q_LAMBDA;
+			uint32_t a;
+
+			assert_int_equal(
+			    dq_agent_observe_obs(r.ag, &s2, 0, 2.0, NULL, true),
+			    0);
+			assert_true(qv(&r, s2, 0) == 1.0);
+			/* mid -> s' first: the last s' is s' in both cases
+			 * (a termination that bootstrapped would show) */
+			assert_int_equal(dq_agent_observe_obs(r.ag, &mid, 0,
+							      0.0, &s2, false),
+					 0);
+			assert_int_equal(dq_agent_act_obs(r.ag, &s, &a), 0);
+			assert_int_equal(
+			    dq_agent_observe_obs(r.ag, &s, 1, 0.0, &s2, term),
+			    0);
+			if (!term) {
+				if (nstep) /* 2 < n pending: none written */
+					assert_true(qv(&r, s, 1) == 0.0);
+				assert_int_equal(dq_agent_episode_end(r.ag), 0);
+			}
+			print_message(
+			    "%s %s: Q(s, 1) = %.17g\n", dq_rule_name(rules[k]),
+			    term ? "terminated" : "truncated", qv(&r, s, 1));
+			assert_true(fabs(qv(&r, s, 1) - (term ? 0.0 : 0.45)) <
+				    1e-15);
+			/* Nothing is left pending or traced. */
+			assert_int_equal(r.ag->pend_n, 0);
+			assert_int_equal(dq_agent_observe_obs(r.ag, &mid, 1,
+							      1.0, NULL, true),
+					 0);
+			assert_true(fabs(qv(&r, s, 1) - (term ? 0.0 : 0.45)) <
+				    1e-15);
+			rig_free(&r);
+		}
+	}
+}
+
+/*
+ * The traces stay within trace_max: with gamma = lambda = 1 nothing
+ * decays, and a walk over 40 positions of 4 tilings (4 tiles a step,
+ * most of them new) would trace 4 x (tiles visited); with trace_max 8 the
+ * list never holds more than 8 (checked after every step), and the
+ * final reward moves at most 8 weights. With trace_max 4096 the same
+ * walk holds far more: the cap is what bounds it.
+ */
+static uint32_t
+lambda_walk(uint32_t trace_max, uint32_t *most)
+{
+	rig r = rig_make(DQ_RULE_Q_LAMBDA, trace_max);
+	dq_agent_config c;
+	uint32_t rows, moved = 0;
+	double before[2 * 64];
+
+	dq_agent_destroy(r.ag);
+	dq_agent_config_init(&c);
+	c.rule = DQ_RULE_Q_LAMBDA;
+	c.tiles = r.tc;
+	c.gamma = 1.0;
+	c.lambda = 1.0;
+	c.alpha.start = c.alpha.end = 0.5;
+	c.epsilon.start = c.epsilon.end = 0.0;
+	c.trace_max = trace_max;
+	assert_int_equal(dq_agent_create(&r.ag, r.t, &c), 0);
+	dq_tiles_features(r.tc, &rows);
+	assert_true(rows * 2 <= 64 * 2);
+	*most = 0;
+	for (uint32_t i = 0; i < 39; i++) {
+		double o = i / 40.0, o2 = (i + 1) / 40.0;
+
+		assert_int_equal(
+		    dq_agent_observe_obs(r.ag, &o, 0, 0.0, &o2, false), 0);
+		assert_true(r.ag->pend_n <= trace_max);
+		if (r.ag->pend_n > *most)
+			*most = r.ag->pend_n;
+	}
+	for (uint32_t x = 0; x < rows; x++)
+		for (uint32_t a = 0; a < 2; a++)
+			before[x * 2 + a] = q_of(r.t, x, a);
+	{
+		double o = 39 / 40.0;
+
+		assert_int_equal(
+		    dq_agent_observe_obs(r.ag, &o, 0, 1.0, NULL, true), 0);
+	}
+	for (uint32_t x = 0; x < rows; x++)
+		for (uint32_t a = 0; a < 2; a++)
+			moved += q_of(r.t, x, a) != before[x * 2 + a];
+	rig_free(&r);
+	return moved;
+}
+
+static void
+test_traces_bounded(void **state)
+{
+	uint32_t most, moved;
+
+	(void)state;
+	moved = lambda_walk(8, &most);
+	print_message("trace_max 8: at most %u traces, %u weights moved\n",
+		      most, moved);
+	assert_int_equal(most, 8);
+	assert_true(moved <= 8 && moved >= 4);
+	moved = lambda_walk(4096, &most);
+	print_message("trace_max 4096: at most %u traces, %u weights moved\n",
+		      most, moved);
+	assert_true(most > 8 && moved > 8);
+}
+
+/*
+ * MountainCar-v0 solved through the learner, one agent thread (so the
+ * run is the same every time), coder 8x8,8 (--tiles auto's), the
+ * evaluator's target_return -110 over 100 greedy episodes as the stop,
+ * within 400,000 steps. Returns the steps when reached.
+ */
+static uint64_t
+solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
+{
+	dq_env *env;
+	dq_tiles_config c;
+	dq_tiles *tc;
+	dq_table *t;
+	dq_learner_config lc;
+	dq_learner *l;
+	dq_run_result res;
+	uint32_t rows;
+
+	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
+	dq_tiles_config_init(&c);
+	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
+	assert_int_equal(dq_tiles_create(&tc, &c), 0);
+	dq_tiles_features(tc, &rows);
+	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
+	dq_learner_config_init(&lc);
+	lc.pin = DQ_PIN_NONE;
+	lc.n_threads = 1;
+	lc.agent.rule = rule;
+	lc.agent.trace = trace;
+	lc.agent.gamma = 1.0;
+	lc.agent.alpha.start = lc.agent.alpha.end = alpha;
+	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
+	lc.agent.tiles = tc;
+	lc.agent.seed = 1;
+	lc.max_steps = 400000;
+	lc.eval_every = 20000;
+	lc.eval_unit = DQ_EVAL_STEPS;
+	lc.target_return = -110.0;
+	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
+	assert_int_equal(dq_learner_run(l, &res), 0);
+	print_message("%s: stop %d, return reached after %llu steps\n",
+		      dq_rule_name(rule), (int)res.reason,
+		      (unsigned long long)res.return_steps);
+	assert_int_equal(res.reason, DQ_STOP_RETURN);
+	dq_learner_destroy(l);
+	dq_table_destroy(t);
+	dq_tiles_destroy(tc);
+	dq_env_close(env);
+	return res.return_steps;
+}
+
+static void
+test_solves_mountaincar(void **state)
+{
+	(void)state;
+	solve_mountaincar(DQ_RULE_NSTEP_Q, 0.5, DQ_TRACE_ACCUMULATING);
+	solve_mountaincar(DQ_RULE_NSTEP_SARSA, 0.5, DQ_TRACE_ACCUMULATING);
+	solve_mountaincar(DQ_RULE_Q_LAMBDA, 0.2, DQ_TRACE_ACCUMULATING);
+	solve_mountaincar(DQ_RULE_Q_LAMBDA, 0.2, DQ_TRACE_REPLACING);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_reduces_to_tabular),
+	    cmocka_unit_test(test_truncation_vs_termination),
+	    cmocka_unit_test(test_traces_bounded),
+	    cmocka_unit_test(test_solves_mountaincar),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
