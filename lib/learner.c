@@ -832,11 +832,14 @@ wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
  * CHUNK_NS, or one step, with a slow one). The loop is written once:
  * `rule`, `mode`, `replica` and `visits` are constants in each of its
  * instances (agent_loop_once()), so the step folds to one rule's code on
- * one store with one rate.
+ * one store with one rate. `ext` (replay or a target table, lib/replay.h)
+ * is a constant too: a plain agent's loop has no test of it per step, and
+ * an agent with either runs one generic instance per rule (its step is
+ * out of line anyway), the others being runtime values there.
  */
 DQ__INLINE int
 agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
-	      bool replica, bool visits, bool soft)
+	      bool replica, bool visits, bool soft, bool ext)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -877,9 +880,16 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 				*what = "step";
 				return err;
 			}
-			err = dq__agent_observe(
-			    ag, s, a, st.reward, st.next_state, st.terminated,
-			    rule, mode, replica, visits, soft);
+			/* replay or a target: their step (ext a constant) */
+			if (ext)
+				err = dq__ext_observe(
+				    ag, s, a, st.reward, st.next_state,
+				    st.terminated, mode, replica, visits);
+			else
+				err = dq__agent_observe_core(
+				    ag, s, a, st.reward, st.next_state,
+				    st.terminated, rule, mode, replica, visits,
+				    soft);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
@@ -963,18 +973,18 @@ agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits,
 {
 	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true,
-				     visits, soft);
+				     visits, soft, false);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
 		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false, visits,
-				     soft);
+				     soft, false);
 	case DQ_MODE_HOGWILD:
 		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
-				     visits, soft);
+				     visits, soft, false);
 	case DQ_MODE_LOCKED:
 	default:
 		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false,
-				     visits, soft);
+				     visits, soft, false);
 	}
 }
 
@@ -1004,8 +1014,19 @@ agent_loop_rate(slot *sl, const char **what, dq_rule rule, bool soft)
 	{                                                                     \
 		return agent_loop_rate(sl, what, R, true);                    \
 	}                                                                     \
+	static __attribute__((noinline)) int loop_##R##_rt(slot *sl,          \
+							   const char **what) \
+	{                                                                     \
+		return agent_loop_as(sl, what, R, sl->ag.table->mode,         \
+				     dq__agent_replica(&sl->ag),              \
+				     sl->ag.omega > 0.0 &&                    \
+					 R != DQ_RULE_Q_LAMBDA,               \
+				     sl->ag.softmax, true);                   \
+	}                                                                     \
 	static int loop_##R(slot *sl, const char **what)                      \
 	{                                                                     \
+		if (sl->ag.ext) /* replay or a target (lib/replay.h) */       \
+			return loop_##R##_rt(sl, what);                       \
 		return sl->ag.softmax ? loop_##R##_soft(sl, what)             \
 				      : loop_##R##_eg(sl, what);              \
 	}
