@@ -108,8 +108,9 @@ struct dq_learner {
 	uint32_t episode_limit; /* per-episode step limit, 0 = none */
 	slot **slots;
 	dq__topo *topo;
-	bool planned;	    /* pinning was planned from a topology */
-	dq__target *target; /* shared by the agents (lib/target.h), or NULL */
+	bool planned;	     /* pinning was planned from a topology */
+	dq__target *target;  /* shared by the agents (lib/target.h), or NULL */
+	dq__wp_pool wp_pool; /* the write path's probes (pub NULL: none) */
 
 	/* Target check (only with cfg.target_fraction > 0): the model, Q*,
 	 * and the check's buffers, so that a check allocates nothing. check_q
@@ -487,6 +488,16 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		if (err)
 			goto fail;
 	}
+	for (uint32_t i = 0; i < l->n && !l->wp_pool.pub; i++)
+		if (l->slots[i]->wp_auto) {
+			l->wp_pool.pub = aligned_alloc(
+			    DQ__CACHE_LINE, l->n * sizeof(dq__wp_pub));
+			if (!l->wp_pool.pub) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			l->wp_pool.n = l->n;
+		}
 	err = learner_plan(l);
 	if (err)
 		goto fail;
@@ -565,6 +576,7 @@ dq_learner_destroy(dq_learner *l)
 		for (uint32_t i = 0; i < l->n; i++)
 			slot_free(l->slots[i]);
 	free(l->slots);
+	free(l->wp_pool.pub);
 	dq__target_destroy(l->target);
 	dq_model_destroy(l->model);
 	free(l->qstar);
@@ -810,6 +822,8 @@ wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
 	m.t_end = t_end > t0 ? t_end - t0 : 0;
 	m.steps = steps;
 	m.run_steps = ag->steps - sl->wp_run0;
+	m.pool = &sl->l->wp_pool;
+	m.agent = sl->id;
 	w = dq__wp_decide_hook(&sl->wp_probe, ag->replica.sync_every,
 			       ag->replica.max_window, &m);
 	if (w == ag->replica.sync_every)
@@ -1662,6 +1676,8 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		dq__target_reset(l->target, l->table);
 	for (uint32_t i = 0; i < l->n; i++)
 		dq__ext_run_start(&l->slots[i]->ag);
+	if (l->wp_pool.pub) /* no agent runs */
+		dq__wp_pool_reset(&l->wp_pool);
 
 	/* Counters continue across runs (and from restored agents): this
 	 * run's rates and step counts are measured from here, per agent. */
