@@ -108,8 +108,9 @@ struct dq_learner {
 	uint32_t episode_limit; /* per-episode step limit, 0 = none */
 	slot **slots;
 	dq__topo *topo;
-	bool planned;	    /* pinning was planned from a topology */
-	dq__target *target; /* shared by the agents (lib/target.h), or NULL */
+	bool planned;	     /* pinning was planned from a topology */
+	dq__target *target;  /* shared by the agents (lib/target.h), or NULL */
+	dq__wp_pool wp_pool; /* the write path's probes (pub NULL: none) */
 
 	/* Target check (only with cfg.target_fraction > 0): the model, Q*,
 	 * and the check's buffers, so that a check allocates nothing. check_q
@@ -487,6 +488,16 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 		if (err)
 			goto fail;
 	}
+	for (uint32_t i = 0; i < l->n && !l->wp_pool.pub; i++)
+		if (l->slots[i]->wp_auto) {
+			l->wp_pool.pub = aligned_alloc(
+			    DQ__CACHE_LINE, l->n * sizeof(dq__wp_pub));
+			if (!l->wp_pool.pub) {
+				err = -ENOMEM;
+				goto fail;
+			}
+			l->wp_pool.n = l->n;
+		}
 	err = learner_plan(l);
 	if (err)
 		goto fail;
@@ -565,6 +576,7 @@ dq_learner_destroy(dq_learner *l)
 		for (uint32_t i = 0; i < l->n; i++)
 			slot_free(l->slots[i]);
 	free(l->slots);
+	free(l->wp_pool.pub);
 	dq__target_destroy(l->target);
 	dq_model_destroy(l->model);
 	free(l->qstar);
@@ -810,6 +822,8 @@ wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
 	m.t_end = t_end > t0 ? t_end - t0 : 0;
 	m.steps = steps;
 	m.run_steps = ag->steps - sl->wp_run0;
+	m.pool = &sl->l->wp_pool;
+	m.agent = sl->id;
 	w = dq__wp_decide_hook(&sl->wp_probe, ag->replica.sync_every,
 			       ag->replica.max_window, &m);
 	if (w == ag->replica.sync_every)
@@ -832,11 +846,14 @@ wp_revise(slot *sl, uint64_t t_start, uint64_t t_end, uint64_t steps)
  * CHUNK_NS, or one step, with a slow one). The loop is written once:
  * `rule`, `mode`, `replica` and `visits` are constants in each of its
  * instances (agent_loop_once()), so the step folds to one rule's code on
- * one store with one rate.
+ * one store with one rate. `ext` (replay or a target table, lib/replay.h)
+ * is a constant too: a plain agent's loop has no test of it per step, and
+ * an agent with either runs one generic instance per rule (its step is
+ * out of line anyway), the others being runtime values there.
  */
 DQ__INLINE int
 agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
-	      bool replica, bool visits, bool soft)
+	      bool replica, bool visits, bool soft, bool ext)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -877,9 +894,16 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 				*what = "step";
 				return err;
 			}
-			err = dq__agent_observe(
-			    ag, s, a, st.reward, st.next_state, st.terminated,
-			    rule, mode, replica, visits, soft);
+			/* replay or a target: their step (ext a constant) */
+			if (ext)
+				err = dq__ext_observe(
+				    ag, s, a, st.reward, st.next_state,
+				    st.terminated, mode, replica, visits);
+			else
+				err = dq__agent_observe_core(
+				    ag, s, a, st.reward, st.next_state,
+				    st.terminated, rule, mode, replica, visits,
+				    soft);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				return err;
@@ -963,18 +987,18 @@ agent_loop_store(slot *sl, const char **what, dq_rule rule, bool visits,
 {
 	if (dq__agent_replica(&sl->ag))
 		return agent_loop_as(sl, what, rule, sl->ag.table->mode, true,
-				     visits, soft);
+				     visits, soft, false);
 	switch (sl->ag.table->mode) {
 	case DQ_MODE_CAS:
 		return agent_loop_as(sl, what, rule, DQ_MODE_CAS, false, visits,
-				     soft);
+				     soft, false);
 	case DQ_MODE_HOGWILD:
 		return agent_loop_as(sl, what, rule, DQ_MODE_HOGWILD, false,
-				     visits, soft);
+				     visits, soft, false);
 	case DQ_MODE_LOCKED:
 	default:
 		return agent_loop_as(sl, what, rule, DQ_MODE_LOCKED, false,
-				     visits, soft);
+				     visits, soft, false);
 	}
 }
 
@@ -1004,8 +1028,19 @@ agent_loop_rate(slot *sl, const char **what, dq_rule rule, bool soft)
 	{                                                                     \
 		return agent_loop_rate(sl, what, R, true);                    \
 	}                                                                     \
+	static __attribute__((noinline)) int loop_##R##_rt(slot *sl,          \
+							   const char **what) \
+	{                                                                     \
+		return agent_loop_as(sl, what, R, sl->ag.table->mode,         \
+				     dq__agent_replica(&sl->ag),              \
+				     sl->ag.omega > 0.0 &&                    \
+					 R != DQ_RULE_Q_LAMBDA,               \
+				     sl->ag.softmax, true);                   \
+	}                                                                     \
 	static int loop_##R(slot *sl, const char **what)                      \
 	{                                                                     \
+		if (sl->ag.ext) /* replay or a target (lib/replay.h) */       \
+			return loop_##R##_rt(sl, what);                       \
 		return sl->ag.softmax ? loop_##R##_soft(sl, what)             \
 				      : loop_##R##_eg(sl, what);              \
 	}
@@ -1652,6 +1687,8 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 		dq__target_reset(l->target, l->table);
 	for (uint32_t i = 0; i < l->n; i++)
 		dq__ext_run_start(&l->slots[i]->ag);
+	if (l->wp_pool.pub) /* no agent runs */
+		dq__wp_pool_reset(&l->wp_pool);
 
 	/* Counters continue across runs (and from restored agents): this
 	 * run's rates and step counts are measured from here, per agent. */

@@ -45,12 +45,64 @@ dq__wp_window_for(uint64_t run_steps, uint32_t max_window)
  * (windows not yet allowed by the staleness bound, or no whole chunk in
  * its slots): no. */
 static bool
-windows_faster(const dq__wp_probe *p)
+windows_faster(const uint64_t steps[2], const uint64_t ns[2])
 {
-	if (!p->steps[0] || !p->steps[1] || !p->ns[0] || !p->ns[1])
+	if (!steps[0] || !steps[1] || !ns[0] || !ns[1])
 		return false;
-	return (double)p->steps[1] * (double)p->ns[0] >
-	       (1.0 + DQ__WP_MARGIN) * (double)p->steps[0] * (double)p->ns[1];
+	return (double)steps[1] * (double)ns[0] >
+	       (1.0 + DQ__WP_MARGIN) * (double)steps[0] * (double)ns[1];
+}
+
+void
+dq__wp_pool_reset(dq__wp_pool *pool)
+{
+	for (uint32_t i = 0; i < pool->n; i++) {
+		/* relaxed (this and the words): no agent runs; their threads
+		 * are started after */
+		dq__store_u32(&pool->pub[i].lk.seq, 0, memory_order_relaxed);
+		for (int k = 0; k < 5; k++)
+			dq__store_u64(&pool->pub[i].w[k], 0,
+				      memory_order_relaxed);
+	}
+}
+
+/* The agent's probe of @period, to the others. */
+static void
+pool_publish(dq__wp_pool *pool, uint32_t agent, uint64_t period,
+	     const dq__wp_probe *p)
+{
+	const uint64_t v[5] = {period, p->steps[0], p->steps[1], p->ns[0],
+			       p->ns[1]};
+
+	dq__seq_write(&pool->pub[agent].lk, pool->pub[agent].w, v, 5);
+}
+
+/* The pool's verdict on @period: windows faster for all agents together
+ * (1), or not (0); -1 when no agent published both paths' figures. A
+ * record being written, or of another period, is left out. */
+static int
+pool_decide(const dq__wp_pool *pool, uint64_t period)
+{
+	uint64_t steps[2] = {0, 0}, ns[2] = {0, 0};
+
+	for (uint32_t i = 0; i < pool->n; i++) {
+		const dq__wp_pub *r = &pool->pub[i];
+		uint64_t v[5];
+		uint32_t q = dq__seq_read_begin(&r->lk);
+
+		for (int k = 0; k < 5; k++)
+			v[k] = dq__seq_read_u64(&r->w[k]);
+		if (dq__seq_read_retry(&r->lk, q) || v[0] != period || !v[1] ||
+		    !v[2] || !v[3] || !v[4])
+			continue;
+		steps[0] += v[1];
+		steps[1] += v[2];
+		ns[0] += v[3];
+		ns[1] += v[4];
+	}
+	if (!steps[0])
+		return -1;
+	return windows_faster(steps, ns);
 }
 
 uint32_t
@@ -82,7 +134,20 @@ dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 	} else {
 		if (p->decided != period) {
 			p->decided = period;
-			p->windows = p->period == period && windows_faster(p);
+			p->windows = p->period == period &&
+				     windows_faster(p->steps, p->ns);
+			if (m->pool && p->period == period)
+				pool_publish(m->pool, m->agent, period, p);
+		}
+		/* From the slot after the probe's end, all agents having
+		 * published: the pool's verdict, where it has one. */
+		if (m->pool && pos > DQ__WP_PROBE_SLOTS &&
+		    p->pooled != period) {
+			const int v = pool_decide(m->pool, period);
+
+			p->pooled = period;
+			if (v >= 0)
+				p->windows = v;
 		}
 		win = p->windows;
 	}

@@ -18,7 +18,10 @@
  *    DQ__WP_PERIOD_SLOTS run direct and windowed in turn (direct first),
  *    each agent counting its own steps per second in each; for the rest of
  *    the period each agent holds the path that was faster, windows only
- *    when they were faster by DQ__WP_MARGIN (they cost staleness). The
+ *    when they were faster by DQ__WP_MARGIN (they cost staleness): for
+ *    one slot by its own measurement, then by the pool's (all agents'
+ *    steps against all their time, dq__wp_pool), so that all agents
+ *    hold the same path, the one that was faster for them together. The
  *    slots are read from the run's clock, so all agents probe the same
  *    path at the same time without talking to each other. Conflicts (CAS
  *    retries, write-backs that found the entry moved) do not cost by
@@ -36,6 +39,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "seqlock.h"
 
 /* Tables above this many entries are always updated directly. */
 #define DQ__WP_MAX_ENTRIES (1u << 14)
@@ -56,6 +61,24 @@
 /* A window is at most 1/DQ__WP_STALE of the agent's steps so far. */
 #define DQ__WP_STALE 32u
 
+/*
+ * The pool: every agent's probe figures of a period, published once per
+ * period by their agent (after its probe slots) and read by all of them
+ * (once per period, from the slot after the probe on), so that every agent
+ * holds the path that made all agents together faster: the sum of their
+ * steps against the sum of their nanoseconds on each path. One record per
+ * agent, each on its own cache line, written by its agent only.
+ */
+typedef struct dq__wp_pub {
+	_Alignas(DQ__CACHE_LINE) dq__seqlock lk;
+	dq__atomic_u64 w[5]; /* period + 1, steps[0], steps[1], ns[0], ns[1] */
+} dq__wp_pub;
+
+typedef struct dq__wp_pool {
+	dq__wp_pub *pub; /* n records */
+	uint32_t n;
+} dq__wp_pool;
+
 /* One chunk of an agent's steps, as the learner measured it between two
  * chunks. Times are on the run's clock (ns since the run started). */
 typedef struct dq__wp_sample {
@@ -63,6 +86,10 @@ typedef struct dq__wp_sample {
 	uint64_t t_end;	    /* when it ended */
 	uint64_t steps;	    /* steps in the chunk */
 	uint64_t run_steps; /* the agent's steps in this run so far */
+	/* The agents' pool and this agent's record in it; NULL: the agent
+	 * decides from its own probe alone. */
+	dq__wp_pool *pool;
+	uint32_t agent;
 } dq__wp_sample;
 
 /* One agent's probe: what it measured in the current period's probe slots
@@ -73,6 +100,7 @@ typedef struct dq__wp_probe {
 	uint64_t ns[2];
 	uint64_t period;  /* the period measured, plus one; 0 = none */
 	uint64_t decided; /* the last period decided, plus one */
+	uint64_t pooled;  /* the last period decided from the pool, plus 1 */
 	bool windows;	  /* the path held until the next probe */
 } dq__wp_probe;
 
@@ -92,6 +120,9 @@ uint32_t dq__wp_max_window(uint64_t entries, uint32_t agents);
  */
 uint32_t dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 		       const dq__wp_sample *m);
+
+/* Zero every record of @pool (no agent running). */
+void dq__wp_pool_reset(dq__wp_pool *pool);
 
 /* The staleness bound alone: the longest window allowed after @run_steps
  * steps of an agent, within @max_window (0 when below the minimum). */

@@ -67,7 +67,7 @@ timeline(double rate_d, double rate_w, uint32_t max_window, uint64_t until,
 	while (t < until) {
 		const double rate = window ? rate_w : rate_d;
 		const uint64_t dt = (uint64_t)(256.0 / rate);
-		dq__wp_sample m = {t, t + dt, 256, run + 256};
+		dq__wp_sample m = {t, t + dt, 256, run + 256, NULL, 0};
 		uint64_t slot;
 
 		t += dt;
@@ -131,34 +131,186 @@ test_decide(void **state)
 
 	/* The slots, chunk by chunk: direct in slot 0, windows (as long as
 	 * the staleness bound allows) in slot 1, direct in slot 2, ... */
-	m = (dq__wp_sample){0, ms, 1000, 1u << 20};
+	m = (dq__wp_sample){0, ms, 1000, 1u << 20, NULL, 0};
 	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 0);
-	m = (dq__wp_sample){ms, 2 * ms + 1, 1000, 1u << 20};
+	m = (dq__wp_sample){ms, 2 * ms + 1, 1000, 1u << 20, NULL, 0};
 	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 4096);
-	m = (dq__wp_sample){2 * ms + 1, 3 * ms + 1, 4000, 40000};
+	m = (dq__wp_sample){2 * ms + 1, 3 * ms + 1, 4000, 40000, NULL, 0};
 	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 1024);
 	/* Measured: direct 1000 steps in 1 ms (the chunk across slots 0-1
 	 * is not counted), windows 4000 in 1 ms: the hold is windows. */
 	assert_int_equal(p.steps[0], 1000);
 	assert_int_equal(p.steps[1], 4000);
 	assert_int_equal(p.ns[1], ms);
-	m = (dq__wp_sample){8 * ms, 9 * ms, 100, 1u << 16};
+	m = (dq__wp_sample){8 * ms, 9 * ms, 100, 1u << 16, NULL, 0};
 	assert_int_equal(dq__wp_decide(&p, 1024, 4096, &m), 2048);
 	assert_true(p.windows);
 	/* A period whose probe measured nothing (the agent was not running
 	 * through its probe slots) holds direct: the last period's figures
 	 * are not reused. */
 	m = (dq__wp_sample){period + 5 * (uint64_t)DQ__WP_SLOT_NS,
-			    period + 5 * (uint64_t)DQ__WP_SLOT_NS + ms, 100,
-			    1u << 20};
+			    period + 5 * (uint64_t)DQ__WP_SLOT_NS + ms,
+			    100,
+			    1u << 20,
+			    NULL,
+			    0};
 	assert_int_equal(dq__wp_decide(&p, 2048, 4096, &m), 0);
 	assert_false(p.windows);
 	/* The next period probes afresh. */
 	p.windows = true;
-	m = (dq__wp_sample){2 * period, 2 * period + ms, 100, 1u << 20};
+	m = (dq__wp_sample){2 * period, 2 * period + ms, 100, 1u << 20, NULL,
+			    0};
 	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 0);
 	assert_int_equal(p.steps[1], 100);
 	assert_int_equal(p.steps[0], 0);
+}
+
+/*
+ * The pool, on a synthetic timeline of several agents: agent i's chunks
+ * of 256 steps take 256 / rate ns (rate_d direct, rate_w windowed), the
+ * agents' chunks interleaved in time order as threads would run them,
+ * all deciding through one pool (or none: pool NULL). held[i][k] is the
+ * path agent i held at the end of period k, grace[i][k] the one it held
+ * in the slot after period k's probe (k < 4).
+ */
+typedef struct tl_agent {
+	double rate_d, rate_w;
+	dq__wp_probe p;
+	uint32_t window;
+	uint64_t t, run;
+	int held[4], grace[4];
+} tl_agent;
+
+static void
+timeline_pool(tl_agent *ag, uint32_t n, dq__wp_pool *pool, uint64_t until)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&ag[i].p, 0, sizeof(ag[i].p));
+		ag[i].window = 0;
+		/* not in step; a third agent starts after the probe */
+		ag[i].t =
+		    i < 2 ? i * 777
+			  : (DQ__WP_PROBE_SLOTS + 1) * (uint64_t)DQ__WP_SLOT_NS;
+		ag[i].run = 1u << 20;
+		memset(ag[i].held, -1, sizeof(ag[i].held));
+		memset(ag[i].grace, -1, sizeof(ag[i].grace));
+	}
+	if (pool)
+		dq__wp_pool_reset(pool);
+	for (;;) {
+		tl_agent *a = NULL;
+		uint32_t id = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (ag[i].t < until && (!a || ag[i].t < a->t)) {
+				a = &ag[i];
+				id = i;
+			}
+		if (!a)
+			break;
+		const double rate = a->window ? a->rate_w : a->rate_d;
+		const uint64_t dt = (uint64_t)(256.0 / rate);
+		dq__wp_sample m = {a->t,	 a->t + dt, 256,
+				   a->run + 256, pool,	    id};
+		const uint64_t slot = (a->t + dt) / DQ__WP_SLOT_NS;
+		const uint64_t k = slot / DQ__WP_PERIOD_SLOTS,
+			       pos = slot % DQ__WP_PERIOD_SLOTS;
+
+		a->t += dt;
+		a->run += 256;
+		a->window = dq__wp_decide(&a->p, a->window, 4096, &m);
+		if (k < 4 && pos == DQ__WP_PERIOD_SLOTS - 1)
+			a->held[k] = a->window != 0;
+		if (k < 4 && pos == DQ__WP_PROBE_SLOTS)
+			a->grace[k] = a->window != 0;
+	}
+}
+
+static void
+test_pool(void **state)
+{
+	const uint64_t period = (uint64_t)DQ__WP_SLOT_NS * DQ__WP_PERIOD_SLOTS;
+	static dq__wp_pub pub[3];
+	dq__wp_pool pool = {pub, 2};
+	tl_agent ag[3];
+
+	(void)state;
+	/* Windows 3% faster for one agent (under the margin), 8% for the
+	 * other: alone, they split (the one direct, the other windowed, the
+	 * state the retry rule fell into); pooled (5.5% for both together),
+	 * both hold windows, after one slot of their own verdicts. */
+	ag[0].rate_d = 0.025;
+	ag[0].rate_w = 0.025 * 1.03;
+	ag[1].rate_d = 0.025;
+	ag[1].rate_w = 0.025 * 1.08;
+	timeline_pool(ag, 2, NULL, 3 * period);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(ag[0].held[k], 0);
+		assert_int_equal(ag[1].held[k], 1);
+	}
+	timeline_pool(ag, 2, &pool, 3 * period);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(ag[0].grace[k], 0);
+		assert_int_equal(ag[1].grace[k], 1);
+		assert_int_equal(ag[0].held[k], 1);
+		assert_int_equal(ag[1].held[k], 1);
+	}
+	/* 1% and 8%: 4.5% together, under the margin: both direct. */
+	ag[0].rate_w = 0.025 * 1.01;
+	timeline_pool(ag, 2, &pool, 3 * period);
+	for (int k = 0; k < 3; k++) {
+		assert_int_equal(ag[0].held[k], 0);
+		assert_int_equal(ag[1].held[k], 0);
+	}
+	/* All steps against all time, not the mean of the agents' ratios:
+	 * a fast agent 5% slower in windows and a slow one 35% faster make
+	 * 1.03x the steps together with windows (0.038 + 0.0135 against
+	 * 0.04 + 0.01 steps per ns): direct, where the ratios' mean (+15%)
+	 * would pick windows... */
+	ag[0].rate_d = 0.04;
+	ag[0].rate_w = 0.038;
+	ag[1].rate_d = 0.01;
+	ag[1].rate_w = 0.0135;
+	timeline_pool(ag, 2, &pool, 2 * period);
+	assert_int_equal(ag[0].held[1], 0);
+	assert_int_equal(ag[1].held[1], 0);
+	/* ... and the fast one 10% faster, the slow one 5% slower: 1.07x
+	 * together, windows, where the ratios' mean (+2.5%) is under the
+	 * margin. */
+	ag[0].rate_w = 0.044;
+	ag[1].rate_w = 0.0095;
+	timeline_pool(ag, 2, &pool, 2 * period);
+	assert_int_equal(ag[0].held[1], 1);
+	assert_int_equal(ag[1].held[1], 1);
+	/* Three agents, the third starting after the first period's probe
+	 * (it measured nothing): the pool decides for it from the other
+	 * two, where alone it holds direct. */
+	for (int i = 0; i < 3; i++) {
+		ag[i].rate_d = 0.025;
+		ag[i].rate_w = 0.025 * 1.2;
+	}
+	pool.n = 3;
+	timeline_pool(ag, 3, &pool, period);
+	assert_int_equal(ag[0].held[0], 1);
+	assert_int_equal(ag[2].held[0], 1);
+	timeline_pool(ag, 3, NULL, period);
+	assert_int_equal(ag[2].held[0], 0);
+	/* The pool's records of another period are not used: after the run
+	 * above, an agent with nothing measured in period 2 holds direct. */
+	{
+		dq__wp_probe p = {0};
+		dq__wp_sample m = {0, 0, 256, 1u << 20, &pool, 2};
+
+		timeline_pool(ag, 3, &pool, period);
+		m.t_start = 2 * period + 9 * (uint64_t)DQ__WP_SLOT_NS;
+		m.t_end = m.t_start + 1000;
+		assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 0);
+		/* (in period 1, the records' own, it takes their verdict) */
+		p = (dq__wp_probe){0};
+		m.t_start -= 2 * period;
+		m.t_end -= 2 * period;
+		assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 4096);
+	}
 }
 
 /* ------------------------------------------------------------------------ */
@@ -461,6 +613,7 @@ main(void)
 	    cmocka_unit_test(test_max_window),
 	    cmocka_unit_test(test_window_for),
 	    cmocka_unit_test(test_decide),
+	    cmocka_unit_test(test_pool),
 	    cmocka_unit_test(test_switching_is_exact),
 	    cmocka_unit_test(test_switching_two_agents),
 	    cmocka_unit_test(test_probe_samples),
