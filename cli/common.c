@@ -572,8 +572,7 @@ cli_exact_print(const struct cli_exact *x)
 			       "%.*f%% (of the way from random to "
 			       "optimal%s)\n",
 			       prec, pct,
-			       x->fraction < 1.0 &&
-				       round(pct * 1e6) >= 1e8
+			       x->fraction < 1.0 && round(pct * 1e6) >= 1e8
 				   ? "; rounded, not optimal"
 				   : "");
 		else

@@ -1283,7 +1283,7 @@ train_write_path(const struct train_ctx *x, uint64_t steps)
 		/* the agents' writes go to local tables, merged by it */
 		cli_kv("sync policy", "%s, every %g %s (--share)\n",
 		       dq_share_name(s->kind), s->interval,
-		       s->kind == DQ_SHARE_DISTQL	 ? "episodes (tau)"
+		       s->kind == DQ_SHARE_DISTQL      ? "episodes (tau)"
 		       : (s->flags & DQ_SHARE_SECONDS) ? "s"
 						       : "steps");
 		return;
@@ -1648,10 +1648,10 @@ train(struct train_opts *o)
 	/* The file to write is judged before any work (and before the
 	 * resumed file is read: the two may be the same path). */
 	if (o->checkpoint &&
-	    cli_check_target(o->checkpoint,
-			     o->save			     ? "--save"
-			     : o->checkpoint == o->resume ? "--resume"
-							  : "--checkpoint")) {
+	    cli_check_target(o->checkpoint, o->save ? "--save"
+					    : o->checkpoint == o->resume
+						? "--resume"
+						: "--checkpoint")) {
 		struct stat st;
 
 		/* a directory is no checkpoint to resume from either */

@@ -37,6 +37,18 @@ dq_agent_config_init(dq_agent_config *cfg)
 	return 0;
 }
 
+dq_schedule
+dq_schedule_constant(double value)
+{
+	dq_schedule s;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = DQ_SCHEDULE_CONSTANT;
+	s.start = s.end = value;
+	s.steps = 1.0;
+	return s;
+}
+
 static const char *const rule_names[] = {
     [DQ_RULE_Q] = "q",
     [DQ_RULE_SARSA] = "sarsa",

@@ -256,8 +256,8 @@ pus_text(const dq__pu *pus, size_t n_pus, char *buf, size_t cap)
 			snprintf(buf + len, cap - len, "%s...", any ? "," : "");
 			return;
 		}
-		len += (size_t)snprintf(buf + len, cap - len, lo == hi ? "%s%u"
-							: "%s%u-%u",
+		len += (size_t)snprintf(buf + len, cap - len,
+					lo == hi ? "%s%u" : "%s%u-%u",
 					any ? "," : "", lo, hi);
 		any = true;
 		if (hi == UINT_MAX)

@@ -279,12 +279,34 @@ test_valid_clears(void **state)
 	dq_env_close(env);
 }
 
+/* dq_schedule_constant(): a valid constant schedule, checked as any. */
+static void
+test_schedule_constant(void **state)
+{
+	dq_agent_config ac;
+	dq_schedule s = dq_schedule_constant(0.5);
+
+	(void)state;
+	assert_int_equal(s.kind, DQ_SCHEDULE_CONSTANT);
+	assert_true(s.start == 0.5 && s.end == 0.5 && s.steps == 1.0);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(s.reserved_[i] == 0);
+	dq_agent_config_init(&ac);
+	ac.alpha = dq_schedule_constant(0.5);
+	ac.epsilon = dq_schedule_constant(0.0);
+	assert_int_equal(dq_agent_config_check(&ac), 0);
+	ac.alpha = dq_schedule_constant(2.0);
+	assert_int_equal(dq_agent_config_check(&ac), -EINVAL);
+	assert_non_null(strstr(dq_error_detail(), "alpha.start 2"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_each_field_named),
 	    cmocka_unit_test(test_valid_clears),
+	    cmocka_unit_test(test_schedule_constant),
 	};
 
 	return cmocka_run_group_tests_name("details", tests, NULL, NULL);

@@ -41,6 +41,20 @@ typedef struct dq_schedule {
 	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_schedule;
 
+/**
+ * A constant schedule: @p value at every step (DQ_SCHEDULE_CONSTANT,
+ * start = end = @p value, steps 1, reserved words zero), so that
+ * `cfg.alpha = dq_schedule_constant(0.5);` sets a plain alpha.
+ *
+ * @param value the value; its range is the field's (alpha in (0, 1],
+ *        epsilon in [0, 1]), checked by dq_agent_config_check() and the
+ *        create functions, not here.
+ * @return the schedule, by value (nothing is allocated; no error).
+ * Thread-safety: safe from any thread (a pure function).
+ * Ordering: none.
+ */
+DQ_API dq_schedule dq_schedule_constant(double value);
+
 /** Learning rules: what an agent writes for each transition (the rule
  *  layer, docs/architecture.md). Every rule bootstraps from s' on a
  *  truncated transition and not on a terminated one. */
