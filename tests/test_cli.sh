@@ -816,6 +816,13 @@ expect_grep "^distq: --curve '$tmp/no/such/c.csv'" "$tmp/err" \
 if [ ! -s "$tmp/out" ]; then ok; else bad "--curve: bad path, yet trained"; fi
 expect_rc 1 train maze4x3 -t 1 --seconds 60 --curve "$tmp"
 expect_grep "^distq: --curve '$tmp'" "$tmp/err" "--curve: a directory"
+# A policy short of the optimum never reads "greedy progress 100.0%":
+# this one (one thread: the same run every time) is 99.99% of the way.
+expect_rc 0 train taxi -t 1 --pin none --algo double-q -n 3M -q
+expect_grep "^greedy progress  *99\.99% " "$tmp/out" \
+	"greedy progress: enough digits for a non-optimal policy"
+expect_grep "^optimal fraction  *99\.7% " "$tmp/out" \
+	"greedy progress: the run is not optimal"
 # A --pin PU outside the process's CPU mask is named, with the mask.
 if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
 	taskset -c 1 "$distq" train taxi -q -n 1000 --pin 0 \
