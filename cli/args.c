@@ -483,6 +483,11 @@ parse_pu_range(const struct cli_cmd *cmd, const char *s, size_t len,
 	memcpy(item, s, len);
 	item[len] = '\0';
 	dash = strchr(item, '-');
+	if (dash && (dash == item || !dash[1]))
+		return cli_usage_error(cmd,
+				       "--pin: the range '%s' lacks its %s "
+				       "bound (N-M)",
+				       item, dash == item ? "lower" : "upper");
 	if (dash)
 		*dash = '\0';
 	if (cli_parse_u64(cmd, "--pin", item, 0, 1u << 20, &a))

@@ -87,8 +87,8 @@ env_open_failed(const char *spec, const char *params, int err)
 		const dq_env_ops *all[64];
 		int n = dq_env_builtins(all, sizeof(all) / sizeof(all[0]));
 
-		fprintf(stderr, "distq: environment '%s': %s (known:", spec,
-			cli_strerror(err));
+		fprintf(stderr, "distq: unknown environment '%.*s' (known:",
+			(int)strcspn(spec, ":"), spec);
 		for (int i = 0; i < n && i < 64; i++)
 			fprintf(stderr, " %s", all[i]->name);
 		fputs(")\n", stderr);
@@ -294,6 +294,32 @@ file_type(mode_t m)
 }
 
 /*
+ * Whether a file can be created in @p dir: access() says yes to root for
+ * any directory, /proc included, where no file can be made. Creates and
+ * removes an empty file of a name no run uses, as the save's own
+ * temporary file would be.
+ */
+static int
+probe_dir(const char *path, const char *opt, const char *dir)
+{
+	char probe[4096 + 32];
+	int fd;
+
+	if (snprintf(probe, sizeof(probe), "%s/.distq-probe-XXXXXX", dir) >=
+	    (int)sizeof(probe))
+		return cli_fail(-ENAMETOOLONG, "%s '%s'", opt, path);
+	fd = mkstemp(probe);
+	if (fd < 0)
+		return cli_fail(-errno,
+				"%s '%s': cannot create a file in directory "
+				"'%s'",
+				opt, path, dir);
+	close(fd);
+	unlink(probe);
+	return CLI_OK;
+}
+
+/*
  * The file that @opt will write, checked before any work starts, so that
  * a run is not trained for an hour and then lost to a typo: the file must
  * be a regular file or absent (a FIFO or a device is never replaced), and
@@ -339,7 +365,7 @@ cli_check_target(const char *path, const char *opt)
 				"%s '%s': cannot write in directory "
 				"'%s'",
 				opt, path, dir);
-	return CLI_OK;
+	return probe_dir(path, opt, dir);
 }
 
 /*
@@ -526,7 +552,8 @@ cli_exact_bounded(const dq_env *env, const dq_table *t, double gamma,
 void
 cli_exact_print(const struct cli_exact *x)
 {
-	double span = x->star_start - x->random_start;
+	double span = x->star_start - x->random_start, pct;
+	int prec = 1;
 
 	cli_kv("greedy start value", "%.9g (exact, gamma %g)\n", x->pi_start,
 	       x->gamma);
@@ -534,10 +561,20 @@ cli_exact_print(const struct cli_exact *x)
 	if (x->random_ok) {
 		cli_kv("random start value", "%.9g (uniformly random policy)\n",
 		       x->random_start);
+		pct = 100.0 * (x->pi_start - x->random_start) / span;
+		/* A policy not optimal everywhere never reads 100.0%: as
+		 * many digits as it takes, up to 6, then "(rounded)". */
+		while (x->fraction < 1.0 && prec < 6 &&
+		       round(pct * pow(10, prec)) >= 100.0 * pow(10, prec))
+			prec++;
 		if (span > 1e-12 * (fabs(x->star_start) + 1))
 			cli_kv("greedy progress",
-			       "%.1f%% (of the way from random to optimal)\n",
-			       100.0 * (x->pi_start - x->random_start) / span);
+			       "%.*f%% (of the way from random to "
+			       "optimal%s)\n",
+			       prec, pct,
+			       x->fraction < 1.0 && round(pct * 1e6) >= 1e8
+				   ? "; rounded, not optimal"
+				   : "");
 		else
 			cli_kv("greedy progress",
 			       "- (random is already optimal)\n");

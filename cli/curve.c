@@ -131,14 +131,16 @@ on_path(const char *name)
 int
 cli_plot_check(const char *png)
 {
-	if (!on_path("gnuplot"))
-		return cli_fail(
-		    -ENOENT,
-		    "--plot '%s': gnuplot is not installed (Debian: "
-		    "gnuplot-nox; 'sh scripts/deps.sh bench' "
-		    "installs it); --curve FILE.csv needs no "
-		    "gnuplot",
-		    png);
+	if (!on_path("gnuplot")) {
+		/* no errno text: the message says all there is */
+		fprintf(stderr,
+			"distq: --plot '%s': gnuplot is not installed "
+			"(Debian: gnuplot-nox; 'sh scripts/deps.sh --install "
+			"bench' installs it); --curve FILE.csv needs no "
+			"gnuplot\n",
+			png);
+		return CLI_FAIL;
+	}
 	/* gnuplot's strings cannot hold a newline; everything else is
 	 * quoted (see put_quoted()). */
 	if (strchr(png, '\n'))

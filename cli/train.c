@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -236,7 +237,7 @@ static int
 parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 	       bool open_lo, double hi, dq_schedule *out)
 {
-	char part[4][64], *end;
+	char part[4][64], *end, what[3][48];
 	const char *p = v;
 	double mul = 1;
 	size_t len;
@@ -275,10 +276,16 @@ parse_schedule(const struct cli_cmd *cmd, const char *opt, const char *v,
 		mul = *end == 'k' ? 1e3 : *end == 'M' ? 1e6 : 1e9;
 		*end = '\0';
 	}
-	if (cli_parse_double(cmd, opt, part[0], 0.0, hi, open_lo,
+	/* each field named: "--epsilon steps: '0' is out of range" */
+	snprintf(what[0], sizeof(what[0]), "%s start", opt);
+	snprintf(what[1], sizeof(what[1]), "%s end", opt);
+	snprintf(what[2], sizeof(what[2]), "%s steps", opt);
+	if (cli_parse_double(cmd, what[0], part[0], 0.0, hi, open_lo,
 			     &out->start) ||
-	    cli_parse_double(cmd, opt, part[1], 0.0, hi, open_lo, &out->end) ||
-	    cli_parse_double(cmd, opt, part[3], 0.0, 1e18, true, &out->steps))
+	    cli_parse_double(cmd, what[1], part[1], 0.0, hi, open_lo,
+			     &out->end) ||
+	    cli_parse_double(cmd, what[2], part[3], 0.0, 1e18, true,
+			     &out->steps))
 		return CLI_USAGE;
 	out->steps *= mul;
 	return 0;
@@ -476,9 +483,17 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 	case T_TARGET_RETURN:
 		return cli_parse_double(cmd, "--target-return", v, -1e300,
 					1e300, false, &o->target_return);
-	case T_TILES:
+	case T_TILES: {
+		dq_tiles_config tc;
+
+		/* the form now (exit 2); the dimension once the env is open */
+		memset(&tc, 0, sizeof(tc));
+		if (strcmp(v, "auto") && dq_tiles_config_parse(&tc, v))
+			return cli_usage_error(cmd, "--tiles '%s': %s", v,
+					       dq_error_detail());
 		o->tiles = v;
 		return 0;
+	}
 	case T_ALGO:
 		if (dq_rule_from_name(v, &o->rule))
 			return cli_usage_error(
@@ -1285,15 +1300,23 @@ train_write_path(const struct train_ctx *x, uint64_t steps)
 		merges += w.merges;
 		moved += w.moved;
 	}
+	if (x->o->share.kind != DQ_SHARE_NONE) {
+		/* the agents' writes go to local tables, merged by the sync
+		 * policy (its own line says which) */
+		cli_kv("write path", "local tables, merged by the sync policy "
+				     "(--share)\n");
+		return;
+	}
 	if (!in_windows || !steps) {
 		cli_kv("write path", "direct updates (%s)\n", how);
 		return;
 	}
 	cli_kv("write path",
-	       "write-back windows in %.1f%% of steps, mean %.0f steps "
+	       "write-back windows in %.1f%% of steps, mean %.0f step%s "
 	       "(%s); %.3g%% of %llu write-backs found the entry moved\n",
 	       100.0 * (double)in_windows / (double)steps,
-	       window_sum / (double)in_windows, how,
+	       window_sum / (double)in_windows,
+	       window_sum / (double)in_windows < 1.5 ? "" : "s", how,
 	       merges ? 100.0 * (double)moved / (double)merges : 0.0,
 	       (unsigned long long)merges);
 }
@@ -1328,6 +1351,8 @@ train_eval_summary(const struct train_ctx *x, const dq_run_result *r)
 		cli_kv("target return", "%g not reached\n", o->target_return);
 	if (o->curve)
 		cli_kv("curve", "%s\n", o->curve);
+	if (o->plot)
+		cli_kv("plot", "%s\n", o->plot);
 }
 
 static void
@@ -1655,9 +1680,22 @@ train(struct train_opts *o)
 	/* The file to write is judged before any work (and before the
 	 * resumed file is read: the two may be the same path). */
 	if (o->checkpoint &&
-	    cli_check_target(o->checkpoint,
-			     o->save ? "--save" : "--checkpoint"))
+	    cli_check_target(o->checkpoint, o->save ? "--save"
+					    : o->checkpoint == o->resume
+						? "--resume"
+						: "--checkpoint")) {
+		struct stat st;
+
+		/* a directory is no checkpoint to resume from either */
+		if (o->checkpoint == o->resume &&
+		    !(stat(o->resume, &st) == 0 && S_ISDIR(st.st_mode)))
+			fprintf(stderr,
+				"distq: --resume writes its checkpoints back "
+				"to '%s'; give --checkpoint OTHER to write "
+				"them elsewhere\n",
+				o->resume);
 		return CLI_FAIL;
+	}
 	if (o->plot && cli_plot_check(o->plot))
 		return CLI_FAIL;
 	if (o->curve && cli_check_target(o->curve, "--curve"))
@@ -1737,8 +1775,8 @@ train(struct train_opts *o)
 		goto out;
 	}
 	if (err) {
-		status = cli_fail(err, "creating %u agents on '%s'", o->threads,
-				  e.name);
+		status = cli_fail_detail(err, "creating %u agents on '%s'",
+					 o->threads, e.name);
 		goto out;
 	}
 	x.l = l;

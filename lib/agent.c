@@ -37,6 +37,18 @@ dq_agent_config_init(dq_agent_config *cfg)
 	return 0;
 }
 
+dq_schedule
+dq_schedule_constant(double value)
+{
+	dq_schedule s;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = DQ_SCHEDULE_CONSTANT;
+	s.start = s.end = value;
+	s.steps = 1.0;
+	return s;
+}
+
 static const char *const rule_names[] = {
     [DQ_RULE_Q] = "q",
     [DQ_RULE_SARSA] = "sarsa",
@@ -80,64 +92,96 @@ dq_rule_channels(dq_rule rule, uint32_t *out)
 }
 
 /* A schedule is valid when both ends lie in [lo, hi] (lo excluded when
- * open_lo) and its length is positive and finite. */
-static bool
-sched_valid(const dq_schedule *s, double lo, bool open_lo, double hi)
+ * open_lo) and its length is positive and finite; else -EINVAL with a
+ * detail naming the field ("alpha.start 2 is outside (0, 1]"). */
+static int
+sched_check(const dq_schedule *s, const char *name, double lo, bool open_lo,
+	    double hi)
 {
 	const double v[2] = {s->start, s->end};
+	static const char *const end_name[2] = {"start", "end"};
 
 	if (s->kind != DQ_SCHEDULE_CONSTANT && s->kind != DQ_SCHEDULE_LINEAR &&
-	    s->kind != DQ_SCHEDULE_EXP)
-		return false;
+	    s->kind != DQ_SCHEDULE_EXP) {
+		dq__detail("%s.kind %d is no dq_schedule_kind", name,
+			   (int)s->kind);
+		return -EINVAL;
+	}
 	for (int i = 0; i < (s->kind == DQ_SCHEDULE_CONSTANT ? 1 : 2); i++) {
-		if (!(v[i] >= lo && v[i] <= hi) || (open_lo && v[i] == lo))
-			return false;
+		if (!(v[i] >= lo && v[i] <= hi) || (open_lo && v[i] == lo)) {
+			dq__detail("%s.%s %g is outside %c%g, %g]", name,
+				   end_name[i], v[i], open_lo ? '(' : '[', lo,
+				   hi);
+			return -EINVAL;
+		}
 	}
 	if (s->kind != DQ_SCHEDULE_CONSTANT &&
-	    !(s->steps > 0.0 && isfinite(s->steps)))
-		return false;
-	return true;
+	    !(s->steps > 0.0 && isfinite(s->steps))) {
+		dq__detail("%s.steps %g: must be > 0 and finite", name,
+			   s->steps);
+		return -EINVAL;
+	}
+	return 0;
 }
+
+/* -EINVAL with a detail "<what>: <why>" (formatted by the caller). */
+#define AGENT_BAD(...) (dq__detail(__VA_ARGS__), -EINVAL)
 
 int
 dq_agent_config_check(const dq_agent_config *cfg)
 {
-	if (!cfg || !DQ__RESERVED_ZERO(cfg) ||
-	    !DQ__RESERVED_ZERO(&cfg->alpha) ||
-	    !DQ__RESERVED_ZERO(&cfg->epsilon))
-		return -EINVAL;
+	int err;
+
+	dq__detail_clear();
+	if (!cfg)
+		return AGENT_BAD("the config is NULL");
+	if ((err = DQ__RESERVED_CHECK(cfg, "")) != 0 ||
+	    (err = DQ__RESERVED_CHECK(&cfg->alpha, "alpha.")) != 0 ||
+	    (err = DQ__RESERVED_CHECK(&cfg->epsilon, "epsilon.")) != 0)
+		return err;
 	if (!(cfg->gamma >= 0.0 && cfg->gamma <= 1.0))
-		return -EINVAL;
+		return AGENT_BAD("gamma %g is outside [0, 1]", cfg->gamma);
 	if (cfg->policy != DQ_POLICY_EGREEDY &&
 	    cfg->policy != DQ_POLICY_SOFTMAX)
-		return -EINVAL;
+		return AGENT_BAD("policy %d is no dq_policy", (int)cfg->policy);
 	/* Under softmax the epsilon schedule is the temperature. */
-	if (!sched_valid(&cfg->alpha, 0.0, true, 1.0) ||
-	    !sched_valid(&cfg->epsilon, 0.0, false,
-			 cfg->policy == DQ_POLICY_SOFTMAX ? DQ_TEMPERATURE_MAX
-							  : 1.0))
-		return -EINVAL;
+	if ((err = sched_check(&cfg->alpha, "alpha", 0.0, true, 1.0)) != 0 ||
+	    (err = sched_check(&cfg->epsilon, "epsilon", 0.0, false,
+			       cfg->policy == DQ_POLICY_SOFTMAX
+				   ? DQ_TEMPERATURE_MAX
+				   : 1.0)) != 0)
+		return err;
 	if (cfg->return_window == 0 || cfg->return_window > AGENT_MAX_WINDOW)
-		return -EINVAL;
+		return AGENT_BAD("return_window %u is outside [1, %u]",
+				 cfg->return_window, AGENT_MAX_WINDOW);
 	if (!dq__rule_valid(cfg->rule))
-		return -EINVAL;
+		return AGENT_BAD("rule %d is no dq_rule", (int)cfg->rule);
 	if (cfg->omega != 0.0 && (!(cfg->omega > 0.5 && cfg->omega <= 1.0) ||
 				  cfg->rule == DQ_RULE_Q_LAMBDA))
-		return -EINVAL;
+		return AGENT_BAD("omega %g: must be 0 or in (0.5, 1], and 0 "
+				 "under q-lambda",
+				 cfg->omega);
 	if (cfg->nstep > DQ_NSTEP_MAX ||
 	    (!cfg->nstep && (cfg->rule == DQ_RULE_NSTEP_Q ||
 			     cfg->rule == DQ_RULE_NSTEP_SARSA)))
-		return -EINVAL;
-	if (!(cfg->lambda >= 0.0 && cfg->lambda <= 1.0) ||
-	    (cfg->trace != DQ_TRACE_ACCUMULATING &&
-	     cfg->trace != DQ_TRACE_REPLACING))
-		return -EINVAL;
+		return AGENT_BAD("nstep %u is outside [1, %u]", cfg->nstep,
+				 DQ_NSTEP_MAX);
+	if (!(cfg->lambda >= 0.0 && cfg->lambda <= 1.0))
+		return AGENT_BAD("lambda %g is outside [0, 1]", cfg->lambda);
+	if (cfg->trace != DQ_TRACE_ACCUMULATING &&
+	    cfg->trace != DQ_TRACE_REPLACING)
+		return AGENT_BAD("trace %d is no dq_trace", (int)cfg->trace);
 	if (cfg->trace_max > DQ_TRACE_MAX_CAP ||
 	    (!cfg->trace_max && cfg->rule == DQ_RULE_Q_LAMBDA))
-		return -EINVAL;
-	if (cfg->clock_step == 0 || cfg->stream > (1u << 20) ||
-	    cfg->sync_every > (1u << 30))
-		return -EINVAL;
+		return AGENT_BAD("trace_max %u is outside [1, %u]",
+				 cfg->trace_max, DQ_TRACE_MAX_CAP);
+	if (cfg->clock_step == 0)
+		return AGENT_BAD("clock_step 0: must be >= 1");
+	if (cfg->stream > (1u << 20))
+		return AGENT_BAD("stream %u is over %u", cfg->stream, 1u << 20);
+	if (cfg->sync_every > (1u << 30))
+		return AGENT_BAD("sync_every %u is over %u", cfg->sync_every,
+				 1u << 30);
 	return dq__replay_check(cfg, 1);
 }
 
@@ -341,8 +385,9 @@ dq_agent_create(dq_agent **out, dq_table *table, const dq_agent_config *cfg)
 	size_t size;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !table)
-		return -EINVAL;
+		return AGENT_BAD("out and table must not be NULL");
 	err = dq_agent_config_check(cfg);
 	if (err)
 		return err;

@@ -3,8 +3,10 @@
  * (whose buffer is not thread-safe everywhere) and no locale lookups.
  */
 #include <errno.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -21,7 +23,9 @@ dq_strerror(int err)
 	case -ERANGE:
 		return "value out of range";
 	case -ENOENT:
-		return "no such file, directory or environment";
+		/* an unknown environment name records its own detail
+		 * ("unknown environment") */
+		return "no such file or directory";
 	case -ENOTSUP:
 		return "not supported (the environment exports no model)";
 	case -EBUSY:
@@ -132,13 +136,48 @@ void
 dq__detail(const char *fmt, ...)
 {
 	va_list ap;
+	/* %g in the "C" locale whatever the thread's: "0.5", never "0,5".
+	 * Without a locale object (out of memory) the thread's is used:
+	 * the detail is still recorded. */
+	locale_t c = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	locale_t old = c ? uselocale(c) : (locale_t)0;
 
-	/* vsnprintf formats numbers as the C locale would only when the
-	 * thread's locale says so; the details here print integers and
-	 * strings only, which no locale changes. */
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	if (c) {
+		uselocale(old);
+		freelocale(c);
+	}
+}
+
+void
+dq__detail_prefix(const char *prefix)
+{
+	size_t n = strlen(prefix), len = strlen(detail);
+
+	if (!detail[0] || n >= sizeof(detail))
+		return;
+	if (len + n >= sizeof(detail))
+		len = sizeof(detail) - n - 1;
+	memmove(detail + n, detail, len);
+	memcpy(detail, prefix, n);
+	detail[n + len] = '\0';
+}
+
+int
+dq__reserved_check(const uint64_t *w, size_t n, const char *what)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w[i]) {
+			dq__detail("%sreserved_[%zu] is not zero: a newer "
+				   "caller, or a struct not filled by its "
+				   "_init()?",
+				   what, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 unsigned

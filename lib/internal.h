@@ -82,14 +82,24 @@ int dq__model_check_policy_ws(const dq_model *m, const double *q_star,
 			      const uint32_t *policy, double tol, void *ws,
 			      double *frac);
 
-/* Record what dq_error_detail() returns in this thread (printf-style;
- * integers and strings only: %g would follow LC_NUMERIC), or clear it. */
+/* Record what dq_error_detail() returns in this thread (printf-style,
+ * numbers in the "C" locale), or clear it. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 1, 2)))
 #endif
 void
 dq__detail(const char *fmt, ...);
 void dq__detail_clear(void);
+/* Put @p prefix before the recorded detail ("agent." before "alpha..."):
+ * a caller naming the struct that holds the field. */
+void dq__detail_prefix(const char *prefix);
+/* 0 when the @p n words at @p w are zero; else -EINVAL with the detail
+ * "<what>reserved_[i] is not zero ...". */
+int dq__reserved_check(const uint64_t *w, size_t n, const char *what);
+#define DQ__RESERVED_CHECK(s, what)                                            \
+	dq__reserved_check((s)->reserved_,                                     \
+			   sizeof((s)->reserved_) / sizeof((s)->reserved_[0]), \
+			   what)
 
 /* strtod() in the "C" locale whatever the thread's or process's locale:
  * "0.1" is one tenth under de_DE too. Sets errno as strtod() does. */

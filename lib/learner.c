@@ -220,19 +220,32 @@ nonneg_finite(double x)
 	return x >= 0.0 && isfinite(x);
 }
 
+/* -EINVAL with a detail naming the field and its rule. */
+#define LEARNER_BAD(...) (dq__detail(__VA_ARGS__), -EINVAL)
+
 /* The evaluator's options (see dq_learner_config.eval_every). */
 static int
 eval_config_check(const dq_learner_config *c)
 {
-	if (!nonneg_finite(c->eval_every) ||
-	    (c->eval_unit != DQ_EVAL_SECONDS && c->eval_unit != DQ_EVAL_STEPS &&
-	     c->eval_unit != DQ_EVAL_EPISODES) ||
-	    isinf(c->target_return) ||
-	    (!isnan(c->target_return) && c->eval_every == 0.0))
-		return -EINVAL;
+	if (!nonneg_finite(c->eval_every))
+		return LEARNER_BAD("eval_every %g: must be >= 0 and finite",
+				   c->eval_every);
+	if (c->eval_unit != DQ_EVAL_SECONDS && c->eval_unit != DQ_EVAL_STEPS &&
+	    c->eval_unit != DQ_EVAL_EPISODES)
+		return LEARNER_BAD("eval_unit %d is no dq_eval_unit",
+				   (int)c->eval_unit);
+	if (isinf(c->target_return))
+		return LEARNER_BAD("target_return %g: must be finite, or NaN "
+				   "for none",
+				   c->target_return);
+	if (!isnan(c->target_return) && c->eval_every == 0.0)
+		return LEARNER_BAD("target_return %g needs evaluations: "
+				   "eval_every is 0",
+				   c->target_return);
 	if (c->eval_every > 0.0 &&
 	    (c->eval_episodes < 1 || c->eval_episodes > DQ__EVAL_MAX_EPISODES))
-		return -EINVAL;
+		return LEARNER_BAD("eval_episodes %u is outside [1, %u]",
+				   c->eval_episodes, DQ__EVAL_MAX_EPISODES);
 	return 0;
 }
 
@@ -241,38 +254,64 @@ config_check(const dq_learner_config *c)
 {
 	int err;
 
-	if (c->n_threads < 1 || c->n_threads > DQ_MAX_THREADS ||
-	    !DQ__RESERVED_ZERO(c))
-		return -EINVAL;
+	if (c->n_threads < 1 || c->n_threads > DQ_MAX_THREADS)
+		return LEARNER_BAD("n_threads %u is outside [1, %u]",
+				   c->n_threads, DQ_MAX_THREADS);
+	if ((err = DQ__RESERVED_CHECK(c, "")) != 0)
+		return err;
 	err = dq_agent_config_check(&c->agent);
+	if (err)
+		dq__detail_prefix("agent.");
 	if (!err) /* the replay rings of all P agents together */
 		err = dq__replay_check(&c->agent, c->n_threads);
 	if (err)
 		return err;
-	if (!nonneg_finite(c->max_seconds) ||
-	    !(c->progress_interval > 0.0 && isfinite(c->progress_interval)) ||
-	    !(c->target_fraction >= 0.0 && c->target_fraction <= 1.0) ||
-	    !(c->target_interval > 0.0 && isfinite(c->target_interval)))
-		return -EINVAL;
+	if (!nonneg_finite(c->max_seconds))
+		return LEARNER_BAD("max_seconds %g: must be >= 0 and finite",
+				   c->max_seconds);
+	if (!(c->progress_interval > 0.0 && isfinite(c->progress_interval)))
+		return LEARNER_BAD("progress_interval %g: must be > 0 and "
+				   "finite",
+				   c->progress_interval);
+	if (!(c->target_fraction >= 0.0 && c->target_fraction <= 1.0))
+		return LEARNER_BAD("target_fraction %g is outside [0, 1]",
+				   c->target_fraction);
+	if (!(c->target_interval > 0.0 && isfinite(c->target_interval)))
+		return LEARNER_BAD("target_interval %g: must be > 0 and finite",
+				   c->target_interval);
 	if (!c->max_steps && !c->max_episodes && c->max_seconds == 0.0 &&
 	    !c->should_stop && c->target_fraction == 0.0 &&
 	    isnan(c->target_return))
-		return -EINVAL;
+		return LEARNER_BAD("no stop condition: set max_steps, "
+				   "max_episodes, max_seconds, should_stop, "
+				   "target_fraction or target_return");
 	if (c->pin != DQ_PIN_CORES && c->pin != DQ_PIN_NONE &&
 	    c->pin != DQ_PIN_LIST)
-		return -EINVAL;
+		return LEARNER_BAD("pin %d is no dq_pin_policy", (int)c->pin);
 	if (c->pin == DQ_PIN_LIST && (!c->pin_pus || !c->n_pin_pus))
-		return -EINVAL;
-	if ((c->write_path != DQ_WRITE_AUTO &&
-	     c->write_path != DQ_WRITE_DIRECT) ||
-	    (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every))
-		return -EINVAL;
+		return LEARNER_BAD("pin DQ_PIN_LIST needs pin_pus and "
+				   "n_pin_pus >= 1");
+	if (c->write_path != DQ_WRITE_AUTO && c->write_path != DQ_WRITE_DIRECT)
+		return LEARNER_BAD("write_path %d is no dq_write_path",
+				   (int)c->write_path);
+	if (c->write_path == DQ_WRITE_DIRECT && c->agent.sync_every)
+		return LEARNER_BAD("write_path DQ_WRITE_DIRECT and "
+				   "agent.sync_every %u: direct updates have "
+				   "no window",
+				   c->agent.sync_every);
 	/* A sync policy's agents write local tables: no replica window,
 	 * and no target table (a copy of the shared one) */
-	if (dq_share_config_check(&c->share) ||
-	    (c->share.kind != DQ_SHARE_NONE &&
-	     (c->agent.sync_every || c->agent.target_every)))
+	if (dq_share_config_check(&c->share)) {
+		dq__detail_prefix("share.");
 		return -EINVAL;
+	}
+	if (c->share.kind != DQ_SHARE_NONE &&
+	    (c->agent.sync_every || c->agent.target_every))
+		return LEARNER_BAD("a sync policy (share.kind %s) takes no "
+				   "agent.sync_every (%u) and no "
+				   "agent.target_every (%u)",
+				   dq_share_name(c->share.kind),
+				   c->agent.sync_every, c->agent.target_every);
 	return eval_config_check(c);
 }
 
@@ -364,14 +403,18 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 	dq_learner *l;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !table || !env || !cfg)
-		return -EINVAL;
+		return LEARNER_BAD("out, table, env and cfg must not be NULL");
 	err = config_check(cfg);
 	if (err)
 		return err;
-	if ((!cfg->agent.tiles && env->spec.n_states != table->n_states) ||
-	    env->spec.n_actions != table->n_actions)
-		return -EINVAL;
+	if (!cfg->agent.tiles && env->spec.n_states != table->n_states)
+		return LEARNER_BAD("the env has %u states, the table %u",
+				   env->spec.n_states, table->n_states);
+	if (env->spec.n_actions != table->n_actions)
+		return LEARNER_BAD("the env has %u actions, the table %u",
+				   env->spec.n_actions, table->n_actions);
 	if (cfg->agent.tiles) {
 		dq_tiles_config tcfg;
 		uint32_t d = 0;

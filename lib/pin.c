@@ -11,6 +11,7 @@
  * controller and every L3.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,18 +219,72 @@ out:
 	return err;
 }
 
+/* The PUs' OS indices as ranges ("0-3,8"), cut short with "..." when
+ * @p cap is too small. Assumes nothing of their order. */
+static void
+pus_text(const dq__pu *pus, size_t n_pus, char *buf, size_t cap)
+{
+	size_t len = 0;
+	unsigned lo = 0;
+	bool any = false;
+
+	buf[0] = '\0';
+	/* each index from the smallest up: n_pus is small (a machine) */
+	for (unsigned next = 0;;) {
+		unsigned best = UINT_MAX, hi;
+		bool found = false;
+
+		for (size_t j = 0; j < n_pus; j++)
+			if (pus[j].os_index >= next &&
+			    (!found || pus[j].os_index < best)) {
+				best = pus[j].os_index;
+				found = true;
+			}
+		if (!found)
+			break;
+		lo = hi = best;
+		for (bool more = true; more && hi < UINT_MAX;) {
+			more = false;
+			for (size_t j = 0; j < n_pus; j++)
+				if (pus[j].os_index == hi + 1) {
+					hi++;
+					more = true;
+					break;
+				}
+		}
+		if (len + 32 >= cap) {
+			snprintf(buf + len, cap - len, "%s...", any ? "," : "");
+			return;
+		}
+		len += (size_t)snprintf(buf + len, cap - len,
+					lo == hi ? "%s%u" : "%s%u-%u",
+					any ? "," : "", lo, hi);
+		any = true;
+		if (hi == UINT_MAX)
+			break;
+		next = hi + 1;
+	}
+}
+
 /* Every listed PU must exist: a typo should fail at create, not bind. */
 static int
 check_list(const dq__pu *pus, size_t n_pus, const unsigned *list, size_t n_list)
 {
 	size_t i, j;
+	char have[160];
 
 	for (i = 0; i < n_list; i++) {
 		for (j = 0; j < n_pus; j++)
 			if (pus[j].os_index == list[i])
 				break;
-		if (j == n_pus)
+		if (j == n_pus) {
+			pus_text(pus, n_pus, have, sizeof(have));
+			dq__detail("pin_pus[%zu]: PU %u is not one this "
+				   "process may run on (its CPU mask: PUs "
+				   "%s)",
+				   i, list[i], have);
 			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -76,36 +76,54 @@ whole_count(double x)
 	return x >= 1.0 && x <= 9007199254740992.0 && x == floor(x);
 }
 
+/* -EINVAL with a detail naming the field and its rule. */
+#define SHARE_BAD(...) (dq__detail(__VA_ARGS__), -EINVAL)
+
 int
 dq_share_config_check(const dq_share_config *cfg)
 {
 	const uint32_t all =
 	    DQ_SHARE_PARTIAL | DQ_SHARE_EPSILON_DECAY | DQ_SHARE_SECONDS;
 
-	if (!cfg || (cfg->flags & ~all))
-		return -EINVAL;
+	dq__detail_clear();
+	if (!cfg)
+		return SHARE_BAD("the config is NULL");
+	if (cfg->flags & ~all)
+		return SHARE_BAD("flags 0x%x: unknown bits 0x%x", cfg->flags,
+				 cfg->flags & ~all);
 	switch (cfg->kind) {
 	case DQ_SHARE_NONE:
 		return 0;
 	case DQ_SHARE_DISTQL:
-		if (!whole_count(cfg->interval) ||
-		    (cfg->flags & DQ_SHARE_SECONDS))
-			return -EINVAL;
+		if (cfg->flags & DQ_SHARE_SECONDS)
+			return SHARE_BAD("distql counts interval in episodes: "
+					 "no DQ_SHARE_SECONDS");
+		if (!whole_count(cfg->interval))
+			return SHARE_BAD("interval (tau) %g: must be a whole "
+					 "number of episodes >= 1",
+					 cfg->interval);
 		break;
 	case DQ_SHARE_AVERAGE:
 		if (cfg->flags & (DQ_SHARE_PARTIAL | DQ_SHARE_EPSILON_DECAY))
-			return -EINVAL;
+			return SHARE_BAD("average takes no DQ_SHARE_PARTIAL "
+					 "and no DQ_SHARE_EPSILON_DECAY");
 		if ((cfg->flags & DQ_SHARE_SECONDS)
 			? !(cfg->interval > 0.0 && cfg->interval < 3.2e7)
 			: !whole_count(cfg->interval))
-			return -EINVAL;
+			return SHARE_BAD(
+			    (cfg->flags & DQ_SHARE_SECONDS)
+				? "interval %g: must be in (0, 3.2e7) seconds"
+				: "interval %g: must be a whole number of "
+				  "steps >= 1",
+			    cfg->interval);
 		break;
 	default:
-		return -EINVAL;
+		return SHARE_BAD("kind %d is no dq_share_kind", (int)cfg->kind);
 	}
-	if (!(cfg->eta > 0.0 && cfg->eta <= 1.0) ||
-	    !(cfg->decay > 0.0 && cfg->decay <= 1.0))
-		return -EINVAL;
+	if (!(cfg->eta > 0.0 && cfg->eta <= 1.0))
+		return SHARE_BAD("eta %g is outside (0, 1]", cfg->eta);
+	if (!(cfg->decay > 0.0 && cfg->decay <= 1.0))
+		return SHARE_BAD("decay %g is outside (0, 1]", cfg->decay);
 	return 0;
 }
 
@@ -258,16 +276,24 @@ dq__share_check(const dq_table *shared, const dq_share_config *cfg,
 	size_t bytes;
 	int err;
 
-	if (dq_share_config_check(cfg) || cfg->kind == DQ_SHARE_NONE ||
-	    acfg->sync_every || n_agents == 0)
+	if (dq_share_config_check(cfg))
 		return -EINVAL;
+	if (cfg->kind == DQ_SHARE_NONE || n_agents == 0)
+		return SHARE_BAD("kind none or 0 agents: nothing to share");
+	if (acfg->sync_every)
+		return SHARE_BAD("a sync policy takes no sync_every (%u)",
+				 acfg->sync_every);
 	if (cfg->kind == DQ_SHARE_DISTQL) {
 		/* eta replaces alpha; a per-episode epsilon is the study's
 		 * constant start decayed, not a step schedule */
-		if (acfg->omega != 0.0 ||
-		    ((cfg->flags & DQ_SHARE_EPSILON_DECAY) &&
-		     acfg->epsilon.kind != DQ_SCHEDULE_CONSTANT))
-			return -EINVAL;
+		if (acfg->omega != 0.0)
+			return SHARE_BAD("distql's eta replaces alpha: omega "
+					 "%g must be 0",
+					 acfg->omega);
+		if ((cfg->flags & DQ_SHARE_EPSILON_DECAY) &&
+		    acfg->epsilon.kind != DQ_SCHEDULE_CONSTANT)
+			return SHARE_BAD("distql's epsilon decay needs a "
+					 "constant epsilon schedule");
 		if (ch != 1 || shared->channels < ch + 1) {
 			dq__detail("distql needs a rule of one channel and a "
 				   "table of 2 channels (values, eta_c); it "
@@ -551,8 +577,9 @@ dq_agent_share_create(dq_agent **out, dq_table *shared,
 	dq_agent *ag;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !shared || !share)
-		return -EINVAL;
+		return SHARE_BAD("out, shared and share must not be NULL");
 	err = dq_agent_config_check(cfg);
 	if (err)
 		return err;

@@ -13,6 +13,9 @@
 #define TABLE_MAX_STRIPES (1u << 16)
 #define TABLE_AUTO_STRIPES 1024u
 
+/* -EINVAL with a detail naming the field and its rule. */
+#define TABLE_BAD(...) (dq__detail(__VA_ARGS__), -EINVAL)
+
 int
 dq_table_config_init(dq_table_config *cfg)
 {
@@ -72,18 +75,27 @@ dq_table_create(dq_table **out, const dq_table_config *cfg)
 	uint32_t channels;
 	int err;
 
-	if (!out || !cfg || cfg->n_states == 0 || cfg->n_actions == 0)
-		return -EINVAL;
+	dq__detail_clear();
+	if (!out || !cfg)
+		return TABLE_BAD("out and cfg must not be NULL");
+	if (cfg->n_states == 0 || cfg->n_actions == 0)
+		return TABLE_BAD("n_states %u, n_actions %u: both must be >= 1",
+				 cfg->n_states, cfg->n_actions);
 	if (cfg->mode != DQ_MODE_CAS && cfg->mode != DQ_MODE_HOGWILD &&
 	    cfg->mode != DQ_MODE_LOCKED)
-		return -EINVAL;
-	if (!isfinite(cfg->q0) || cfg->n_stripes > TABLE_MAX_STRIPES ||
-	    !DQ__RESERVED_ZERO(cfg))
-		return -EINVAL;
+		return TABLE_BAD("mode %d is no dq_mode", (int)cfg->mode);
+	if (!isfinite(cfg->q0))
+		return TABLE_BAD("q0 %g is not finite", cfg->q0);
+	if (cfg->n_stripes > TABLE_MAX_STRIPES)
+		return TABLE_BAD("n_stripes %u is over %u", cfg->n_stripes,
+				 TABLE_MAX_STRIPES);
+	if ((err = DQ__RESERVED_CHECK(cfg, "")) != 0)
+		return err;
 
 	channels = cfg->channels ? cfg->channels : 1;
 	if (channels > DQ_TABLE_MAX_CHANNELS)
-		return -EINVAL;
+		return TABLE_BAD("channels %u is over %u", channels,
+				 DQ_TABLE_MAX_CHANNELS);
 	/* Padding rounds each row up to whole cache lines. */
 	stride = (size_t)cfg->n_actions * (channels + cfg->visit_counts);
 	if (cfg->pad_rows) {

@@ -163,19 +163,40 @@ tiles_rows(const dq_tiles_config *c)
 	return rows;
 }
 
+/* -EINVAL with a detail naming the field and its rule. */
+#define TILES_BAD(...) (dq__detail(__VA_ARGS__), -EINVAL)
+
 static int
 tiles_check(const dq_tiles_config *c)
 {
-	if (!DQ__RESERVED_ZERO(c) || c->pad_ || c->n_tilings < 1 ||
-	    c->n_tilings > DQ_TILES_MAX_TILINGS || c->dim < 1 ||
-	    c->dim > DQ_TILES_MAX_DIM || c->hash_rows > TILES_MAX_ROWS)
-		return -EINVAL;
+	int err;
+
+	if ((err = DQ__RESERVED_CHECK(c, "tiles: ")) != 0)
+		return err;
+	if (c->pad_)
+		return TILES_BAD("tiles: pad_ is not zero");
+	if (c->n_tilings < 1 || c->n_tilings > DQ_TILES_MAX_TILINGS)
+		return TILES_BAD("tiles: n_tilings %u is outside [1, %u]",
+				 c->n_tilings, DQ_TILES_MAX_TILINGS);
+	if (c->dim < 1 || c->dim > DQ_TILES_MAX_DIM)
+		return TILES_BAD("tiles: dim %u is outside [1, %u]", c->dim,
+				 DQ_TILES_MAX_DIM);
+	if (c->hash_rows > TILES_MAX_ROWS)
+		return TILES_BAD("tiles: hash_rows %llu is over %llu",
+				 (unsigned long long)c->hash_rows,
+				 (unsigned long long)TILES_MAX_ROWS);
 	for (uint32_t i = 0; i < c->dim; i++) {
-		if (c->bins[i] < 1 || c->bins[i] > TILES_MAX_BINS ||
-		    !isfinite(c->low[i]) || !isfinite(c->high[i]) ||
+		if (c->bins[i] < 1 || c->bins[i] > TILES_MAX_BINS)
+			return TILES_BAD("tiles: bins[%u] %u is outside [1, "
+					 "%u]",
+					 i, c->bins[i],
+					 (unsigned)TILES_MAX_BINS);
+		if (!isfinite(c->low[i]) || !isfinite(c->high[i]) ||
 		    !(c->low[i] < c->high[i]) ||
 		    !isfinite(c->high[i] - c->low[i]))
-			return -EINVAL;
+			return TILES_BAD("tiles: low[%u] %g, high[%u] %g: "
+					 "must be finite with low < high",
+					 i, c->low[i], i, c->high[i]);
 	}
 	if (!c->hash_rows && !tiles_rows(c))
 		return -ERANGE;
@@ -189,8 +210,9 @@ dq_tiles_create(dq_tiles **out, const dq_tiles_config *cfg)
 	uint32_t T, D, stride = 1;
 	int err;
 
+	dq__detail_clear();
 	if (!out || !cfg)
-		return -EINVAL;
+		return TILES_BAD("tiles: out and cfg must not be NULL");
 	if ((err = tiles_check(cfg)) != 0)
 		return err;
 	tc = calloc(1, sizeof(*tc));

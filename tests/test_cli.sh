@@ -106,7 +106,7 @@ expect_grep "^distq [0-9]*\.[0-9]*\.[0-9]* (libdistq " "$tmp/out" "version"
 
 # -------------------------------------------------------- runtime: 1 --
 expect_rc 1 train nosuchenv
-expect_grep "^distq: environment 'nosuchenv': " "$tmp/err" "unknown env"
+expect_grep "^distq: unknown environment 'nosuchenv' (known: " "$tmp/err" "unknown env"
 expect_rc 1 model cartpole
 expect_grep "^distq: " "$tmp/err" "model of cartpole"
 expect_rc 1 solve cartpole
@@ -330,6 +330,19 @@ expect_grep "trained on 'maze4x3'" "$tmp/err" "resume: wrong environment"
 expect_rc 1 train maze4x3:slip=0.1 --resume "$a" -q -n 1000
 expect_grep "trained with parameters" "$tmp/err" "resume: wrong parameters"
 expect_rc 1 train --resume "$tmp/does-not-exist" -q -n 1000
+expect_grep ": no such file or directory" "$tmp/err" "resume: ENOENT text"
+# --resume's errors name --resume (its checkpoints go back to its file),
+# and one that cannot be written says how to write elsewhere.
+mkdir "$tmp/dir.dq"
+expect_rc 1 train --resume "$tmp/dir.dq" -q -n 1000
+expect_grep "^distq: --resume '$tmp/dir.dq': is a directory" "$tmp/err" \
+	"resume: a directory named as --resume"
+if [ -d /proc/self ]; then
+	expect_rc 1 train --resume /proc/nope.dq -q -n 1000
+	expect_grep "^distq: --resume '/proc/nope.dq': cannot create" \
+		"$tmp/err" "resume: /proc named as --resume"
+	expect_grep "give --checkpoint OTHER" "$tmp/err" "resume: the hint"
+fi
 expect_rc 1 train --resume "$tmp/flip.ckp" -q -n 1000
 expect_grep "corrupt" "$tmp/err" "resume: damaged file"
 
@@ -461,6 +474,8 @@ expect_rc 0 train maze4x3 -q -t 1 --pin none --share distql:eta=0.25:decay=0.9 \
 	--steps 1k
 expect_grep "^sync policy  *distql every 10 episodes, all, eta 0.25, decay 0.9$" \
 	"$tmp/out" "distql's eta and decay"
+expect_grep "^write path  *local tables, merged by the sync policy" "$tmp/out" \
+	"--share: the write path is not called direct"
 expect_rc 2 train maze4x3 --share delta
 expect_grep "between MPI ranks (distq-mpi)" "$tmp/err" "delta is refused, why"
 expect_rc 2 train maze4x3 --share average:exchange=dense
@@ -533,6 +548,16 @@ expect_grep "^checkpoints  *[1-9][0-9]* during the run" "$tmp/out" \
 	"--tiles --checkpoint-every"
 expect_rc 0 inspect "$tmp/te.ckp"
 expect_grep "^tiles  *8x4,4,8,8@" "$tmp/out" "--checkpoint-every: the coder"
+# A malformed --tiles is a usage error, found while parsing (any env).
+expect_rc 2 train cartpole -q --tiles 8x
+expect_grep "^distq train: --tiles '8x': tiles: a bin count is missing" \
+	"$tmp/err" "--tiles 8x: usage"
+# Each part of a bad option value is named.
+expect_rc 2 train taxi -q -n 10 --pin 0-
+expect_grep "lacks its upper bound" "$tmp/err" "--pin 0-: the missing bound"
+expect_rc 2 train taxi -q -n 10 --epsilon 0.5:0.1:linear:0
+expect_grep "^distq train: --epsilon steps: '0'" "$tmp/err" \
+	"--epsilon: the steps field named"
 expect_rc 2 train cartpole -q --tiles auto --algo double-q
 # the rules beyond one step over tiles (lib/tilerule.h)
 for algo in nstep-q nstep-sarsa q-lambda; do
@@ -638,6 +663,15 @@ expect_rc 2 eval maze4x3 --load ''
 expect_rc 1 train maze4x3 -q -n 1000 --save "$tmp/no/such/dir/x.ckp"
 expect_grep "directory '$tmp/no/such/dir'" "$tmp/err" "--save: missing dir"
 no_summary "--save into a missing directory"
+# access() says yes to root in /proc: the check creates a file there.
+if [ -d /proc/self ]; then
+	expect_rc 1 train maze4x3 -q -n 1000 --save /proc/nope.dq
+	expect_grep "^distq: --save '/proc/nope.dq': cannot create a file in" \
+		"$tmp/err" "--save /proc: found before any work"
+	no_summary "--save into /proc"
+	expect_rc 1 train maze4x3 -q -n 1000 --curve /proc/nope.csv
+	no_summary "--curve into /proc"
+fi
 expect_rc 1 train maze4x3 -q -n 1000 --save /
 expect_grep "is a directory" "$tmp/err" "--save /"
 if grep -q busy "$tmp/err"; then bad "--save /: says busy"; else ok; fi
@@ -885,6 +919,22 @@ expect_grep "^distq: --curve '$tmp/no/such/c.csv'" "$tmp/err" \
 if [ ! -s "$tmp/out" ]; then ok; else bad "--curve: bad path, yet trained"; fi
 expect_rc 1 train maze4x3 -t 1 --seconds 60 --curve "$tmp"
 expect_grep "^distq: --curve '$tmp'" "$tmp/err" "--curve: a directory"
+# A policy short of the optimum never reads "greedy progress 100.0%":
+# this one (one thread: the same run every time) is 99.99% of the way.
+expect_rc 0 train taxi -t 1 --pin none --algo double-q -n 3M -q
+expect_grep "^greedy progress  *99\.99% " "$tmp/out" \
+	"greedy progress: enough digits for a non-optimal policy"
+expect_grep "^optimal fraction  *99\.7% " "$tmp/out" \
+	"greedy progress: the run is not optimal"
+# A --pin PU outside the process's CPU mask is named, with the mask.
+if command -v taskset >/dev/null 2>&1 && taskset -c 1 true 2>/dev/null; then
+	taskset -c 1 "$distq" train taxi -q -n 1000 --pin 0 \
+		>"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 1 ]; then ok; else bad "--pin outside the mask: exit $rc"; fi
+	expect_grep "PU 0 is not one this process may run on (its CPU mask: PUs 1)" \
+		"$tmp/err" "--pin outside the mask named"
+fi
 # --plot without gnuplot on PATH fails before training, saying so.
 PATH=/nonexistent "$distq" train maze4x3 -t 1 --seconds 60 \
 	--plot "$tmp/c.png" >"$tmp/out" 2>"$tmp/err"
@@ -892,6 +942,10 @@ rc=$?
 if [ $rc -eq 1 ] && [ ! -s "$tmp/out" ]; then ok; else
 	bad "--plot without gnuplot: exit $rc"; fi
 expect_grep "gnuplot is not installed" "$tmp/err" "--plot: no gnuplot"
+expect_grep "'sh scripts/deps.sh --install bench' installs" "$tmp/err" \
+	"--plot: the deps.sh command that works"
+if grep -q "no such file" "$tmp/err"; then
+	bad "--plot: a stray errno text"; else ok; fi
 # A curve every 20000 steps: the header, the first row at step 0, rows
 # in order, the final row last, as many rows as the summary counts. (The
 # monitor sees the step count when it gets a core: on a busy machine a

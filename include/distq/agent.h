@@ -41,6 +41,20 @@ typedef struct dq_schedule {
 	uint64_t reserved_[4]; /**< Zero (see "Growing structs"). */
 } dq_schedule;
 
+/**
+ * A constant schedule: @p value at every step (DQ_SCHEDULE_CONSTANT,
+ * start = end = @p value, steps 1, reserved words zero), so that
+ * `cfg.alpha = dq_schedule_constant(0.5);` sets a plain alpha.
+ *
+ * @param value the value; its range is the field's (alpha in (0, 1],
+ *        epsilon in [0, 1]), checked by dq_agent_config_check() and the
+ *        create functions, not here.
+ * @return the schedule, by value (nothing is allocated; no error).
+ * Thread-safety: safe from any thread (a pure function).
+ * Ordering: none.
+ */
+DQ_API dq_schedule dq_schedule_constant(double value);
+
 /** Learning rules: what an agent writes for each transition (the rule
  *  layer, docs/architecture.md). Every rule bootstraps from s' on a
  *  truncated transition and not on a terminated one. */
@@ -302,7 +316,7 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
 /**
  * Check a configuration without creating anything.
  *
- * @return 0; -EINVAL naming nothing more precise: gamma outside [0,1],
+ * @return 0; -EINVAL for gamma outside [0,1],
  *         alpha outside (0,1], epsilon outside [0,1], an unknown schedule
  *         kind, a non-positive schedule length, K of 0 or above 2^20, a
  *         clock_step of 0, sync_every above 2^30, an unknown rule, an
@@ -318,8 +332,10 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  *         [0, 1] or without target_every; -ERANGE when replay_capacity x
  *         DQ_REPLAY_TRANSITION_BYTES exceeds DQ_REPLAY_MAX_BYTES;
  *         DQ_ERULE for replay or a target table with a rule other than
- *         q, expected-sarsa and double-q. dq_error_detail() names the
- *         replay and target errors.
+ *         q, expected-sarsa and double-q. Every error records a
+ *         dq_error_detail() naming the field and the rule it breaks
+ *         ("alpha.start 2 is outside (0, 1]", "gamma -1 is outside
+ *         [0, 1]", "reserved_[2] is not zero ..."); a success clears it.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */
@@ -329,7 +345,8 @@ DQ_API int dq_agent_config_check(const dq_agent_config *cfg);
  * Create an agent that learns into @p table.
  *
  * @return 0; -EINVAL for NULL pointers or a bad config (see
- *         dq_agent_config_check()); -ERANGE when sync_every > 0 and the
+ *         dq_agent_config_check(), whose dq_error_detail() names the
+ *         field); -ERANGE when sync_every > 0 and the
  *         table has more than DQ_REPLICA_MAX_ENTRIES entries; DQ_ERULE
  *         when the rule needs more table channels than @p table has
  *         (dq_rule_channels()), or omega is set and @p table keeps no

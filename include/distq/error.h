@@ -79,7 +79,12 @@ DQ_API const char *dq_strerror(int err);
  *
  * The functions that record a detail say so in their documentation
  * (dq_params_*(), dq_env_open(), dq_env_open_name(), dq_checkpoint_*(),
- * dq_model_create()).
+ * dq_model_create(), and the config checks of dq_table_create(),
+ * dq_agent_config_check(), dq_agent_create(), dq_agent_share_create(),
+ * dq_share_config_check(), dq_tiles_create() and dq_learner_create(),
+ * whose every -EINVAL names the field and the rule it breaks: "agent.alpha.start 2
+ * is outside (0, 1]", "n_threads 0 is outside [1, 4096]", "the env has
+ * 500 states, the table 16", "reserved_[2] is not zero ...").
  * Each of them clears it when called and records one only when it fails,
  * so right after such a call fails the detail belongs to it; other calls
  * leave it as it was. Reading it does not clear it.

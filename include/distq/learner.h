@@ -299,7 +299,12 @@ DQ_API int dq_learner_config_init(dq_learner_config *cfg);
  *         replay rings together exceed DQ_REPLAY_MAX_BYTES
  *         (replay_capacity x DQ_REPLAY_TRANSITION_BYTES x P;
  *         dq_error_detail() names it);
- *         -ENOMEM; or an environment's create error. With
+ *         -ENOMEM; or an environment's create error. Every -EINVAL
+ *         records a dq_error_detail() naming the field and the rule it
+ *         breaks ("agent.alpha.start 2 is outside (0, 1]", "n_threads 0
+ *         is outside [1, 4096]", "the env has 500 states, the table 16",
+ *         "reserved_[2] is not zero ..."; an agent field is prefixed
+ *         "agent.", a sync policy's "share."). With
  *         agent.target_every > 0 the P agents share one target table
  *         (2 x S x A x channels x 8 bytes), a copy of @p table at the
  *         start of each run (checkpoints do not hold it, nor the replay

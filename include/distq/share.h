@@ -120,7 +120,8 @@ DQ_API int dq_share_config_init(dq_share_config *cfg, dq_share_kind kind);
  * Check a sync policy (see dq_share_config).
  *
  * @return 0, or -EINVAL for NULL, an unknown kind or flag, or a parameter
- *         out of its range.
+ *         out of its range, with a dq_error_detail() naming the field
+ *         ("eta 2 is outside (0, 1]"); a success clears it.
  * Thread-safety: safe from any thread.
  * Ordering: none.
  */

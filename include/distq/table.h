@@ -94,8 +94,9 @@ DQ_API int dq_table_config_init(dq_table_config *cfg);
  * (through hwloc), and a cache-line-aligned allocation otherwise.
  *
  * @return 0; -EINVAL for NULL pointers, S or A of 0, an unknown mode, a
- *         non-finite q0 or non-zero reserved words; -ERANGE when S x A
- *         overflows; -ENOMEM.
+ *         non-finite q0 or non-zero reserved words, each with a
+ *         dq_error_detail() naming the field ("n_states 0, n_actions 6:
+ *         both must be >= 1"); -ERANGE when S x A overflows; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: the table is published to other threads by whatever the caller
  *           uses to hand them the pointer (e.g. pthread_create).

@@ -105,8 +105,10 @@ DQ_API int dq_tiles_config_from_env(dq_tiles_config *cfg, const dq_env *env,
  * Create a coder.
  *
  * @return 0; -EINVAL for NULL pointers, a count out of range, a span that
- *         is not finite and increasing, non-zero reserved words; -ERANGE
- *         for more than 2^31 rows unhashed; -ENOMEM.
+ *         is not finite and increasing, non-zero reserved words, each
+ *         with a dq_error_detail() naming the field ("tiles: bins[1] 0
+ *         is outside [1, 65536]"); -ERANGE for more than 2^31 rows
+ *         unhashed; -ENOMEM.
  * Thread-safety: safe from any thread.
  * Ordering: the handle is published by the caller's own hand-off.
  */

@@ -12,6 +12,7 @@ See docs/python.md.
 
 from ._ffi import ffi as _cffi, lib as _lib, library_path
 from ._errors import (Error, InvalidArgument, FileError, FileFormatError,
+                      UnknownEnvironment,
                       OutOfMemory, NotSupported, Timeout, Busy,
                       EnvironmentError_ as RunError, strerror)
 from ._env import Env, Discrete, Model
@@ -26,21 +27,25 @@ library_version = _cffi.string(_lib.dq_version_string()).decode()
 
 ENVIRONMENTS = ("maze4x3", "taxi", "frozenlake4x4", "frozenlake4x4-det",
                 "frozenlake8x8", "frozenlake8x8-det", "cliffwalking",
-                "cartpole", "scalable")
+                "cartpole", "scalable", "mountaincar", "acrobot", "snake",
+                "maxbias")
 
 # Gymnasium's ids of the environments built in (with their parameters).
 _GYM_IDS = {"Taxi-v3": "taxi", "FrozenLake-v1": "frozenlake4x4",
             "FrozenLake8x8-v1": "frozenlake8x8",
-            "CliffWalking-v0": "cliffwalking", "CartPole-v1": "cartpole"}
+            "CliffWalking-v0": "cliffwalking", "CartPole-v1": "cartpole",
+            "MountainCar-v0": "mountaincar", "Acrobot-v1": "acrobot"}
 
 
 def make(name, **params):
     """A built-in environment with Gymnasium's API: ``make("taxi")``,
     ``make("maze4x3", slip=0.1)``, ``make("frozenlake8x8:slippery=0")``;
     Gymnasium's ids ``Taxi-v3``, ``FrozenLake-v1`` (``map_name="8x8"``,
-    ``is_slippery=False``), ``CliffWalking-v0``, ``CartPole-v1`` also
-    work. Unknown names and bad parameters raise ValueError naming what
-    is wrong."""
+    ``is_slippery=False``), ``CliffWalking-v0``, ``CartPole-v1``,
+    ``MountainCar-v0``, ``Acrobot-v1`` also work. An unknown name raises
+    UnknownEnvironment (a ValueError and a LookupError) listing the
+    known names; bad parameters raise InvalidArgument (a ValueError)
+    naming what is wrong."""
     if name in _GYM_IDS:
         name = _GYM_IDS[name]
         if name.startswith("frozenlake"):
@@ -54,7 +59,7 @@ def make(name, **params):
 __all__ = ["make", "Env", "Discrete", "Model", "Table", "Agent", "train",
            "solve", "evaluate", "load", "Checkpoint", "cores",
            "TrainResult", "Solution", "Evaluation", "Error",
-           "InvalidArgument", "FileError", "FileFormatError", "OutOfMemory",
+           "InvalidArgument", "UnknownEnvironment", "FileError", "FileFormatError", "OutOfMemory",
            "NotSupported", "Timeout", "Busy", "RunError", "strerror",
            "ENVIRONMENTS", "library_path", "library_version", "Tiles",
            "TILES_AUTO"]

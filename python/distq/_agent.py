@@ -153,7 +153,7 @@ class Agent:
         cfg.stream = uint(stream, "stream")
         replay_target(cfg, replay, target_table)
         out = ffi.new("dq_agent **")
-        check(lib.dq_agent_create(out, table._t, cfg), "agent")
+        check(lib.dq_agent_create(out, table._t, cfg), "agent", detail=True)
         # The table outlives its agents.
         self._a = owned(out[0], lib.dq_agent_destroy, table._t)
         self.table = table

@@ -6,7 +6,8 @@ import threading
 
 import numpy as np
 
-from ._errors import check, make_error, InvalidArgument
+from ._errors import check, InvalidArgument
+from ._errors import UnknownEnvironment
 from ._ffi import ffi, lib, owned
 
 
@@ -49,6 +50,19 @@ def _param_str(value):
     if isinstance(value, float):
         return repr(value)
     return str(value)
+
+
+def _unknown_env(spec, rc):
+    """UnknownEnvironment for @p spec, naming the built-in environments."""
+    from . import ENVIRONMENTS  # at call time: the package is loaded
+
+    known = ", ".join(ENVIRONMENTS)
+    name = spec.split(":", 1)[0]
+    return UnknownEnvironment(f"unknown environment {name!r} (known: "
+                              f"{known}; Gymnasium ids: Taxi-v3, "
+                              f"FrozenLake-v1, FrozenLake8x8-v1, "
+                              f"CliffWalking-v0, CartPole-v1, "
+                              f"MountainCar-v0, Acrobot-v1)", rc)
 
 
 def env_spec(name, params):
@@ -138,8 +152,7 @@ class Env:
         out = ffi.new("dq_env **")
         rc = lib.dq_env_open_name(out, self.spec_string.encode())
         if rc == -errno.ENOENT:  # an unknown name: a bad argument
-            e = make_error(rc, f"environment {self.spec_string!r}", True)
-            raise InvalidArgument(str(e), rc, e.detail)
+            raise _unknown_env(self.spec_string, rc)
         check(rc, f"environment {self.spec_string!r}", detail=True)
         self._env = owned(out[0], lib.dq_env_close)
         spec = ffi.new("dq_env_spec *")

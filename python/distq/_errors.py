@@ -23,6 +23,11 @@ class InvalidArgument(Error, ValueError):
     """-EINVAL, -ERANGE, -EDOM, DQ_ENONFINITE: a bad argument or value."""
 
 
+class UnknownEnvironment(InvalidArgument, LookupError):
+    """distq.make() of a name that is no built-in environment (nor one of
+    the Gymnasium ids it maps); the message lists the known names."""
+
+
 class FileError(Error, OSError):
     """A file could not be read or written; ``errno`` and ``filename`` as
     in OSError (errno is None for DQ_ENOTREG: not a regular file)."""

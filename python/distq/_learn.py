@@ -343,7 +343,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
         cfg.eval_callback = cb_eval
 
     out = ffi.new("dq_learner **")
-    check(lib.dq_learner_create(out, table._t, env._env, cfg), "learner")
+    check(lib.dq_learner_create(out, table._t, env._env, cfg), "learner",
+          detail=True)
     learner = out[0]
     res = ffi.new("dq_run_result *")
     old_handler = None

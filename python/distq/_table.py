@@ -62,7 +62,7 @@ class Table:
         cfg.channels = _channels
         cfg.visit_counts = bool(_visit_counts)
         out = ffi.new("dq_table **")
-        check(lib.dq_table_create(out, cfg), "table")
+        check(lib.dq_table_create(out, cfg), "table", detail=True)
         self._t = owned(out[0], lib.dq_table_destroy)
         self.shape = (int(S), int(A))
         self.discipline = discipline
