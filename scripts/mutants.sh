@@ -92,6 +92,9 @@ run_suites() {
 		sel=$((sel + n))
 		bad=$(sed -n 's/^\[  FAILED  \] \([A-Za-z0-9_]*\)$/\1/p' \
 			"$log/$name.$s" | sort -u | tr '\n' ' ' | sed 's/ $//')
+		# A sanitizer or a crash ends the suite: the test that ran.
+		[ -n "$bad" ] || bad=$(sed -n 's/^\[ RUN      \] \([A-Za-z0-9_]*\)$/in \1/p' \
+			"$log/$name.$s" | tail -n 1)
 		if [ "$rc" -eq 124 ]; then
 			why="$why $s (timed out)"
 		elif [ "$rc" -ne 0 ]; then
