@@ -153,18 +153,16 @@ one() {
 		elif [ "$sel" -eq 0 ]; then
 			verdict broken "BROKEN: tests: $tests names no test of $suites"
 		else
+			ran=$sel
 			flock -x 9
 			FILTER=""
 			# shellcheck disable=SC2086
 			run_suites "$t" "$bdir" $suites
 			flock -u 9
 			if [ -n "$why" ]; then
-				verdict survived "SURVIVED its tests: $tests ($sel run," \
-					"all passed); the whole suites kill it, by$why:" \
-					"widen tests: (see $log/$name.*)"
+				verdict survived "SURVIVED its tests: $tests ($ran run, all passed); the whole suites kill it, by$why: widen tests: (see $log/$name.*)"
 			else
-				verdict survived "SURVIVED: $suites all passed, whole" \
-					"(see $log/$name.*)"
+				verdict survived "SURVIVED its tests: $tests and the whole suites $suites (see $log/$name.*)"
 			fi
 		fi
 	else
@@ -176,8 +174,7 @@ one() {
 		if [ -n "$why" ]; then
 			verdict killed "killed by$why"
 		else
-			verdict survived "SURVIVED: $suites all passed" \
-				"(see $log/$name.*)"
+			verdict survived "SURVIVED: $suites all passed (see $log/$name.*)"
 		fi
 	fi
 	exec 9>&-
