@@ -11,7 +11,8 @@
 #                   install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
-#                   the mutation check
+#                   the mutation check; prints each phase's wall and CPU
+#                   seconds (phases that time no agent run two at a time)
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
