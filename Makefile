@@ -11,7 +11,8 @@
 #                   install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
 #                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
-#                   the mutation check
+#                   the mutation check; prints each phase's wall and CPU
+#                   seconds (phases that time no agent run two at a time)
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
@@ -134,7 +135,8 @@ BUILD_DEPS := build/.deps-build-ok
 	check-asan check-tsan bench docs install uninstall clean format \
 	abi-check abi-grow-test abi-baseline test-build test-install test-man test-headers test-python \
 	format-check fuzz fuzz-build fuzz-seeds fuzz-toolchain check-fuzz \
-	stress stress-build mutants bench-scaling mpi test-mpi bench-mpi bench-rules
+	stress stress-build mutants mutants-build check-side tests-built \
+	build-asan build-tsan bench-scaling mpi test-mpi bench-mpi bench-rules
 .DEFAULT_GOAL := all
 
 all: $(STATIC) $(SHARED) $(BUILD)/distq $(EXAMPLES) mpi
@@ -247,25 +249,49 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 
 # DQ_STRESS scales the concurrency stress tests (default 1; make stress
 # uses more).
+#
+# make check's phases. The ones that run agents against the clock (time
+# budgets, a monitor's CPU use, two agents timed against each other,
+# mpirun jobs, the mutants' whole suites) run alone, one after the other:
+# test, test-python, test-mpi, check-asan, check-tsan, mutants. The others
+# (CHECK_SIDE) build, lint, compare instruction counts (callgrind counts
+# do not depend on the load) or fuzz for a fixed time: no verdict of
+# theirs depends on the load, so they run two at a time (make -j), after
+# the "build" phase has built what they share; they also build the
+# sanitizer trees and the mutants' pristine tree, so that check-asan,
+# check-tsan and mutants only run. Each phase's wall and CPU seconds
+# (user+sys) are printed when it ends and as a table at the end
+# (build/check-times.txt; scripts/timed.sh).
+CHECK_TIMES := build/check-times.txt
+TIMED := sh scripts/timed.sh $(CHECK_TIMES)
+CHECK_SIDE := test-headers test-build test-install abi-check abi-grow-test \
+	test-man format-check docs check-fuzz check-ir build-asan build-tsan \
+	mutants-build
 check: $(DEPS_STAMP)
-	$(Q)$(MAKE) --no-print-directory test
-	$(Q)$(MAKE) --no-print-directory test-headers
-	$(Q)$(MAKE) --no-print-directory test-python
-	$(Q)$(MAKE) --no-print-directory test-mpi
-	$(Q)$(MAKE) --no-print-directory test-build
-	$(Q)$(MAKE) --no-print-directory test-install
-	$(Q)$(MAKE) --no-print-directory abi-check
-	$(Q)$(MAKE) --no-print-directory abi-grow-test
-	$(Q)$(MAKE) --no-print-directory test-man
-	$(Q)$(MAKE) --no-print-directory format-check
-	$(Q)$(MAKE) --no-print-directory docs
-	$(Q)$(MAKE) --no-print-directory check-asan
-	$(Q)$(MAKE) --no-print-directory check-tsan
-	$(Q)$(MAKE) --no-print-directory check-fuzz
-	$(Q)$(MAKE) --no-print-directory stress-build # built, run by make stress
-	$(Q)$(MAKE) --no-print-directory mutants
-	$(Q)$(MAKE) --no-print-directory check-ir
+	$(Q)rm -f $(CHECK_TIMES) && mkdir -p build && date +%s.%N >build/.check-start
+	$(Q)$(TIMED) test $(MAKE) --no-print-directory test
+	$(Q)$(TIMED) build $(MAKE) --no-print-directory all \
+		$(BUILD)/bench/throughput stress-build # stress: built, run by make stress
+	$(Q)$(TIMED) '(side)' $(MAKE) --no-print-directory --output-sync=target \
+		check-side
+	$(Q)$(TIMED) test-python $(MAKE) --no-print-directory test-python
+	$(Q)$(TIMED) test-mpi $(MAKE) --no-print-directory test-mpi
+	$(Q)$(TIMED) check-asan $(MAKE) --no-print-directory check-asan
+	$(Q)$(TIMED) check-tsan $(MAKE) --no-print-directory check-tsan
+	$(Q)$(TIMED) mutants $(MAKE) --no-print-directory mutants
+	$(Q)sh scripts/timed.sh --report $(CHECK_TIMES) $$(cat build/.check-start)
 	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
+
+check-side: $(CHECK_SIDE:%=check-phase-%)
+check-phase-%:
+	$(Q)$(TIMED) side:$* $(MAKE) --no-print-directory $*
+
+# What make test runs, built (check-side builds the sanitizer trees).
+tests-built: $(TESTS) $(EXAMPLES) $(BUILD)/distq
+build-asan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined tests-built
+build-tsan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=thread tests-built
 
 # One after the other: suites that time two agents must not share the
 # CPUs with the examples.
@@ -289,13 +315,21 @@ test-python: $(SHARED) $(BUILD)/distq
 check-ir: $(BUILD)/bench/throughput
 	$(Q)sh bench/ir-guard.sh $(BUILD)
 
+# Under a sanitizer the runs that prove learning (to the exact optimum)
+# stop after SAN_CONVERGE_STEPS steps, without the check of what they
+# learnt: the same code runs, every rule, env and thread count, for
+# memory errors and races; the proof of learning is make test's
+# (DQ_CONVERGE_STEPS, tests/dq_test.h). Concurrency tests are not scaled.
+SAN_CONVERGE_STEPS ?= 200000
 check-asan:
 	$(Q)ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	DQ_CONVERGE_STEPS=$(SAN_CONVERGE_STEPS) \
 	$(MAKE) --no-print-directory SANITIZE=address,undefined test
 
 check-tsan:
 	$(Q)TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	DQ_CONVERGE_STEPS=$(SAN_CONVERGE_STEPS) \
 	$(MAKE) --no-print-directory SANITIZE=thread test
 
 # <distq.h> and each part <distq/*.h> alone compile without a warning as
@@ -461,6 +495,9 @@ stress: $(DEPS_STAMP)
 MUTANT ?=
 mutants: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh $(MUTANT)
+# Only the pristine tree (make check builds it beside other phases).
+mutants-build: $(DEPS_STAMP)
+	$(Q)sh scripts/mutants.sh --build $(MUTANT)
 
 # ----------------------------------------------------------------- mpi ---
 

@@ -2,12 +2,14 @@
 #ifndef DQ_TEST_H
 #define DQ_TEST_H
 
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -21,6 +23,33 @@ dq_test_stress(void)
 	unsigned long v = s ? strtoul(s, NULL, 10) : 1;
 
 	return v ? v : 1;
+}
+
+/*
+ * DQ_CONVERGE_STEPS=N caps the runs that prove learning (a run to the
+ * exact optimum, a learnt value within a bound): they stop after at most
+ * N steps and, when they stopped there, skip the assertion about what was
+ * learnt. make check-asan and check-tsan set it: under a sanitizer these
+ * runs check the same code (every rule, env and thread count, the target
+ * checks) for memory errors and races within N steps, while the proof of
+ * learning, which does not depend on the sanitizer, is the plain run's
+ * (make test: unset, no cap). Returns 0 when unset (no cap).
+ */
+static inline uint64_t
+dq_test_converge_steps(void)
+{
+	const char *s = getenv("DQ_CONVERGE_STEPS");
+
+	return s ? strtoull(s, NULL, 10) : 0;
+}
+
+/* full, or DQ_CONVERGE_STEPS where that is set and smaller. */
+static inline uint64_t
+dq_test_converge_cap(uint64_t full)
+{
+	uint64_t cap = dq_test_converge_steps();
+
+	return cap && cap < full ? cap : full;
 }
 
 /* A table for a test: S x A, the given discipline, every entry q0, rows
@@ -62,5 +91,69 @@ dq_test_slurp(const char *path, size_t *len)
 	*len = (size_t)n;
 	return buf;
 }
+
+/* DQ_TEST_FILTER: run only the tests whose name matches one of its
+ * comma- or space-separated fnmatch(3) patterns ("test_cas_*,test_merge").
+ * Unset or empty: every test. scripts/mutants.sh sets it from a mutant's
+ * tests: field. Each suite's cmocka_run_group_tests(_name) call goes
+ * through dq_test_run_group() (the macros below), so a new suite needs no
+ * edit. A line "dq_test: DQ_TEST_FILTER selected N of M tests" on stdout
+ * lets the script tell a filter that names no test from a survivor. */
+static inline int
+dq_test_filter_match(const char *filter, const char *name)
+{
+	char pat[256];
+	const char *p = filter;
+
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+
+		if (n > 0 && n < sizeof(pat)) {
+			memcpy(pat, p, n);
+			pat[n] = '\0';
+			if (fnmatch(pat, name, 0) == 0)
+				return 1;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	return 0;
+}
+
+static inline int
+dq_test_run_group(const char *group, const struct CMUnitTest *tests, size_t n,
+		  CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+	/* Not malloc'ed: test_faults wraps the allocator. */
+	static struct CMUnitTest keep[1024];
+	const char *filter = getenv("DQ_TEST_FILTER");
+	size_t k = 0;
+
+	if (!filter || !*filter)
+		return _cmocka_run_group_tests(group, tests, n, setup,
+					       teardown);
+	if (n > sizeof(keep) / sizeof(keep[0])) {
+		fprintf(stderr,
+			"dq_test: %zu tests, DQ_TEST_FILTER takes "
+			"1024 at most\n",
+			n);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (dq_test_filter_match(filter, tests[i].name))
+			keep[k++] = tests[i];
+	printf("dq_test: DQ_TEST_FILTER selected %zu of %zu tests\n", k, n);
+	fflush(stdout);
+	return k ? _cmocka_run_group_tests(group, keep, k, setup, teardown) : 0;
+}
+
+#undef cmocka_run_group_tests
+#define cmocka_run_group_tests(t, setup, teardown)                      \
+	dq_test_run_group(#t, (t), sizeof(t) / sizeof((t)[0]), (setup), \
+			  (teardown))
+#undef cmocka_run_group_tests_name
+#define cmocka_run_group_tests_name(name, t, setup, teardown)               \
+	dq_test_run_group((name), (t), sizeof(t) / sizeof((t)[0]), (setup), \
+			  (teardown))
 
 #endif
