@@ -333,9 +333,10 @@ test_traces_bounded(void **state)
 
 /*
  * MountainCar-v0 solved through the learner, one agent thread (so the
- * run is the same every time), coder 8x8,8 (--tiles auto's), the
- * evaluator's target_return -110 over 100 greedy episodes as the stop,
- * within 400,000 steps. Returns the steps when reached.
+ * learning is the same every time; when the evaluator looks is not),
+ * coder 8x8,8 (--tiles auto's), the evaluator's target_return -110 over
+ * 100 greedy episodes as the stop (40k-110k steps here), within 4M
+ * steps. Returns the steps when reached.
  */
 static uint64_t
 solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
@@ -365,7 +366,10 @@ solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
 	lc.agent.tiles = tc;
 	lc.agent.seed = 1;
-	lc.max_steps = 400000;
+	/* A bound, not the test: the stop is the return. The evaluator's
+	 * "every 20,000 steps" is a lower bound (the monitor may wait for a
+	 * core), so the bound leaves room for a busy machine. */
+	lc.max_steps = 4000000;
 	lc.eval_every = 20000;
 	lc.eval_unit = DQ_EVAL_STEPS;
 	lc.target_return = -110.0;
