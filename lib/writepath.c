@@ -15,6 +15,15 @@ pow2_floor(uint64_t x)
 	return p;
 }
 
+/* The smallest power of two at least x (1 <= x <= 2^63). */
+static uint64_t
+pow2_ceil(uint64_t x)
+{
+	uint64_t p = pow2_floor(x);
+
+	return p == x ? p : 2 * p;
+}
+
 uint32_t
 dq__wp_max_window(uint64_t entries, uint32_t agents)
 {
@@ -25,7 +34,11 @@ dq__wp_max_window(uint64_t entries, uint32_t agents)
 	w = entries * DQ__WP_WINDOW_PER_ENTRY;
 	if (w < DQ__WP_MIN_WINDOW)
 		return DQ__WP_MIN_WINDOW;
-	w = pow2_floor(w);
+	/* Rounded up, not down: at least WINDOW_PER_ENTRY steps per entry.
+	 * Rounded down, a 10^3-entry table got 8.2 and wrote back a cache
+	 * line every 65 steps, the tables that scaled one every 88-154
+	 * (docs/performance.md). */
+	w = pow2_ceil(w);
 	return w > DQ__WP_MAX_WINDOW ? DQ__WP_MAX_WINDOW : (uint32_t)w;
 }
 

@@ -47,9 +47,11 @@
 /* Shortest and longest windows the rule picks. */
 #define DQ__WP_MIN_WINDOW 256u
 #define DQ__WP_MAX_WINDOW 65536u
-/* Windows are at most this many times the table's entries: past it, the
- * write-back of a window costs under one merge per WINDOW_PER_ENTRY steps
- * and longer windows only add staleness. */
+/* Windows are at most this many times the table's entries, rounded up to
+ * a power of two (so between 1x and 2x it): past it, the write-back of a
+ * window costs under one merge per WINDOW_PER_ENTRY steps and under one
+ * cache line per 8 x WINDOW_PER_ENTRY steps (8-byte entries), and longer
+ * windows only add staleness. */
 #define DQ__WP_WINDOW_PER_ENTRY 16u
 /* The speed probe: slots of 2 ms; in every period of 64 slots (128 ms) the
  * first 4 alternate direct, windows, direct, windows; windows are held for

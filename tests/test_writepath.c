@@ -20,10 +20,18 @@ test_max_window(void **state)
 	assert_int_equal(dq__wp_max_window(0, 2), 0);
 	assert_int_equal(dq__wp_max_window(DQ__WP_MAX_ENTRIES + 1, 2), 0);
 	assert_int_equal(dq__wp_max_window(10000000, 16), 0);
-	/* 16 steps per entry, a power of two at most, within the bounds. */
-	assert_int_equal(dq__wp_max_window(44, 2), 512);     /* maze4x3 */
+	/* 16 steps per entry at least, the next power of two, within the
+	 * bounds: never fewer than 16 (10^3 entries: 16384, not 8192). */
+	assert_int_equal(dq__wp_max_window(44, 2), 1024);    /* maze4x3 */
+	assert_int_equal(dq__wp_max_window(64, 2), 1024);    /* 4x4 lake */
+	assert_int_equal(dq__wp_max_window(192, 2), 4096);   /* cliff */
 	assert_int_equal(dq__wp_max_window(256, 2), 4096);   /* 8x8 lake */
-	assert_int_equal(dq__wp_max_window(3000, 2), 32768); /* taxi */
+	assert_int_equal(dq__wp_max_window(1000, 2), 16384); /* 10^3 */
+	assert_int_equal(dq__wp_max_window(3000, 2), 65536); /* taxi */
+	assert_int_equal(dq__wp_max_window(5000, 2), DQ__WP_MAX_WINDOW);
+	for (uint64_t e = 16; e <= 4096; e += 37)
+		assert_true(dq__wp_max_window(e, 2) >=
+			    e * DQ__WP_WINDOW_PER_ENTRY);
 	assert_int_equal(dq__wp_max_window(10, 2), DQ__WP_MIN_WINDOW);
 	assert_int_equal(dq__wp_max_window(DQ__WP_MAX_ENTRIES, 16),
 			 DQ__WP_MAX_WINDOW);
