@@ -112,6 +112,32 @@ dq__overlay_pend_row(dq__overlay *ov, const dq_table *t, uint32_t s)
 	return (uint32_t)off + 1;
 }
 
+/* Rows ahead of the one being written back whose lines are fetched for
+ * writing while it is (see dq__overlay_sync()). */
+#define WB_PREFETCH_ROWS 4u
+
+/* Ask for the cache lines of row s, for writing: a hint, no effect on the
+ * values. On x86-64, PREFETCHW (a NOP where it is not supported), which
+ * fetches the line exclusive at once; the merge's read then CAS would
+ * otherwise fetch it shared, then upgrade it: two transfers from the other
+ * core instead of one, each waited for in turn. */
+static inline void
+prefetch_row_w(const dq_table *t, uint32_t s)
+{
+	const char *p = (const char *)dq__table_row(t, s);
+	const char *end = p + (size_t)t->width * sizeof(double);
+
+	for (p = (const char *)((uintptr_t)p &
+				~(uintptr_t)(DQ__CACHE_LINE - 1));
+	     p < end; p += DQ__CACHE_LINE) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+		__asm__ volatile("prefetchw %0" : : "m"(*p));
+#else
+		__builtin_prefetch(p, 1, 3);
+#endif
+	}
+}
+
 /*
  * Write the window back: every entry the agent updated goes to the table as
  * one DQ__OP_MERGE under the table's discipline (in cas mode none is lost),
@@ -128,9 +154,17 @@ dq__overlay_sync(dq__overlay *ov, dq_table *t, uint64_t *retries)
 
 	if (!ov->row_slot)
 		return 0;
+	/* The lines of the first rows, then of one row WB_PREFETCH_ROWS
+	 * ahead of each merged: the other core's lines arrive while the
+	 * rows before them are merged, not one after another. */
+	for (uint32_t k = 0; k < ov->n_pend && k < WB_PREFETCH_ROWS; k++)
+		prefetch_row_w(t, ov->pend_row[k]);
 	for (uint32_t k = 0; k < ov->n_pend; k++) {
 		const uint32_t s = ov->pend_row[k];
 		const size_t off = (size_t)k * n;
+
+		if (k + WB_PREFETCH_ROWS < ov->n_pend)
+			prefetch_row_w(t, ov->pend_row[k + WB_PREFETCH_ROWS]);
 
 		for (uint32_t a = 0; a < n; a++) {
 			const double b = ov->pend_base[off + a];
