@@ -427,10 +427,46 @@ test_refusals(void **state)
 	assert_string_equal(dq_share_name(DQ_SHARE_AVERAGE), "average");
 }
 
+/* dq_share_number(): the values of --share and dq_mpi_config_parse(). */
+static void
+test_share_number(void **state)
+{
+	char sfx[4] = "?";
+	double x = -1.0;
+
+	(void)state;
+	assert_int_equal(dq_share_number("2.5s", 4, 0, 10, &x, sfx), 0);
+	assert_true(x == 2.5 && !strcmp(sfx, "s"));
+	assert_int_equal(dq_share_number("10ep,x", 4, 0, 10, &x, sfx), 0);
+	assert_true(x == 10.0 && !strcmp(sfx, "ep"));
+	assert_int_equal(dq_share_number("0.01", 4, 0.01, 1e6, &x, NULL), 0);
+	assert_true(x == 0.01);
+	assert_int_equal(dq_share_number("7", 1, 0, 10, &x, sfx), 0);
+	assert_true(x == 7.0 && !strcmp(sfx, ""));
+	x = -1.0;
+	/* Each refused, *out unchanged. */
+	assert_int_equal(dq_share_number("2s", 2, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("2abcd", 5, 0, 10, &x, sfx), -EINVAL);
+	assert_int_equal(dq_share_number("11", 2, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("0.001", 5, 0.01, 1, &x, NULL),
+			 -EINVAL);
+	assert_int_equal(dq_share_number("inf", 3, 0, INFINITY, &x, NULL),
+			 -EINVAL);
+	assert_int_equal(dq_share_number("nan", 3, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("s", 1, 0, 10, &x, sfx), -EINVAL);
+	assert_int_equal(dq_share_number("0,5", 3, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("", 0, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("1", 64, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number(NULL, 1, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("1", 1, 0, 10, NULL, NULL), -EINVAL);
+	assert_true(x == -1.0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_share_number),
 	    cmocka_unit_test(test_blend_equation),
 	    cmocka_unit_test(test_distql_eta),
 	    cmocka_unit_test(test_distql_all),
