@@ -44,33 +44,6 @@ why(char *buf, size_t len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* The value @v (@len bytes) as a number within [lo, hi]; @suffix, when
- * not NULL, receives what follows the number (up to 3 bytes). */
-static int
-number(const char *v, size_t len, double lo, double hi, double *out,
-       char suffix[4])
-{
-	char buf[64], *end;
-	double x;
-
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, v, len);
-	buf[len] = 0;
-	x = strtod(buf, &end);
-	if (end == buf || !isfinite(x) || !(x >= lo && x <= hi))
-		return -EINVAL;
-	if (suffix) {
-		if (strlen(end) > 3)
-			return -EINVAL;
-		strcpy(suffix, end);
-	} else if (*end) {
-		return -EINVAL;
-	}
-	*out = x;
-	return 0;
-}
-
 /* One PARAM, @p .. @p + @n. */
 static int
 param(const char *p, size_t n, struct cli_share *s, char *w, size_t wl)
@@ -96,7 +69,7 @@ param(const char *p, size_t n, struct cli_share *s, char *w, size_t wl)
 	if (!eq)
 		return why(w, wl, "'%.*s' is not a parameter", (int)n, p);
 	if (KEY("tau") || KEY("every")) {
-		if (number(v, vl, 0, 1e18, &x, sfx) || !(x > 0))
+		if (dq_share_number(v, vl, 0, 1e18, &x, sfx) || !(x > 0))
 			return why(w, wl,
 				   "tau=%.*s: a number > 0, then "
 				   "nothing, 's' or 'ep'",
@@ -116,7 +89,7 @@ param(const char *p, size_t n, struct cli_share *s, char *w, size_t wl)
 		return 0;
 	}
 	if (KEY("steps") || KEY("episodes") || KEY("seconds")) {
-		if (number(v, vl, 0, 1e18, &x, NULL) || !(x > 0))
+		if (dq_share_number(v, vl, 0, 1e18, &x, NULL) || !(x > 0))
 			return why(w, wl, "%.*s: a number > 0", (int)n, p);
 		s->unit = KEY("steps")	    ? CLI_SHARE_STEPS
 			  : KEY("episodes") ? CLI_SHARE_EPISODES
@@ -127,7 +100,7 @@ param(const char *p, size_t n, struct cli_share *s, char *w, size_t wl)
 	if (KEY("eta") || KEY("decay")) {
 		if (!distql)
 			return why(w, wl, "%.*s: distql's only", (int)kl, p);
-		if (number(v, vl, 0, 1, &x, NULL) || !(x > 0))
+		if (dq_share_number(v, vl, 0, 1, &x, NULL) || !(x > 0))
 			return why(w, wl, "%.*s: a number in (0, 1]", (int)n,
 				   p);
 		*(KEY("eta") ? &s->eta : &s->decay) = x;
@@ -158,7 +131,7 @@ param(const char *p, size_t n, struct cli_share *s, char *w, size_t wl)
 		return 0;
 	}
 	if (KEY("timeout")) {
-		if (number(v, vl, 0.01, 1e6, &x, NULL))
+		if (dq_share_number(v, vl, 0.01, 1e6, &x, NULL))
 			return why(w, wl,
 				   "timeout=%.*s: seconds in [0.01, "
 				   "1e6]",

@@ -1750,19 +1750,39 @@ ckp_close(ckp_reader *r)
 	free(r->ext);
 }
 
+/*
+ * The readers' common part: clear the detail, refuse a NULL @path or @out,
+ * then read @path's checkpoint whole but for keeping its values (the same
+ * checks and CRC as a load) into r->meta and r->x, and close it on every
+ * path. The extension's bytes are freed by then, and with them the
+ * sections r->x points into: with @share not NULL, the sync policy's
+ * section is decoded into it first (dq_checkpoint_read_share()).
+ */
+static int
+ckp_read_header(const char *path, const void *out, ckp_reader *r,
+		dq_share_config *share)
+{
+	int err;
+
+	*r = (ckp_reader){.fd = -1};
+	dq__detail_clear();
+	if (!path || !out)
+		return -EINVAL;
+	err = ckp_open(path, r);
+	if (!err)
+		err = ckp_read_rest(r, NULL, NULL);
+	if (!err && share)
+		dq__share_ckp_config(r->x.share, share);
+	ckp_close(r);
+	return err;
+}
+
 int
 dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta)
 {
-	ckp_reader r = {.fd = -1};
-	int err;
+	ckp_reader r;
+	int err = ckp_read_header(path, meta, &r, NULL);
 
-	dq__detail_clear();
-	if (!path || !meta)
-		return -EINVAL;
-	err = ckp_open(path, &r);
-	if (!err)
-		err = ckp_read_rest(&r, NULL, NULL);
-	ckp_close(&r);
 	if (!err)
 		*meta = r.meta;
 	return err;
@@ -1771,16 +1791,9 @@ dq_checkpoint_read_meta(const char *path, dq_checkpoint_meta *meta)
 int
 dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg)
 {
-	ckp_reader r = {.fd = -1};
-	int err;
+	ckp_reader r;
+	int err = ckp_read_header(path, cfg, &r, NULL);
 
-	dq__detail_clear();
-	if (!path || !cfg)
-		return -EINVAL;
-	err = ckp_open(path, &r);
-	if (!err)
-		err = ckp_read_rest(&r, NULL, NULL);
-	ckp_close(&r);
 	if (err)
 		return err;
 	/* x.cfg: the defaults, overwritten by what the file records. */
@@ -1797,19 +1810,9 @@ dq_checkpoint_read_rule(const char *path, dq_agent_config *cfg)
 int
 dq_checkpoint_read_share(const char *path, dq_share_config *cfg)
 {
-	ckp_reader r = {.fd = -1};
-	int err;
+	ckp_reader r;
 
-	dq__detail_clear();
-	if (!path || !cfg)
-		return -EINVAL;
-	err = ckp_open(path, &r);
-	if (!err)
-		err = ckp_read_rest(&r, NULL, NULL);
-	if (!err)
-		dq__share_ckp_config(r.x.share, cfg);
-	ckp_close(&r);
-	return err;
+	return ckp_read_header(path, cfg, &r, cfg);
 }
 
 /* The table's shape must be the file's: S, A, channels, visit counts. */
@@ -2063,16 +2066,9 @@ dq_checkpoint_save_world(const char *path, const dq_table *t,
 int
 dq_checkpoint_read_world(const char *path, dq_checkpoint_world *world)
 {
-	ckp_reader r = {.fd = -1};
-	int err;
+	ckp_reader r;
+	int err = ckp_read_header(path, world, &r, NULL);
 
-	dq__detail_clear();
-	if (!path || !world)
-		return -EINVAL;
-	err = ckp_open(path, &r);
-	if (!err)
-		err = ckp_read_rest(&r, NULL, NULL);
-	ckp_close(&r);
 	if (err)
 		return err;
 	memset(world, 0, sizeof(*world));
@@ -2105,16 +2101,9 @@ dq_checkpoint_save_tiles(const char *path, const dq_table *t,
 int
 dq_checkpoint_read_tiles(const char *path, dq_tiles_config *cfg)
 {
-	ckp_reader r = {.fd = -1};
-	int err;
+	ckp_reader r;
+	int err = ckp_read_header(path, cfg, &r, NULL);
 
-	dq__detail_clear();
-	if (!path || !cfg)
-		return -EINVAL;
-	err = ckp_open(path, &r);
-	if (!err)
-		err = ckp_read_rest(&r, NULL, NULL);
-	ckp_close(&r);
 	if (err)
 		return err;
 	if (r.x.has_tiles) {

@@ -96,21 +96,6 @@ dq__ckp_tiles_parse(const uint8_t *b, uint32_t len, uint32_t n_states,
 	return 0;
 }
 
-/* A real number as dq_tiles_format() writes it: the shortest %.Ng that
- * reads back exactly, with a '.' whatever the locale. */
-static void
-real_text(char *b, size_t size, double x)
-{
-	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(b, size, "%.*g", prec, x);
-		for (char *c = b; *c; c++)
-			if (*c == ',')
-				*c = '.';
-		if (dq__strtod_c(b, NULL) == x)
-			return;
-	}
-}
-
 int
 dq__ckp_tiles_match(const dq_tiles_config *file, const dq_tiles *tc)
 {
@@ -151,9 +136,10 @@ dq__ckp_tiles_match(const dq_tiles_config *file, const dq_tiles *tc)
 
 			snprintf(name, sizeof(name), "%s[%u]",
 				 lo ? "low" : "high", i);
-			real_text(fv, sizeof(fv),
-				  lo ? file->low[i] : file->high[i]);
-			real_text(lv, sizeof(lv), lo ? l.low[i] : l.high[i]);
+			dq__tiles_fmt_real(fv, sizeof(fv),
+					   lo ? file->low[i] : file->high[i]);
+			dq__tiles_fmt_real(lv, sizeof(lv),
+					   lo ? l.low[i] : l.high[i]);
 			goto differ;
 		}
 	}

@@ -1542,22 +1542,26 @@ eval_poll(dq_learner *l, double t0, double now)
 {
 	const dq_learner_config *c = &l->cfg;
 	dq_eval_record r;
+	dq_stats tot;
+	uint64_t run;
 	double at;
 	int err;
 
-	if (c->eval_unit == DQ_EVAL_SECONDS) {
-		if (now - t0 < l->eval_next)
-			return;
-	} else {
-		dq_stats tot;
-		uint64_t run = totals(l, &tot, true);
-
+	if (c->eval_unit == DQ_EVAL_SECONDS && now - t0 < l->eval_next)
+		return;
+	run = totals(l, &tot, true);
+	if (c->eval_unit != DQ_EVAL_SECONDS) {
 		at = c->eval_unit == DQ_EVAL_STEPS
 			 ? (double)run
 			 : (double)(tot.episodes - l->episodes0);
 		if (at < l->eval_next)
 			return;
 	}
+	/* Every agent has taken its last step (each stops at its share of
+	 * max_steps, or has ended): the final evaluation, always made, reads
+	 * this same table, and a periodic one now would repeat its row. */
+	if ((c->max_steps && run >= c->max_steps) || !active_agents(l))
+		return;
 	err = evaluate(l, t0, false, &r);
 	if (err) {
 		/* The evaluator is agent P in the error's report. */

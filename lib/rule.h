@@ -394,33 +394,52 @@ dq__rule_observe_double_q(dq_agent *ag, uint32_t s, uint32_t a, double r,
 }
 
 /*
- * The n-step rules' write of the oldest pending transition (s_t, a_t):
- * one TD step towards its return through the newest pending one,
+ * The return of the oldest pending transition through the newest one,
  * r_t + gamma r_{t+1} + ... + gamma^(m-1) r_{t+m-1} + gamma^m boot (m
- * pending; boot 0 after a termination), summed from the newest back.
- * Popped when written; kept (nothing written) on an error.
+ * pending; boot 0 after a termination), summed from the newest back: the
+ * n-step rules' target, tabular and over tiles (tilerule.h).
  */
-DQ__INLINE int
-dq__rule_nstep_pop(dq_agent *ag, double boot, dq_mode mode, bool ovl,
-		   bool visits)
+DQ__INLINE double
+dq__nstep_return(const dq_agent *ag, double boot)
 {
 	const uint32_t cap = ag->pend_cap, h = ag->pend_head;
-	const dq__sax p = ag->pend[h];
 	double g = boot;
-	int ret;
 
 	for (uint32_t j = ag->pend_n; j-- > 0;) {
 		uint32_t i = h + j;
 
 		g = ag->pend[i >= cap ? i - cap : i].x + ag->gamma * g;
 	}
+	return g;
+}
+
+/* The oldest pending transition, written, leaves the ring. */
+DQ__INLINE void
+dq__nstep_drop(dq_agent *ag)
+{
+	ag->pend_head =
+	    ag->pend_head + 1 == ag->pend_cap ? 0 : ag->pend_head + 1;
+	ag->pend_n--;
+}
+
+/*
+ * The n-step rules' write of the oldest pending transition (s_t, a_t):
+ * one TD step towards its return (dq__nstep_return()). Popped when
+ * written; kept (nothing written) on an error.
+ */
+DQ__INLINE int
+dq__rule_nstep_pop(dq_agent *ag, double boot, dq_mode mode, bool ovl,
+		   bool visits)
+{
+	const dq__sax p = ag->pend[ag->pend_head];
+	const double g = dq__nstep_return(ag, boot);
+	int ret;
+
 	ret = dq__store_write(
 	    ag->table, &ag->replica, mode, ovl, p.s, p.a,
 	    (dq__op){DQ__OP_TD, dq__rule_alpha(ag, p.s, p.a, visits), g, 0.0});
-	if (DQ__LIKELY(ret >= 0)) {
-		ag->pend_head = h + 1 == cap ? 0 : h + 1;
-		ag->pend_n--;
-	}
+	if (DQ__LIKELY(ret >= 0))
+		dq__nstep_drop(ag);
 	return ret;
 }
 

@@ -157,6 +157,31 @@ param_double(const char *p, size_t n, const char *v, double *out)
 }
 
 int
+dq_share_number(const char *text, size_t len, double lo, double hi, double *out,
+		char suffix[4])
+{
+	char buf[64], *end;
+	double x;
+
+	if (!text || !out || !len || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	x = dq__strtod_c(buf, &end);
+	if (end == buf || !isfinite(x) || !(x >= lo && x <= hi))
+		return -EINVAL;
+	if (suffix) {
+		if (strlen(end) > 3)
+			return -EINVAL;
+		strcpy(suffix, end);
+	} else if (*end) {
+		return -EINVAL;
+	}
+	*out = x;
+	return 0;
+}
+
+int
 dq_share_parse(const char *spec, dq_share_config *out)
 {
 	dq_share_config c;

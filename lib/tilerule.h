@@ -161,7 +161,7 @@ dq__tiles_policy_q(dq_agent *ag)
  * The n-step rules' write of the oldest pending transition (tiles f_t,
  * a_t): alpha / T times (G - Q(s_t, a_t)) added to each of its T tiles,
  * G = r_t + gamma r_{t+1} + ... + gamma^(m-1) r_{t+m-1} + gamma^m boot
- * (m pending), summed from the newest back as dq__rule_nstep_pop().
+ * (m pending): dq__nstep_return().
  * Popped when written; kept on an error (DQ_ENONFINITE: nothing written
  * for an error that is not finite, the earlier tiles for a weight made
  * non-finite).
@@ -170,16 +170,12 @@ DQ__INLINE int
 dq__tiles_nstep_pop(dq_agent *ag, double boot, dq_mode mode)
 {
 	dq__tagent *tg = ag->tg;
-	const uint32_t T = tg->T, cap = ag->pend_cap, h = ag->pend_head;
+	const uint32_t T = tg->T, h = ag->pend_head;
 	const uint32_t *f = tg->pf + (size_t)h * T, a = ag->pend[h].a;
-	double g = boot, step;
+	const double g = dq__nstep_return(ag, boot);
+	double step;
 	int retries = 0;
 
-	for (uint32_t j = ag->pend_n; j-- > 0;) {
-		uint32_t i = h + j;
-
-		g = ag->pend[i >= cap ? i - cap : i].x + ag->gamma * g;
-	}
 	step = ag->alpha.value / T * (g - dq__tiles_q1(ag->table, f, T, a));
 	if (DQ__UNLIKELY(!isfinite(step)))
 		return DQ_ENONFINITE;
@@ -191,8 +187,7 @@ dq__tiles_nstep_pop(dq_agent *ag, double boot, dq_mode mode)
 			return ret;
 		retries += ret;
 	}
-	ag->pend_head = h + 1 == cap ? 0 : h + 1;
-	ag->pend_n--;
+	dq__nstep_drop(ag);
 	return retries;
 }
 

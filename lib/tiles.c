@@ -304,8 +304,8 @@ dq_tiles_values(const dq_tiles *tc, const dq_table *table, const double *obs,
 
 /* The shortest %.Ng that reads back exactly, with a '.' whatever
  * LC_NUMERIC says (',' separates the text's fields). */
-static void
-fmt_num(char *b, size_t size, double x)
+void
+dq__tiles_fmt_real(char *b, size_t size, double x)
 {
 	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(b, size, "%.*g", prec, x);
@@ -338,8 +338,8 @@ dq_tiles_format(const dq_tiles *tc, char *buf, size_t size)
 	for (uint32_t i = 0; i < c->dim; i++)
 		PUT("%s%u", i ? "," : "", c->bins[i]);
 	for (uint32_t i = 0; i < c->dim; i++) {
-		fmt_num(lo, sizeof(lo), c->low[i]);
-		fmt_num(hi, sizeof(hi), c->high[i]);
+		dq__tiles_fmt_real(lo, sizeof(lo), c->low[i]);
+		dq__tiles_fmt_real(hi, sizeof(hi), c->high[i]);
 		PUT("%s%s:%s", i ? "," : "@", lo, hi);
 	}
 	if (c->hash_rows)

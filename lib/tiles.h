@@ -157,5 +157,10 @@ void dq__tagent_fini(dq_agent *ag);
  * bootstrap from the last s', tilerule.h), in the table's discipline:
  * the CAS retries, or the first error. */
 int dq__tagent_flush(dq_agent *ag);
+/* A real number as dq_tiles_format() writes it: the shortest %.Ng
+ * (N = 15..17) that reads back to the same double, with a '.' whatever
+ * LC_NUMERIC says (',' separates the text's fields). b holds size bytes
+ * (32 fit any double). Used by the checkpoint's mismatch details too. */
+void dq__tiles_fmt_real(char *b, size_t size, double x);
 
 #endif /* DQ_TILES_H */

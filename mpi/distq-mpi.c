@@ -330,6 +330,10 @@ main(int argc, char **argv)
 	}
 	dq_mpi_config_init(&share);
 	status = take_share(&argc, argv);
+	/* Bad usage is said once, by rank 0 (below); the other ranks see it
+	 * silently and exit with the same status. */
+	if (status == CLI_OK && dq_mpi_rank(job) != 0)
+		status = cli_check_args(argc, argv, false);
 	if (status == CLI_OK) {
 		if (dq_mpi_rank(job) != 0 && !freopen("/dev/null", "w", stdout))
 			fprintf(stderr, "distq-mpi: rank %d prints as well\n",

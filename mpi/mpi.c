@@ -37,6 +37,7 @@
  * ran are in the table but not in B, so the next sync carries them.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -50,6 +51,7 @@
 
 #include <distq/error.h>
 #include <distq/mpi.h>
+#include <distq/share.h>
 #include <distq/table.h>
 
 /* One rank's record in a control round. */
@@ -157,42 +159,20 @@ dq_mpi_config_init(dq_mpi_config *cfg)
 static int
 parse_tau(const char *v, size_t len, dq_mpi_config *c, bool episodes)
 {
-	char buf[64], *end;
+	char sfx[4];
 	double x;
 
-	if (!len || len >= sizeof(buf))
+	if (dq_share_number(v, len, 0.0, DBL_MAX, &x, sfx) || !(x > 0))
 		return -EINVAL;
-	memcpy(buf, v, len);
-	buf[len] = 0;
-	x = strtod(buf, &end);
-	if (end == buf || !(x > 0) || !isfinite(x))
-		return -EINVAL;
-	if (!strcmp(end, "s"))
+	if (!strcmp(sfx, "s"))
 		c->unit = DQ_MPI_SECONDS;
-	else if (!strcmp(end, "ep"))
+	else if (!strcmp(sfx, "ep"))
 		c->unit = DQ_MPI_EPISODES;
-	else if (!*end)
+	else if (!*sfx)
 		c->unit = episodes ? DQ_MPI_EPISODES : DQ_MPI_STEPS;
 	else
 		return -EINVAL;
 	c->tau = x;
-	return 0;
-}
-
-static int
-parse_num(const char *v, size_t len, double lo, double hi, double *out)
-{
-	char buf[64], *end;
-	double x;
-
-	if (!len || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, v, len);
-	buf[len] = 0;
-	x = strtod(buf, &end);
-	if (end == buf || *end || !(x >= lo && x <= hi))
-		return -EINVAL;
-	*out = x;
 	return 0;
 }
 
@@ -242,7 +222,8 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 			/* distq's spellings: the unit named, no suffix. */
 			double x = 0;
 
-			err = parse_num(eq + 1, len - kl - 1, 1e-300, 1e18, &x);
+			err = dq_share_number(eq + 1, len - kl - 1, 1e-300,
+					      1e18, &x, NULL);
 			c.tau = err ? c.tau : x;
 			c.unit = err		   ? c.unit
 				 : KEY("steps")	   ? DQ_MPI_STEPS
@@ -261,14 +242,14 @@ dq_mpi_config_parse(dq_mpi_config *cfg, const char *spec)
 			else
 				err = -EINVAL;
 		} else if (KEY("eta"))
-			err =
-			    parse_num(eq + 1, len - kl - 1, 1e-12, 1.0, &c.eta);
+			err = dq_share_number(eq + 1, len - kl - 1, 1e-12, 1.0,
+					      &c.eta, NULL);
 		else if (KEY("decay"))
-			err = parse_num(eq + 1, len - kl - 1, 1e-12, 1.0,
-					&c.eta_decay);
+			err = dq_share_number(eq + 1, len - kl - 1, 1e-12, 1.0,
+					      &c.eta_decay, NULL);
 		else if (KEY("timeout"))
-			err = parse_num(eq + 1, len - kl - 1, 0.01, 1e6,
-					&c.timeout);
+			err = dq_share_number(eq + 1, len - kl - 1, 0.01, 1e6,
+					      &c.timeout, NULL);
 		else
 			err = -EINVAL;
 #undef KEY

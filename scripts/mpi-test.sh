@@ -120,6 +120,18 @@ else
 	sed 's/^/    /' "$TMP/out" >&2
 fi
 
+# Bad usage is said once, by rank 0, and every rank exits with status 2
+# (each rank's status echoed, so that mpirun runs both to their end).
+if timeout 60 $RUN -np 2 sh -c '"$0" train taxi --bogus; echo "exit $?"' \
+	"$D" >"$TMP/out" 2>&1 &&
+	[ "$(grep -c "unknown option '--bogus'" "$TMP/out")" -eq 1 ] &&
+	[ "$(grep -c '^exit 2$' "$TMP/out")" -eq 2 ]; then
+	ok
+else
+	fail "a usage error, 2 ranks:"
+	sed 's/^/    /' "$TMP/out" >&2
+fi
+
 # Two ranks reach the exactly optimal taxi policy, and rank 0 saves it.
 if timeout 60 $RUN -np 2 "$D" train taxi --threads 1 --target 1 \
 	--seconds 30 --pin none --share average:tau=0.02s \

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +70,65 @@ dq_test_table(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
 	assert_int_equal(dq_table_create(&t, &c), 0);
 	assert_non_null(t);
 	return t;
+}
+
+/* A table as dq_test_table() (q0 0, rows not padded) with @channels
+ * channels and visit counts or not. Fails the test when creation fails. */
+static inline dq_table *
+dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
+		 bool visits)
+{
+	dq_table_config c;
+	dq_table *t = NULL;
+
+	assert_int_equal(dq_table_config_init(&c), 0);
+	c.n_states = s;
+	c.n_actions = a;
+	c.mode = mode;
+	c.channels = channels;
+	c.visit_counts = visits;
+	assert_int_equal(dq_table_create(&t, &c), 0);
+	assert_non_null(t);
+	return t;
+}
+
+/* A fresh scratch directory "$TMPDIR/PREFIX_XXXXXX" (/tmp when TMPDIR is
+ * unset or 40 bytes or longer) into @dir (@cap bytes): 0, or -1 when it
+ * cannot be made (a cmocka setup's return). */
+static inline int
+dq_test_scratch_dir(char *dir, size_t cap, const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+
+	snprintf(dir, cap, "%s/%s_XXXXXX",
+		 base && strlen(base) < 40 ? base : "/tmp", prefix);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* "@dir/@name" into @buf (@cap bytes); fails the test when it does not
+ * fit. */
+static inline void
+dq_test_path_in(char *buf, size_t cap, const char *dir, const char *name)
+{
+	int n = snprintf(buf, cap, "%s/%s", dir, name);
+
+	assert_true(n > 0 && (size_t)n < cap);
+}
+
+/* Little-endian words of a checkpoint's bytes, as the format stores them
+ * (docs/checkpoint-format.md), for the suites that edit files. */
+static inline uint32_t
+dq_test_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline void
+dq_test_put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* A whole file, malloc'ed (one spare byte); its length in *len. */

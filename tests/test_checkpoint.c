@@ -72,38 +72,17 @@ static char dir[64];
 /* ------------------------------------------------------------- helpers -- */
 
 static void
-path_in(char *buf, size_t cap, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
 put64(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static uint64_t
 get64(const uint8_t *p)
 {
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+	return (uint64_t)dq_test_get32(p) | (uint64_t)dq_test_get32(p + 4)
+						<< 32;
 }
 
 static void
@@ -129,9 +108,10 @@ spit(const char *path, const uint8_t *buf, size_t len)
 static void
 reseal(uint8_t *buf, size_t len)
 {
-	put32(buf + OFF_HEADER_CRC, (uint32_t)crc32(0, buf, OFF_HEADER_CRC));
+	dq_test_put32(buf + OFF_HEADER_CRC,
+		      (uint32_t)crc32(0, buf, OFF_HEADER_CRC));
 	put64(buf + len - TRAILER_LEN, len);
-	put32(buf + len - 4, (uint32_t)crc32(0, buf, (uInt)(len - 4)));
+	dq_test_put32(buf + len - 4, (uint32_t)crc32(0, buf, (uInt)(len - 4)));
 }
 
 /* Values that a sloppy encoding would get wrong: -0, subnormals, ... */
@@ -266,12 +246,8 @@ remove_tree(const char *path)
 static int
 setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/dq_ckp_XXXXXX",
-		 base && strlen(base) < 40 ? base : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return dq_test_scratch_dir(dir, sizeof(dir), "dq_ckp");
 }
 
 static int
@@ -293,7 +269,7 @@ test_round_trip(void **state)
 	dq_table *t;
 
 	(void)state;
-	path_in(path, sizeof(path), "rt.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "rt.ckp");
 	save_ref(path);
 	meta_fill(&want);
 
@@ -332,17 +308,17 @@ test_layout(void **state)
 	uint64_t bits;
 
 	(void)state;
-	path_in(path, sizeof(path), "layout.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "layout.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN);
 	assert_memory_equal(b, "DISTQCKP", 8);
-	assert_int_equal(get32(b + OFF_VERSION), 2);
-	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN);
-	assert_int_equal(get32(b + OFF_VALUE_TYPE), 1);
-	assert_int_equal(get32(b + OFF_MODE), DQ_MODE_HOGWILD);
-	assert_int_equal(get32(b + OFF_STATES), S);
-	assert_int_equal(get32(b + OFF_ACTIONS), A);
+	assert_int_equal(dq_test_get32(b + OFF_VERSION), 2);
+	assert_int_equal(dq_test_get32(b + OFF_HEADER_LEN), HEADER_LEN);
+	assert_int_equal(dq_test_get32(b + OFF_VALUE_TYPE), 1);
+	assert_int_equal(dq_test_get32(b + OFF_MODE), DQ_MODE_HOGWILD);
+	assert_int_equal(dq_test_get32(b + OFF_STATES), S);
+	assert_int_equal(dq_test_get32(b + OFF_ACTIONS), A);
 	assert_true(get64(b + OFF_SEED) == 0x0123456789abcdefull);
 	assert_true(get64(b + OFF_STEPS) == 1ull << 40);
 	assert_true(get64(b + OFF_EPISODES) == 123456);
@@ -353,15 +329,16 @@ test_layout(void **state)
 		assert_int_equal(b[i], 0); /* padded with NULs */
 	assert_string_equal((char *)b + OFF_PARAMS,
 			    "living_reward=-0.04,slip=0.2");
-	assert_int_equal(get32(b + OFF_CHANNELS), 1); /* 1 channel, no flags */
-	assert_int_equal(get32(b + OFF_HEADER_CRC),
+	assert_int_equal(dq_test_get32(b + OFF_CHANNELS),
+			 1); /* 1 channel, no flags */
+	assert_int_equal(dq_test_get32(b + OFF_HEADER_CRC),
 			 (uint32_t)crc32(0, b, OFF_HEADER_CRC));
 	for (int i = 0; i < S * A; i++) {
 		memcpy(&bits, &tricky[i], 8);
 		assert_true(get64(b + HEADER_LEN + 8 * i) == bits);
 	}
 	assert_true(get64(b + len - TRAILER_LEN) == len);
-	assert_int_equal(get32(b + len - 4),
+	assert_int_equal(dq_test_get32(b + len - 4),
 			 (uint32_t)crc32(0, b, (uInt)(len - 4)));
 	free(b);
 	unlink(path);
@@ -376,8 +353,8 @@ test_truncated(void **state)
 	uint8_t *b;
 
 	(void)state;
-	path_in(path, sizeof(path), "full.ckp");
-	path_in(cut, sizeof(cut), "cut.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "full.ckp");
+	dq_test_path_in(cut, sizeof(cut), dir, "cut.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	for (size_t n = 0; n < len; n++) {
@@ -399,8 +376,8 @@ test_bit_flips(void **state)
 	uint8_t *b;
 
 	(void)state;
-	path_in(path, sizeof(path), "good.ckp");
-	path_in(bad, sizeof(bad), "flip.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "good.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "flip.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	for (size_t i = 0; i < len; i++) {
@@ -471,8 +448,8 @@ test_resealed_rejections(void **state)
 	uint8_t *b, *e;
 
 	(void)state;
-	path_in(path, sizeof(path), "good.ckp");
-	path_in(bad, sizeof(bad), "bad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "good.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "bad.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	e = malloc(len + 16);
@@ -480,7 +457,7 @@ test_resealed_rejections(void **state)
 
 	for (size_t i = 0; i < sizeof(u32s) / sizeof(u32s[0]); i++) {
 		memcpy(e, b, len);
-		put32(e + u32s[i].off, u32s[i].v32);
+		dq_test_put32(e + u32s[i].off, u32s[i].v32);
 		reseal(e, len);
 		spit(bad, e, len);
 		expect_error(bad, u32s[i].want);
@@ -488,8 +465,8 @@ test_resealed_rejections(void **state)
 
 	/* S x A x 8 beyond 64 bits. */
 	memcpy(e, b, len);
-	put32(e + OFF_STATES, UINT32_MAX);
-	put32(e + OFF_ACTIONS, UINT32_MAX);
+	dq_test_put32(e + OFF_STATES, UINT32_MAX);
+	dq_test_put32(e + OFF_ACTIONS, UINT32_MAX);
 	reseal(e, len);
 	spit(bad, e, len);
 	expect_error(bad, DQ_ECORRUPT);
@@ -525,7 +502,7 @@ test_resealed_rejections(void **state)
 	memcpy(e, b, len);
 	reseal(e, len);
 	put64(e + len - TRAILER_LEN, len + 1);
-	put32(e + len - 4, (uint32_t)crc32(0, e, (uInt)(len - 4)));
+	dq_test_put32(e + len - 4, (uint32_t)crc32(0, e, (uInt)(len - 4)));
 	spit(bad, e, len);
 	expect_error(bad, DQ_ECORRUPT);
 
@@ -551,7 +528,7 @@ test_foreign_files(void **state)
 	uint8_t big[HEADER_LEN + 64];
 
 	(void)state;
-	path_in(path, sizeof(path), "foreign");
+	dq_test_path_in(path, sizeof(path), dir, "foreign");
 	spit(path, (const uint8_t *)text, sizeof(text));
 	expect_error(path, DQ_EFORMAT);
 	spit(path, (const uint8_t *)"XYZ", 3);
@@ -566,12 +543,12 @@ test_foreign_files(void **state)
 	expect_error(path, DQ_EFORMAT);
 	/* A short file from a future version says so. */
 	memcpy(big, "DISTQCKP", 8);
-	put32(big + OFF_VERSION, 3);
+	dq_test_put32(big + OFF_VERSION, 3);
 	spit(path, big, 40);
 	expect_error(path, DQ_EVERSION);
 	unlink(path);
 
-	path_in(path, sizeof(path), "no-such-file");
+	dq_test_path_in(path, sizeof(path), dir, "no-such-file");
 	expect_error(path, -ENOENT);
 	expect_error(dir, -EISDIR);
 	expect_error("/dev/null", DQ_ENOTREG);
@@ -592,7 +569,7 @@ spit_with_ext(const char *path, const uint8_t *b, size_t len,
 	memcpy(e, b, HEADER_LEN);
 	memcpy(e + HEADER_LEN, ext, ext_len);
 	memcpy(e + HEADER_LEN + ext_len, b + HEADER_LEN, len - HEADER_LEN);
-	put32(e + OFF_HEADER_LEN, (uint32_t)(HEADER_LEN + ext_len));
+	dq_test_put32(e + OFF_HEADER_LEN, (uint32_t)(HEADER_LEN + ext_len));
 	reseal(e, len + ext_len);
 	spit(path, e, len + ext_len);
 	free(e);
@@ -614,13 +591,13 @@ test_extended_header(void **state)
 	dq_table *t;
 
 	(void)state;
-	path_in(path, sizeof(path), "good.ckp");
-	path_in(ext, sizeof(ext), "ext.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "good.ckp");
+	dq_test_path_in(ext, sizeof(ext), dir, "ext.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	memset(sec, 0, sizeof(sec));
-	put32(sec + SEC_TAG, 7);
-	put32(sec + SEC_LEN, 5); /* 5 bytes, then 3 of padding */
+	dq_test_put32(sec + SEC_TAG, 7);
+	dq_test_put32(sec + SEC_LEN, 5); /* 5 bytes, then 3 of padding */
 	memset(sec + 8, 0xee, 5);
 	spit_with_ext(ext, b, len, sec, sizeof(sec));
 
@@ -643,7 +620,7 @@ test_extended_header(void **state)
 	/* A section marked "must be understood" that this library does not
 	 * know (critical tags 3 to 7 are taken: the rule, its states, the
 	 * coder, the world, the sync policy). */
-	put32(sec + SEC_TAG, 0x777 | TAG_CRITICAL);
+	dq_test_put32(sec + SEC_TAG, 0x777 | TAG_CRITICAL);
 	spit_with_ext(ext, b, len - 16, sec, sizeof(sec));
 	expect_error(ext, DQ_EVERSION);
 	free(b);
@@ -661,8 +638,8 @@ test_shape_mismatch(void **state)
 	dq_table *t;
 
 	(void)state;
-	path_in(path, sizeof(path), "shape.ckp");
-	path_in(bad, sizeof(bad), "shape-bad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "shape.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "shape-bad.ckp");
 	save_ref(path);
 	for (int k = 0; k < 3; k++) {
 		t = k == 0   ? dq_test_table(S, A + 1, DQ_MODE_CAS, 3.0, false)
@@ -697,7 +674,7 @@ test_overwrite(void **state)
 	dq_table *t;
 
 	(void)state;
-	path_in(path, sizeof(path), "over.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "over.ckp");
 	save_ref(path);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -763,10 +740,10 @@ test_save_failures(void **state)
 
 	(void)state;
 	meta_fill(&m);
-	path_in(path, sizeof(path), "missing-dir/x.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "missing-dir/x.ckp");
 	assert_int_equal(dq_checkpoint_save(path, t, &m), -ENOENT);
 
-	path_in(path, sizeof(path), "plain");
+	dq_test_path_in(path, sizeof(path), dir, "plain");
 	spit(path, (const uint8_t *)"x", 1);
 	snprintf(sub, sizeof(sub), "%s/x.ckp", path);
 	assert_int_equal(dq_checkpoint_save(sub, t, &m), -ENOTDIR);
@@ -774,14 +751,14 @@ test_save_failures(void **state)
 
 	/* The target is a directory: rename fails after the data is
 	 * written, and the temporary file must go. */
-	path_in(path, sizeof(path), "a-dir");
+	dq_test_path_in(path, sizeof(path), dir, "a-dir");
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(dq_checkpoint_save(path, t, &m), -EISDIR);
 	assert_int_equal(temp_files(dir), 0);
 	rmdir(path);
 
 	/* A write fails half way: the old file survives. */
-	path_in(path, sizeof(path), "keep.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "keep.ckp");
 	save_ref(path);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	small = old;
@@ -816,7 +793,7 @@ test_invalid_args(void **state)
 	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
-	path_in(path, sizeof(path), "args.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "args.ckp");
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save(NULL, t, &m), -EINVAL);
 	assert_int_equal(dq_checkpoint_save("", t, &m), -EINVAL);
@@ -887,7 +864,7 @@ test_save_during_updates(void **state)
 	dq_table *back = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
-	path_in(path, sizeof(path), "live.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "live.ckp");
 	c.t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 	pthread_mutex_init(&c.mu, NULL);
 	for (int i = 0; i < 2; i++)
@@ -959,7 +936,7 @@ test_agents_round_trip(void **state)
 	dq_table *t;
 
 	(void)state;
-	path_in(path, sizeof(path), "agents.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "agents.ckp");
 	save_agents_ref(path);
 	agents_fill(want, NAG);
 
@@ -991,7 +968,7 @@ test_agents_round_trip(void **state)
 
 	/* Without agents, save_run writes what save writes, and a file
 	 * without agents loads with none. */
-	path_in(plain, sizeof(plain), "plain.ckp");
+	dq_test_path_in(plain, sizeof(plain), dir, "plain.ckp");
 	save_ref(plain);
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_run(path, t, &m, NULL, 0), 0);
@@ -1021,17 +998,17 @@ test_agents_layout(void **state)
 	uint8_t *b, *r;
 
 	(void)state;
-	path_in(path, sizeof(path), "alayout.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "alayout.ckp");
 	save_agents_ref(path);
 	agents_fill(want, NAG);
 	b = dq_test_slurp(path, &len);
 	assert_int_equal(len, FILE_LEN + ext);
-	assert_int_equal(get32(b + OFF_VERSION), 2);
-	assert_int_equal(get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
-	assert_int_equal(get32(b + HEADER_LEN + SEC_TAG), TAG_AGENTS);
-	assert_int_equal(get32(b + HEADER_LEN + SEC_LEN), ext - 8);
-	assert_int_equal(get32(b + HEADER_LEN + AG_COUNT), NAG);
-	assert_int_equal(get32(b + HEADER_LEN + AG_REC_LEN), AREC_LEN);
+	assert_int_equal(dq_test_get32(b + OFF_VERSION), 2);
+	assert_int_equal(dq_test_get32(b + OFF_HEADER_LEN), HEADER_LEN + ext);
+	assert_int_equal(dq_test_get32(b + HEADER_LEN + SEC_TAG), TAG_AGENTS);
+	assert_int_equal(dq_test_get32(b + HEADER_LEN + SEC_LEN), ext - 8);
+	assert_int_equal(dq_test_get32(b + HEADER_LEN + AG_COUNT), NAG);
+	assert_int_equal(dq_test_get32(b + HEADER_LEN + AG_REC_LEN), AREC_LEN);
 	for (int i = 0; i < NAG; i++) {
 		r = b + HEADER_LEN + AG_RECS + AREC_LEN * i;
 		for (int k = 0; k < 4; k++)
@@ -1049,10 +1026,10 @@ test_agents_layout(void **state)
 		memcpy(&bits, &tricky[i], 8);
 		assert_true(get64(b + HEADER_LEN + ext + 8 * i) == bits);
 	}
-	assert_int_equal(get32(b + OFF_HEADER_CRC),
+	assert_int_equal(dq_test_get32(b + OFF_HEADER_CRC),
 			 (uint32_t)crc32(0, b, OFF_HEADER_CRC));
 	assert_true(get64(b + len - TRAILER_LEN) == len);
-	assert_int_equal(get32(b + len - 4),
+	assert_int_equal(dq_test_get32(b + len - 4),
 			 (uint32_t)crc32(0, b, (uInt)(len - 4)));
 	free(b);
 	unlink(path);
@@ -1068,8 +1045,8 @@ test_agents_damage(void **state)
 	uint8_t *b;
 
 	(void)state;
-	path_in(path, sizeof(path), "agood.ckp");
-	path_in(bad, sizeof(bad), "abad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "agood.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "abad.ckp");
 	save_agents_ref(path);
 	b = dq_test_slurp(path, &len);
 	for (size_t n = 0; n < len; n += 1 + (n >= HEADER_LEN) * 3) {
@@ -1124,10 +1101,10 @@ build_agents(uint8_t *p, uint32_t n, uint32_t rec_len)
 	assert_true(n <= NAG);
 	agents_fill(ag, NAG);
 	memset(p, 0, 8 + body);
-	put32(p + SEC_TAG, TAG_AGENTS);
-	put32(p + SEC_LEN, (uint32_t)body);
-	put32(p + AG_COUNT, n);
-	put32(p + AG_REC_LEN, rec_len);
+	dq_test_put32(p + SEC_TAG, TAG_AGENTS);
+	dq_test_put32(p + SEC_LEN, (uint32_t)body);
+	dq_test_put32(p + AG_COUNT, n);
+	dq_test_put32(p + AG_REC_LEN, rec_len);
 	for (uint32_t i = 0; i < n; i++)
 		put_agent(p + AG_RECS + (size_t)i * rec_len, &ag[i]);
 	return 8 + body;
@@ -1149,8 +1126,8 @@ test_agents_resealed(void **state)
 	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
-	path_in(path, sizeof(path), "base.ckp");
-	path_in(bad, sizeof(bad), "sec.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "base.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "sec.ckp");
 	save_ref(path);
 	b = dq_test_slurp(path, &len);
 	agents_fill(want, NAG);
@@ -1169,8 +1146,8 @@ test_agents_resealed(void **state)
 	assert_memory_equal(got, want, 2 * sizeof(got[0]));
 	/* An unknown section before it is skipped. */
 	memset(x, 0, 16);
-	put32(x + SEC_TAG, 99);
-	put32(x + SEC_LEN, 8);
+	dq_test_put32(x + SEC_TAG, 99);
+	dq_test_put32(x + SEC_LEN, 8);
 	n = 16 + build_agents(x + 16, 1, AREC_LEN);
 	spit_with_ext(bad, b, len, x, n);
 	assert_int_equal(dq_checkpoint_load_run(bad, t, &m, got, NAG), 0);
@@ -1178,30 +1155,30 @@ test_agents_resealed(void **state)
 
 	/* Tag 0. */
 	n = build_agents(x, 1, AREC_LEN);
-	put32(x + SEC_TAG, 0);
+	dq_test_put32(x + SEC_TAG, 0);
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	/* A length past the extension, or short of the records. */
 	n = build_agents(x, 1, AREC_LEN);
-	put32(x + SEC_LEN, (uint32_t)n);
+	dq_test_put32(x + SEC_LEN, (uint32_t)n);
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	n = build_agents(x, 1, AREC_LEN);
-	put32(x + SEC_LEN, UINT32_MAX);
+	dq_test_put32(x + SEC_LEN, UINT32_MAX);
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	n = build_agents(x, 2, AREC_LEN);
-	put32(x + AG_COUNT, 1);
+	dq_test_put32(x + AG_COUNT, 1);
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	n = build_agents(x, 1, AREC_LEN);
-	put32(x + AG_COUNT, UINT32_MAX);
+	dq_test_put32(x + AG_COUNT, UINT32_MAX);
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	/* A body too short for its own count. */
 	memset(x, 0, 16);
-	put32(x + SEC_TAG, TAG_AGENTS);
-	put32(x + SEC_LEN, 4);
+	dq_test_put32(x + SEC_TAG, TAG_AGENTS);
+	dq_test_put32(x + SEC_LEN, 4);
 	spit_with_ext(bad, b, len, x, 16);
 	expect_error(bad, DQ_ECORRUPT);
 	/* Records shorter than the format's, or not a multiple of 8. */
@@ -1209,13 +1186,14 @@ test_agents_resealed(void **state)
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	n = build_agents(x, 1, AREC_LEN + 4);
-	put32(x + SEC_LEN, (uint32_t)(n - 8 - 4)); /* padded to 8 again */
+	dq_test_put32(x + SEC_LEN,
+		      (uint32_t)(n - 8 - 4)); /* padded to 8 again */
 	spit_with_ext(bad, b, len, x, n);
 	expect_error(bad, DQ_ECORRUPT);
 	/* Padding that is not zero. */
 	memset(x, 0, 16);
-	put32(x + SEC_TAG, 99);
-	put32(x + SEC_LEN, 5);
+	dq_test_put32(x + SEC_TAG, 99);
+	dq_test_put32(x + SEC_LEN, 5);
 	x[8 + 6] = 1;
 	spit_with_ext(bad, b, len, x, 16);
 	expect_error(bad, DQ_ECORRUPT);
@@ -1228,7 +1206,7 @@ test_agents_resealed(void **state)
 	 * library knows: 5 is the tile coder's now). */
 	n = build_agents(x, 1, AREC_LEN);
 	memset(x + n, 0, 8);
-	put32(x + n + SEC_TAG, 0x7fffu | TAG_CRITICAL);
+	dq_test_put32(x + n + SEC_TAG, 0x7fffu | TAG_CRITICAL);
 	spit_with_ext(bad, b, len, x, n + 8);
 	expect_error(bad, DQ_EVERSION);
 
@@ -1282,7 +1260,7 @@ test_agents_invalid_args(void **state)
 	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	(void)state;
-	path_in(path, sizeof(path), "aargs.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "aargs.ckp");
 	meta_fill(&m);
 	agents_fill(ag, NAG);
 	assert_int_equal(dq_checkpoint_save_run(path, t, &m, NULL, 1), -EINVAL);
@@ -1334,7 +1312,7 @@ make_file(const char *name, const void *data, size_t len)
 {
 	char path[160];
 
-	path_in(path, sizeof(path), name);
+	dq_test_path_in(path, sizeof(path), dir, name);
 	spit(path, data, len);
 }
 
@@ -1344,7 +1322,7 @@ exists(const char *name)
 	char path[160];
 	struct stat st;
 
-	path_in(path, sizeof(path), name);
+	dq_test_path_in(path, sizeof(path), dir, name);
 	return lstat(path, &st) == 0;
 }
 
@@ -1376,7 +1354,7 @@ test_stale_temps(void **state)
 	int held;
 
 	(void)state;
-	path_in(path, sizeof(path), "st.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "st.ckp");
 	save_ref(path);
 	ref = dq_test_slurp(path, &len);
 	make_file(removed[0], ref, 200);
@@ -1386,13 +1364,13 @@ test_stale_temps(void **state)
 		make_file(kept[i], ref, 100);
 	make_file(kept[4], "my backup", 9);
 	/* A directory and a symbolic link with a temporary file's name. */
-	path_in(sub, sizeof(sub), "st.ckp.tmp.Dir123");
+	dq_test_path_in(sub, sizeof(sub), dir, "st.ckp.tmp.Dir123");
 	assert_int_equal(mkdir(sub, 0700), 0);
-	path_in(name, sizeof(name), "st.ckp.tmp.Lnk123");
+	dq_test_path_in(name, sizeof(name), dir, "st.ckp.tmp.Lnk123");
 	assert_int_equal(symlink(path, name), 0);
 	/* A save in progress elsewhere: its writer holds the lock. */
 	make_file("st.ckp.tmp.Busy42", ref, 50);
-	path_in(name, sizeof(name), "st.ckp.tmp.Busy42");
+	dq_test_path_in(name, sizeof(name), dir, "st.ckp.tmp.Busy42");
 	held = open(name, O_RDONLY);
 	assert_true(held >= 0);
 	assert_int_equal(flock(held, LOCK_EX | LOCK_NB), 0);
@@ -1414,11 +1392,11 @@ test_stale_temps(void **state)
 	assert_false(exists("st.ckp.tmp.Busy42"));
 
 	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
-		path_in(name, sizeof(name), kept[i]);
+		dq_test_path_in(name, sizeof(name), dir, kept[i]);
 		unlink(name);
 	}
 	rmdir(sub);
-	path_in(name, sizeof(name), "st.ckp.tmp.Lnk123");
+	dq_test_path_in(name, sizeof(name), dir, "st.ckp.tmp.Lnk123");
 	unlink(name);
 	assert_int_equal(temp_files(dir), 0);
 	free(ref);
@@ -1458,7 +1436,7 @@ test_concurrent_saves(void **state)
 	char path[128];
 
 	(void)state;
-	path_in(path, sizeof(path), "race.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "race.ckp");
 	for (int i = 0; i < 3; i++) {
 		r[i].path = path;
 		r[i].t = make_tricky();
@@ -1495,7 +1473,7 @@ test_huge_values_save_back(void **state)
 	int err;
 
 	(void)state;
-	path_in(path, sizeof(path), "huge.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "huge.ckp");
 	meta_fill(&m);
 	assert_int_equal(dq_table_fill(t, 1.5e308), 0);
 	assert_int_equal(dq_checkpoint_save(path, t, &m), 0);
@@ -1584,7 +1562,7 @@ test_save_sync_order(void **state)
 	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.5, false);
 
 	(void)state;
-	path_in(path, sizeof(path), "sync.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "sync.ckp");
 	meta_fill(&m);
 	for (int k = 0; k < 2; k++) { /* a new file, then a replacement */
 		sync_log_n = 0;
@@ -1644,7 +1622,7 @@ test_special_targets(void **state)
 	old = signal(SIGALRM, on_alarm);
 	alarm(10);
 
-	path_in(fifo, sizeof(fifo), "a-fifo");
+	dq_test_path_in(fifo, sizeof(fifo), dir, "a-fifo");
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	assert_int_equal(dq_checkpoint_save(fifo, t, &m), DQ_ENOTREG);
 	d = dq_error_detail();
@@ -1657,14 +1635,14 @@ test_special_targets(void **state)
 	assert_non_null(strstr(dq_error_detail(), "FIFO"));
 
 	/* Through a symbolic link, the link and the FIFO both stay. */
-	path_in(link, sizeof(link), "link-to-fifo");
+	dq_test_path_in(link, sizeof(link), dir, "link-to-fifo");
 	assert_int_equal(symlink(fifo, link), 0);
 	assert_int_equal(dq_checkpoint_save(link, t, &m), DQ_ENOTREG);
 	expect_type(link, S_IFLNK);
 	expect_type(fifo, S_IFIFO);
 
 	/* A device node like /dev/null (1, 3): only root may make one. */
-	path_in(dev, sizeof(dev), "null-dev");
+	dq_test_path_in(dev, sizeof(dev), dir, "null-dev");
 	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
 		assert_int_equal(dq_checkpoint_save(dev, t, &m), DQ_ENOTREG);
 		assert_non_null(strstr(dq_error_detail(), "character device"));
@@ -1742,7 +1720,7 @@ test_fsize_limit(void **state)
 
 	(void)state;
 	meta_fill(&m);
-	path_in(path, sizeof(path), "limited.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "limited.ckp");
 	save_ref(path);
 	assert_true(signal(SIGXFSZ, SIG_DFL) != SIG_ERR);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
@@ -1773,14 +1751,14 @@ test_huge_header_small_file(void **state)
 	FILE *f;
 
 	(void)state;
-	path_in(path, sizeof(path), "huge.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "huge.ckp");
 	save_ref(path);
 	f = fopen(path, "rb");
 	assert_non_null(f);
 	assert_int_equal(fread(buf, 1, sizeof(buf), f), sizeof(buf));
 	fclose(f);
-	put32(buf + OFF_STATES, 1u << 30);
-	put32(buf + OFF_ACTIONS, 4);
+	dq_test_put32(buf + OFF_STATES, 1u << 30);
+	dq_test_put32(buf + OFF_ACTIONS, 4);
 	reseal(buf, sizeof(buf));
 	spit(path, buf, sizeof(buf));
 	expect_error(path, DQ_ETRUNC);
@@ -1922,7 +1900,7 @@ test_resume_exact(void **state)
 	const char *name;
 
 	(void)state;
-	path_in(path, sizeof(path), "resume.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "resume.ckp");
 	for (int r = 0; (name = dq_rule_name((dq_rule)r)); r++) {
 		for (int k = 0; k < 2 + 12; k++) {
 			const char *env = k < 2 ? "maze4x3" : "cliffwalking";
@@ -2005,7 +1983,7 @@ test_rule_mismatch(void **state)
 	dq_agent_state st;
 
 	(void)state;
-	path_in(path, sizeof(path), "rules.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "rules.ckp");
 	lrn_make(&dq, DQ_RULE_DOUBLE_Q, 0.0, 2000);
 	lrn_run(&dq);
 	meta_fill(&m);
@@ -2088,33 +2066,33 @@ test_rule_layout(void **state)
 	double omega = 0.75;
 
 	(void)state;
-	path_in(path, sizeof(path), "rlayout.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "rlayout.ckp");
 	lrn_make(&x, DQ_RULE_DOUBLE_Q, omega, 500);
 	lrn_run(&x);
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
 	b = dq_test_slurp(path, &len);
 	/* 2 channels, flag 1: visit counts. */
-	assert_int_equal(get32(b + OFF_CHANNELS), 2u | 1u << 16);
+	assert_int_equal(dq_test_get32(b + OFF_CHANNELS), 2u | 1u << 16);
 	at = HEADER_LEN + ag; /* after the agents section */
-	assert_int_equal(get32(b + at + SEC_TAG), TAG_RULE);
-	assert_int_equal(get32(b + at + SEC_LEN), 40 + PARAM_ENTRY);
-	assert_int_equal(get32(b + at + RULE_REV), 1);
-	assert_int_equal(get32(b + at + RULE_COUNT), 1);
+	assert_int_equal(dq_test_get32(b + at + SEC_TAG), TAG_RULE);
+	assert_int_equal(dq_test_get32(b + at + SEC_LEN), 40 + PARAM_ENTRY);
+	assert_int_equal(dq_test_get32(b + at + RULE_REV), 1);
+	assert_int_equal(dq_test_get32(b + at + RULE_COUNT), 1);
 	assert_string_equal((char *)b + at + RULE_NAME, "double-q");
 	assert_string_equal((char *)b + at + RULE_PARAMS, "omega");
-	assert_int_equal(get32(b + at + RULE_PARAMS + PARAM_TYPE), 1);
-	assert_int_equal(get32(b + at + RULE_PARAMS + PARAM_LEN), 8);
+	assert_int_equal(dq_test_get32(b + at + RULE_PARAMS + PARAM_TYPE), 1);
+	assert_int_equal(dq_test_get32(b + at + RULE_PARAMS + PARAM_LEN), 8);
 	memcpy(&bits, &omega, 8);
 	assert_true(get64(b + at + RULE_PARAMS + PARAM_VALUE) == bits);
 	at += 8 + 40 + PARAM_ENTRY;
 	/* One empty record per agent: no rule keeps a state yet. */
-	assert_int_equal(get32(b + at + SEC_TAG), TAG_RULE_STATE);
-	assert_int_equal(get32(b + at + SEC_LEN), 8 + 8);
-	assert_int_equal(get32(b + at + 8), 1);
+	assert_int_equal(dq_test_get32(b + at + SEC_TAG), TAG_RULE_STATE);
+	assert_int_equal(dq_test_get32(b + at + SEC_LEN), 8 + 8);
+	assert_int_equal(dq_test_get32(b + at + 8), 1);
 	assert_int_equal(get64(b + at + 16), 0);
 	at += 8 + 16;
-	assert_int_equal(get32(b + OFF_HEADER_LEN), at);
+	assert_int_equal(dq_test_get32(b + OFF_HEADER_LEN), at);
 	/* Channel 1 follows channel 0; the counts follow them. */
 	assert_int_equal(len, at + 8 * 11 * 4 * 3 + TRAILER_LEN);
 	for (uint32_t s = 0; s < 11; s++)
@@ -2136,8 +2114,8 @@ test_rule_layout(void **state)
 	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
 	b = dq_test_slurp(path, &len);
 	at = HEADER_LEN + ag;
-	assert_int_equal(get32(b + at + SEC_LEN), 40);
-	assert_int_equal(get32(b + at + RULE_COUNT), 0);
+	assert_int_equal(dq_test_get32(b + at + SEC_LEN), 40);
+	assert_int_equal(dq_test_get32(b + at + RULE_COUNT), 0);
 	assert_string_equal((char *)b + at + RULE_NAME, "q");
 	free(b);
 	lrn_free(&x);
@@ -2152,18 +2130,18 @@ rule_sec(uint8_t *p, const char *rule, const char *param, uint32_t type,
 	size_t n = 8 + 40;
 
 	memset(p, 0, 8 + 40 + 40 + 8);
-	put32(p, TAG_RULE);
-	put32(p + RULE_REV, 1);
+	dq_test_put32(p, TAG_RULE);
+	dq_test_put32(p + RULE_REV, 1);
 	memcpy(p + RULE_NAME, rule, strlen(rule));
 	if (param) {
-		put32(p + RULE_COUNT, 1);
+		dq_test_put32(p + RULE_COUNT, 1);
 		memcpy(p + RULE_PARAMS, param, strlen(param));
-		put32(p + RULE_PARAMS + PARAM_TYPE, type);
-		put32(p + RULE_PARAMS + PARAM_LEN, vlen);
+		dq_test_put32(p + RULE_PARAMS + PARAM_TYPE, type);
+		dq_test_put32(p + RULE_PARAMS + PARAM_LEN, vlen);
 		put64(p + RULE_PARAMS + PARAM_VALUE, value);
 		n += 32 + (vlen + 7) / 8 * 8;
 	}
-	put32(p + SEC_LEN, (uint32_t)(n - 8));
+	dq_test_put32(p + SEC_LEN, (uint32_t)(n - 8));
 	return n;
 }
 
@@ -2188,8 +2166,8 @@ test_rule_resealed(void **state)
 	(void)state;
 	memcpy(&h, &half, 8);
 	memcpy(&t2, &two, 8);
-	path_in(path, sizeof(path), "vbase.ckp");
-	path_in(bad, sizeof(bad), "vbad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "vbase.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "vbad.ckp");
 	dq_table_config_init(&tc);
 	tc.n_states = S;
 	tc.n_actions = A;
@@ -2233,11 +2211,11 @@ test_rule_resealed(void **state)
 	spit_with_ext(bad, b, len, sec, n);
 	expect_error(bad, DQ_ECORRUPT);
 	n = rule_sec(sec, "q", NULL, 0, 0, 0);
-	put32(sec + RULE_REV, 2); /* a later revision of the section */
+	dq_test_put32(sec + RULE_REV, 2); /* a later revision of the section */
 	spit_with_ext(bad, b, len, sec, n);
 	expect_error(bad, DQ_EVERSION);
 	n = rule_sec(sec, "q", NULL, 0, 0, 0);
-	put32(sec + RULE_COUNT, 1); /* a parameter that is not there */
+	dq_test_put32(sec + RULE_COUNT, 1); /* a parameter that is not there */
 	spit_with_ext(bad, b, len, sec, n);
 	expect_error(bad, DQ_ECORRUPT);
 	/* Twice the same section. */
@@ -2248,8 +2226,8 @@ test_rule_resealed(void **state)
 	/* A rule-state section without agents. */
 	n = rule_sec(sec, "q", NULL, 0, 0, 0);
 	memset(sec + n, 0, 16);
-	put32(sec + n, TAG_RULE_STATE);
-	put32(sec + n + SEC_LEN, 8);
+	dq_test_put32(sec + n, TAG_RULE_STATE);
+	dq_test_put32(sec + n + SEC_LEN, 8);
 	spit_with_ext(bad, b, len, sec, n + 16);
 	expect_error(bad, DQ_ECORRUPT);
 	free(b);
@@ -2269,8 +2247,8 @@ test_rule_state_resealed(void **state)
 	uint8_t *b, *e;
 
 	(void)state;
-	path_in(path, sizeof(path), "rsbase.ckp");
-	path_in(bad, sizeof(bad), "rsbad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "rsbase.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "rsbad.ckp");
 	lrn_make(&x, DQ_RULE_SARSA, 0.0, 100);
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
@@ -2279,19 +2257,19 @@ test_rule_state_resealed(void **state)
 	assert_non_null(e);
 	/* agents (16 + 72), rule (8 + 40), then the rule states */
 	at = HEADER_LEN + 16 + AREC_LEN + 48;
-	assert_int_equal(get32(b + at), TAG_RULE_STATE);
+	assert_int_equal(dq_test_get32(b + at), TAG_RULE_STATE);
 	memcpy(e, b, len);
-	put32(e + at + 8, 2); /* two records announced, one there */
+	dq_test_put32(e + at + 8, 2); /* two records announced, one there */
 	reseal(e, len);
 	spit(bad, e, len);
 	expect_error(bad, DQ_ECORRUPT);
 	memcpy(e, b, len);
-	put32(e + at + 16, 1); /* a version on an empty record */
+	dq_test_put32(e + at + 16, 1); /* a version on an empty record */
 	reseal(e, len);
 	spit(bad, e, len);
 	expect_error(bad, DQ_ECORRUPT);
 	memcpy(e, b, len);
-	put32(e + at + 12, 1); /* the reserved word */
+	dq_test_put32(e + at + 12, 1); /* the reserved word */
 	reseal(e, len);
 	spit(bad, e, len);
 	expect_error(bad, DQ_ECORRUPT);
@@ -2304,12 +2282,13 @@ test_rule_state_resealed(void **state)
 
 		assert_non_null(f);
 		memcpy(f, b, at + 24);
-		put32(f + at + SEC_LEN, 8 + 8 + 8);
-		put32(f + at + 16, 1);
-		put32(f + at + 20, 8);
+		dq_test_put32(f + at + SEC_LEN, 8 + 8 + 8);
+		dq_test_put32(f + at + 16, 1);
+		dq_test_put32(f + at + 20, 8);
 		memset(f + at + 24, 0xab, 8);
 		memcpy(f + at + 32, b + at + 24, len - at - 24);
-		put32(f + OFF_HEADER_LEN, get32(b + OFF_HEADER_LEN) + 8);
+		dq_test_put32(f + OFF_HEADER_LEN,
+			      dq_test_get32(b + OFF_HEADER_LEN) + 8);
 		reseal(f, n2);
 		spit(bad, f, n2);
 		expect_error(bad, DQ_EVERSION);
@@ -2340,8 +2319,8 @@ test_version1(void **state)
 	uint8_t *b;
 
 	(void)state;
-	path_in(path, sizeof(path), "v2.ckp");
-	path_in(v1, sizeof(v1), "v1.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "v2.ckp");
+	dq_test_path_in(v1, sizeof(v1), dir, "v1.ckp");
 	lrn_make(&x, DQ_RULE_SARSA, 0.0, 100);
 	lrn_run(&x);
 	meta_fill(&m);
@@ -2354,8 +2333,8 @@ test_version1(void **state)
 				 0);
 	}
 	b = dq_test_slurp(path, &len);
-	put32(b + OFF_VERSION, 1);
-	put32(b + OFF_RESERVED, 0);
+	dq_test_put32(b + OFF_VERSION, 1);
+	dq_test_put32(b + OFF_RESERVED, 0);
 	reseal(b, len);
 	spit(v1, b, len);
 	memset(&m, 0, sizeof(m));
@@ -2378,15 +2357,15 @@ test_version1(void **state)
 	assert_int_equal(dq_learner_agent_state(x.l, 0, &st), 0);
 	assert_int_equal(st.steps, 100);
 	/* Its reserved word, not a channel count, in version 1. */
-	put32(b + OFF_RESERVED, 1);
+	dq_test_put32(b + OFF_RESERVED, 1);
 	reseal(b, len);
 	spit(v1, b, len);
 	expect_error(v1, DQ_ECORRUPT);
 	free(b);
 	/* A version 1 file with a rule section: unknown and critical there. */
 	b = dq_test_slurp(path, &len);
-	put32(b + OFF_VERSION, 1);
-	put32(b + OFF_RESERVED, 0);
+	dq_test_put32(b + OFF_VERSION, 1);
+	dq_test_put32(b + OFF_RESERVED, 0);
 	{
 		uint8_t *c = malloc(len);
 
@@ -2394,11 +2373,12 @@ test_version1(void **state)
 		/* its own extension out, a rule section in */
 		n = rule_sec(sec, "q", NULL, 0, 0, 0);
 		memcpy(c, b, HEADER_LEN);
-		memcpy(c + HEADER_LEN, b + get32(b + OFF_HEADER_LEN),
-		       len - get32(b + OFF_HEADER_LEN));
-		spit_with_ext(v1, c,
-			      len - (get32(b + OFF_HEADER_LEN) - HEADER_LEN),
-			      sec, n);
+		memcpy(c + HEADER_LEN, b + dq_test_get32(b + OFF_HEADER_LEN),
+		       len - dq_test_get32(b + OFF_HEADER_LEN));
+		spit_with_ext(
+		    v1, c,
+		    len - (dq_test_get32(b + OFF_HEADER_LEN) - HEADER_LEN), sec,
+		    n);
 		free(c);
 	}
 	expect_error(v1, DQ_EVERSION);

@@ -23,26 +23,13 @@
 
 static char path[256];
 
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The header CRC and the trailer's CRC-32 after an edit. */
 static void
 reseal(uint8_t *buf, size_t len)
 {
-	put32(buf + OFF_HEADER_CRC, (uint32_t)crc32(0, buf, OFF_HEADER_CRC));
-	put32(buf + len - 4, (uint32_t)crc32(0, buf, (uInt)(len - 4)));
+	dq_test_put32(buf + OFF_HEADER_CRC,
+		      (uint32_t)crc32(0, buf, OFF_HEADER_CRC));
+	dq_test_put32(buf + len - 4, (uint32_t)crc32(0, buf, (uInt)(len - 4)));
 }
 
 static void
@@ -84,10 +71,11 @@ world_fill(dq_checkpoint_world *w)
 static size_t
 find_world(const uint8_t *buf)
 {
-	size_t end = get32(buf + OFF_HEADER_LEN), at = HEADER_LEN;
+	size_t end = dq_test_get32(buf + OFF_HEADER_LEN), at = HEADER_LEN;
 
 	while (at + 8 <= end) {
-		uint32_t tag = get32(buf + at), blen = get32(buf + at + 4);
+		uint32_t tag = dq_test_get32(buf + at),
+			 blen = dq_test_get32(buf + at + 4);
 
 		if (tag == TAG_WORLD)
 			return at + 8;
@@ -204,15 +192,16 @@ test_layout(void **state)
 	buf = dq_test_slurp(path, &len);
 	at = find_world(buf);
 	assert_true(at > 0);
-	assert_int_equal(get32(buf + at - 8), TAG_WORLD); /* not critical */
-	assert_int_equal(get32(buf + at - 4), 16 + 64);
-	assert_int_equal(get32(buf + at), 1);
-	assert_int_equal(get32(buf + at + 4), 2);
-	assert_int_equal(get32(buf + at + 8), 3);
-	assert_int_equal(get32(buf + at + 12), 0);
+	assert_int_equal(dq_test_get32(buf + at - 8),
+			 TAG_WORLD); /* not critical */
+	assert_int_equal(dq_test_get32(buf + at - 4), 16 + 64);
+	assert_int_equal(dq_test_get32(buf + at), 1);
+	assert_int_equal(dq_test_get32(buf + at + 4), 2);
+	assert_int_equal(dq_test_get32(buf + at + 8), 3);
+	assert_int_equal(dq_test_get32(buf + at + 12), 0);
 	assert_string_equal((const char *)buf + at + 16, "average:seconds=0.5");
 
-	put32(buf + at + 4, 0);
+	dq_test_put32(buf + at + 4, 0);
 	reseal(buf, len);
 	f = fopen(path, "wb");
 	assert_non_null(f);

@@ -39,27 +39,6 @@
 static char dir[64];
 
 static void
-path_in(char *buf, size_t cap, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static dq_table *
-make_table(uint32_t s, uint32_t a)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
-static void
 meta_for(dq_checkpoint_meta *m, uint64_t k)
 {
 	memset(m, 0, sizeof(*m));
@@ -150,7 +129,7 @@ static void
 child(const char *path, uint64_t k, int out)
 {
 	uint64_t ready = READY;
-	dq_table *t = make_table(S, A);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 
 	alarm(30);
 	if (write(out, &ready, sizeof(ready)) != sizeof(ready))
@@ -204,7 +183,7 @@ test_kill_during_saves(void **state)
 	int most_debris = 0;
 	char path[128];
 	uint64_t on_disk = 0, seed;
-	dq_table *t = make_table(S, A);
+	dq_table *t = dq_test_table(S, A, DQ_MODE_CAS, 0.0, false);
 	struct timespec now;
 	dq_rng rng;
 
@@ -212,7 +191,7 @@ test_kill_during_saves(void **state)
 	clock_gettime(CLOCK_REALTIME, &now);
 	seed = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	dq_rng_seed(&rng, seed, 0);
-	path_in(path, sizeof(path), "crash.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "crash.ckp");
 	assert_int_equal(save_k(path, t, 0), 0);
 	for (unsigned long round = 0; round < kills; round++) {
 		uint64_t k, last = on_disk, first = on_disk + 1;
@@ -315,13 +294,14 @@ static void
 test_full_filesystem(void **state)
 {
 	char path[160], filler[160];
-	dq_table *small = make_table(S, A); /* 8 KiB of values */
-	dq_table *big = make_table(128, 128);
+	dq_table *small =
+	    dq_test_table(S, A, DQ_MODE_CAS, 0.0, false); /* 8 KiB of values */
+	dq_table *big = dq_test_table(128, 128, DQ_MODE_CAS, 0.0, false);
 	off_t filled;
 	int err;
 
 	(void)state;
-	path_in(mnt, sizeof(mnt), "mnt");
+	dq_test_path_in(mnt, sizeof(mnt), dir, "mnt");
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV,
 		  "size=64k,mode=0700") != 0) {
@@ -371,12 +351,8 @@ test_full_filesystem(void **state)
 static int
 setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/dq_crash_XXXXXX",
-		 base && strlen(base) < 40 ? base : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return dq_test_scratch_dir(dir, sizeof(dir), "dq_crash");
 }
 
 static int
@@ -390,7 +366,7 @@ teardown(void **state)
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		path_in(path, sizeof(path), e->d_name);
+		dq_test_path_in(path, sizeof(path), dir, e->d_name);
 		unlink(path);
 	}
 	if (d)

@@ -240,8 +240,10 @@ test_frozenlake_optimal(void **state)
 	dq_env_close(env);
 }
 
-/* One P = 1 taxi run of 60000 steps; the table and the agent's state
- * after it. */
+/* One P = 1 taxi run of TAXI_STEPS steps; the table and the agent's
+ * state after it. Long enough (some milliseconds) that the monitor, which
+ * polls every millisecond, evaluates while the agent trains. */
+#define TAXI_STEPS 600000
 static void
 taxi_run(const dq_learner_config *extra, double *q, dq_agent_state *st,
 	 struct log *lg)
@@ -256,7 +258,7 @@ taxi_run(const dq_learner_config *extra, double *q, dq_agent_state *st,
 	t = dq_test_table(500, 6, DQ_MODE_CAS, 0.0, false);
 	base_config(&c, lg);
 	c.agent.seed = 7;
-	c.max_steps = 60000;
+	c.max_steps = TAXI_STEPS;
 	if (extra) {
 		c.eval_every = extra->eval_every;
 		c.eval_unit = extra->eval_unit;
@@ -273,6 +275,17 @@ taxi_run(const dq_learner_config *extra, double *q, dq_agent_state *st,
 	dq_learner_destroy(l);
 	dq_table_destroy(t);
 	dq_env_close(env);
+}
+
+/* Whether a periodic record was made while the agents trained. */
+static bool
+during_training(const struct log *lg)
+{
+	for (size_t i = 0; i < lg->n; i++)
+		if (!lg->r[i].final && lg->r[i].run_steps > 0 &&
+		    lg->r[i].run_steps < TAXI_STEPS)
+			return true;
+	return false;
 }
 
 /* Training is the same, bit for bit, with the evaluator on or off at
@@ -296,13 +309,62 @@ test_training_unchanged(void **state)
 		e.eval_every = units[u] == DQ_EVAL_STEPS ? 500 : 1e-4;
 		e.eval_episodes = 5;
 		taxi_run(&e, q_on, &s_on, &lg);
-		/* Evaluations did run during training (more than the first
-		 * and the final). */
+		/* Evaluations did run during training: after the first step,
+		 * before the last. */
 		assert_true(lg.n > 2);
+		assert_true(during_training(&lg));
 		assert_memory_equal(q_off, q_on, sizeof(q_off));
 		assert_memory_equal(&s_off.rng, &s_on.rng, sizeof(s_on.rng));
 		assert_int_equal(s_off.steps, s_on.steps);
 		assert_int_equal(s_off.episodes, s_on.episodes);
+	}
+}
+
+/* No periodic row repeats the final one: a run that ends before the
+ * monitor's first poll (60000 steps, well under a millisecond on a quiet
+ * machine), with an evaluation due at every poll, once wrote the periodic
+ * evaluation made after the last step and then the final one, both at the
+ * same run_steps (docs/evaluation.md). */
+static void
+test_no_duplicate_final(void **state)
+{
+	static struct log lg;
+	const dq_eval_unit units[] = {DQ_EVAL_STEPS, DQ_EVAL_SECONDS};
+
+	(void)state;
+	for (size_t u = 0; u < 2; u++) {
+		for (uint32_t p = 1; p <= 2; p++) {
+			dq_learner_config c;
+			dq_learner *l = NULL;
+			dq_env *env = NULL;
+			dq_table *t;
+			dq_run_result rr;
+			const dq_eval_record *fin;
+
+			memset(&lg, 0, sizeof(lg));
+			assert_int_equal(dq_env_open_name(&env, "taxi"), 0);
+			t = dq_test_table(500, 6, DQ_MODE_CAS, 0.0, false);
+			base_config(&c, &lg);
+			c.n_threads = p;
+			c.max_steps = 60000;
+			c.eval_unit = units[u];
+			c.eval_every = units[u] == DQ_EVAL_STEPS ? 500 : 1e-4;
+			c.eval_episodes = 2;
+			assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+			assert_int_equal(dq_learner_run(l, &rr), 0);
+			assert_int_equal(rr.reason, DQ_STOP_STEPS);
+			assert_true(lg.n >= 2);
+			fin = &lg.r[lg.n - 1];
+			assert_true(fin->final);
+			assert_int_equal(fin->run_steps, 60000);
+			for (size_t i = 0; i + 1 < lg.n; i++) {
+				assert_false(lg.r[i].final);
+				assert_true(lg.r[i].run_steps < fin->run_steps);
+			}
+			dq_learner_destroy(l);
+			dq_table_destroy(t);
+			dq_env_close(env);
+		}
 	}
 }
 
@@ -735,6 +797,7 @@ main(void)
 	    cmocka_unit_test(test_maze_action0),
 	    cmocka_unit_test(test_frozenlake_optimal),
 	    cmocka_unit_test(test_training_unchanged),
+	    cmocka_unit_test(test_no_duplicate_final),
 	    cmocka_unit_test(test_records_in_order),
 	    cmocka_unit_test(test_target_return),
 	    cmocka_unit_test(test_snapshot_no_tear),

@@ -982,16 +982,13 @@ load_after(void *arg, int err)
 static void
 test_checkpoint(void **state)
 {
-	const char *base = getenv("TMPDIR");
 	struct ckp_ctx c;
 	struct fi_path p = {NULL, save_call, save_after, &c, 0};
 	dq_table *saved;
 
 	(void)state;
 	warm_up();
-	snprintf(dir, sizeof(dir), "%s/dq_faults_XXXXXX",
-		 base && strlen(base) < 40 ? base : "/tmp");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(dq_test_scratch_dir(dir, sizeof(dir), "dq_faults"), 0);
 	memset(&c, 0, sizeof(c));
 	snprintf(c.path, sizeof(c.path), "%s/f.ckp", dir);
 

@@ -19,20 +19,6 @@
 #include "agent.h"
 #include "replay.h"
 
-static dq_table *
-tbl(uint32_t s, uint32_t a, uint32_t channels)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.channels = channels;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 static dq_agent_config
 acfg(dq_rule rule)
 {
@@ -55,7 +41,7 @@ test_config(void **state)
 	dq_agent_config c;
 	dq_learner_config lc;
 	dq_learner *l = NULL;
-	dq_table *t = tbl(16, 4, 1);
+	dq_table *t = dq_test_table_ch(16, 4, DQ_MODE_CAS, 1, false);
 	dq_env *env;
 
 	(void)state;
@@ -188,7 +174,7 @@ test_reproducible(void **state)
 
 	(void)state;
 	for (int k = 0; k < 3; k++) {
-		dq_table *t = tbl(4, 4, 1);
+		dq_table *t = dq_test_table_ch(4, 4, DQ_MODE_CAS, 1, false);
 		dq_agent_config c = acfg(DQ_RULE_Q);
 		dq_agent *ag;
 		dq_rng x;
@@ -234,7 +220,7 @@ tget(const dq_agent *ag, uint32_t s, uint32_t i)
 static void
 test_copy_every_c(void **state)
 {
-	dq_table *t = tbl(2, 2, 1);
+	dq_table *t = dq_test_table_ch(2, 2, DQ_MODE_CAS, 1, false);
 	dq_agent_config c = acfg(DQ_RULE_Q);
 	dq_agent *ag;
 
@@ -268,7 +254,7 @@ test_polyak(void **state)
 
 	(void)state;
 	for (int pass = 0; pass < 2; pass++) {
-		dq_table *t = tbl(2, 2, 1);
+		dq_table *t = dq_test_table_ch(2, 2, DQ_MODE_CAS, 1, false);
 		dq_agent_config c = acfg(DQ_RULE_Q);
 		dq_agent *ag;
 
@@ -306,7 +292,8 @@ test_bootstrap_reads_target(void **state)
 	for (size_t i = 0; i < 3; i++)
 		for (int target = 0; target < 2; target++) {
 			const bool dq = rules[i] == DQ_RULE_DOUBLE_Q;
-			dq_table *t = tbl(2, 2, dq ? 2 : 1);
+			dq_table *t = dq_test_table_ch(2, 2, DQ_MODE_CAS,
+						       dq ? 2 : 1, false);
 			dq_agent_config c = acfg(rules[i]);
 			dq_agent *ag;
 			double v;
@@ -345,7 +332,7 @@ test_overlay(void **state)
 
 	(void)state;
 	for (int k = 0; k < 2; k++) {
-		dq_table *t = tbl(64, 2, 1);
+		dq_table *t = dq_test_table_ch(64, 2, DQ_MODE_CAS, 1, false);
 		dq_agent_config c = acfg(DQ_RULE_Q);
 		dq_agent *ag;
 		dq_rng x;
@@ -402,7 +389,8 @@ test_optimum(void **state)
 				    dq_env_open_name(&env, envs[e]), 0);
 				dq_env_spec_get(env, &sp);
 				dq_rule_channels(rules[i], &ch);
-				t = tbl(sp.n_states, sp.n_actions, ch);
+				t = dq_test_table_ch(sp.n_states, sp.n_actions,
+						     DQ_MODE_CAS, ch, false);
 				dq_learner_config_init(&c);
 				c.agent.rule = rules[i];
 				c.agent.seed = 11;
@@ -479,7 +467,7 @@ cont_main(void *arg)
 static void
 test_contention(void **state)
 {
-	dq_table *t = tbl(8, 4, 1);
+	dq_table *t = dq_test_table_ch(8, 4, DQ_MODE_CAS, 1, false);
 	dq__target *tg;
 	pthread_t th[C_THREADS];
 	struct cont c[C_THREADS];

@@ -400,21 +400,6 @@ test_overlay_exact(void **state)
  * discipline); q with omega and a decaying epsilon converges in value on
  * maze4x3: max |Q - Q*| below 1e-2, and falling.
  */
-static dq_table *
-visit_table(uint32_t s, uint32_t a, dq_mode mode)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.mode = mode;
-	c.visit_counts = true;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 static double
 max_error(const dq_table *t, const double *qs, uint32_t S, uint32_t A)
 {
@@ -469,7 +454,7 @@ test_visit_rates(void **state)
 
 	/* alpha = 1 / N exactly: the first update of an entry (N = 1) sets
 	 * it to its target, the second averages. */
-	t = visit_table(2, 2, DQ_MODE_CAS);
+	t = dq_test_table_ch(2, 2, DQ_MODE_CAS, 1, true);
 	assert_int_equal(dq_agent_create(&ag, t, &ac), 0);
 	assert_int_equal(dq_agent_observe(ag, 0, 1, 4.0, 1, true), 0);
 	assert_int_equal(dq_agent_observe(ag, 0, 1, 2.0, 1, true), 0);
@@ -491,7 +476,8 @@ test_visit_rates(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		uint64_t sum = 0;
 
-		t = visit_table(sp.n_states, sp.n_actions, modes[i]);
+		t = dq_test_table_ch(sp.n_states, sp.n_actions, modes[i], 1,
+				     true);
 		dq_learner_config_init(&c);
 		c.agent.omega = 0.8;
 		c.n_threads = 2;
@@ -519,7 +505,7 @@ test_visit_rates(void **state)
 	assert_int_equal(dq_model_solve(m, &sc, qs, nq, NULL, 0, NULL, 0, NULL),
 			 0);
 	dq_model_destroy(m);
-	t = visit_table(sp.n_states, sp.n_actions, DQ_MODE_CAS);
+	t = dq_test_table_ch(sp.n_states, sp.n_actions, DQ_MODE_CAS, 1, true);
 	dq_learner_config_init(&c);
 	c.agent.rule = DQ_RULE_Q;
 	c.agent.gamma = 0.9;

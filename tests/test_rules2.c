@@ -23,19 +23,6 @@
 
 #include "dq_test.h"
 
-static dq_table *
-mk_table(uint32_t s, uint32_t a)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 static double
 q_of(const dq_table *t, uint32_t s, uint32_t a)
 {
@@ -146,7 +133,7 @@ mk_agent(dq_table *t, dq_rule rule, double alpha, double gamma, double eps,
 static double
 one_step(dq_rule rule, bool terminated, dq_policy policy, double eps)
 {
-	dq_table *t = mk_table(2, 2);
+	dq_table *t = dq_test_table(2, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	double v;
@@ -206,7 +193,7 @@ test_truncation_bootstraps(void **state)
 static void
 chain(dq_rule rule, uint32_t n, bool terminated, double *q)
 {
-	dq_table *t = mk_table(5, 2);
+	dq_table *t = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent *ag;
 
 	for (uint32_t s = 1; s < 5; s++)
@@ -284,7 +271,8 @@ test_batch(void **state)
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
-		dq_table *t1 = mk_table(5, 2), *t2 = mk_table(5, 2);
+		dq_table *t1 = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false),
+			 *t2 = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false);
 		dq_agent *g1, *g2;
 		size_t done;
 
@@ -324,7 +312,7 @@ test_nstep_sarsa_on_policy(void **state)
 
 	(void)state;
 	for (uint64_t seed = 1; seed < 64 && seen != 3; seed++) {
-		dq_table *t = mk_table(5, 2);
+		dq_table *t = dq_test_table(5, 2, DQ_MODE_CAS, 0.0, false);
 		dq_agent_config c;
 		dq_agent *ag;
 		uint32_t a2;
@@ -369,7 +357,7 @@ test_nstep_sarsa_on_policy(void **state)
 static dq_table *
 lambda_run(dq_trace trace, bool loop)
 {
-	dq_table *t = mk_table(3, 2);
+	dq_table *t = dq_test_table(3, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	uint32_t a;
@@ -445,7 +433,7 @@ test_lambda_cut(void **state)
 
 	(void)state;
 	for (uint64_t seed = 1; seed < 64 && seen != 3; seed++) {
-		dq_table *t = mk_table(3, 2);
+		dq_table *t = dq_test_table(3, 2, DQ_MODE_CAS, 0.0, false);
 		dq_agent_config c;
 		dq_agent *ag;
 		uint32_t a2;
@@ -488,7 +476,7 @@ test_lambda_cut(void **state)
 static void
 test_lambda_cap(void **state)
 {
-	dq_table *t = mk_table(41, 1);
+	dq_table *t = dq_test_table(41, 1, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	uint32_t moved = 0;
@@ -580,8 +568,8 @@ test_equivalences(void **state)
 
 	(void)state;
 	for (int i = 0; i < 2; i++) {
-		a = mk_table(16, 4);
-		b = mk_table(16, 4);
+		a = dq_test_table(16, 4, DQ_MODE_CAS, 0.0, false);
+		b = dq_test_table(16, 4, DQ_MODE_CAS, 0.0, false);
 		learn(a, pairs[i][0], 1, 0);
 		learn(b, pairs[i][1], 0, 0);
 		assert_int_equal(differ(a, b, &moved), 0);
@@ -589,8 +577,8 @@ test_equivalences(void **state)
 		dq_table_destroy(a);
 		dq_table_destroy(b);
 	}
-	a = mk_table(16, 4);
-	b = mk_table(16, 4);
+	a = dq_test_table(16, 4, DQ_MODE_CAS, 0.0, false);
+	b = dq_test_table(16, 4, DQ_MODE_CAS, 0.0, false);
 	learn(a, DQ_RULE_NSTEP_Q, 3, 0);
 	learn(b, DQ_RULE_NSTEP_Q, 3, 64);
 	assert_int_equal(differ(a, b, &moved), 0);
@@ -764,7 +752,7 @@ static void
 test_softmax(void **state)
 {
 	static const double q[4] = {0.0, 1.0, 2.0, 0.5};
-	dq_table *t = mk_table(2, 4);
+	dq_table *t = dq_test_table(2, 4, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config c;
 	dq_agent *ag;
 	dq_stats st;

@@ -25,22 +25,6 @@ near_at(double x, double y, double tol, int line)
 			 y, tol);
 }
 
-/* A table of S x A with `channels` channels, in `mode`. */
-static dq_table *
-table_ch(uint32_t s, uint32_t a, uint32_t channels, dq_mode mode)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.channels = channels;
-	c.mode = mode;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
-}
-
 static double
 chan(const dq_table *t, uint32_t s, uint32_t a, uint32_t ch)
 {
@@ -65,7 +49,7 @@ test_blend_equation(void **state)
 
 	(void)state;
 	for (size_t m = 0; m < 3; m++) {
-		dq_table *t = table_ch(1, 2, 2, modes[m]);
+		dq_table *t = dq_test_table_ch(1, 2, modes[m], 2, false);
 
 		assert_true(dq__table_blend_as(t, modes[m], 0, 1, 1, 1.0, 0.5,
 					       0.5, 0.999) >= 0);
@@ -101,7 +85,7 @@ study_agent(void)
 static void
 test_distql_eta(void **state)
 {
-	dq_table *c = table_ch(2, 2, 2, DQ_MODE_CAS);
+	dq_table *c = dq_test_table_ch(2, 2, DQ_MODE_CAS, 2, false);
 	dq_agent_config ac = study_agent();
 	dq_share_config sc;
 	dq_agent *ag;
@@ -150,7 +134,7 @@ test_distql_eta(void **state)
 static void
 adoption(bool partial)
 {
-	dq_table *c = table_ch(2, 2, 2, DQ_MODE_CAS);
+	dq_table *c = dq_test_table_ch(2, 2, DQ_MODE_CAS, 2, false);
 	dq_agent_config ac = study_agent();
 	dq_share_config sc;
 	dq_agent *a, *b;
@@ -206,7 +190,7 @@ test_distql_partial(void **state)
 static void
 test_average(void **state)
 {
-	dq_table *c = table_ch(2, 2, 1, DQ_MODE_CAS);
+	dq_table *c = dq_test_table_ch(2, 2, DQ_MODE_CAS, 1, false);
 	dq_agent_config ac;
 	dq_share_config sc;
 	dq_agent *a, *b;
@@ -292,7 +276,7 @@ test_no_lost_blend(void **state)
 	double eta = STRESS_ETA, keep = 1.0;
 
 	(void)state;
-	st.t = table_ch(1, STRESS_ENTRIES, 2, DQ_MODE_CAS);
+	st.t = dq_test_table_ch(1, STRESS_ENTRIES, DQ_MODE_CAS, 2, false);
 	st.n = per * STRESS_ENTRIES;
 	assert_int_equal(pthread_barrier_init(&st.go, NULL, STRESS_THREADS), 0);
 	/* every 7th pass through a race window yields (lib/jet.h) */
@@ -336,8 +320,8 @@ learner_run(dq_share_kind kind, uint32_t flags, double interval, uint32_t p,
 
 	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
 	assert_int_equal(dq_env_spec_get(env, &sp), 0);
-	t = table_ch(sp.n_states, sp.n_actions, kind == DQ_SHARE_DISTQL ? 2 : 1,
-		     DQ_MODE_CAS);
+	t = dq_test_table_ch(sp.n_states, sp.n_actions, DQ_MODE_CAS,
+			     kind == DQ_SHARE_DISTQL ? 2 : 1, false);
 	dq_learner_config_init(&c);
 	c.n_threads = p;
 	c.pin = DQ_PIN_NONE;
@@ -402,7 +386,7 @@ test_refusals(void **state)
 
 	(void)state;
 	/* 4096 x 64 entries x 24 bytes x 4096 agents: 24 GiB */
-	t = table_ch(4096, 64, 2, DQ_MODE_CAS);
+	t = dq_test_table_ch(4096, 64, DQ_MODE_CAS, 2, false);
 	dq_share_config_init(&sc, DQ_SHARE_DISTQL);
 	assert_int_equal(dq_share_local_bytes(t, &sc, 4096, &bytes), 0);
 	assert_true(bytes == (size_t)24 << 30);
@@ -415,7 +399,7 @@ test_refusals(void **state)
 
 	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
 	assert_int_equal(dq_env_spec_get(env, &sp), 0);
-	t = table_ch(sp.n_states, sp.n_actions, 1, DQ_MODE_CAS);
+	t = dq_test_table_ch(sp.n_states, sp.n_actions, DQ_MODE_CAS, 1, false);
 	dq_learner_config_init(&c);
 	c.max_steps = 10;
 	dq_share_config_init(&c.share, DQ_SHARE_DISTQL);
@@ -443,10 +427,46 @@ test_refusals(void **state)
 	assert_string_equal(dq_share_name(DQ_SHARE_AVERAGE), "average");
 }
 
+/* dq_share_number(): the values of --share and dq_mpi_config_parse(). */
+static void
+test_share_number(void **state)
+{
+	char sfx[4] = "?";
+	double x = -1.0;
+
+	(void)state;
+	assert_int_equal(dq_share_number("2.5s", 4, 0, 10, &x, sfx), 0);
+	assert_true(x == 2.5 && !strcmp(sfx, "s"));
+	assert_int_equal(dq_share_number("10ep,x", 4, 0, 10, &x, sfx), 0);
+	assert_true(x == 10.0 && !strcmp(sfx, "ep"));
+	assert_int_equal(dq_share_number("0.01", 4, 0.01, 1e6, &x, NULL), 0);
+	assert_true(x == 0.01);
+	assert_int_equal(dq_share_number("7", 1, 0, 10, &x, sfx), 0);
+	assert_true(x == 7.0 && !strcmp(sfx, ""));
+	x = -1.0;
+	/* Each refused, *out unchanged. */
+	assert_int_equal(dq_share_number("2s", 2, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("2abcd", 5, 0, 10, &x, sfx), -EINVAL);
+	assert_int_equal(dq_share_number("11", 2, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("0.001", 5, 0.01, 1, &x, NULL),
+			 -EINVAL);
+	assert_int_equal(dq_share_number("inf", 3, 0, INFINITY, &x, NULL),
+			 -EINVAL);
+	assert_int_equal(dq_share_number("nan", 3, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("s", 1, 0, 10, &x, sfx), -EINVAL);
+	assert_int_equal(dq_share_number("0,5", 3, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("", 0, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("1", 64, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number(NULL, 1, 0, 10, &x, NULL), -EINVAL);
+	assert_int_equal(dq_share_number("1", 1, 0, 10, NULL, NULL), -EINVAL);
+	assert_true(x == -1.0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_share_number),
 	    cmocka_unit_test(test_blend_equation),
 	    cmocka_unit_test(test_distql_eta),
 	    cmocka_unit_test(test_distql_all),

@@ -21,14 +21,6 @@
 static char dir[64];
 
 static void
-path_in(char *buf, size_t cap, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static void
 meta_fill(dq_checkpoint_meta *m, const char *env)
 {
 	memset(m, 0, sizeof(*m));
@@ -159,7 +151,7 @@ test_resume_exact(void **state)
 	char path[128];
 
 	(void)state;
-	path_in(path, sizeof(path), "resume.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "resume.ckp");
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct lrn a, b, c;
 		dq_checkpoint_meta m, got;
@@ -204,8 +196,8 @@ test_two_agents_round_trip(void **state)
 	char p1[128], p2[128];
 
 	(void)state;
-	path_in(p1, sizeof(p1), "two1.ckp");
-	path_in(p2, sizeof(p2), "two2.ckp");
+	dq_test_path_in(p1, sizeof(p1), dir, "two1.ckp");
+	dq_test_path_in(p2, sizeof(p2), dir, "two2.ckp");
 	for (int k = 0; k < 2; k++) {
 		struct lrn b, c;
 		dq_checkpoint_meta m;
@@ -282,8 +274,8 @@ test_mismatch(void **state)
 	dq_checkpoint_meta m;
 
 	(void)state;
-	path_in(path, sizeof(path), "mis.ckp");
-	path_in(plain, sizeof(plain), "plain.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "mis.ckp");
+	dq_test_path_in(plain, sizeof(plain), dir, "plain.ckp");
 	lrn_make(&b, "maze4x3", "distql:tau=10", 1, 0, 0.0, 500);
 	lrn_run(&b, NULL);
 	meta_fill(&m, "maze4x3");
@@ -338,7 +330,7 @@ test_too_large(void **state)
 	dq_checkpoint_meta m;
 
 	(void)state;
-	path_in(path, sizeof(path), "big.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "big.ckp");
 	meta_fill(&m, "taxi");
 	lrn_make(&x, "taxi", "distql", 16, 0, 0.0, 100);
 	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), -ERANGE);
@@ -354,12 +346,8 @@ test_too_large(void **state)
 static int
 setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/dq_sck_XXXXXX",
-		 base && strlen(base) < 40 ? base : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return dq_test_scratch_dir(dir, sizeof(dir), "dq_sck");
 }
 
 static int

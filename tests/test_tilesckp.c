@@ -16,35 +16,13 @@
 
 static char dir[64];
 
-static void
-path_in(char *buf, size_t cap, const char *name)
-{
-	int n = snprintf(buf, cap, "%s/%s", dir, name);
-
-	assert_true(n > 0 && (size_t)n < cap);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Recompute both CRCs after editing a file (docs/checkpoint-format.md:
  * the header's over [0, 412), the file's in the last 4 bytes). */
 static void
 reseal(uint8_t *b, size_t len)
 {
-	put32(b + 412, (uint32_t)crc32(0, b, 412));
-	put32(b + len - 4, (uint32_t)crc32(0, b, (uInt)(len - 4)));
+	dq_test_put32(b + 412, (uint32_t)crc32(0, b, 412));
+	dq_test_put32(b + len - 4, (uint32_t)crc32(0, b, (uInt)(len - 4)));
 }
 
 static void
@@ -210,7 +188,7 @@ test_resume_exact(void **state)
 	int tried = 0;
 
 	(void)state;
-	path_in(path, sizeof(path), "resume.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "resume.ckp");
 	for (int r = 0; dq_rule_name((dq_rule)r); r++) {
 		for (int k = 0; k < 4; k++) {
 			const char *text = coders[k % 2];
@@ -286,7 +264,7 @@ test_section(void **state)
 	int flen;
 
 	(void)state;
-	path_in(path, sizeof(path), "section.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "section.ckp");
 	dq_tiles_config_init(&c);
 	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
 	assert_true(signbit(c.low[0]) && c.low[0] == 0.0);
@@ -303,13 +281,14 @@ test_section(void **state)
 	 * text of dq_tiles_format() */
 	flen = dq_tiles_format(tc, fmt, sizeof(fmt));
 	b = dq_test_slurp(path, &len);
-	for (at = 416; at < get32(b + 12);) {
-		uint32_t tag = get32(b + at), blen = get32(b + at + 4);
+	for (at = 416; at < dq_test_get32(b + 12);) {
+		uint32_t tag = dq_test_get32(b + at),
+			 blen = dq_test_get32(b + at + 4);
 
 		if (tag == 0x80000005u) {
 			assert_int_equal(blen, 8 + flen);
-			assert_int_equal(get32(b + at + 8), 1);
-			assert_int_equal(get32(b + at + 12), flen);
+			assert_int_equal(dq_test_get32(b + at + 8), 1);
+			assert_int_equal(dq_test_get32(b + at + 12), flen);
 			assert_memory_equal(b + at + 16, fmt, (size_t)flen);
 			found = true;
 		}
@@ -357,28 +336,29 @@ test_section_resealed(void **state)
 	size_t len, at = 416, sec = 0;
 
 	(void)state;
-	path_in(path, sizeof(path), "good.ckp");
-	path_in(bad, sizeof(bad), "bad.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "good.ckp");
+	dq_test_path_in(bad, sizeof(bad), dir, "bad.ckp");
 	assert_int_equal(tl_make(&x, "2x3", DQ_RULE_Q, DQ_MODE_CAS, 200), 0);
 	tl_run(&x);
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_learner(path, x.l, &m), 0);
 	b = dq_test_slurp(path, &len);
-	while (at < get32(b + 12) && get32(b + at) != 0x80000005u)
-		at += 8 + (get32(b + at + 4) + 7) / 8 * 8;
-	assert_true(at < get32(b + 12));
+	while (at < dq_test_get32(b + 12) &&
+	       dq_test_get32(b + at) != 0x80000005u)
+		at += 8 + (dq_test_get32(b + at + 4) + 7) / 8 * 8;
+	assert_true(at < dq_test_get32(b + 12));
 	sec = at;
 	e = malloc(len);
 	assert_non_null(e);
 	/* an unknown critical tag: refused */
 	memcpy(e, b, len);
-	put32(e + sec, 0x80000063u);
+	dq_test_put32(e + sec, 0x80000063u);
 	reseal(e, len);
 	spit(bad, e, len);
 	assert_int_equal(dq_checkpoint_read_meta(bad, &m), DQ_EVERSION);
 	/* without the critical bit, tag 5 is an unknown section: skipped
 	 * (a checkpoint whose coder a reader would ignore) */
-	put32(e + sec, 5u);
+	dq_test_put32(e + sec, 5u);
 	reseal(e, len);
 	spit(bad, e, len);
 	assert_int_equal(dq_checkpoint_read_meta(bad, &m), 0);
@@ -390,7 +370,7 @@ test_section_resealed(void **state)
 	assert_non_null(strstr(dq_error_detail(), "tabular"));
 	/* another revision */
 	memcpy(e, b, len);
-	put32(e + sec + 8, 2);
+	dq_test_put32(e + sec + 8, 2);
 	reseal(e, len);
 	spit(bad, e, len);
 	assert_int_equal(dq_checkpoint_read_meta(bad, &m), DQ_EVERSION);
@@ -410,7 +390,7 @@ test_section_resealed(void **state)
 	assert_int_equal(dq_checkpoint_read_meta(bad, &m), DQ_ECORRUPT);
 	/* a length that is not the body's */
 	memcpy(e, b, len);
-	put32(e + sec + 12, get32(e + sec + 12) - 1);
+	dq_test_put32(e + sec + 12, dq_test_get32(e + sec + 12) - 1);
 	reseal(e, len);
 	spit(bad, e, len);
 	assert_int_equal(dq_checkpoint_read_meta(bad, &m), DQ_ECORRUPT);
@@ -449,7 +429,7 @@ test_mismatch(void **state)
 	dq_checkpoint_meta m;
 
 	(void)state;
-	path_in(path, sizeof(path), "mismatch.ckp");
+	dq_test_path_in(path, sizeof(path), dir, "mismatch.ckp");
 	assert_int_equal(tl_make(&a, "8x4,4,8,8", DQ_RULE_Q, DQ_MODE_CAS, 500),
 			 0);
 	tl_run(&a);
@@ -528,12 +508,8 @@ test_mismatch(void **state)
 static int
 setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/dq_tck_XXXXXX",
-		 base && strlen(base) < 40 ? base : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
+	return dq_test_scratch_dir(dir, sizeof(dir), "dq_tck");
 }
 
 static int
@@ -546,7 +522,7 @@ teardown(void **state)
 	(void)state;
 	/* what a failed test left */
 	for (size_t i = 0; i < sizeof(left) / sizeof(*left); i++) {
-		path_in(path, sizeof(path), left[i]);
+		dq_test_path_in(path, sizeof(path), dir, left[i]);
 		unlink(path);
 	}
 	return rmdir(dir);

@@ -142,6 +142,25 @@ DQ_API int dq_share_config_check(const dq_share_config *cfg);
 DQ_API int dq_share_parse(const char *spec, dq_share_config *out);
 
 /**
+ * Read one number of a sync policy's spelling, as `distq train --share`
+ * and dq_mpi_config_parse() take their values: the @p len bytes at
+ * @p text (no NUL needed) are a number in strtod()'s syntax, read as in
+ * the "C" locale whatever LC_NUMERIC says, finite and within [@p lo,
+ * @p hi], followed by nothing, or, when @p suffix is not NULL, by at most
+ * 3 bytes that go to @p suffix NUL-terminated (the unit of "tau=2s":
+ * "s"; "" for none; the caller judges it).
+ *
+ * @param len 1 to 63 bytes.
+ * @return 0 with *@p out set; -EINVAL for a NULL @p text or @p out, a
+ *         length outside [1, 63], text that is no number, a number out of
+ *         range or not finite, or what follows it (*@p out unchanged).
+ * Thread-safety: safe from any thread.
+ * Ordering: none.
+ */
+DQ_API int dq_share_number(const char *text, size_t len, double lo, double hi,
+			   double *out, char suffix[4]);
+
+/**
  * The name of @p kind ("none", "distql", "average").
  *
  * @return a static string, or NULL for a value that is no policy.
