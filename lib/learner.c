@@ -1221,19 +1221,19 @@ out:
 }
 
 /* The tile-coded loop's instances: per rule, one per discipline. */
-#define LOOP_TILES_CASE(R)                                                    \
-	case R:                                                               \
-		switch (sl->ag.table->mode) {                                 \
-		case DQ_MODE_CAS:                                             \
-			return agent_loop_tiles_as(sl, what, R, DQ_MODE_CAS,  \
-						   false);                    \
-		case DQ_MODE_HOGWILD:                                         \
-			return agent_loop_tiles_as(sl, what, R,               \
-						   DQ_MODE_HOGWILD, false);   \
-		case DQ_MODE_LOCKED:                                          \
-		default:                                                      \
-			return agent_loop_tiles_as(sl, what, R,               \
-						   DQ_MODE_LOCKED, false);    \
+#define LOOP_TILES_CASE(R)                                                   \
+	case R:                                                              \
+		switch (sl->ag.table->mode) {                                \
+		case DQ_MODE_CAS:                                            \
+			return agent_loop_tiles_as(sl, what, R, DQ_MODE_CAS, \
+						   false);                   \
+		case DQ_MODE_HOGWILD:                                        \
+			return agent_loop_tiles_as(sl, what, R,              \
+						   DQ_MODE_HOGWILD, false);  \
+		case DQ_MODE_LOCKED:                                         \
+		default:                                                     \
+			return agent_loop_tiles_as(sl, what, R,              \
+						   DQ_MODE_LOCKED, false);   \
 		}
 
 /* The one instance of a tile-coded agent with replay or a target table:

@@ -49,9 +49,9 @@ typedef struct dq__replay {
 	dq__tile_transition *tbuf;
 	uint32_t *tiles;
 	uint32_t T;
-	uint32_t cap;	     /* 0: no replay */
-	uint32_t count;	     /* stored, <= cap */
-	uint32_t head;	     /* where the next one goes */
+	uint32_t cap;	/* 0: no replay */
+	uint32_t count; /* stored, <= cap */
+	uint32_t head;	/* where the next one goes */
 	uint32_t batch;
 	uint32_t minibatches;
 } dq__replay;

@@ -56,8 +56,7 @@ dq__replay_push_tiles(dq__replay *rp, const uint32_t *f, uint32_t a, double r,
 	const uint32_t T = rp->T;
 	uint32_t *dst = rp->tiles + (size_t)rp->head * 2 * T;
 
-	rp->tbuf[rp->head] =
-	    (dq__tile_transition){a, terminated ? 1u : 0u, r};
+	rp->tbuf[rp->head] = (dq__tile_transition){a, terminated ? 1u : 0u, r};
 	memcpy(dst, f, T * sizeof(*f));
 	/* s''s tiles are not read on termination: stored as zeros */
 	if (terminated)
@@ -93,8 +92,8 @@ dq__ext_observe_tiles(dq_agent *ag, const uint32_t *f, uint32_t a, double r,
 	dq__tagent *tg = ag->tg;
 	const uint32_t T = tg->T;
 	const uint64_t steps = ag->steps;
-	int err = dq__agent_observe_tiles(ag, f, a, r, f2, terminated,
-					  ag->rule, mode);
+	int err = dq__agent_observe_tiles(ag, f, a, r, f2, terminated, ag->rule,
+					  mode);
 
 	if (ag->steps == steps)
 		return err; /* refused: not counted, nothing more */
@@ -109,9 +108,11 @@ dq__ext_observe_tiles(dq_agent *ag, const uint32_t *f, uint32_t a, double r,
 			const uint32_t n = rp->batch * rp->minibatches;
 
 			for (uint32_t i = 0; i < n; i++) {
-				const uint32_t j = dq__replay_draw(rp, &ag->rng);
+				const uint32_t j =
+				    dq__replay_draw(rp, &ag->rng);
 				const dq__tile_transition *tr = &rp->tbuf[j];
-				const uint32_t *tf = rp->tiles + (size_t)j * 2 * T;
+				const uint32_t *tf =
+				    rp->tiles + (size_t)j * 2 * T;
 				int ret = dq__tiles_observe(
 				    ag, tf, tr->a, tr->r, tf + T,
 				    tr->terminated != 0, ag->rule, mode);

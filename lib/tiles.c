@@ -479,9 +479,9 @@ dq_agent_observe_obs(dq_agent *agent, const double *obs, uint32_t action,
 	}
 	steps = agent->steps;
 	if (agent->ext) { /* replay or a target table (lib/tilereplay.c) */
-		ret = dq__ext_observe_tiles(agent, tg->f, action, reward,
-					    tg->f2, terminated,
-					    agent->table->mode);
+		ret =
+		    dq__ext_observe_tiles(agent, tg->f, action, reward, tg->f2,
+					  terminated, agent->table->mode);
 		goto observed;
 	}
 	switch (agent->table->mode) {

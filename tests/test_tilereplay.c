@@ -401,7 +401,8 @@ test_capacity(void **state)
 	for (dq_rule r = DQ_RULE_Q; r <= DQ_RULE_Q_LAMBDA; r++) {
 		c.rule = r;
 		assert_int_equal(dq_agent_config_check(&c),
-				 r == DQ_RULE_Q || r == DQ_RULE_EXPECTED_SARSA ||
+				 r == DQ_RULE_Q ||
+					 r == DQ_RULE_EXPECTED_SARSA ||
 					 r == DQ_RULE_DOUBLE_Q
 				     ? 0
 				     : DQ_ERULE);
@@ -506,9 +507,9 @@ test_learner(void **state)
 	ag = dq__learner_agent(a.l, 0);
 	assert_int_equal(ag->ext->replays, (20000ull - 3) * 8);
 	assert_int_equal(ag->ext->rp.count, 1000);
-	assert_int_equal(dq__load_u64(&ag->ext->target->refreshes,
-				      memory_order_relaxed),
-			 20000 / 500);
+	assert_int_equal(
+	    dq__load_u64(&ag->ext->target->refreshes, memory_order_relaxed),
+	    20000 / 500);
 	tl_make(&p, 2, 20000, 100);
 	tl_run(&p, &r);
 	assert_true(r.total.steps >= 20000);
@@ -577,8 +578,7 @@ test_checkpoint_drops_ring(void **state)
 		}
 	assert_false(same_weights(a.t, c.t));
 	print_message("resumed: ring refilled to %u, %llu replays\n",
-		      ag->ext->rp.count,
-		      (unsigned long long)ag->ext->replays);
+		      ag->ext->rp.count, (unsigned long long)ag->ext->replays);
 	free(saved);
 	tl_free(&a);
 	tl_free(&b);
