@@ -661,9 +661,9 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "bootstraps from the action its "
 					    "current policy takes next");
 	if ((o->replay_cap || o->target_every) &&
-	    (o->tiles || o->share.kind != DQ_SHARE_NONE))
+	    o->share.kind != DQ_SHARE_NONE)
 		return cli_usage_error(cmd, "--replay and --target-table "
-					    "take neither --tiles nor --share");
+					    "take no --share");
 	if (o->rule == DQ_RULE_Q_LAMBDA && o->sync != TRAIN_SYNC_AUTO &&
 	    o->sync)
 		return cli_usage_error(cmd, "--algo q-lambda writes every "

@@ -110,6 +110,8 @@ int dq__agent_reserve(dq_agent *ag, uint32_t max_window);
 int dq__agent_set_window(dq_agent *ag, uint32_t window);
 int dq__ext_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 		    bool terminated, dq_mode mode, bool ovl, bool visits);
+int dq__ext_observe_tiles(dq_agent *ag, const uint32_t *f, uint32_t a, double r,
+			  const uint32_t *f2, bool terminated, dq_mode mode);
 
 /* No state (a table has at most 2^32 - 1 of them). */
 #define DQ__NO_STATE UINT32_MAX

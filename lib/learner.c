@@ -1110,10 +1110,14 @@ agent_loop_once(slot *sl, const char **what)
  * publications are agent_loop_as()'s; it has no write path to switch (the
  * overlay holds whole states, tile-coded writes are spread over tiles) and
  * no target check (which needs a model), so it runs once per run. `rule`
- * and `mode` are constants in each instance (agent_loop_tiles()).
+ * and `mode` are constants in each instance (agent_loop_tiles()); `ext`
+ * (replay or a target table, lib/tilereplay.c) too: the plain instances
+ * have no test of it per step, and an agent with either runs one generic
+ * instance, rule and discipline read at run time.
  */
 DQ__INLINE int
-agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode)
+agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
+		    bool ext)
 {
 	dq_learner *l = sl->l;
 	dq_agent *ag = &sl->ag;
@@ -1155,8 +1159,15 @@ agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode)
 				observe(env.state, obs);
 				dq__tiles_active(tc, obs, f2);
 			}
-			err = dq__agent_observe_tiles(
-			    ag, f, a, st.reward, f2, st.terminated, rule, mode);
+			/* replay or a target: their step (ext a constant) */
+			if (ext)
+				err = dq__ext_observe_tiles(ag, f, a, st.reward,
+							    f2, st.terminated,
+							    mode);
+			else
+				err = dq__agent_observe_tiles(
+				    ag, f, a, st.reward, f2, st.terminated,
+				    rule, mode);
 			if (DQ__UNLIKELY(err)) {
 				*what = "update";
 				goto out;
@@ -1210,23 +1221,36 @@ out:
 }
 
 /* The tile-coded loop's instances: per rule, one per discipline. */
-#define LOOP_TILES_CASE(R)                                                    \
-	case R:                                                               \
-		switch (sl->ag.table->mode) {                                 \
-		case DQ_MODE_CAS:                                             \
-			return agent_loop_tiles_as(sl, what, R, DQ_MODE_CAS); \
-		case DQ_MODE_HOGWILD:                                         \
-			return agent_loop_tiles_as(sl, what, R,               \
-						   DQ_MODE_HOGWILD);          \
-		case DQ_MODE_LOCKED:                                          \
-		default:                                                      \
-			return agent_loop_tiles_as(sl, what, R,               \
-						   DQ_MODE_LOCKED);           \
+#define LOOP_TILES_CASE(R)                                                   \
+	case R:                                                              \
+		switch (sl->ag.table->mode) {                                \
+		case DQ_MODE_CAS:                                            \
+			return agent_loop_tiles_as(sl, what, R, DQ_MODE_CAS, \
+						   false);                   \
+		case DQ_MODE_HOGWILD:                                        \
+			return agent_loop_tiles_as(sl, what, R,              \
+						   DQ_MODE_HOGWILD, false);  \
+		case DQ_MODE_LOCKED:                                         \
+		default:                                                     \
+			return agent_loop_tiles_as(sl, what, R,              \
+						   DQ_MODE_LOCKED, false);   \
 		}
+
+/* The one instance of a tile-coded agent with replay or a target table:
+ * its step is out of line (dq__ext_observe_tiles()), the rule and the
+ * discipline runtime values. */
+static __attribute__((noinline)) int
+agent_loop_tiles_ext(slot *sl, const char **what)
+{
+	return agent_loop_tiles_as(sl, what, sl->ag.rule, sl->ag.table->mode,
+				   true);
+}
 
 static int
 agent_loop_tiles(slot *sl, const char **what)
 {
+	if (sl->ag.ext)
+		return agent_loop_tiles_ext(sl, what);
 	switch (sl->ag.rule) {
 		DQ__FOR_EACH_TILE_RULE(LOOP_TILES_CASE)
 	default:

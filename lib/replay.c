@@ -46,13 +46,13 @@ dq__replay_check(const dq_agent_config *cfg, uint32_t n_agents)
 				   DQ_REPLAY_MAX_PER_STEP);
 			return -EINVAL;
 		}
-		if ((uint64_t)cfg->replay_capacity *
-			DQ_REPLAY_TRANSITION_BYTES * n_agents >
+		if ((uint64_t)cfg->replay_capacity * dq__replay_bytes(cfg) *
+			n_agents >
 		    DQ_REPLAY_MAX_BYTES) {
 			dq__detail("replay: %u transitions x %u bytes x %u "
 				   "agents exceed DQ_REPLAY_MAX_BYTES (%llu)",
-				   cfg->replay_capacity,
-				   DQ_REPLAY_TRANSITION_BYTES, n_agents,
+				   cfg->replay_capacity, dq__replay_bytes(cfg),
+				   n_agents,
 				   (unsigned long long)DQ_REPLAY_MAX_BYTES);
 			return -ERANGE;
 		}
@@ -109,7 +109,14 @@ dq__ext_init(dq_agent *ag, const dq_agent_config *cfg, dq__target *shared)
 		return -ENOMEM;
 	ag->ext = x;
 	x->clock_step = cfg->clock_step;
-	if (cfg->replay_capacity) {
+	if (cfg->replay_capacity && ag->tg) { /* tile-coded: tilereplay.c */
+		x->rp.cap = cfg->replay_capacity;
+		err = dq__replay_tiles_init(&x->rp, ag->tg->T);
+		if (err)
+			return err;
+		x->rp.batch = cfg->replay_batch;
+		x->rp.minibatches = cfg->replay_minibatches;
+	} else if (cfg->replay_capacity) {
 		x->rp.buf = malloc((size_t)cfg->replay_capacity *
 				   sizeof(dq__transition));
 		if (!x->rp.buf)
@@ -144,6 +151,8 @@ dq__ext_fini(dq_agent *ag)
 	if (x->own_target)
 		dq__target_destroy(x->target);
 	free(x->rp.buf);
+	free(x->rp.tbuf);
+	free(x->rp.tiles);
 	free(x);
 	ag->ext = NULL;
 	ag->boot = ag->table;

@@ -28,11 +28,30 @@ typedef struct dq__transition {
 _Static_assert(sizeof(dq__transition) == DQ_REPLAY_TRANSITION_BYTES,
 	       "DQ_REPLAY_TRANSITION_BYTES is the size of a transition");
 
+/* One stored transition of a tile-coded agent (lib/tilereplay.c): this
+ * record, and beside it in dq__replay.tiles the 2T active tiles of s and
+ * s' (s' zeros on termination): DQ_REPLAY_TILES_TRANSITION_BYTES(T). */
+typedef struct dq__tile_transition {
+	uint32_t a;
+	uint32_t terminated; /* s''s tiles are not read when non-zero */
+	double r;
+} dq__tile_transition;
+
+_Static_assert(sizeof(dq__tile_transition) + 8 ==
+		   DQ_REPLAY_TILES_TRANSITION_BYTES(1),
+	       "DQ_REPLAY_TILES_TRANSITION_BYTES is the record and 2T tiles");
+
 typedef struct dq__replay {
-	dq__transition *buf; /* cap transitions */
-	uint32_t cap;	     /* 0: no replay */
-	uint32_t count;	     /* stored, <= cap */
-	uint32_t head;	     /* where the next one goes */
+	dq__transition *buf; /* cap transitions (NULL: tile-coded) */
+	/* A tile-coded agent's ring instead (NULL otherwise): cap records,
+	 * and cap x 2T tiles, transition i's s at tiles + 2T i, its s' T
+	 * further (lib/tilereplay.c). */
+	dq__tile_transition *tbuf;
+	uint32_t *tiles;
+	uint32_t T;
+	uint32_t cap;	/* 0: no replay */
+	uint32_t count; /* stored, <= cap */
+	uint32_t head;	/* where the next one goes */
 	uint32_t batch;
 	uint32_t minibatches;
 } dq__replay;
@@ -57,5 +76,11 @@ uint32_t dq__replay_writes_factor(const dq_agent_config *cfg);
 void dq__replay_push(dq__replay *rp, uint32_t s, uint32_t a, double r,
 		     uint32_t s2, bool terminated);
 uint32_t dq__replay_draw(const dq__replay *rp, dq_rng *rng);
+
+/* Over tiles (lib/tilereplay.c). */
+uint32_t dq__replay_bytes(const dq_agent_config *cfg);
+int dq__replay_tiles_init(dq__replay *rp, uint32_t T);
+void dq__replay_push_tiles(dq__replay *rp, const uint32_t *f, uint32_t a,
+			   double r, const uint32_t *f2, bool terminated);
 
 #endif /* DQ_REPLAY_H */

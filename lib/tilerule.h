@@ -80,7 +80,9 @@ dq__tiles_act(dq_agent *ag, const uint32_t *f, bool cached, dq_rule rule)
 }
 
 /*
- * One transition's writes: T additions of alpha / T times the TD error.
+ * One transition's writes: T additions of alpha / T times the TD error
+ * (for q and expected-sarsa bootstrapping from ag->boot: a target table
+ * when one is on; a fresh or a replayed transition, lib/tilereplay.c).
  * Returns the CAS retries (>= 0), or a negative error: DQ_ENONFINITE for
  * an error that is not finite (nothing written) or for a weight it would
  * make non-finite (the earlier tiles written).
@@ -100,7 +102,9 @@ dq__tiles_observe(dq_agent *ag, const uint32_t *f, uint32_t a, double r,
 		double max, eps = ag->epsilon.value;
 		uint32_t a2;
 
-		dq__tiles_q(ag->table, f2, T, tg->q);
+		/* s' from the bootstrap table: the table, or a target table's
+		 * current buffer (lib/tilereplay.c) */
+		dq__tiles_q(ag->boot, f2, T, tg->q);
 		switch (rule) {
 		case DQ_RULE_SARSA:
 			/* a' is chosen now and taken by the next act */

@@ -361,12 +361,13 @@ dq__tagent_init(dq_agent *ag, const dq_agent_config *cfg)
 
 	if (!tc)
 		return 0;
+	/* replay and a target table: their off-policy rules were checked
+	 * (dq__replay_check()), q and expected-sarsa among these */
 	if (!dq__tile_rule_valid(cfg->rule) || cfg->omega > 0.0 ||
-	    cfg->sync_every || cfg->replay_capacity || cfg->target_every ||
-	    cfg->policy != DQ_POLICY_EGREEDY) {
+	    cfg->sync_every || cfg->policy != DQ_POLICY_EGREEDY) {
 		dq__detail("tiles: rules q, sarsa, expected-sarsa, nstep-q, "
 			   "nstep-sarsa and q-lambda, epsilon-greedy, without "
-			   "omega, sync_every, replay or a target table");
+			   "omega or sync_every");
 		return DQ_ERULE;
 	}
 	if (ag->table->n_states != tc->rows) {
@@ -477,6 +478,12 @@ dq_agent_observe_obs(dq_agent *agent, const double *obs, uint32_t action,
 		memcpy(tg->obs2, next_obs, tg->D * sizeof(double));
 	}
 	steps = agent->steps;
+	if (agent->ext) { /* replay or a target table (lib/tilereplay.c) */
+		ret =
+		    dq__ext_observe_tiles(agent, tg->f, action, reward, tg->f2,
+					  terminated, agent->table->mode);
+		goto observed;
+	}
 	switch (agent->table->mode) {
 	case DQ_MODE_CAS:
 		ret = dq__agent_observe_tiles(agent, tg->f, action, reward,
@@ -495,6 +502,7 @@ dq_agent_observe_obs(dq_agent *agent, const double *obs, uint32_t action,
 					      DQ_MODE_LOCKED);
 		break;
 	}
+observed:
 	/* the features of s' become those of the next act's state */
 	if (!terminated) {
 		uint32_t *t = tg->f;

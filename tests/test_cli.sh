@@ -599,7 +599,26 @@ expect_rc 0 train maze4x3 -q -t 1 --steps 2k --replay 32 --target-table 50 \
 	--checkpoint "$tmp/rp.ckp"
 expect_rc 0 train --resume "$tmp/rp.ckp" -q --steps 2k --replay 32 \
 	--target-table 50
-expect_rc 2 train cartpole -q --tiles auto --replay 64
+# over tiles (lib/tilereplay.c): q and expected-sarsa train with both,
+# the summary names them, a tile-coded checkpoint resumes with them given
+# again (the rings and the target are not in the file), sarsa is refused
+for algo in q expected-sarsa; do
+	expect_rc 0 train cartpole -t 1 --pin none --tiles auto --algo "$algo" \
+		--steps 5k --replay 1000:4:1 --target-table 500
+done
+expect_grep "^replay  *last 1000 transitions per agent, 1 x 4" "$tmp/out" \
+	"train --tiles --replay summary"
+expect_grep "^target table  *a copy every 500" "$tmp/out" \
+	"train --tiles --target-table summary"
+expect_rc 0 train cartpole -q -t 2 --pin none --tiles auto --steps 5k \
+	--replay 256:2:2 --target-table polyak:0.5:100
+expect_rc 0 train cartpole -q -t 1 --pin none --tiles auto --steps 2k \
+	--replay 64 --target-table 50 --checkpoint "$tmp/trp.ckp"
+expect_rc 0 train --resume "$tmp/trp.ckp" -q --steps 2k --replay 64 \
+	--target-table 50
+expect_grep "^steps  *4000 " "$tmp/out" "--tiles --replay resumed"
+expect_rc 2 train cartpole -q --tiles auto --algo sarsa --replay 64
+expect_grep "off-policy rule" "$tmp/err" "--tiles: sarsa refuses replay"
 # The rules beyond one step and softmax: their options train; ranges and
 # combinations are usage errors; q-lambda refuses write-back windows.
 for algo in nstep-q nstep-sarsa q-lambda; do

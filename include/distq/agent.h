@@ -219,7 +219,10 @@ typedef struct dq_agent_config {
 	 *  ring holds replay_batch transitions; they count no steps and
 	 *  advance no schedule. Memory: DQ_REPLAY_TRANSITION_BYTES x
 	 *  replay_capacity bytes per agent (x P in a learner), at most
-	 *  DQ_REPLAY_MAX_BYTES. Default 0: no replay. */
+	 *  DQ_REPLAY_MAX_BYTES. A tile-coded agent (tiles, rules q and
+	 *  expected-sarsa) stores each transition's active tiles instead of
+	 *  its states: DQ_REPLAY_TILES_TRANSITION_BYTES(T) bytes for T
+	 *  tilings. Default 0: no replay. */
 	uint32_t replay_capacity;
 	/** Transitions per minibatch, in [1, DQ_REPLAY_MAX_PER_STEP] when
 	 *  replay_capacity > 0 (else 0). */
@@ -236,8 +239,8 @@ typedef struct dq_agent_config {
 	 *  The copy is taken when the agent is created and at the start of
 	 *  each learner run. In a learner one target is shared by the P
 	 *  agents and a refresh stalls none of them (docs/replay.md).
-	 *  Memory: 2 x S x A x channels x 8 bytes. Default 0: bootstrap
-	 *  from the live table. */
+	 *  Memory: 2 x S x A x channels x 8 bytes (S the coder's rows for
+	 *  a tile-coded agent). Default 0: bootstrap from the live table. */
 	uint32_t target_every;
 	/** Polyak averaging of the target when in (0, 1): each refresh sets
 	 *  target <- tau Q + (1 - tau) target, entry by entry (Lillicrap et
@@ -249,7 +252,8 @@ typedef struct dq_agent_config {
 	 *  dq_agent_act_obs() and dq_agent_observe_obs(). Rules q, sarsa,
 	 *  expected-sarsa, nstep-q, nstep-sarsa and q-lambda (traces per
 	 *  (tile, action), at most trace_max; Sutton & Barto 10.2, 12.7,
-	 *  12.10), epsilon-greedy, without omega or sync_every. The coder must
+	 *  12.10), epsilon-greedy, without omega or sync_every; q and
+	 *  expected-sarsa also with replay and a target table. The coder must
 	 *  outlive the agent. Default NULL. One word on every target. */
 	const struct dq_tiles *tiles;
 #if UINTPTR_MAX == UINT32_MAX
@@ -275,6 +279,11 @@ typedef struct dq_agent_config {
 
 /** Bytes one replayed transition takes (dq_agent_config.replay_capacity). */
 #define DQ_REPLAY_TRANSITION_BYTES 24u
+/** Bytes one replayed transition of a tile-coded agent takes, for a coder
+ *  of @p T tilings: the action, the terminated flag and the reward (16),
+ *  and the T active tiles of s and of s' (4 bytes each), stored so that a
+ *  replay recomputes none. 24 for one tiling, as a tabular transition. */
+#define DQ_REPLAY_TILES_TRANSITION_BYTES(T) (16u + 8u * (uint32_t)(T))
 /** The most memory the replay buffers of one agent, or of all the agents
  *  of a learner together, may take: 1 GiB. */
 #define DQ_REPLAY_MAX_BYTES (UINT64_C(1) << 30)
@@ -330,7 +339,8 @@ DQ_API int dq_agent_config_init(dq_agent_config *cfg);
  *         of 0 with a capacity, or either without one; batch x
  *         minibatches above DQ_REPLAY_MAX_PER_STEP), a target_tau outside
  *         [0, 1] or without target_every; -ERANGE when replay_capacity x
- *         DQ_REPLAY_TRANSITION_BYTES exceeds DQ_REPLAY_MAX_BYTES;
+ *         DQ_REPLAY_TRANSITION_BYTES (DQ_REPLAY_TILES_TRANSITION_BYTES(T)
+ *         with tiles) exceeds DQ_REPLAY_MAX_BYTES;
  *         DQ_ERULE for replay or a target table with a rule other than
  *         q, expected-sarsa and double-q. Every error records a
  *         dq_error_detail() naming the field and the rule it breaks
