@@ -1540,18 +1540,8 @@ train_save(struct train_ctx *x, const dq_run_result *r)
 
 /*
  * --tiles auto: the coder and settings tuned for the built-in continuous
- * environments (docs/seeds.md, "Continuous control (tile coding)"; the
- * same as bench/tiles_solve.c's). Settings the command line gives win.
+ * environments, dq_tiles_tuned()'s. Settings the command line gives win.
  */
-static const struct tiles_auto {
-	const char *env, *tiles;
-	double alpha, epsilon, gamma;
-} tiles_autos[] = {
-    {"cartpole", "8x4,4,8,8", 0.1, 0.05, 1.0},
-    {"mountaincar", "8x8,8", 0.5, 0.0, 1.0},
-    {"acrobot", "8x6,6,6,6,8,8/65536", 0.3, 0.0, 1.0},
-};
-
 static void
 tiles_const(dq_schedule *s, double v)
 {
@@ -1584,25 +1574,20 @@ tiles_setup(struct train_opts *o, const struct cli_env *e, dq_tiles **tc,
 				"(cartpole, mountaincar and acrobot do)",
 				e->name);
 	if (!strcmp(text, "auto")) {
-		const struct tiles_auto *t = NULL;
+		double alpha, epsilon, gamma;
 
-		for (size_t i = 0;
-		     i < sizeof(tiles_autos) / sizeof(*tiles_autos); i++)
-			if (!strcmp(e->name, tiles_autos[i].env))
-				t = &tiles_autos[i];
-		if (!t)
+		if (dq_tiles_tuned(e->name, &text, &alpha, &epsilon, &gamma))
 			return cli_fail(-EINVAL,
 					"--tiles auto: no tuned coder for '%s' "
 					"(give one, e.g. --tiles 8x6)",
 					e->name);
-		text = t->tiles;
 		/* a resumed run keeps the file's, as resume_read() took them */
 		if (!o->resume && !(o->given & GIVEN(T_ALPHA)))
-			tiles_const(&o->alpha_sched, o->alpha = t->alpha);
+			tiles_const(&o->alpha_sched, o->alpha = alpha);
 		if (!o->resume && !(o->given & GIVEN(T_EPSILON)))
-			tiles_const(&o->epsilon_sched, o->epsilon = t->epsilon);
+			tiles_const(&o->epsilon_sched, o->epsilon = epsilon);
 		if (!o->resume && !(o->given & GIVEN(T_GAMMA)))
-			o->gamma = t->gamma;
+			o->gamma = gamma;
 	}
 	dq_tiles_config_init(&c);
 	if (o->tiles)

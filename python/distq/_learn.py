@@ -13,7 +13,7 @@ from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
 from ._table import Table
-from ._tiles import tile_table
+from ._tiles import tile_table, auto_settings, Default
 
 REASONS = {lib.DQ_STOP_NONE: "none", lib.DQ_STOP_STEPS: "steps",
            lib.DQ_STOP_EPISODES: "episodes", lib.DQ_STOP_TIME: "time",
@@ -144,8 +144,9 @@ class _Bar:
 
 
 def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
-          target=None, algo="q", share="auto", seed=1, gamma=0.95,
-          alpha=0.1, epsilon=0.1, q0=0.0, discipline="cas", table=None,
+          target=None, algo="q", share="auto", seed=1,
+          gamma=Default(0.95), alpha=Default(0.1), epsilon=Default(0.1),
+          q0=0.0, discipline="cas", table=None,
           pin="cores", max_episode_steps=0, progress=True,
           progress_interval=0.1, callback=None, eval_every=None,
           eval_unit="seconds", eval_episodes=100, target_return=None,
@@ -201,6 +202,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``eval_every``).
     """
     env = as_env(env)
+    alpha, epsilon, gamma = auto_settings(env, tiles, alpha, epsilon, gamma)
     if tiles is not None:
         tiles, table = tile_table(env, tiles, table, discipline, q0)
     policy = _sync_policy(share, epsilon)
