@@ -33,3 +33,21 @@ def test_tabular_defaults_unchanged():
                     progress=False)
     assert (r.alpha, r.epsilon, r.gamma) == (0.1, 0.1, 0.95)
     assert distq.TILES_AUTO["cartpole"] == ("8x4,4,8,8", 0.1, 0.05, 1.0)
+
+
+def test_trace_max():
+    # passed through: the library's range check sees it
+    r = distq.train("maze4x3", algo="q-lambda", trace_max=8, threads=1,
+                    steps=500, progress=False)
+    assert r.steps == 500
+    for v in (0, 65537):
+        with pytest.raises(distq.InvalidArgument, match="trace_max"):
+            distq.train("maze4x3", algo="q-lambda", trace_max=v, threads=1,
+                        steps=100, progress=False)
+    with pytest.raises(distq.InvalidArgument, match="q-lambda"):
+        distq.train("maze4x3", trace_max=8, threads=1, steps=100,
+                    progress=False)
+    t = distq.Table((12, 4))
+    distq.Agent(t, algo="q-lambda", trace_max=1)
+    with pytest.raises(distq.InvalidArgument, match="trace_max"):
+        distq.Agent(t, algo="q-lambda", trace_max=0)
