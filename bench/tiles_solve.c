@@ -37,11 +37,12 @@ typedef struct task {
 	const char *rule;
 } task;
 
-/* Defaults per environment (docs/seeds.md, "Continuous control"). */
+/* Defaults per environment (docs/seeds.md, "Continuous control"); the
+ * coder, alpha, epsilon and gamma are dq_tiles_tuned()'s, set in main(). */
 static const task tasks[] = {
-    {"cartpole", 475.0, "8x4,4,8,8", 0.1, 0.05, 1.0, 0.0, 20000, "q"},
-    {"mountaincar", -110.0, "8x8,8", 0.5, 0.0, 1.0, 0.0, 20000, "q"},
-    {"acrobot", -100.0, "8x6,6,6,6,8,8/65536", 0.3, 0.0, 1.0, 0.0, 20000, "q"},
+    {"cartpole", 475.0, NULL, 0, 0, 0, 0.0, 20000, "q"},
+    {"mountaincar", -110.0, NULL, 0, 0, 0, 0.0, 20000, "q"},
+    {"acrobot", -100.0, NULL, 0, 0, 0, 0.0, 20000, "q"},
 };
 
 static double
@@ -112,6 +113,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	tk = *def;
+	dq_tiles_tuned(tk.env, &tk.tiles, &tk.alpha, &tk.epsilon, &tk.gamma);
 	dq_agent_config_init(&ac);
 	if (argc > 5 && argv[5][0])
 		tk.tiles = argv[5];

@@ -63,6 +63,7 @@ enum {
 	T_NSTEP,
 	T_LAMBDA,
 	T_TRACE,
+	T_TRACE_MAX,
 	T_N
 };
 
@@ -144,6 +145,8 @@ const struct cli_opt cli_train_opts[] = {
     {"lambda", 0, "L", T_LAMBDA, "lambda of q-lambda in [0, 1] (default 0.9)"},
     {"trace", 0, "KIND", T_TRACE,
      "q-lambda's traces: accumulating (default) or replacing"},
+    {"trace-max", 0, "N", T_TRACE_MAX,
+     "the most traces q-lambda keeps per agent, 1 to 65536 (default 64)"},
     {"no-exact", 0, NULL, T_NO_EXACT,
      "skip the exact evaluation of the greedy policy"},
     {"curve", 0, "FILE", T_CURVE,
@@ -181,6 +184,8 @@ struct train_opts {
 	uint64_t nstep;	  /* --nstep */
 	double lambda;	  /* --lambda */
 	dq_trace trace;	  /* --trace */
+	/* --trace-max */
+	uint64_t trace_max;
 	dq_mode mode;
 	dq_pin_policy pin;
 	unsigned *pus;
@@ -217,6 +222,7 @@ train_defaults(struct train_opts *o)
 	o->seed = ac.seed;
 	o->nstep = ac.nstep;
 	o->lambda = ac.lambda;
+	o->trace_max = ac.trace_max;
 	o->mode = DQ_MODE_CAS;
 	o->sync = TRAIN_SYNC_AUTO;
 	o->pin = DQ_PIN_CORES;
@@ -561,6 +567,9 @@ train_value(const struct cli_cmd *cmd, struct train_opts *o, int id,
 					       "replacing",
 					       v);
 		return 0;
+	case T_TRACE_MAX:
+		return cli_parse_u64(cmd, "--trace-max", v, 1, DQ_TRACE_MAX_CAP,
+				     &o->trace_max);
 	}
 	return cli_usage_error(cmd, "internal: option %d", id);
 }
@@ -670,6 +679,11 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "traced entry each step: it runs "
 					    "with direct updates only (--sync "
 					    "0 or auto)");
+	/* (resumed without --algo: resume_read() checks the file's rule) */
+	if ((o->given & GIVEN(T_TRACE_MAX)) && o->rule != DQ_RULE_Q_LAMBDA &&
+	    (!o->resume || (o->given & GIVEN(T_ALGO))))
+		return cli_usage_error(cmd, "--trace-max is q-lambda's: it "
+					    "needs --algo q-lambda");
 	if ((o->given & GIVEN(T_SOFTMAX)) && (o->given & GIVEN(T_EPSILON)))
 		return cli_usage_error(cmd, "--softmax and --epsilon: the "
 					    "temperature replaces epsilon, "
@@ -944,6 +958,7 @@ train_config(const struct train_opts *o, dq_learner_config *c,
 	c->agent.nstep = (uint32_t)o->nstep;
 	c->agent.lambda = o->lambda;
 	c->agent.trace = o->trace;
+	c->agent.trace_max = (uint32_t)o->trace_max;
 	if (o->sync == TRAIN_SYNC_AUTO) {
 		c->write_path = DQ_WRITE_AUTO;
 	} else {
@@ -1067,6 +1082,13 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 		o->lambda = rs->rule.lambda;
 	if (!(o->given & GIVEN(T_TRACE)))
 		o->trace = rs->rule.trace;
+	if (!(o->given & GIVEN(T_TRACE_MAX)))
+		o->trace_max = rs->rule.trace_max;
+	else if (o->rule != DQ_RULE_Q_LAMBDA)
+		return cli_fail(-EINVAL,
+				"--trace-max is q-lambda's: '%s' "
+				"holds a %s run",
+				o->resume, dq_rule_name(o->rule));
 	if (!(o->given & GIVEN(T_ALPHA)))
 		o->alpha = o->alpha_sched.start = o->alpha_sched.end = m->alpha;
 	if (!(o->given & GIVEN(T_GAMMA)))
@@ -1540,18 +1562,8 @@ train_save(struct train_ctx *x, const dq_run_result *r)
 
 /*
  * --tiles auto: the coder and settings tuned for the built-in continuous
- * environments (docs/seeds.md, "Continuous control (tile coding)"; the
- * same as bench/tiles_solve.c's). Settings the command line gives win.
+ * environments, dq_tiles_tuned()'s. Settings the command line gives win.
  */
-static const struct tiles_auto {
-	const char *env, *tiles;
-	double alpha, epsilon, gamma;
-} tiles_autos[] = {
-    {"cartpole", "8x4,4,8,8", 0.1, 0.05, 1.0},
-    {"mountaincar", "8x8,8", 0.5, 0.0, 1.0},
-    {"acrobot", "8x6,6,6,6,8,8/65536", 0.3, 0.0, 1.0},
-};
-
 static void
 tiles_const(dq_schedule *s, double v)
 {
@@ -1584,25 +1596,20 @@ tiles_setup(struct train_opts *o, const struct cli_env *e, dq_tiles **tc,
 				"(cartpole, mountaincar and acrobot do)",
 				e->name);
 	if (!strcmp(text, "auto")) {
-		const struct tiles_auto *t = NULL;
+		double alpha, epsilon, gamma;
 
-		for (size_t i = 0;
-		     i < sizeof(tiles_autos) / sizeof(*tiles_autos); i++)
-			if (!strcmp(e->name, tiles_autos[i].env))
-				t = &tiles_autos[i];
-		if (!t)
+		if (dq_tiles_tuned(e->name, &text, &alpha, &epsilon, &gamma))
 			return cli_fail(-EINVAL,
 					"--tiles auto: no tuned coder for '%s' "
 					"(give one, e.g. --tiles 8x6)",
 					e->name);
-		text = t->tiles;
 		/* a resumed run keeps the file's, as resume_read() took them */
 		if (!o->resume && !(o->given & GIVEN(T_ALPHA)))
-			tiles_const(&o->alpha_sched, o->alpha = t->alpha);
+			tiles_const(&o->alpha_sched, o->alpha = alpha);
 		if (!o->resume && !(o->given & GIVEN(T_EPSILON)))
-			tiles_const(&o->epsilon_sched, o->epsilon = t->epsilon);
+			tiles_const(&o->epsilon_sched, o->epsilon = epsilon);
 		if (!o->resume && !(o->given & GIVEN(T_GAMMA)))
-			o->gamma = t->gamma;
+			o->gamma = gamma;
 	}
 	dq_tiles_config_init(&c);
 	if (o->tiles)

@@ -640,6 +640,24 @@ expect_rc 2 train maze4x3 --softmax 2e6
 expect_rc 2 train maze4x3 -q -t 1 --algo q-lambda --sync 8 --steps 1k
 expect_grep "direct updates only" "$tmp/err" "q-lambda refuses windows"
 expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --sync 0 --steps 1k
+# --trace-max: q-lambda's only, in [1, 65536]; a resume must keep the
+# file's (the mismatch named), and a non-q-lambda file refuses it.
+expect_rc 0 train maze4x3 -q -t 1 --algo q-lambda --trace-max 16 --steps 2k \
+	--checkpoint "$tmp/tm.ckp"
+expect_rc 0 train --resume "$tmp/tm.ckp" -q --trace-max 16 --steps 1k
+expect_rc 1 train --resume "$tmp/tm.ckp" -q --trace-max 32 --steps 1k
+expect_grep "trace_max 16, the learner trace_max 32" "$tmp/err" \
+	"--trace-max: a resume with another is refused"
+for bad_arg in 0 65537 x; do
+	expect_rc 2 train maze4x3 --algo q-lambda --trace-max "$bad_arg"
+	expect_grep "^distq train: --trace-max: " "$tmp/err" \
+		"--trace-max $bad_arg: the option named"
+done
+expect_rc 2 train maze4x3 --algo nstep-q --trace-max 8
+expect_grep "needs --algo q-lambda" "$tmp/err" "--trace-max: q-lambda's only"
+expect_rc 0 train maze4x3 -q -t 1 --steps 1k --checkpoint "$tmp/tq.ckp"
+expect_rc 1 train --resume "$tmp/tq.ckp" -q --trace-max 8 --steps 1k
+expect_grep "holds a q run" "$tmp/err" "--trace-max: resumed q run refused"
 
 
 # ------------------------------------------------- paths before work --

@@ -183,6 +183,26 @@ DQ_API int dq_tiles_values(const dq_tiles *tc, const dq_table *table,
 DQ_API int dq_tiles_format(const dq_tiles *tc, char *buf, size_t size);
 
 /**
+ * The coder and settings tuned for a built-in continuous environment
+ * (docs/seeds.md, "Continuous control (tile coding)"): what
+ * `distq train --tiles auto` and Python's train(tiles="auto") use for
+ * every setting not given.
+ *
+ * @param env an environment's name ("cartpole", "mountaincar", "acrobot").
+ * @param spec receives the coder's text (dq_tiles_config_from_env()'s),
+ *        static storage; NULL: not wanted (as for the others).
+ * @param alpha receives the step size, in (0, 1].
+ * @param epsilon receives the exploration rate, in [0, 1].
+ * @param gamma receives the discount, in [0, 1].
+ * @return 0; -EINVAL for a NULL @p env; -ENOENT when @p env has no tuned
+ *         coder.
+ * Thread-safety: safe from any thread.
+ * Ordering: none (constant data).
+ */
+DQ_API int dq_tiles_tuned(const char *env, const char **spec, double *alpha,
+			  double *epsilon, double *gamma);
+
+/**
  * The tile-coded agent's act (dq_agent_config.tiles): epsilon-greedy on
  * Q(obs, .), or for sarsa, nstep-sarsa and q-lambda the action its last
  * observe chose when @p obs is that observe's next observation (compared

@@ -80,7 +80,7 @@ def replay_target(cfg, replay=None, target_table=None):
 
 
 def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
-                softmax=None):
+                softmax=None, trace_max=None):
     """The learning rule by its name (``distq train --algo``: "q",
     "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda";
     "double-q" needs a two-channel table, which Table does not make yet),
@@ -109,9 +109,22 @@ def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
         raise InvalidArgument(f"trace must be 'accumulating' or "
                               f"'replacing', not {trace!r}", -22)
     cfg.trace = traces[trace]
+    trace_max_config(cfg, trace_max)
     if softmax is not None:
         cfg.policy = lib.DQ_POLICY_SOFTMAX
         schedule(cfg.epsilon, softmax, "softmax")
+
+
+def trace_max_config(cfg, trace_max):
+    """``trace_max``: the most traces q-lambda keeps per agent, 1 to
+    65536 (``distq train --trace-max``; None: the library's 64); refused
+    with other rules."""
+    if trace_max is None:
+        return
+    if cfg.rule != lib.DQ_RULE_Q_LAMBDA:
+        raise InvalidArgument("trace_max is q-lambda's: it needs "
+                              "algo='q-lambda'", -22)
+    cfg.trace_max = uint(trace_max, "trace_max")  # the library checks it
 
 
 def _u32_array(x, what):
@@ -142,14 +155,14 @@ class Agent:
                  stream=0, sync_every=0, random_ties=True,
                  return_window=100, replay=None, target_table=None,
                  algo="q", nstep=3, lam=0.9, trace="accumulating",
-                 softmax=None):
+                 softmax=None, trace_max=None):
         if not isinstance(table, Table):
             raise TypeError("table must be a distq.Table")
         cfg = ffi.new("dq_agent_config *")
         lib.dq_agent_config_init(cfg)
         agent_config(cfg, gamma, alpha, epsilon, seed, sync_every,
                      random_ties, return_window)
-        rule_config(cfg, algo, nstep, lam, trace, softmax)
+        rule_config(cfg, algo, nstep, lam, trace, softmax, trace_max)
         cfg.stream = uint(stream, "stream")
         replay_target(cfg, replay, target_table)
         out = ffi.new("dq_agent **")

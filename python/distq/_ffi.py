@@ -270,6 +270,8 @@ int dq_tiles_active(const dq_tiles *tc, const double *obs, uint32_t *tiles,
 int dq_tiles_values(const dq_tiles *tc, const dq_table *table,
 		    const double *obs, double *q, size_t n);
 int dq_tiles_format(const dq_tiles *tc, char *buf, size_t size);
+int dq_tiles_tuned(const char *env, const char **spec, double *alpha,
+		   double *epsilon, double *gamma);
 int dq_env_obs_dim(const dq_env *env, uint32_t *dim);
 int dq_env_instance_observe(const dq_env_instance *inst, double *obs,
 			    size_t n);

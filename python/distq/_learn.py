@@ -13,7 +13,7 @@ from ._env import as_env
 from ._errors import check, make_error, InvalidArgument
 from ._ffi import ffi, lib, owned
 from ._table import Table
-from ._tiles import tile_table
+from ._tiles import tile_table, auto_settings, Default
 
 REASONS = {lib.DQ_STOP_NONE: "none", lib.DQ_STOP_STEPS: "steps",
            lib.DQ_STOP_EPISODES: "episodes", lib.DQ_STOP_TIME: "time",
@@ -144,13 +144,15 @@ class _Bar:
 
 
 def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
-          target=None, algo="q", share="auto", seed=1, gamma=0.95,
-          alpha=0.1, epsilon=0.1, q0=0.0, discipline="cas", table=None,
+          target=None, algo="q", share="auto", seed=1,
+          gamma=Default(0.95), alpha=Default(0.1), epsilon=Default(0.1),
+          q0=0.0, discipline="cas", table=None,
           pin="cores", max_episode_steps=0, progress=True,
           progress_interval=0.1, callback=None, eval_every=None,
           eval_unit="seconds", eval_episodes=100, target_return=None,
           replay=None, target_table=None, nstep=3, lam=0.9,
-          trace="accumulating", softmax=None, tiles=None):
+          trace="accumulating", softmax=None, tiles=None,
+          trace_max=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
 
@@ -178,7 +180,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``algo``: the learning rule, as ``distq train --algo`` names it ("q",
     "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda");
     ``nstep``: their n; ``lam``, ``trace``: q-lambda's lambda and traces
-    ("accumulating" or "replacing"); ``softmax``: a temperature (number
+    ("accumulating" or "replacing"); ``trace_max``: the most traces
+    q-lambda keeps per agent (1 to 65536; None: 64); ``softmax``: a temperature (number
     or schedule tuple) for softmax action selection instead of
     epsilon-greedy.
     ``tiles``: tile coding of the environment's continuous observation
@@ -201,6 +204,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     ``eval_every``).
     """
     env = as_env(env)
+    alpha, epsilon, gamma = auto_settings(env, tiles, alpha, epsilon, gamma)
     if tiles is not None:
         tiles, table = tile_table(env, tiles, table, discipline, q0)
     policy = _sync_policy(share, epsilon)
@@ -240,7 +244,7 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
                               f"{share!r}", -22)
     agent_config(cfg.agent, gamma, alpha, epsilon, seed, sync)
     replay_target(cfg.agent, replay, target_table)
-    rule_config(cfg.agent, algo, nstep, lam, trace, softmax)
+    rule_config(cfg.agent, algo, nstep, lam, trace, softmax, trace_max)
     if tiles is not None:
         cfg.agent.tiles = tiles._tc
     if steps is None and seconds is None and episodes is None and \

@@ -11,11 +11,40 @@ from ._env import as_env
 from ._errors import check, InvalidArgument
 from ._ffi import ffi, lib, owned
 
-# `distq train --tiles auto`'s coders and settings (cli/train.c,
-# docs/seeds.md "Continuous control"): spec, alpha, epsilon, gamma.
-AUTO = {"cartpole": ("8x4,4,8,8", 0.1, 0.05, 1.0),
-        "mountaincar": ("8x8,8", 0.5, 0.0, 1.0),
-        "acrobot": ("8x6,6,6,6,8,8/65536", 0.3, 0.0, 1.0)}
+
+
+def tuned(name):
+    """The coder and settings tuned for environment ``name``, as `distq
+    train --tiles auto` takes them (dq_tiles_tuned(), the one table):
+    (spec, alpha, epsilon, gamma), or None."""
+    spec = ffi.new("const char **")
+    v = ffi.new("double[3]")
+    if lib.dq_tiles_tuned(str(name).encode(), spec, v, v + 1, v + 2):
+        return None
+    return (ffi.string(spec[0]).decode(), v[0], v[1], v[2])
+
+
+# The tuned coders and settings: spec, alpha, epsilon, gamma.
+AUTO = {n: tuned(n) for n in ("cartpole", "mountaincar", "acrobot")}
+
+
+class Default(float):
+    """A train() keyword's default value, told apart from the same value
+    given: tiles="auto" replaces it by the tuned setting."""
+
+    def __repr__(self):
+        return float.__repr__(self)
+
+
+def auto_settings(env, tiles, alpha, epsilon, gamma):
+    """train()'s alpha, epsilon and gamma: with tiles="auto", each not
+    given (a Default) is the tuned one; a value given always wins."""
+    t = tuned(env.name) if isinstance(tiles, str) and tiles == "auto" \
+        else None
+    if t is None:
+        return alpha, epsilon, gamma
+    return tuple(t[i + 1] if isinstance(v, Default) else v
+                 for i, v in enumerate((alpha, epsilon, gamma)))
 
 
 class Tiles:
@@ -41,11 +70,12 @@ class Tiles:
         if env is not None:
             env = as_env(env)
             if spec == "auto":
-                if env.name not in AUTO:
+                t = tuned(env.name)
+                if t is None:
                     raise InvalidArgument(
                         f"tiles='auto': no tuned coder for {env.name!r} "
                         f"(give one, e.g. '8x6')", -22)
-                spec = AUTO[env.name][0]
+                spec = t[0]
             check(lib.dq_tiles_config_from_env(cfg, env._env, spec.encode()),
                   f"tiles {spec!r}", detail=True)
         elif spec == "auto":
