@@ -588,6 +588,33 @@ train_flag(struct train_opts *o, int id)
 }
 
 /*
+ * The rule parameters given for a rule that has none of them (--nstep
+ * without nstep-q or nstep-sarsa, --lambda, --trace or --trace-max without
+ * q-lambda): the first one's name, or NULL. A parameter another rule
+ * would silently ignore is a usage error, not a no-op.
+ */
+static const char *
+rule_option_misplaced(const struct train_opts *o)
+{
+	static const struct {
+		int id;
+		const char *name;
+		dq_rule r1, r2;
+	} own[] = {
+	    {T_NSTEP, "--nstep", DQ_RULE_NSTEP_Q, DQ_RULE_NSTEP_SARSA},
+	    {T_LAMBDA, "--lambda", DQ_RULE_Q_LAMBDA, DQ_RULE_Q_LAMBDA},
+	    {T_TRACE, "--trace", DQ_RULE_Q_LAMBDA, DQ_RULE_Q_LAMBDA},
+	    {T_TRACE_MAX, "--trace-max", DQ_RULE_Q_LAMBDA, DQ_RULE_Q_LAMBDA},
+	};
+
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if ((o->given & GIVEN(own[i].id)) && o->rule != own[i].r1 &&
+		    o->rule != own[i].r2)
+			return own[i].name;
+	return NULL;
+}
+
+/*
  * Every usage error of train is found here, before anything is opened: the
  * checks that combine options as well as each option's own.
  */
@@ -680,10 +707,15 @@ train_parse(const struct cli_cmd *cmd, int argc, char **argv,
 					    "with direct updates only (--sync "
 					    "0 or auto)");
 	/* (resumed without --algo: resume_read() checks the file's rule) */
-	if ((o->given & GIVEN(T_TRACE_MAX)) && o->rule != DQ_RULE_Q_LAMBDA &&
-	    (!o->resume || (o->given & GIVEN(T_ALGO))))
-		return cli_usage_error(cmd, "--trace-max is q-lambda's: it "
-					    "needs --algo q-lambda");
+	if (!o->resume || (o->given & GIVEN(T_ALGO))) {
+		const char *opt = rule_option_misplaced(o);
+
+		if (opt)
+			return cli_usage_error(cmd,
+					       "%s is not a parameter "
+					       "of --algo %s",
+					       opt, dq_rule_name(o->rule));
+	}
 	if ((o->given & GIVEN(T_SOFTMAX)) && (o->given & GIVEN(T_EPSILON)))
 		return cli_usage_error(cmd, "--softmax and --epsilon: the "
 					    "temperature replaces epsilon, "
@@ -1084,10 +1116,11 @@ resume_read(struct train_opts *o, struct train_resume *rs)
 		o->trace = rs->rule.trace;
 	if (!(o->given & GIVEN(T_TRACE_MAX)))
 		o->trace_max = rs->rule.trace_max;
-	else if (o->rule != DQ_RULE_Q_LAMBDA)
+	if (rule_option_misplaced(o))
 		return cli_fail(-EINVAL,
-				"--trace-max is q-lambda's: '%s' "
+				"%s is not a parameter of %s: '%s' "
 				"holds a %s run",
+				rule_option_misplaced(o), dq_rule_name(o->rule),
 				o->resume, dq_rule_name(o->rule));
 	if (!(o->given & GIVEN(T_ALPHA)))
 		o->alpha = o->alpha_sched.start = o->alpha_sched.end = m->alpha;

@@ -654,7 +654,19 @@ for bad_arg in 0 65537 x; do
 		"--trace-max $bad_arg: the option named"
 done
 expect_rc 2 train maze4x3 --algo nstep-q --trace-max 8
-expect_grep "needs --algo q-lambda" "$tmp/err" "--trace-max: q-lambda's only"
+expect_grep "--trace-max is not a parameter of --algo nstep-q" "$tmp/err" \
+	"--trace-max: q-lambda's only"
+# Every rule parameter is refused with a rule that would ignore it.
+expect_rc 2 train maze4x3 --algo q --lambda 0.5
+expect_grep "--lambda is not a parameter of --algo q" "$tmp/err" \
+	"--lambda: q-lambda's only"
+expect_rc 2 train maze4x3 --algo sarsa --trace replacing
+expect_grep "--trace is not a parameter of --algo sarsa" "$tmp/err" \
+	"--trace: q-lambda's only"
+expect_rc 2 train maze4x3 --algo q-lambda --nstep 3
+expect_grep "--nstep is not a parameter of --algo q-lambda" "$tmp/err" \
+	"--nstep: nstep-q's and nstep-sarsa's only"
+expect_rc 0 train maze4x3 -q -t 1 --algo nstep-sarsa --nstep 2 --steps 1k
 expect_rc 0 train maze4x3 -q -t 1 --steps 1k --checkpoint "$tmp/tq.ckp"
 expect_rc 1 train --resume "$tmp/tq.ckp" -q --trace-max 8 --steps 1k
 expect_grep "holds a q run" "$tmp/err" "--trace-max: resumed q run refused"
