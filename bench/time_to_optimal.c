@@ -405,7 +405,10 @@ fmt_value(char *buf, size_t n, double v, int digits)
 
 /*
  * The table of one environment, as text or markdown. Time speedup is the
- * one-thread median time over this point's; the steps ratio is this
+ * one-thread median time over this point's (full times, thread start-up
+ * included, as a user pays them; the start-up column is the median of the
+ * same runs with one step per agent, shown beside them, not taken out);
+ * the steps ratio is this
  * point's median total steps over the one-thread median (sample
  * efficiency: 1.0 means parallel agents waste nothing).
  */
@@ -415,22 +418,24 @@ report_env(FILE *f, bool md, const char *env, const point *pts, int n)
 	if (md) {
 		fprintf(f, "\n**%s**\n\n", env);
 		fprintf(f, "| mode | P | runs | failed | seconds (median) | "
+			   "start-up s (median) | "
 			   "steps (median) | time speedup | steps ratio | "
 			   "redone | windowed | window | delay |\n");
 		fprintf(f, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
-			   "\n");
+			   "--:|\n");
 	} else {
 		fprintf(f, "\n%s\n", env);
 		fprintf(f,
-			"%-8s %4s %5s %6s %10s %10s %8s %8s %6s %8s %6s %8s\n",
-			"mode", "P", "runs", "failed", "seconds", "steps",
-			"speedup", "steps x", "redone", "windowed", "window",
-			"delay");
+			"%-8s %4s %5s %6s %10s %10s %10s %8s %8s %6s %8s %6s "
+			"%8s\n",
+			"mode", "P", "runs", "failed", "seconds", "start-up",
+			"steps", "speedup", "steps x", "redone", "windowed",
+			"window", "delay");
 	}
 	for (int i = 0; i < n; i++) {
 		const point *pt = &pts[i];
 		const point *one = find_point(pts, n, pt->mode, 1);
-		char s_s[32], s_n[32], s_sp[32], s_r[32];
+		char s_s[32], s_st[32], s_n[32], s_sp[32], s_r[32];
 		double sp = NAN, sr = NAN;
 
 		if (one && isfinite(one->med_secs) && isfinite(pt->med_secs))
@@ -438,25 +443,26 @@ report_env(FILE *f, bool md, const char *env, const point *pts, int n)
 		if (one && isfinite(one->med_steps) && isfinite(pt->med_steps))
 			sr = pt->med_steps / one->med_steps;
 		fmt_value(s_s, sizeof(s_s), pt->med_secs, 3);
+		fmt_value(s_st, sizeof(s_st), pt->med_start, 3);
 		fmt_value(s_n, sizeof(s_n), pt->med_steps, 3);
 		bench_fmt_ratio(s_sp, sizeof(s_sp), sp, "x");
 		bench_fmt_ratio(s_r, sizeof(s_r), sr, "");
 		if (md)
 			fprintf(f,
-				"| %s | %u | %u | %u | %s | %s | %s | %s "
+				"| %s | %u | %u | %u | %s | %s | %s | %s | %s "
 				"| %u | %.0f%% | %.0f | %.0f |\n",
 				mode_name(pt->mode), pt->threads, pt->n,
-				pt->failed, s_s, s_n, s_sp, s_r, pt->redone,
-				pt->med_windowed * 100, pt->med_window,
-				pt->delay);
+				pt->failed, s_s, s_st, s_n, s_sp, s_r,
+				pt->redone, pt->med_windowed * 100,
+				pt->med_window, pt->delay);
 		else
 			fprintf(f,
-				"%-8s %4u %5u %6u %10s %10s %8s %8s %6u "
+				"%-8s %4u %5u %6u %10s %10s %10s %8s %8s %6u "
 				"%7.0f%% %6.0f %8.0f\n",
 				mode_name(pt->mode), pt->threads, pt->n,
-				pt->failed, s_s, s_n, s_sp, s_r, pt->redone,
-				pt->med_windowed * 100, pt->med_window,
-				pt->delay);
+				pt->failed, s_s, s_st, s_n, s_sp, s_r,
+				pt->redone, pt->med_windowed * 100,
+				pt->med_window, pt->delay);
 	}
 }
 

@@ -85,6 +85,7 @@ typedef struct slot {
 	/* The automatic write path (lib/writepath.h): the agent's probe,
 	 * its step count at the last switch and at the run's start. */
 	bool wp_auto;
+	uint32_t wp_prior; /* the small-table prior's window; 0 none */
 	dq__wp_probe wp_probe;
 	uint64_t wp_steps, wp_run0;
 	uint64_t wp_window_steps; /* steps taken in windows, all runs */
@@ -521,6 +522,9 @@ dq_learner_create(dq_learner **out, dq_table *table, const dq_env *env,
 			if (err)
 				goto fail;
 			s->wp_auto = w != 0;
+			s->wp_prior = dq__wp_prior_window(
+			    (uint64_t)table->n_states * table->n_actions, l->n,
+			    w);
 		}
 		/* Stream i = stream i-1 jumped once: O(P) jumps in all. */
 		if (i > 0) {
@@ -1349,13 +1353,14 @@ agent_main(void *arg)
 	 * run ended with a write-back, so this is normally a no-op). */
 	err = dq__agent_sync(&sl->ag);
 	if (!err) {
-		/* The automatic write path starts each run direct: the rule
-		 * decides from this run's measurements (lib/writepath.h). */
+		/* The automatic write path starts each run direct, or
+		 * windowed on a small table (the prior): the rule decides
+		 * from this run's measurements (lib/writepath.h). */
 		if (sl->wp_auto) /* written back just above: cannot fail */
-			(void)dq__agent_set_window(&sl->ag, 0);
+			(void)dq__agent_set_window(&sl->ag, sl->wp_prior);
 		wp_mark(sl);
 		sl->wp_run0 = sl->ag.steps;
-		sl->wp_probe = (dq__wp_probe){0};
+		sl->wp_probe = (dq__wp_probe){.prior = sl->wp_prior};
 		if (sl->ag.share)
 			dq__share_begin(&sl->ag, now_ns());
 		err = agent_loop(sl, &what);

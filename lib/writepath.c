@@ -43,6 +43,20 @@ dq__wp_max_window(uint64_t entries, uint32_t agents)
 }
 
 uint32_t
+dq__wp_prior_window(uint64_t entries, uint32_t agents, uint32_t max_window)
+{
+	uint64_t w;
+
+	if (agents < 2 || entries == 0 || entries > DQ__WP_PRIOR_ENTRIES ||
+	    max_window < DQ__WP_MIN_WINDOW)
+		return 0;
+	w = pow2_ceil(entries * DQ__WP_PRIOR_PER_ENTRY);
+	if (w < DQ__WP_MIN_WINDOW)
+		w = DQ__WP_MIN_WINDOW;
+	return w > max_window ? max_window : (uint32_t)w;
+}
+
+uint32_t
 dq__wp_window_for(uint64_t run_steps, uint32_t max_window)
 {
 	uint64_t w = run_steps / DQ__WP_STALE;
@@ -125,6 +139,10 @@ dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 	const uint64_t slot = m->t_end / DQ__WP_SLOT_NS;
 	const uint64_t period = slot / DQ__WP_PERIOD_SLOTS + 1;
 	const uint64_t pos = slot % DQ__WP_PERIOD_SLOTS;
+	/* The small-table prior holds through the first period's probe:
+	 * windows first, and at least its window. */
+	const bool prior = p->prior && period == 1 && pos < DQ__WP_PROBE_SLOTS;
+	uint32_t w;
 	bool win;
 
 	if (!max_window)
@@ -143,7 +161,7 @@ dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 		p->ns[window != 0] += m->t_end - m->t_start;
 	}
 	if (pos < DQ__WP_PROBE_SLOTS) {
-		win = pos % 2 == 1;
+		win = (pos % 2 == 1) != prior;
 	} else {
 		if (p->decided != period) {
 			p->decided = period;
@@ -164,7 +182,12 @@ dq__wp_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 		}
 		win = p->windows;
 	}
-	return win ? dq__wp_window_for(m->run_steps, max_window) : 0;
+	if (!win)
+		return 0;
+	w = dq__wp_window_for(m->run_steps, max_window);
+	if (prior && w < p->prior)
+		w = p->prior < max_window ? p->prior : max_window;
+	return w;
 }
 
 dq__wp_max_window_fn dq__wp_max_window_hook = dq__wp_max_window;

@@ -27,6 +27,21 @@
  *    retries, write-backs that found the entry moved) do not cost by
  *    themselves: the line transfers do, and no counter sees those (on taxi
  *    one retry in 120,000 steps, about one transfer in 10-20);
+ *  - the small-table prior: with P >= 2 agents on a table of at most
+ *    DQ__WP_PRIOR_ENTRIES entries, the run starts windowed (window
+ *    dq__wp_prior_window()) and its first period's probe runs windows
+ *    first (windows, direct, windows, direct); until that probe's
+ *    verdict its windows are at least the prior's, the staleness bound
+ *    notwithstanding; from the verdict on, the rule is the one above.
+ *    Such a table has at most 128 cache lines, and two agents' episodes
+ *    keep all of them hot: measured, direct updates there are the slow
+ *    path (cliffwalking, 24 lines: 76 ns per agent-step at P = 2 against
+ *    17 at P = 1; frozenlake8x8, 32 lines: 1.06x at P = 2, windows of 256
+ *    1.58x; the 10^3-entry table, 125 lines: windows about 2x direct's
+ *    speed), while taxi (3,000 entries, 375 lines) scales direct
+ *    (1.85-1.95x). Without it a run shorter than the first slot (2 ms;
+ *    cliffwalking's, about 0.5 ms to target) is all direct, and the
+ *    staleness bound forbids any window before 8,192 steps of an agent;
  *  - a window is as long as the staleness bound allows: at most
  *    1/DQ__WP_STALE of the agent's steps so far in the run (so an update is
  *    delayed by at most about 1/DQ__WP_STALE of the run's steps), a power
@@ -62,6 +77,17 @@
 #define DQ__WP_MARGIN 0.05
 /* A window is at most 1/DQ__WP_STALE of the agent's steps so far. */
 #define DQ__WP_STALE 32u
+/* The small-table prior: P >= 2 agents on a table of at most this many
+ * entries (128 cache lines of 8-byte entries, all of them hot) start a
+ * run windowed, DQ__WP_PRIOR_PER_ENTRY steps per entry rounded up to a
+ * power of two, at least DQ__WP_MIN_WINDOW, at most the cap (maze4x3 and
+ * frozenlake4x4 256, cliffwalking and frozenlake8x8 1024, 10^3 entries
+ * 4096). 4 per entry: a window's write-back merges at most entries /
+ * window, under one entry per 4 steps (cliffwalking at 1024, counted: 0.066
+ * merges and 0.014 lines per step, about 1 ns of an ~80 ns transfer per
+ * step), and its staleness stays a quarter of the cap's. */
+#define DQ__WP_PRIOR_ENTRIES 1024u
+#define DQ__WP_PRIOR_PER_ENTRY 4u
 
 /*
  * The pool: every agent's probe figures of a period, published once per
@@ -104,6 +130,10 @@ typedef struct dq__wp_probe {
 	uint64_t decided; /* the last period decided, plus one */
 	uint64_t pooled;  /* the last period decided from the pool, plus 1 */
 	bool windows;	  /* the path held until the next probe */
+	/* The small-table prior's window (dq__wp_prior_window()), set by the
+	 * learner at the run's start, when the run started windowed; 0 =
+	 * none (the run started direct). */
+	uint32_t prior;
 } dq__wp_probe;
 
 /*
@@ -112,6 +142,15 @@ typedef struct dq__wp_probe {
  * table is always updated directly (one agent, or too large).
  */
 uint32_t dq__wp_max_window(uint64_t entries, uint32_t agents);
+
+/*
+ * The small-table prior: the window a run of @agents agents on a table of
+ * @entries (S x A) entries starts with, within @max_window
+ * (dq__wp_max_window()); 0 when it starts direct (one agent, a table
+ * above DQ__WP_PRIOR_ENTRIES, or no window possible).
+ */
+uint32_t dq__wp_prior_window(uint64_t entries, uint32_t agents,
+			     uint32_t max_window);
 
 /*
  * The window for the agent's next chunk (0 = direct updates), its current

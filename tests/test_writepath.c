@@ -57,6 +57,99 @@ test_window_for(void **state)
 }
 
 /*
+ * The small-table prior: which tables start windowed, and how long the
+ * window is. Breaking the bound (taxi windowed, or P = 1 windowed) or the
+ * length fails here.
+ */
+static void
+test_prior_window(void **state)
+{
+	(void)state;
+	/* One agent: never (bit-identical single-agent runs). */
+	assert_int_equal(dq__wp_prior_window(192, 1, 4096), 0);
+	/* 4 steps per entry, up to a power of two, at least 256. */
+	assert_int_equal(dq__wp_prior_window(44, 2, 1024), 256);   /* maze */
+	assert_int_equal(dq__wp_prior_window(64, 2, 1024), 256);   /* 4x4 */
+	assert_int_equal(dq__wp_prior_window(192, 2, 4096), 1024); /* cliff */
+	assert_int_equal(dq__wp_prior_window(256, 2, 4096), 1024); /* 8x8 */
+	assert_int_equal(dq__wp_prior_window(1000, 2, 16384), 4096);
+	assert_int_equal(dq__wp_prior_window(DQ__WP_PRIOR_ENTRIES, 16, 65536),
+			 4 * DQ__WP_PRIOR_ENTRIES);
+	/* Above the bound (taxi), or no window possible: direct. */
+	assert_int_equal(
+	    dq__wp_prior_window(DQ__WP_PRIOR_ENTRIES + 1, 2, 65536), 0);
+	assert_int_equal(dq__wp_prior_window(3000, 2, 65536), 0);
+	assert_int_equal(dq__wp_prior_window(192, 2, 0), 0);
+	assert_int_equal(dq__wp_prior_window(0, 2, 4096), 0);
+	/* Never past the buffers' cap. */
+	assert_int_equal(dq__wp_prior_window(192, 2, 512), 512);
+	for (uint64_t e = 1; e <= DQ__WP_PRIOR_ENTRIES; e += 13)
+		assert_true(
+		    dq__wp_prior_window(e, 2, dq__wp_max_window(e, 2)) <=
+		    dq__wp_max_window(e, 2));
+}
+
+/*
+ * The prior in the rule: the first period's probe runs windows first, at
+ * least the prior's window whatever the staleness bound says (a young
+ * run: 0 steps so far), then direct; from the probe's verdict on, and in
+ * later periods, the rule is the plain one. Breakages caught: the probe
+ * not reordered (slot 0 direct), the staleness bound not waived (window
+ * 0 in slot 0), the prior held past the first probe.
+ */
+static void
+test_decide_prior(void **state)
+{
+	const uint64_t ms = 1000000, slot = DQ__WP_SLOT_NS,
+		       period = (uint64_t)DQ__WP_SLOT_NS * DQ__WP_PERIOD_SLOTS;
+	dq__wp_probe p = {.prior = 1024};
+	dq__wp_probe none = {0};
+	dq__wp_sample m;
+
+	(void)state;
+	/* Slot 0, 300 steps into the run: windows of the prior's length
+	 * (the bound alone allows none before 8192 steps); without the
+	 * prior, direct. */
+	m = (dq__wp_sample){0, ms, 300, 300, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 1024, 4096, &m), 1024);
+	assert_int_equal(dq__wp_decide(&none, 0, 4096, &m), 0);
+	/* Slot 1: direct; slot 2: windows again; slot 3: direct (each
+	 * chunk passed with the path it ran). */
+	m = (dq__wp_sample){slot, slot + ms, 100, 400, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 0);
+	m = (dq__wp_sample){2 * slot, 2 * slot + ms, 300, 900, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 1024, 4096, &m), 1024);
+	/* The bound, when it allows more, is taken. */
+	m = (dq__wp_sample){2 * slot + ms, 3 * slot - 1, 300,
+			    1u << 20,	   NULL,	 0};
+	assert_int_equal(dq__wp_decide(&p, 1024, 4096, &m), 4096);
+	m = (dq__wp_sample){3 * slot, 3 * slot + ms, 300, 1200, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 0);
+	/* Measured, each chunk for the path it ran (the one decided after
+	 * the chunk before): windows 1200 steps in 4 ms (slots 0, 2, and 3's
+	 * chunk, decided in slot 2), direct 100 in 1 ms. */
+	assert_int_equal(p.steps[1], 1200);
+	assert_int_equal(p.steps[0], 100);
+	/* After the probe: the verdict (windows, faster here) with the
+	 * staleness bound back: a young run gets none. */
+	m = (dq__wp_sample){5 * slot, 5 * slot + ms, 300, 1500, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 0);
+	assert_true(p.windows);
+	m = (dq__wp_sample){6 * slot, 6 * slot + ms, 300, 1u << 20, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 4096);
+	/* The next period probes as without the prior: direct first. */
+	m = (dq__wp_sample){period, period + ms, 300, 1u << 20, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 4096, 4096, &m), 0);
+	m = (dq__wp_sample){
+	    period + slot, period + slot + ms, 300, 1u << 20, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 0, 4096, &m), 4096);
+	/* No window possible (max_window 0): direct, prior or not. */
+	p = (dq__wp_probe){.prior = 1024};
+	m = (dq__wp_sample){0, ms, 300, 300, NULL, 0};
+	assert_int_equal(dq__wp_decide(&p, 0, 0, &m), 0);
+}
+
+/*
  * A synthetic timeline for the rule, with no clock and no threads: an
  * agent whose chunks of 256 steps take 256 / rate[path] ns, direct at
  * rate[0] and windowed at rate[1] (steps per ns), fed to dq__wp_decide()
@@ -548,6 +641,88 @@ test_probe_samples(void **state)
 	dq_env_close(env);
 }
 
+/*
+ * The learner starts a P = 2 run on a small table windowed (the prior):
+ * a run of one step per agent takes it in a window (the learner starting
+ * the run direct fails here: the window is set before the first chunk,
+ * whatever the clock says); in a run of 4,000 steps every chunk handed
+ * to the rule carries the prior in the agent's probe (the probe not told
+ * of the prior fails here; whether the chunks then run windowed depends
+ * on the clock's slots, which a loaded machine moves, and is
+ * test_decide_prior's); an explicit DQ_WRITE_DIRECT takes none.
+ */
+static _Atomic uint32_t prior_min = UINT32_MAX, prior_max;
+
+static uint32_t
+prior_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
+	     const dq__wp_sample *m)
+{
+	uint32_t v = atomic_load(&prior_min);
+
+	while (p->prior < v &&
+	       !atomic_compare_exchange_weak(&prior_min, &v, p->prior))
+		;
+	v = atomic_load(&prior_max);
+	while (p->prior > v &&
+	       !atomic_compare_exchange_weak(&prior_max, &v, p->prior))
+		;
+	return dq__wp_decide(p, window, max_window, m);
+}
+
+static void
+test_prior_learner(void **state)
+{
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		uint64_t windowed = 0;
+		dq_env *env;
+		dq_env_spec sp;
+		dq_table *t;
+		dq_learner_config c;
+		dq_learner *l;
+		dq_run_result r;
+
+		assert_int_equal(dq_env_open_name(&env, "cliffwalking"), 0);
+		dq_env_spec_get(env, &sp);
+		t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0,
+				  false);
+		dq_learner_config_init(&c);
+		c.pin = DQ_PIN_NONE;
+		c.n_threads = 2;
+		c.max_steps = k == 2 ? 2 : 4000;
+		c.write_path = k == 1 ? DQ_WRITE_DIRECT : DQ_WRITE_AUTO;
+		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		if (k == 0)
+			dq__wp_decide_hook = prior_decide;
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		dq__wp_decide_hook = dq__wp_decide;
+		assert_int_equal(r.total.steps, c.max_steps);
+		for (uint32_t i = 0; i < 2; i++) {
+			dq_write_stats ws;
+
+			assert_int_equal(dq_learner_agent_write_path(l, i, &ws),
+					 0);
+			windowed += ws.window_steps;
+			if (k == 1) {
+				assert_int_equal(ws.window_steps, 0);
+			} else if (k == 2) {
+				assert_int_equal(ws.window_steps, 1);
+			} else {
+				/* the prior's 1024 (4 x 192 entries, up) */
+				assert_true(ws.mean_window == 1024.0);
+			}
+		}
+		if (k == 0) {
+			assert_true(windowed > 0);
+			assert_int_equal(atomic_load(&prior_min), 1024);
+			assert_int_equal(atomic_load(&prior_max), 1024);
+		}
+		dq_learner_destroy(l);
+		dq_table_destroy(t);
+		dq_env_close(env);
+	}
+}
+
 /* Without the hooks one agent never opens a window (max_window 0). */
 static void
 test_one_agent_direct(void **state)
@@ -620,11 +795,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_max_window),
 	    cmocka_unit_test(test_window_for),
+	    cmocka_unit_test(test_prior_window),
 	    cmocka_unit_test(test_decide),
+	    cmocka_unit_test(test_decide_prior),
 	    cmocka_unit_test(test_pool),
 	    cmocka_unit_test(test_switching_is_exact),
 	    cmocka_unit_test(test_switching_two_agents),
 	    cmocka_unit_test(test_probe_samples),
+	    cmocka_unit_test(test_prior_learner),
 	    cmocka_unit_test(test_one_agent_direct),
 	    cmocka_unit_test(test_config),
 	};
