@@ -10,13 +10,15 @@
 #                   (make test-python), the MPI jobs (make test-mpi),
 #                   install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
-#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
-#                   the mutation check; prints each phase's wall and CPU
-#                   seconds (phases that time no agent run two at a time)
+#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target);
+#                   prints each phase's wall and CPU seconds (phases that
+#                   time no agent run two at a time). CI (.ci/run) runs
+#                   make check, then make mutants
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
-#   make mutants    deliberate breakages that the tests must catch (in check)
+#   make mutants    deliberate breakages that the tests must catch (CI runs
+#                   it after make check; not part of check)
 #   make bench      benchmarks (never part of check)
 #   make docs       Doxygen over the public header and docs/*.md, warnings
 #                   are errors; HTML in build/docs/html/index.html
@@ -252,21 +254,21 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 #
 # make check's phases. The ones that run agents against the clock (time
 # budgets, a monitor's CPU use, two agents timed against each other,
-# mpirun jobs, the mutants' whole suites) run alone, one after the other:
-# test, test-python, test-mpi, check-asan, check-tsan, mutants. The others
+# mpirun jobs) run alone, one after the other: test, test-python,
+# test-mpi, check-asan, check-tsan. The others
 # (CHECK_SIDE) build, lint, compare instruction counts (callgrind counts
 # do not depend on the load) or fuzz for a fixed time: no verdict of
 # theirs depends on the load, so they run two at a time (make -j), after
 # the "build" phase has built what they share; they also build the
-# sanitizer trees and the mutants' pristine tree, so that check-asan,
-# check-tsan and mutants only run. Each phase's wall and CPU seconds
-# (user+sys) are printed when it ends and as a table at the end
-# (build/check-times.txt; scripts/timed.sh).
+# sanitizer trees, so that check-asan and check-tsan only run. The
+# mutation check (make mutants, which builds its own pristine tree) is
+# not a phase: CI (.ci/run) runs it after make check. Each phase's wall
+# and CPU seconds (user+sys) are printed when it ends and as a table at
+# the end (build/check-times.txt; scripts/timed.sh).
 CHECK_TIMES := build/check-times.txt
 TIMED := sh scripts/timed.sh $(CHECK_TIMES)
 CHECK_SIDE := test-headers test-build test-install abi-check abi-grow-test \
-	test-man format-check docs check-fuzz check-ir build-asan build-tsan \
-	mutants-build
+	test-man format-check docs check-fuzz check-ir build-asan build-tsan
 check: $(DEPS_STAMP)
 	$(Q)rm -f $(CHECK_TIMES) && mkdir -p build && date +%s.%N >build/.check-start
 	$(Q)$(TIMED) test $(MAKE) --no-print-directory test
@@ -278,9 +280,8 @@ check: $(DEPS_STAMP)
 	$(Q)$(TIMED) test-mpi $(MAKE) --no-print-directory test-mpi
 	$(Q)$(TIMED) check-asan $(MAKE) --no-print-directory check-asan
 	$(Q)$(TIMED) check-tsan $(MAKE) --no-print-directory check-tsan
-	$(Q)$(TIMED) mutants $(MAKE) --no-print-directory mutants
 	$(Q)sh scripts/timed.sh --report $(CHECK_TIMES) $$(cat build/.check-start)
-	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
+	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz; CI runs make mutants next)"
 
 check-side: $(CHECK_SIDE:%=check-phase-%)
 check-phase-%:
@@ -495,7 +496,7 @@ stress: $(DEPS_STAMP)
 MUTANT ?=
 mutants: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh $(MUTANT)
-# Only the pristine tree (make check builds it beside other phases).
+# Only the pristine tree (make mutants builds it too when it is stale).
 mutants-build: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh --build $(MUTANT)
 
