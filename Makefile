@@ -123,6 +123,13 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 STATIC := $(BUILD)/libdistq.a
+# What distq and the examples link: the release library, except in a
+# sanitizer tree, which has no release use (nothing installs it): there
+# they link the test copy of the library ($(BUILD)/jet/, below; its hooks
+# do nothing unless a unit test turns them on), so that a sanitizer tree
+# compiles the library once, not twice (lib/learner.c alone costs 35-105
+# CPU seconds per compile under a sanitizer).
+PROG_LIB := $(if $(SANITIZE),$(BUILD)/jet/libdistq-jet.a,$(STATIC))
 SONAME := libdistq.so.$(MAJOR)
 SHARED := $(BUILD)/libdistq.so.$(VERSION)
 # Exported symbols and their version nodes (see the file).
@@ -176,9 +183,9 @@ $(SHARED): $(LIB_OBJ) $(VERSION_SCRIPT)
 # Programs that use the public API only: no -Ilib.
 PUB_CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 
-$(BUILD)/distq: $(CLI_OBJ) $(STATIC)
+$(BUILD)/distq: $(CLI_OBJ) $(PROG_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROG_LIB) \
 		$(LDLIBS_ALL)
 
 $(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
@@ -186,11 +193,11 @@ $(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/examples/%: examples/%.c $(STATIC)
+$(BUILD)/examples/%: examples/%.c $(PROG_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
-		$(STATIC) $(LDLIBS_ALL)
+		$(PROG_LIB) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	$(call say,CC,$@)
