@@ -10,13 +10,15 @@
 #                   (make test-python), the MPI jobs (make test-mpi),
 #                   install recipes,
 #                   ABI check, man pages, ASan+UBSan, TSan,
-#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target),
-#                   the mutation check; prints each phase's wall and CPU
-#                   seconds (phases that time no agent run two at a time)
+#                   a short libFuzzer run (FUZZ_CHECK_SECONDS per target);
+#                   prints each phase's wall and CPU seconds (phases that
+#                   time no agent run two at a time). CI (.ci/run) runs
+#                   make check, then make mutants
 #   make abi-baseline   rewrite abi/libdistq.abi from the built library
 #   make fuzz       libFuzzer targets, FUZZ_SECONDS (default 60) each
 #   make stress     lost-update and crash stress, STRESS_SECONDS (default 120)
-#   make mutants    deliberate breakages that the tests must catch (in check)
+#   make mutants    deliberate breakages that the tests must catch (CI runs
+#                   it after make check; not part of check)
 #   make bench      benchmarks (never part of check)
 #   make docs       Doxygen over the public header and docs/*.md, warnings
 #                   are errors; HTML in build/docs/html/index.html
@@ -121,6 +123,13 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 STATIC := $(BUILD)/libdistq.a
+# What distq and the examples link: the release library, except in a
+# sanitizer tree, which has no release use (nothing installs it): there
+# they link the test copy of the library ($(BUILD)/jet/, below; its hooks
+# do nothing unless a unit test turns them on), so that a sanitizer tree
+# compiles the library once, not twice (lib/learner.c alone costs 35-105
+# CPU seconds per compile under a sanitizer).
+PROG_LIB := $(if $(SANITIZE),$(BUILD)/jet/libdistq-jet.a,$(STATIC))
 SONAME := libdistq.so.$(MAJOR)
 SHARED := $(BUILD)/libdistq.so.$(VERSION)
 # Exported symbols and their version nodes (see the file).
@@ -174,9 +183,9 @@ $(SHARED): $(LIB_OBJ) $(VERSION_SCRIPT)
 # Programs that use the public API only: no -Ilib.
 PUB_CPPFLAGS := -Iinclude -D_POSIX_C_SOURCE=200809L $(CPPFLAGS)
 
-$(BUILD)/distq: $(CLI_OBJ) $(STATIC)
+$(BUILD)/distq: $(CLI_OBJ) $(PROG_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(STATIC) \
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(PROG_LIB) \
 		$(LDLIBS_ALL)
 
 $(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
@@ -184,11 +193,11 @@ $(BUILD)/cli/%.o: cli/%.c | $(BUILD_DEPS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) -c $< -o $@
 
-$(BUILD)/examples/%: examples/%.c $(STATIC)
+$(BUILD)/examples/%: examples/%.c $(PROG_LIB)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(PUB_CPPFLAGS) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
-		$(STATIC) $(LDLIBS_ALL)
+		$(PROG_LIB) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	$(call say,CC,$@)
@@ -252,21 +261,21 @@ $(BUILD)/tests/test_solve: private TEST_LDFLAGS := $(PTHREAD_WRAP)
 #
 # make check's phases. The ones that run agents against the clock (time
 # budgets, a monitor's CPU use, two agents timed against each other,
-# mpirun jobs, the mutants' whole suites) run alone, one after the other:
-# test, test-python, test-mpi, check-asan, check-tsan, mutants. The others
+# mpirun jobs) run alone, one after the other: test, test-python,
+# test-mpi, check-asan, check-tsan. The others
 # (CHECK_SIDE) build, lint, compare instruction counts (callgrind counts
 # do not depend on the load) or fuzz for a fixed time: no verdict of
 # theirs depends on the load, so they run two at a time (make -j), after
 # the "build" phase has built what they share; they also build the
-# sanitizer trees and the mutants' pristine tree, so that check-asan,
-# check-tsan and mutants only run. Each phase's wall and CPU seconds
-# (user+sys) are printed when it ends and as a table at the end
-# (build/check-times.txt; scripts/timed.sh).
+# sanitizer trees, so that check-asan and check-tsan only run. The
+# mutation check (make mutants, which builds its own pristine tree) is
+# not a phase: CI (.ci/run) runs it after make check. Each phase's wall
+# and CPU seconds (user+sys) are printed when it ends and as a table at
+# the end (build/check-times.txt; scripts/timed.sh).
 CHECK_TIMES := build/check-times.txt
 TIMED := sh scripts/timed.sh $(CHECK_TIMES)
 CHECK_SIDE := test-headers test-build test-install abi-check abi-grow-test \
-	test-man format-check docs check-fuzz check-ir build-asan build-tsan \
-	mutants-build
+	test-man format-check docs check-fuzz check-ir build-asan build-tsan
 check: $(DEPS_STAMP)
 	$(Q)rm -f $(CHECK_TIMES) && mkdir -p build && date +%s.%N >build/.check-start
 	$(Q)$(TIMED) test $(MAKE) --no-print-directory test
@@ -278,9 +287,8 @@ check: $(DEPS_STAMP)
 	$(Q)$(TIMED) test-mpi $(MAKE) --no-print-directory test-mpi
 	$(Q)$(TIMED) check-asan $(MAKE) --no-print-directory check-asan
 	$(Q)$(TIMED) check-tsan $(MAKE) --no-print-directory check-tsan
-	$(Q)$(TIMED) mutants $(MAKE) --no-print-directory mutants
 	$(Q)sh scripts/timed.sh --report $(CHECK_TIMES) $$(cat build/.check-start)
-	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz, mutants)"
+	@echo "make check: all suites passed (plain, ASan+UBSan, TSan, fuzz; CI runs make mutants next)"
 
 check-side: $(CHECK_SIDE:%=check-phase-%)
 check-phase-%:
@@ -495,7 +503,7 @@ stress: $(DEPS_STAMP)
 MUTANT ?=
 mutants: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh $(MUTANT)
-# Only the pristine tree (make check builds it beside other phases).
+# Only the pristine tree (make mutants builds it too when it is stale).
 mutants-build: $(DEPS_STAMP)
 	$(Q)sh scripts/mutants.sh --build $(MUTANT)
 

@@ -9,7 +9,7 @@
 #
 # usage: header-test.sh INCLUDE_DIR STATIC_LIBRARY LDLIBS...
 set -u
-inc=$1 lib=$2
+inc=$(cd "$1" && pwd) lib=$2 # absolute: try() compiles in a scratch directory
 shift 2
 out=${TMPDIR:-/tmp}/distq-header-test.$$
 mkdir -p "$out"
@@ -44,21 +44,31 @@ f=$out/all
 units="$units $f"
 for f in $units; do cp "$f.c" "$f.cpp"; done
 
-try() { # COMPILER STD FILE
-	n=$((n + 1))
-	if ! msg=$($1 -std=$2 $flags -c "$3" -o "$out/x.o" 2>&1); then
-		echo "header-test: $1 -std=$2 on $(head -1 "$3") fails:" >&2
+# Every unit of one language in one compiler run per mode (a run per
+# unit cost twice the CPU, mostly in starting the compilers); each unit is
+# still its own translation unit, and a failure names its file (the
+# header's name) in the compiler's message.
+try() { # COMPILER STD FILE...
+	c=$1 s=$2
+	shift 2
+	n=$((n + $#))
+	rm -rf "$out/o" && mkdir "$out/o" || exit 1
+	if ! msg=$(cd "$out/o" && $c -std=$s $flags -c "$@" 2>&1); then
+		echo "header-test: $c -std=$s fails on a header:" >&2
 		echo "$msg" | head -20 >&2
 		fail=1
 	fi
 }
+cunits="" cxxunits=""
 for f in $units; do
-	for cc in gcc clang; do
-		for std in c99 c11 c17; do try $cc $std "$f.c"; done
-	done
-	for cxx in g++ clang++; do
-		for std in c++11 c++14 c++17 c++20; do try $cxx $std "$f.cpp"; done
-	done
+	cunits="$cunits $f.c"
+	cxxunits="$cxxunits $f.cpp"
+done
+for cc in gcc clang; do
+	for std in c99 c11 c17; do try $cc $std $cunits; done
+done
+for cxx in g++ clang++; do
+	for std in c++11 c++14 c++17 c++20; do try $cxx $std $cxxunits; done
 done
 
 # A program in each language that calls the inline functions and links:
