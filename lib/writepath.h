@@ -57,8 +57,11 @@
 
 #include "seqlock.h"
 
-/* Tables above this many entries are always updated directly. */
-#define DQ__WP_MAX_ENTRIES (1u << 14)
+/* Tables above this many entries are always updated directly (the
+ * overlay's buffers grow with the table; 2^17 takes in the 10^5-entry
+ * table, where windows of 65536 steps ran at 1.81x direct's speed at two
+ * threads, docs/performance.md; at 10^7 entries direct scales, 1.8-2x). */
+#define DQ__WP_MAX_ENTRIES (1u << 17)
 /* Shortest and longest windows the rule picks. */
 #define DQ__WP_MIN_WINDOW 256u
 #define DQ__WP_MAX_WINDOW 65536u

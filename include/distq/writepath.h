@@ -26,8 +26,9 @@ typedef enum dq_write_path {
 	 *  and write-back windows (and their length), from the table's size
 	 *  and the speed the agents measure on each path in short probes
 	 *  (docs/performance.md, "The automatic write path"). One agent, or
-	 *  a table above 2^14 entries, always updates
-	 *  directly, so single-agent runs are exactly as with
+	 *  a table above 2^17 entries, always updates
+	 *  directly (the overlay buffers of a smaller table take at most
+	 *  about 24 bytes per entry per agent), so single-agent runs are exactly as with
 	 *  DQ_WRITE_DIRECT. */
 	DQ_WRITE_AUTO = 0,
 	/** Every update goes straight to the shared table (agent.sync_every
