@@ -74,6 +74,11 @@ fi
 	fi
 	echo "caches of cpu0 (sysfs):"
 	caches
+	if [ -x "$build/bench/machine_probe" ]; then
+		echo "measured (bench/machine_probe: line hand-over between two"
+		echo "cores, pinned thread start+join, parked thread wake-up):"
+		"$build/bench/machine_probe" | sed 's/^/  /'
+	fi
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 echo

@@ -14,9 +14,13 @@
 # replaced by summary.md.
 #
 # What it runs:
+#  0. bench/machine_probe: a cache line's hand-over between two cores, a
+#     pinned thread's start and a parked thread's wake-up, the figures the
+#     summary explains a missed target with.
 #  1. throughput, --threads 1,2, modes auto (the default write path),
-#     private (P private tables: the ceiling, nothing shared) and hand (the
-#     hand-written loop), PAIRS repetitions (default 7) interleaved, so
+#     private (P private tables: the ceiling, nothing shared), hogwild
+#     (plain loads and stores: the CAS's share of the gap to the hand loop)
+#     and hand (the hand-written loop), PAIRS repetitions (default 7) interleaved, so
 #     that each repetition is one 1-thread / 2-thread pair run seconds
 #     apart (A B A B ...). Reported: the median of the per-pair ratios.
 #     Environments: maze4x3 frozenlake4x4 frozenlake8x8 cliffwalking taxi
@@ -66,9 +70,19 @@ fi
 	echo "load=$(cut -d ' ' -f 1 /proc/loadavg 2>/dev/null || echo '?')"
 } > "$out/machine.env"
 
+# -------------------------------------------------------- 0. machine --
+# The costs that bound a second core's help, measured now: a cache line's
+# hand-over between the two cores, a pinned thread's start, a parked
+# thread's wake-up (bench/machine_probe.c).
+if [ -x "$build/bench/machine_probe" ]; then
+	"$build/bench/machine_probe" | tee "$out/machine-probe.txt"
+else
+	: > "$out/machine-probe.txt"
+fi
+
 # ------------------------------------------------------------ 1. pairs --
 # shellcheck disable=SC2086
-"$tp" --threads 1,2 --modes auto,private,hand --reps "$pairs" \
+"$tp" --threads 1,2 --modes auto,private,hogwild,hand --reps "$pairs" \
 	--seconds 0.25 --csv "$out/throughput.csv" \
 	--summary "$out/throughput-summary.csv" \
 	--markdown "$out/throughput.md" $envs | tee "$out/throughput.txt"
