@@ -79,7 +79,7 @@ def replay_target(cfg, replay=None, target_table=None):
             cfg.target_every = uint(t, "target_table period")
 
 
-def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
+def rule_config(cfg, algo="q", nstep=None, lam=None, trace=None,
                 softmax=None, trace_max=None):
     """The learning rule by its name (``distq train --algo``: "q",
     "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda";
@@ -87,7 +87,12 @@ def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
     n of the n-step rules, lambda and the trace kind ("accumulating" or
     "replacing") of q-lambda, and ``softmax``: None for epsilon-greedy,
     else the softmax temperature (a number or a schedule tuple), which
-    replaces epsilon."""
+    replaces epsilon.
+
+    ``nstep`` (None: 3), ``lam`` (None: 0.9), ``trace`` (None:
+    "accumulating") and ``trace_max`` are refused with a rule that would
+    ignore them, as ``distq train`` refuses ``--nstep``, ``--lambda``,
+    ``--trace`` and ``--trace-max``."""
     if algo in ("qlearning", "q-learning"):
         algo = "q"
     rule = ffi.new("dq_rule *")
@@ -101,8 +106,17 @@ def rule_config(cfg, algo="q", nstep=3, lam=0.9, trace="accumulating",
                               "channels, which distq.Table does not make "
                               "yet", -22)
     cfg.rule = rule[0]
-    cfg.nstep = uint(nstep, "nstep")
-    setattr(cfg, "lambda", float(lam))  # a Python keyword
+    owners = {"nstep": (lib.DQ_RULE_NSTEP_Q, lib.DQ_RULE_NSTEP_SARSA),
+              "lam": (lib.DQ_RULE_Q_LAMBDA,),
+              "trace": (lib.DQ_RULE_Q_LAMBDA,)}
+    for name, v in (("nstep", nstep), ("lam", lam), ("trace", trace)):
+        if v is not None and cfg.rule not in owners[name]:
+            raise InvalidArgument(f"{name} is not a parameter of algo "
+                                  f"{algo!r}", -22)
+    cfg.nstep = uint(3 if nstep is None else nstep, "nstep")
+    setattr(cfg, "lambda", 0.9 if lam is None else float(lam))  # keyword
+    if trace is None:
+        trace = "accumulating"
     traces = {"accumulating": lib.DQ_TRACE_ACCUMULATING,
               "replacing": lib.DQ_TRACE_REPLACING}
     if trace not in traces:
@@ -154,7 +168,7 @@ class Agent:
     def __init__(self, table, *, gamma=0.95, alpha=0.1, epsilon=0.1, seed=1,
                  stream=0, sync_every=0, random_ties=True,
                  return_window=100, replay=None, target_table=None,
-                 algo="q", nstep=3, lam=0.9, trace="accumulating",
+                 algo="q", nstep=None, lam=None, trace=None,
                  softmax=None, trace_max=None):
         if not isinstance(table, Table):
             raise TypeError("table must be a distq.Table")

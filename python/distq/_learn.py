@@ -150,8 +150,8 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
           pin="cores", max_episode_steps=0, progress=True,
           progress_interval=0.1, callback=None, eval_every=None,
           eval_unit="seconds", eval_episodes=100, target_return=None,
-          replay=None, target_table=None, nstep=3, lam=0.9,
-          trace="accumulating", softmax=None, tiles=None,
+          replay=None, target_table=None, nstep=None, lam=None,
+          trace=None, softmax=None, tiles=None,
           trace_max=None):
     """Train a shared Q-table on a built-in environment with ``threads``
     C agent threads (default: one per physical core, ``distq.cores()``).
@@ -179,8 +179,9 @@ def train(env, *, threads=None, steps=None, seconds=None, episodes=None,
     the agents (docs/replay.md; neither is saved in checkpoints).
     ``algo``: the learning rule, as ``distq train --algo`` names it ("q",
     "sarsa", "expected-sarsa", "nstep-q", "nstep-sarsa", "q-lambda");
-    ``nstep``: their n; ``lam``, ``trace``: q-lambda's lambda and traces
-    ("accumulating" or "replacing"); ``trace_max``: the most traces
+    ``nstep``: their n (None: 3); ``lam``, ``trace``: q-lambda's lambda
+    (None: 0.9) and traces ("accumulating", the default, or "replacing");
+    each is refused with a rule that ignores it; ``trace_max``: the most traces
     q-lambda keeps per agent (1 to 65536; None: 64); ``softmax``: a temperature (number
     or schedule tuple) for softmax action selection instead of
     epsilon-greedy.

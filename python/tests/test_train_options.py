@@ -51,3 +51,33 @@ def test_trace_max():
     distq.Agent(t, algo="q-lambda", trace_max=1)
     with pytest.raises(distq.InvalidArgument, match="trace_max"):
         distq.Agent(t, algo="q-lambda", trace_max=0)
+
+
+@pytest.mark.parametrize("kw,owner", [({"nstep": 2}, "nstep-q"),
+                                      ({"lam": 0.5}, "q-lambda"),
+                                      ({"trace": "replacing"}, "q-lambda")])
+def test_rule_parameters_refused_with_other_rules(kw, owner):
+    # As distq train refuses --nstep/--lambda/--trace with --algo q: a
+    # parameter the rule ignores is a mistake, not a silent no-op.
+    (name,) = kw
+    for algo in ("q", "sarsa", "expected-sarsa"):
+        with pytest.raises(distq.InvalidArgument,
+                           match=f"{name} is not a parameter of algo"):
+            distq.train("maze4x3", algo=algo, threads=1, steps=100,
+                        progress=False, **kw)
+        with pytest.raises(distq.InvalidArgument, match=name):
+            distq.Agent(distq.Table((12, 4)), algo=algo, **kw)
+    r = distq.train("maze4x3", algo=owner, threads=1, steps=500,
+                    progress=False, **kw)
+    assert r.steps == 500
+    if name == "nstep":  # both n-step rules own it
+        distq.Agent(distq.Table((12, 4)), algo="nstep-sarsa", **kw)
+
+
+def test_rule_parameter_defaults_unchanged():
+    # Not given: the n-step rules take n = 3, q-lambda lambda 0.9 with
+    # accumulating traces, as before these became refusable.
+    for algo in ("nstep-q", "nstep-sarsa", "q-lambda", "q"):
+        r = distq.train("maze4x3", algo=algo, threads=1, steps=300,
+                        progress=False)
+        assert r.steps == 300
