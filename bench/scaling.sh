@@ -46,6 +46,11 @@ here=$(dirname "$0")
 tp=$build/bench/throughput
 tto=$build/bench/time_to_optimal
 pairs=${PAIRS:-7}
+# THREADS: the thread counts of every paired run, 1 first (e.g.
+# THREADS=1,2,4,8,16 on a bigger machine: each count is paired with one
+# thread; the summary's tables stay 1 / 2 and a table of every count's
+# speedups is added).
+threads=${THREADS:-1,2}
 seeds=${SEEDS:-11}
 envs=${ENVS:-"maze4x3 frozenlake4x4 frozenlake8x8 cliffwalking taxi
 scalable:states=250,actions=4 scalable:states=25000,actions=4
@@ -82,19 +87,19 @@ fi
 
 # ------------------------------------------------------------ 1. pairs --
 # shellcheck disable=SC2086
-"$tp" --threads 1,2 --modes auto,private,hogwild,hand --reps "$pairs" \
+"$tp" --threads "$threads" --modes auto,private,hogwild,hand --reps "$pairs" \
 	--seconds 0.25 --csv "$out/throughput.csv" \
 	--summary "$out/throughput-summary.csv" \
 	--markdown "$out/throughput.md" $envs | tee "$out/throughput.txt"
 
 # ------------------------------------------------------ 2. to target --
-"$tto" --threads 1,2 --modes auto,cas --seeds "$seeds" \
+"$tto" --threads "$threads" --modes auto,cas --seeds "$seeds" \
 	--csv "$out/tto-fl8.csv" --summary "$out/tto-fl8-summary.csv" \
 	--markdown "$out/tto-fl8.md" frozenlake8x8 | tee "$out/tto-fl8.txt"
 "$tto" --threads 2 --modes sync --sync 4096 --seeds "$seeds" \
 	--csv "$out/tto-fl8-w.csv" --summary "$out/tto-fl8-w-summary.csv" \
 	--markdown "$out/tto-fl8-w.md" frozenlake8x8 | tee "$out/tto-fl8-w.txt"
-"$tto" --threads 1,2 --modes auto,cas --seeds "${CLIFF_SEEDS:-31}" \
+"$tto" --threads "$threads" --modes auto,cas --seeds "${CLIFF_SEEDS:-31}" \
 	--interval 0.00005 \
 	--csv "$out/tto-cliff.csv" --summary "$out/tto-cliff-summary.csv" \
 	--markdown "$out/tto-cliff.md" cliffwalking | tee "$out/tto-cliff.txt"

@@ -148,6 +148,21 @@ def throughput_table(out, lines, probe):
             "yes" if ratio >= 1.8 else "no", a2.get("path", "?"),
             fmt_ratio(num(p2["paired_speedup"])) if p2 else "-", ns))
     throughput_misses(pts, envs, probe, lines)
+    counts = sorted({int(r["threads"]) for r in tp})
+    if len(counts) > 2:  # THREADS=1,2,4,...: every count against one
+        lines.append("")
+        lines.append("| environment, auto (private ceiling) | " +
+                     " | ".join("%d / 1" % p for p in counts[1:]) + " |")
+        lines.append("|---|" + "--:|" * (len(counts) - 1))
+        for e in envs:
+            cells = []
+            for p in counts[1:]:
+                a = pts.get((e, "auto", str(p)))
+                c = pts.get((e, "private", str(p)))
+                cells.append("%s (%s)" % (
+                    fmt_ratio(num(a["paired_speedup"])) if a else "-",
+                    fmt_ratio(num(c["paired_speedup"])) if c else "-"))
+            lines.append("| %s | %s |" % (label(e), " | ".join(cells)))
     return pts
 
 
