@@ -53,10 +53,14 @@ dq_test_converge_cap(uint64_t full)
 	return cap && cap < full ? cap : full;
 }
 
-/* A table for a test: S x A, the given discipline, every entry q0, rows
- * padded or not. Fails the test when creation fails. */
+/* A table for a test from the dq_table_config fields the suites set: S x
+ * A, the given discipline, every entry q0, rows padded or not, @channels
+ * channels (0 means 1) and visit counts or not; the other fields keep
+ * dq_table_config_init()'s defaults. Fails the test when creation fails.
+ * dq_test_table() and dq_test_table_ch() are its two common shapes. */
 static inline dq_table *
-dq_test_table(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
+dq_test_table_full(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad,
+		   uint32_t channels, bool visits)
 {
 	dq_table_config c;
 	dq_table *t = NULL;
@@ -67,29 +71,27 @@ dq_test_table(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
 	c.mode = mode;
 	c.q0 = q0;
 	c.pad_rows = pad;
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	assert_non_null(t);
-	return t;
-}
-
-/* A table as dq_test_table() (q0 0, rows not padded) with @channels
- * channels and visit counts or not. Fails the test when creation fails. */
-static inline dq_table *
-dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
-		 bool visits)
-{
-	dq_table_config c;
-	dq_table *t = NULL;
-
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.mode = mode;
 	c.channels = channels;
 	c.visit_counts = visits;
 	assert_int_equal(dq_table_create(&t, &c), 0);
 	assert_non_null(t);
 	return t;
+}
+
+/* A table as dq_test_table_full() with one channel and no visit counts. */
+static inline dq_table *
+dq_test_table(uint32_t s, uint32_t a, dq_mode mode, double q0, bool pad)
+{
+	return dq_test_table_full(s, a, mode, q0, pad, 1, false);
+}
+
+/* A table as dq_test_table_full() (q0 0, rows not padded) with @channels
+ * channels and visit counts or not. */
+static inline dq_table *
+dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
+		 bool visits)
+{
+	return dq_test_table_full(s, a, mode, 0.0, false, channels, visits);
 }
 
 /* A fresh scratch directory "$TMPDIR/PREFIX_XXXXXX" (/tmp when TMPDIR is
