@@ -24,19 +24,14 @@ static const dq_rule all_rules[] = {DQ_RULE_Q, DQ_RULE_SARSA,
 #endif
 #define N_RULES (sizeof(all_rules) / sizeof(all_rules[0]))
 
+/* A cas table of S x A, every entry q0, with the channels `rule` needs. */
 static dq_table *
 rule_table(uint32_t s, uint32_t a, dq_rule rule, double q0)
 {
-	dq_table_config c;
-	dq_table *t = NULL;
+	uint32_t ch;
 
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.q0 = q0;
-	assert_int_equal(dq_rule_channels(rule, &c.channels), 0);
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
+	assert_int_equal(dq_rule_channels(rule, &ch), 0);
+	return dq_test_table_full(s, a, DQ_MODE_CAS, q0, false, ch, false);
 }
 
 static void
