@@ -94,6 +94,17 @@ dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
 	return dq_test_table_full(s, a, mode, 0.0, false, channels, visits);
 }
 
+/* Entry (s, a) of channel 0 of @t; fails the test when dq_table_get()
+ * does. */
+static inline double
+dq_test_q(const dq_table *t, uint32_t s, uint32_t a)
+{
+	double v;
+
+	assert_int_equal(dq_table_get(t, s, a, &v), 0);
+	return v;
+}
+
 /* A fresh scratch directory "$TMPDIR/PREFIX_XXXXXX" (/tmp when TMPDIR is
  * unset or 40 bytes or longer) into @dir (@cap bytes): 0, or -1 when it
  * cannot be made (a cmocka setup's return). */

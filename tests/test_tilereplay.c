@@ -45,15 +45,6 @@ coder(const char *text, uint32_t dim, double lo, double hi)
 	return tc;
 }
 
-static double
-q_of(const dq_table *t, uint32_t s, uint32_t a)
-{
-	double v;
-
-	assert_int_equal(dq_table_get(t, s, a, &v), 0);
-	return v;
-}
-
 /* test_tilerules.c's corridor: states 0..S-1, actions left, stay,
  * right; a move slips with probability 1/4; -1 a step, +5 on reaching
  * S-1 (terminated); truncated after LIMIT steps. Its own stream. */
@@ -147,7 +138,8 @@ equivalence(dq_rule rule, struct ext_cfg x)
 	}
 	for (uint32_t y = 0; y < S; y++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = q_of(tab, y, a), v = q_of(tw, y, a);
+			double u = dq_test_q(tab, y, a),
+			       v = dq_test_q(tw, y, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
 			moved += u != 0.0;
@@ -223,7 +215,7 @@ others_zero(const dq_table *t, const bool set[6][2])
 	for (uint32_t r = 0; r < 6; r++)
 		for (uint32_t a = 0; a < 2; a++)
 			if (!set[r][a])
-				assert_true(q_of(t, r, a) == 0.0);
+				assert_true(dq_test_q(t, r, a) == 0.0);
 }
 
 /*
@@ -260,8 +252,8 @@ test_replay_by_hand(void **state)
 	assert_int_equal(dq_tiles_active(tc, &o2, f, 2), 2);
 	assert_true(f[0] == 1 && f[1] == 4);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 1.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.375);
-	assert_true(q_of(t, 3, 0) == 0.375);
+	assert_true(dq_test_q(t, 0, 0) == 0.375);
+	assert_true(dq_test_q(t, 3, 0) == 0.375);
 	set[0][0] = set[3][0] = true;
 	others_zero(t, set);
 	assert_int_equal(ag->ext->replays, 1);
@@ -269,10 +261,10 @@ test_replay_by_hand(void **state)
 	pick = dq_rng_below(&copy, 2);
 	assert_int_equal(dq_agent_observe_obs(ag, &o2, 1, -1.0, NULL, true), 0);
 	print_message("step 2 replayed transition %u\n", pick + 1);
-	assert_true(q_of(t, 0, 0) == (pick == 0 ? 0.4375 : 0.375));
-	assert_true(q_of(t, 3, 0) == (pick == 0 ? 0.4375 : 0.375));
-	assert_true(q_of(t, 1, 1) == (pick == 1 ? -0.375 : -0.25));
-	assert_true(q_of(t, 4, 1) == (pick == 1 ? -0.375 : -0.25));
+	assert_true(dq_test_q(t, 0, 0) == (pick == 0 ? 0.4375 : 0.375));
+	assert_true(dq_test_q(t, 3, 0) == (pick == 0 ? 0.4375 : 0.375));
+	assert_true(dq_test_q(t, 1, 1) == (pick == 1 ? -0.375 : -0.25));
+	assert_true(dq_test_q(t, 4, 1) == (pick == 1 ? -0.375 : -0.25));
 	set[1][1] = set[4][1] = true;
 	others_zero(t, set);
 	assert_int_equal(ag->ext->replays, 2);
@@ -302,17 +294,17 @@ test_target_by_hand(void **state)
 
 	(void)state;
 	assert_int_equal(dq_agent_observe_obs(ag, &o2, 1, 2.0, NULL, true), 0);
-	assert_true(q_of(t, 1, 1) == 0.5 && q_of(t, 4, 1) == 0.5);
+	assert_true(dq_test_q(t, 1, 1) == 0.5 && dq_test_q(t, 4, 1) == 0.5);
 	tv = dq__target_view(ag->ext->target);
 	assert_true(dq__table_get(tv, 1, 1) == 0.0);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 0.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.0 && q_of(t, 3, 0) == 0.0);
+	assert_true(dq_test_q(t, 0, 0) == 0.0 && dq_test_q(t, 3, 0) == 0.0);
 	tv = dq__target_view(ag->ext->target);
 	assert_true(dq__table_get(tv, 1, 1) == 0.5);
 	assert_true(dq__table_get(tv, 4, 1) == 0.5);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 0.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.25 * 0.9);
-	assert_true(q_of(t, 3, 0) == 0.25 * 0.9);
+	assert_true(dq_test_q(t, 0, 0) == 0.25 * 0.9);
+	assert_true(dq_test_q(t, 3, 0) == 0.25 * 0.9);
 	dq_agent_destroy(ag);
 	dq_table_destroy(t);
 	dq_tiles_destroy(tc);
@@ -476,7 +468,8 @@ same_weights(const dq_table *t1, const dq_table *t2)
 	dq_table_info_get(t1, &i);
 	for (uint32_t s = 0; s < i.n_states; s++)
 		for (uint32_t a = 0; a < i.n_actions; a++) {
-			double x1 = q_of(t1, s, a), x2 = q_of(t2, s, a);
+			double x1 = dq_test_q(t1, s, a),
+			       x2 = dq_test_q(t2, s, a);
 
 			if (memcmp(&x1, &x2, sizeof(x1)))
 				return false;

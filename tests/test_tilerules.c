@@ -34,15 +34,6 @@ coder(const char *text, uint32_t dim, double lo, double hi)
 	return tc;
 }
 
-static double
-q_of(const dq_table *t, uint32_t s, uint32_t a)
-{
-	double v;
-
-	assert_int_equal(dq_table_get(t, s, a, &v), 0);
-	return v;
-}
-
 /* The corridor: states 0..S-1, actions left, stay, right; a move slips to
  * a random one with probability 1/4; reward -1 a step, +5 on reaching
  * S-1 (terminated); truncated after LIMIT steps. Its own random stream,
@@ -124,7 +115,8 @@ equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 	}
 	for (uint32_t x = 0; x < S; x++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = q_of(tab, x, a), v = q_of(tw, x, a);
+			double u = dq_test_q(tab, x, a),
+			       v = dq_test_q(tw, x, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
 			moved += u != 0.0;
@@ -300,7 +292,7 @@ lambda_walk(uint32_t trace_max, uint32_t *most)
 	}
 	for (uint32_t x = 0; x < rows; x++)
 		for (uint32_t a = 0; a < 2; a++)
-			before[x * 2 + a] = q_of(r.t, x, a);
+			before[x * 2 + a] = dq_test_q(r.t, x, a);
 	{
 		double o = 39 / 40.0;
 
@@ -309,7 +301,7 @@ lambda_walk(uint32_t trace_max, uint32_t *most)
 	}
 	for (uint32_t x = 0; x < rows; x++)
 		for (uint32_t a = 0; a < 2; a++)
-			moved += q_of(r.t, x, a) != before[x * 2 + a];
+			moved += dq_test_q(r.t, x, a) != before[x * 2 + a];
 	rig_free(&r);
 	return moved;
 }
