@@ -23,44 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dq_test.h"
+#include "dq_test_tiles.h"
 
-#include "agent.h"
 #include "replay.h"
 
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
-
-/* test_tilerules.c's corridor: states 0..S-1, actions left, stay,
- * right; a move slips with probability 1/4; -1 a step, +5 on reaching
- * S-1 (terminated); truncated after LIMIT steps. Its own stream. */
-#define S 12u
-#define LIMIT 25u
-
-static uint32_t
-corridor_step(dq_rng *w, uint32_t s, uint32_t a, double *r, bool *term)
-{
-	uint32_t m = dq_rng_uniform(w) < 0.25 ? dq_rng_below(w, 3) : a;
-
-	s = m == 0 ? (s ? s - 1 : 0) : m == 2 ? s + 1 : s;
-	*term = s == S - 1;
-	*r = *term ? 5.0 : -1.0;
-	return s;
-}
+/* The corridor's states (dq_test_tiles.h, test_tilerules.c's too). */
+#define S DQ_TEST_CORRIDOR_S
 
 /* How the reduction is configured: replay (ring, batch, minibatches),
  * target (every, tau). */
@@ -80,56 +48,20 @@ struct ext_cfg {
 static void
 equivalence(dq_rule rule, struct ext_cfg x)
 {
-	dq_tiles *tc = coder("1x12", 1, 0.0, (double)S);
-	dq_table *tab = dq_test_table(S, 3, DQ_MODE_CAS, 0.0, false);
-	dq_table *tw;
+	dq_test_twins tt;
 	dq_agent_config c;
 	dq_agent *ta, *wa;
-	dq_rng w;
-	uint32_t rows, s, len = 0, differ = 0, moved = 0;
+	uint32_t differ = 0, moved = 0;
 
-	assert_int_equal(dq_tiles_features(tc, &rows), 0);
-	assert_int_equal(rows, S + 1);
-	tw = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_agent_config_init(&c);
-	c.rule = rule;
-	c.gamma = 0.9;
-	c.alpha.start = c.alpha.end = 0.3;
-	c.epsilon.start = c.epsilon.end = 0.2;
-	c.seed = 7;
+	dq_test_twins_config(&c, rule);
 	c.replay_capacity = x.cap;
 	c.replay_batch = x.batch;
 	c.replay_minibatches = x.k;
 	c.target_every = x.every;
 	c.target_tau = x.tau;
-	assert_int_equal(dq_agent_create(&ta, tab, &c), 0);
-	c.tiles = tc;
-	assert_int_equal(dq_agent_create(&wa, tw, &c), 0);
-	dq_rng_seed(&w, 11, 0);
-	s = dq_rng_below(&w, S - 1);
-	for (uint32_t k = 0; k < 20000; k++) {
-		uint32_t a, b, s2;
-		double r, o = s + 0.5, o2;
-		bool term;
-
-		assert_int_equal(dq_agent_act(ta, s, &a), 0);
-		assert_int_equal(dq_agent_act_obs(wa, &o, &b), 0);
-		assert_int_equal(a, b);
-		s2 = corridor_step(&w, s, a, &r, &term);
-		o2 = s2 + 0.5;
-		assert_int_equal(dq_agent_observe(ta, s, a, r, s2, term), 0);
-		assert_int_equal(dq_agent_observe_obs(wa, &o, a, r, &o2, term),
-				 0);
-		s = s2;
-		if (term || ++len == LIMIT) {
-			if (!term) {
-				assert_int_equal(dq_agent_episode_end(ta), 0);
-				assert_int_equal(dq_agent_episode_end(wa), 0);
-			}
-			len = 0;
-			s = dq_rng_below(&w, S - 1);
-		}
-	}
+	dq_test_twins_run(&tt, &c, 20000);
+	ta = tt.ta;
+	wa = tt.wa;
 	assert_int_equal(ta->ext->replays, wa->ext->replays);
 	if (x.cap) {
 		assert_int_equal(wa->ext->replays,
@@ -138,8 +70,8 @@ equivalence(dq_rule rule, struct ext_cfg x)
 	}
 	for (uint32_t y = 0; y < S; y++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = dq_test_q(tab, y, a),
-			       v = dq_test_q(tw, y, a);
+			double u = dq_test_q(tt.tab, y, a),
+			       v = dq_test_q(tt.tw, y, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
 			moved += u != 0.0;
@@ -158,11 +90,7 @@ equivalence(dq_rule rule, struct ext_cfg x)
 		      (unsigned long long)wa->ext->replays);
 	assert_int_equal(differ, 0);
 	assert_true(moved > 20);
-	dq_agent_destroy(ta);
-	dq_agent_destroy(wa);
-	dq_table_destroy(tab);
-	dq_table_destroy(tw);
-	dq_tiles_destroy(tc);
+	dq_test_twins_free(&tt);
 }
 
 static void
@@ -189,7 +117,7 @@ hand_agent(dq_tiles **tc, dq_table **t, uint32_t cap, uint32_t every)
 	dq_agent *ag;
 	uint32_t rows;
 
-	*tc = coder("2x2", 1, 0.0, 1.0);
+	*tc = dq_test_tiles("2x2", 1, 0.0, 1.0);
 	assert_int_equal(dq_tiles_features(*tc, &rows), 0);
 	assert_int_equal(rows, 6);
 	*t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
@@ -324,7 +252,7 @@ test_capacity(void **state)
 	dq__tile_transition rec[5];
 	uint32_t tiles[5 * 2 * 3];
 	dq__replay rp = {.tbuf = rec, .tiles = tiles, .T = 3, .cap = 5};
-	dq_tiles *tc = coder("8x4", 1, 0.0, 1.0), *tc2;
+	dq_tiles *tc = dq_test_tiles("8x4", 1, 0.0, 1.0), *tc2;
 	dq_agent_config c;
 	dq_learner_config lc;
 	dq_learner *l = NULL;
@@ -374,7 +302,7 @@ test_capacity(void **state)
 	lc.agent = c;
 	/* mountaincar's 2 dimensions, 4 tilings: 48 bytes x 2^23 x 3 agents
 	 * = 1.125 GiB */
-	tc2 = coder("4x4,4", 2, -2.0, 2.0);
+	tc2 = dq_test_tiles("4x4,4", 2, -2.0, 2.0);
 	assert_int_equal(dq_tiles_features(tc2, &rows), 0);
 	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
 	lc.agent.tiles = tc2;

@@ -14,109 +14,37 @@
 #include <math.h>
 #include <string.h>
 
-#include "dq_test.h"
-#include "agent.h"
+#include "dq_test_tiles.h"
 
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
-
-/* The corridor: states 0..S-1, actions left, stay, right; a move slips to
- * a random one with probability 1/4; reward -1 a step, +5 on reaching
- * S-1 (terminated); truncated after LIMIT steps. Its own random stream,
- * so that both agents see the same world. */
-#define S 12u
-#define LIMIT 25u
-
-static uint32_t
-corridor_step(dq_rng *w, uint32_t s, uint32_t a, double *r, bool *term)
-{
-	uint32_t m = dq_rng_uniform(w) < 0.25 ? dq_rng_below(w, 3) : a;
-
-	s = m == 0 ? (s ? s - 1 : 0) : m == 2 ? s + 1 : s;
-	*term = s == S - 1;
-	*r = *term ? 5.0 : -1.0;
-	return s;
-}
+/* The corridor's states (dq_test_tiles.h). */
+#define S DQ_TEST_CORRIDOR_S
 
 /*
  * One tiling of S tiles over [0, S]: observation s + 0.5 is tile s alone,
  * so Q over tiles is the table and alpha / T is alpha. The tabular agent
  * (dq_agent_act/observe) and the tile-coded one (the _obs calls) take
- * the same seeds and the same corridor; each act must agree, and at the
- * end every weight is the tabular entry bit for bit (memcmp).
+ * the same seeds and the same corridor (dq_test_twins_run(),
+ * dq_test_tiles.h); each act must agree, and at the end every weight is
+ * the tabular entry bit for bit (memcmp).
  */
 static void
 equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 {
-	dq_tiles *tc = coder("1x12", 1, 0.0, (double)S);
-	dq_table *tab = dq_test_table(S, 3, DQ_MODE_CAS, 0.0, false);
-	dq_table *tw;
+	dq_test_twins x;
 	dq_agent_config c;
-	dq_agent *ta, *wa;
-	dq_rng w;
-	uint32_t rows, s, len = 0, differ = 0, moved = 0;
-	double o, maxd = 0.0;
+	uint32_t differ = 0, moved = 0;
+	double maxd = 0.0;
 
-	assert_int_equal(dq_tiles_features(tc, &rows), 0);
-	assert_int_equal(rows, S + 1);
-	tw = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_agent_config_init(&c);
-	c.rule = rule;
+	dq_test_twins_config(&c, rule);
 	c.trace = trace;
 	c.nstep = nstep;
 	c.lambda = 0.8;
 	c.trace_max = 6; /* the cap's replacements are compared too */
-	c.gamma = 0.9;
-	c.alpha.start = c.alpha.end = 0.3;
-	c.epsilon.start = c.epsilon.end = 0.2;
-	c.seed = 7;
-	assert_int_equal(dq_agent_create(&ta, tab, &c), 0);
-	c.tiles = tc;
-	assert_int_equal(dq_agent_create(&wa, tw, &c), 0);
-	dq_rng_seed(&w, 11, 0);
-	s = dq_rng_below(&w, S - 1);
-	for (uint32_t k = 0; k < 20000; k++) {
-		uint32_t a, b, s2;
-		double r, o2;
-		bool term;
-
-		o = s + 0.5;
-		assert_int_equal(dq_agent_act(ta, s, &a), 0);
-		assert_int_equal(dq_agent_act_obs(wa, &o, &b), 0);
-		assert_int_equal(a, b);
-		s2 = corridor_step(&w, s, a, &r, &term);
-		o2 = s2 + 0.5;
-		assert_int_equal(dq_agent_observe(ta, s, a, r, s2, term), 0);
-		assert_int_equal(dq_agent_observe_obs(wa, &o, a, r, &o2, term),
-				 0);
-		s = s2;
-		if (term || ++len == LIMIT) {
-			if (!term) { /* truncated: the flush */
-				assert_int_equal(dq_agent_episode_end(ta), 0);
-				assert_int_equal(dq_agent_episode_end(wa), 0);
-			}
-			len = 0;
-			s = dq_rng_below(&w, S - 1);
-		}
-	}
-	for (uint32_t x = 0; x < S; x++)
+	dq_test_twins_run(&x, &c, 20000);
+	for (uint32_t y = 0; y < S; y++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = dq_test_q(tab, x, a),
-			       v = dq_test_q(tw, x, a);
+			double u = dq_test_q(x.tab, y, a),
+			       v = dq_test_q(x.tw, y, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
 			moved += u != 0.0;
@@ -129,11 +57,7 @@ equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 		      nstep, differ, S * 3, maxd, moved);
 	assert_int_equal(differ, 0);
 	assert_true(moved > 20);
-	dq_agent_destroy(ta);
-	dq_agent_destroy(wa);
-	dq_table_destroy(tab);
-	dq_table_destroy(tw);
-	dq_tiles_destroy(tc);
+	dq_test_twins_free(&x);
 }
 
 static void
@@ -149,40 +73,21 @@ test_reduces_to_tabular(void **state)
 
 /* An agent of `rule` over 4 tilings of 4 tiles on [0, 1], 2 actions,
  * alpha 0.5, gamma 0.9, epsilon 0, n 3. */
-typedef struct rig {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag;
-} rig;
+typedef dq_test_rig rig;
 
 static rig
 rig_make(dq_rule rule, uint32_t trace_max)
 {
-	rig r;
 	dq_agent_config c;
-	uint32_t rows;
 
-	r.tc = coder("4x4", 1, 0.0, 1.0);
-	dq_tiles_features(r.tc, &rows);
-	r.t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config_init(&c);
 	c.rule = rule;
-	c.tiles = r.tc;
 	c.gamma = 0.9;
 	c.alpha.start = c.alpha.end = 0.5;
 	c.epsilon.start = c.epsilon.end = 0.0;
 	c.nstep = 3;
 	c.trace_max = trace_max;
-	assert_int_equal(dq_agent_create(&r.ag, r.t, &c), 0);
-	return r;
-}
-
-static void
-rig_free(rig *r)
-{
-	dq_agent_destroy(r->ag);
-	dq_table_destroy(r->t);
-	dq_tiles_destroy(r->tc);
+	return dq_test_rig_make("4x4", DQ_MODE_CAS, &c);
 }
 
 static double
@@ -247,7 +152,7 @@ test_truncation_vs_termination(void **state)
 					 0);
 			assert_true(fabs(qv(&r, s, 1) - (term ? 0.0 : 0.45)) <
 				    1e-15);
-			rig_free(&r);
+			dq_test_rig_free(&r);
 		}
 	}
 }
@@ -302,7 +207,7 @@ lambda_walk(uint32_t trace_max, uint32_t *most)
 	for (uint32_t x = 0; x < rows; x++)
 		for (uint32_t a = 0; a < 2; a++)
 			moved += dq_test_q(r.t, x, a) != before[x * 2 + a];
-	rig_free(&r);
+	dq_test_rig_free(&r);
 	return moved;
 }
 

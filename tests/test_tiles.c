@@ -8,24 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dq_test.h"
-
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
+#include "dq_test_tiles.h"
 
 /*
  * One dimension, 4 tilings of 1 tile over [0, 1] (2 per tiling with the
@@ -36,7 +19,7 @@ coder(const char *text, uint32_t dim, double lo, double hi)
 static void
 test_active_1d(void **state)
 {
-	dq_tiles *tc = coder("4x1", 1, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("4x1", 1, 0.0, 1.0);
 	uint32_t f[4], rows;
 	const double x1 = 0.1, x2 = 0.3, x3 = 0.8, x4 = -5.0, x5 = 7.0;
 
@@ -66,7 +49,7 @@ test_active_1d(void **state)
 static void
 test_asymmetric_offsets(void **state)
 {
-	dq_tiles *tc = coder("4x1,1", 2, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("4x1,1", 2, 0.0, 1.0);
 	const double x[2] = {0.3, 0.3};
 	uint32_t f[4];
 
@@ -99,7 +82,7 @@ test_any_tilings(void **state)
 		uint32_t f[8];
 
 		snprintf(text, sizeof(text), "%ux3,2", T);
-		tc = coder(text, 2, 0.0, 1.0);
+		tc = dq_test_tiles(text, 2, 0.0, 1.0);
 		for (double x = 0.0; x < 1.0; x += 0.037) {
 			const double o[2] = {x, 1.0 - x};
 			const uint32_t bins[2] = {3, 2};
@@ -128,8 +111,8 @@ test_any_tilings(void **state)
 static void
 test_generalisation_and_hashing(void **state)
 {
-	dq_tiles *tc = coder("8x10,10", 2, -1.0, 1.0);
-	dq_tiles *th = coder("8x10,10/1000", 2, -1.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("8x10,10", 2, -1.0, 1.0);
+	dq_tiles *th = dq_test_tiles("8x10,10/1000", 2, -1.0, 1.0);
 	const double a[2] = {0.1, 0.2}, b[2] = {0.11, 0.2}, c[2] = {0.9, -0.7};
 	uint32_t fa[8], fb[8], fc[8], rows;
 	int same_ab = 0, same_ac = 0;
@@ -225,38 +208,20 @@ test_from_env(void **state)
 	dq_env_close(env);
 }
 
-typedef struct rig {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag;
-} rig;
+typedef dq_test_rig rig;
 
+/* One dimension on [0, 1], 8 tilings of 4 tiles, 2 actions, epsilon 0. */
 static rig
 rig_make(dq_mode mode, dq_rule rule, double alpha, double gamma)
 {
 	dq_agent_config ac;
-	uint32_t rows;
-	rig r;
 
-	r.tc = coder("8x4", 1, 0.0, 1.0);
-	dq_tiles_features(r.tc, &rows);
-	r.t = dq_test_table(rows, 2, mode, 0.0, false);
 	dq_agent_config_init(&ac);
 	ac.alpha.start = ac.alpha.end = alpha;
 	ac.epsilon.start = ac.epsilon.end = 0.0;
 	ac.gamma = gamma;
 	ac.rule = rule;
-	ac.tiles = r.tc;
-	assert_int_equal(dq_agent_create(&r.ag, r.t, &ac), 0);
-	return r;
-}
-
-static void
-rig_free(rig *r)
-{
-	dq_agent_destroy(r->ag);
-	dq_table_destroy(r->t);
-	dq_tiles_destroy(r->tc);
+	return dq_test_rig_make("8x4", mode, &ac);
 }
 
 /*
@@ -286,7 +251,7 @@ test_update_every_mode(void **state)
 		    dq_agent_observe_obs(r.ag, &s, 1, 2.0, NULL, true), 0);
 		assert_int_equal(dq_tiles_values(r.tc, r.t, &s, q, 2), 0);
 		assert_true(q[1] == 1.5);
-		rig_free(&r);
+		dq_test_rig_free(&r);
 	}
 }
 
@@ -324,7 +289,7 @@ test_bootstrap(void **state)
 		    dq_agent_observe_obs(r.ag, &s, 1, 0.0, &s2, true), 0);
 		dq_tiles_values(r.tc, r.t, &s, q, 2);
 		assert_true(fabs(q[1] - 0.225) < 1e-15);
-		rig_free(&r);
+		dq_test_rig_free(&r);
 	}
 }
 
@@ -332,7 +297,7 @@ test_bootstrap(void **state)
 static void
 test_refusals(void **state)
 {
-	dq_tiles *tc = coder("8x4", 1, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("8x4", 1, 0.0, 1.0);
 	dq_agent_config ac;
 	dq_table *t = dq_test_table(40, 2, DQ_MODE_CAS, 0.0, false);
 	dq_table *small = dq_test_table(39, 2, DQ_MODE_CAS, 0.0, false);
@@ -443,7 +408,7 @@ test_learner_solves_cartpole(void **state)
 	dq_learner_destroy(l);
 	/* The learner refuses a coder of another dimension. */
 	{
-		dq_tiles *t2 = coder("8x4,4", 2, 0.0, 1.0);
+		dq_tiles *t2 = dq_test_tiles("8x4,4", 2, 0.0, 1.0);
 		uint32_t r2;
 
 		dq_tiles_features(t2, &r2);
