@@ -110,19 +110,14 @@ test_reduces_to_tabular(void **state)
 /* An agent over two tilings of two tiles on [0, 1] ("2x2": 6 rows),
  * 2 actions, alpha 0.5 (0.25 a weight), gamma 0.9, epsilon 0, ties to
  * the lowest action: no draw but the replay's. */
-static dq_agent *
-hand_agent(dq_tiles **tc, dq_table **t, uint32_t cap, uint32_t every)
+static dq_test_rig
+hand_rig(uint32_t cap, uint32_t every)
 {
 	dq_agent_config c;
-	dq_agent *ag;
+	dq_test_rig r;
 	uint32_t rows;
 
-	*tc = dq_test_tiles("2x2", 1, 0.0, 1.0);
-	assert_int_equal(dq_tiles_features(*tc, &rows), 0);
-	assert_int_equal(rows, 6);
-	*t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config_init(&c);
-	c.tiles = *tc;
 	c.gamma = 0.9;
 	c.alpha.start = c.alpha.end = 0.5;
 	c.epsilon.start = c.epsilon.end = 0.0;
@@ -131,8 +126,10 @@ hand_agent(dq_tiles **tc, dq_table **t, uint32_t cap, uint32_t every)
 	c.replay_batch = cap ? 1 : 0;
 	c.replay_minibatches = cap ? 1 : 0;
 	c.target_every = every;
-	assert_int_equal(dq_agent_create(&ag, *t, &c), 0);
-	return ag;
+	r = dq_test_rig_make("2x2", DQ_MODE_CAS, &c);
+	assert_int_equal(dq_tiles_features(r.tc, &rows), 0);
+	assert_int_equal(rows, 6);
+	return r;
 }
 
 /* The weights other than those listed (rows x 2 entries, `set` marks
@@ -165,9 +162,10 @@ others_zero(const dq_table *t, const bool set[6][2])
 static void
 test_replay_by_hand(void **state)
 {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag = hand_agent(&tc, &t, 4, 0);
+	dq_test_rig r = hand_rig(4, 0);
+	dq_tiles *tc = r.tc;
+	dq_table *t = r.t;
+	dq_agent *ag = r.ag;
 	const double o1 = 0.1, o2 = 0.6;
 	uint32_t f[2];
 	bool set[6][2] = {{false}};
@@ -197,9 +195,7 @@ test_replay_by_hand(void **state)
 	others_zero(t, set);
 	assert_int_equal(ag->ext->replays, 2);
 	assert_int_equal(ag->steps, 2);
-	dq_agent_destroy(ag);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
+	dq_test_rig_free(&r);
 }
 
 /*
@@ -214,9 +210,9 @@ test_replay_by_hand(void **state)
 static void
 test_target_by_hand(void **state)
 {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag = hand_agent(&tc, &t, 0, 2);
+	dq_test_rig r = hand_rig(0, 2);
+	dq_table *t = r.t;
+	dq_agent *ag = r.ag;
 	const double o1 = 0.1, o2 = 0.6;
 	const dq_table *tv;
 
@@ -233,9 +229,7 @@ test_target_by_hand(void **state)
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 0.0, &o2, false), 0);
 	assert_true(dq_test_q(t, 0, 0) == 0.25 * 0.9);
 	assert_true(dq_test_q(t, 3, 0) == 0.25 * 0.9);
-	dq_agent_destroy(ag);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
+	dq_test_rig_free(&r);
 }
 
 /*
