@@ -32,6 +32,24 @@ dq_test_tiles(const char *text, uint32_t dim, double lo, double hi)
 	return tc;
 }
 
+/* The coder @text of @env's observation (dq_tiles_config_from_env():
+ * "TxB1,B2,..." over the environment's own bounds); its rows (features)
+ * into *@rows when @rows is not NULL. Fails the test when any step
+ * fails. */
+static inline dq_tiles *
+dq_test_tiles_env(const dq_env *env, const char *text, uint32_t *rows)
+{
+	dq_tiles_config c;
+	dq_tiles *tc = NULL;
+
+	assert_int_equal(dq_tiles_config_init(&c), 0);
+	assert_int_equal(dq_tiles_config_from_env(&c, env, text), 0);
+	assert_int_equal(dq_tiles_create(&tc, &c), 0);
+	if (rows)
+		assert_int_equal(dq_tiles_features(tc, rows), 0);
+	return tc;
+}
+
 /* A tile-coded agent: its coder, its weight table, the agent. */
 typedef struct dq_test_rig {
 	dq_tiles *tc;

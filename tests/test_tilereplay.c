@@ -338,17 +338,12 @@ struct tl {
 static void
 tl_make(struct tl *x, uint32_t threads, uint64_t steps, uint32_t every)
 {
-	dq_tiles_config tcfg;
 	dq_learner_config c;
 	uint32_t rows;
 
 	memset(x, 0, sizeof(*x));
 	assert_int_equal(dq_env_open_name(&x->env, "cartpole"), 0);
-	dq_tiles_config_init(&tcfg);
-	assert_int_equal(dq_tiles_config_from_env(&tcfg, x->env, "8x4,4,8,8"),
-			 0);
-	assert_int_equal(dq_tiles_create(&x->tc, &tcfg), 0);
-	assert_int_equal(dq_tiles_features(x->tc, &rows), 0);
+	x->tc = dq_test_tiles_env(x->env, "8x4,4,8,8", &rows);
 	x->t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_learner_config_init(&c);
 	c.n_threads = threads;

@@ -239,7 +239,6 @@ static uint64_t
 solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 {
 	dq_env *env;
-	dq_tiles_config c;
 	dq_tiles *tc;
 	dq_table *t;
 	dq_learner_config lc;
@@ -248,10 +247,7 @@ solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 	uint32_t rows;
 
 	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
+	tc = dq_test_tiles_env(env, "8x8,8", &rows);
 	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
 	dq_learner_config_init(&lc);
 	lc.pin = DQ_PIN_NONE;

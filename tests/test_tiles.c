@@ -374,7 +374,6 @@ static void
 test_learner_solves_cartpole(void **state)
 {
 	dq_env *env;
-	dq_tiles_config c;
 	dq_tiles *tc;
 	dq_table *t;
 	dq_learner_config lc;
@@ -386,10 +385,7 @@ test_learner_solves_cartpole(void **state)
 
 	(void)state;
 	assert_int_equal(dq_env_open_name(&env, "cartpole"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x4,4,8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
+	tc = dq_test_tiles_env(env, "8x4,4,8,8", &rows);
 	t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_learner_config_init(&lc);
 	lc.pin = DQ_PIN_NONE;
@@ -435,16 +431,12 @@ test_two_threads_every_mode(void **state)
 {
 	const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED};
 	dq_env *env;
-	dq_tiles_config c;
 	dq_tiles *tc;
 	uint32_t rows;
 
 	(void)state;
 	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
+	tc = dq_test_tiles_env(env, "8x8,8", &rows);
 	for (size_t m = 0; m < 3; m++) {
 		dq_table *t = dq_test_table(rows, 3, modes[m], 0.0, false);
 		dq_learner_config lc;
@@ -485,7 +477,6 @@ static void
 test_learner_solves_mountaincar(void **state)
 {
 	dq_env *env;
-	dq_tiles_config c;
 	dq_tiles *tc;
 	dq_table *t;
 	dq_learner_config lc;
@@ -496,10 +487,7 @@ test_learner_solves_mountaincar(void **state)
 
 	(void)state;
 	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
+	tc = dq_test_tiles_env(env, "8x8,8", &rows);
 	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
 	dq_learner_config_init(&lc);
 	lc.pin = DQ_PIN_NONE;

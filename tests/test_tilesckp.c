@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "dq_test.h"
+#include "dq_test_tiles.h"
 
 static char dir[64];
 
@@ -55,18 +55,6 @@ struct tl {
 	dq_learner *l;
 };
 
-static dq_tiles *
-coder_of(const dq_env *env, const char *text)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
-
 /* 0, or the learner's refusal (a rule tile coding does not take). */
 static int
 tl_make(struct tl *x, const char *text, dq_rule rule, dq_mode mode,
@@ -79,7 +67,7 @@ tl_make(struct tl *x, const char *text, dq_rule rule, dq_mode mode,
 
 	memset(x, 0, sizeof(*x));
 	assert_int_equal(dq_env_open_name(&x->env, "cartpole"), 0);
-	x->tc = coder_of(x->env, text);
+	x->tc = dq_test_tiles_env(x->env, text, NULL);
 	assert_int_equal(dq_tiles_features(x->tc, &rows), 0);
 	assert_int_equal(dq_rule_channels(rule, &ch), 0);
 	dq_table_config_init(&tc);
