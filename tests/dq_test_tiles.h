@@ -82,6 +82,48 @@ dq_test_rig_free(dq_test_rig *r)
 	dq_tiles_destroy(r->tc);
 }
 
+/* A tile-coded learner: its environment, coder, weight table, learner. */
+typedef struct dq_test_tl {
+	dq_env *env;
+	dq_tiles *tc;
+	dq_table *t;
+	dq_learner *l;
+} dq_test_tl;
+
+/* Opens environment @env_name, its coder @text (dq_test_tiles_env()) and
+ * a table of the coder's rows x the environment's actions in @mode with
+ * @channels channels, and fills @c with the learner defaults, pin none
+ * and that coder; the caller sets its own fields and creates x->l
+ * (dq_learner_create(&x->l, x->t, x->env, c)). Fails the test when any
+ * step fails. */
+static inline void
+dq_test_tl_open(dq_test_tl *x, const char *env_name, const char *text,
+		dq_mode mode, uint32_t channels, dq_learner_config *c)
+{
+	dq_env_spec sp;
+	uint32_t rows;
+
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(dq_env_open_name(&x->env, env_name), 0);
+	assert_int_equal(dq_env_spec_get(x->env, &sp), 0);
+	x->tc = dq_test_tiles_env(x->env, text, &rows);
+	x->t = dq_test_table_full(rows, sp.n_actions, mode, 0.0, false,
+				  channels, false);
+	dq_learner_config_init(c);
+	c->pin = DQ_PIN_NONE;
+	c->agent.tiles = x->tc;
+}
+
+/* Frees what dq_test_tl_open() and the caller's learner hold. */
+static inline void
+dq_test_tl_free(dq_test_tl *x)
+{
+	dq_learner_destroy(x->l);
+	dq_table_destroy(x->t);
+	dq_tiles_destroy(x->tc);
+	dq_env_close(x->env);
+}
+
 /* The corridor: states 0..S-1, actions left, stay, right; a move slips to
  * a random one with probability 1/4; reward -1 a step, +5 on reaching
  * S-1 (terminated); truncated after LIMIT steps. Its own random stream,

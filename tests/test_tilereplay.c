@@ -327,33 +327,22 @@ test_capacity(void **state)
 	dq_tiles_destroy(tc2);
 }
 
-/* A tile-coded CartPole learner with replay and a target. */
-struct tl {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
-	dq_learner *l;
-};
+/* A tile-coded CartPole learner (8x4,4,8,8, cas) with replay and a
+ * target. */
+typedef dq_test_tl tl;
 
 static void
-tl_make(struct tl *x, uint32_t threads, uint64_t steps, uint32_t every)
+tl_make(tl *x, uint32_t threads, uint64_t steps, uint32_t every)
 {
 	dq_learner_config c;
-	uint32_t rows;
 
-	memset(x, 0, sizeof(*x));
-	assert_int_equal(dq_env_open_name(&x->env, "cartpole"), 0);
-	x->tc = dq_test_tiles_env(x->env, "8x4,4,8,8", &rows);
-	x->t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&c);
+	dq_test_tl_open(x, "cartpole", "8x4,4,8,8", DQ_MODE_CAS, 1, &c);
 	c.n_threads = threads;
 	c.max_steps = steps;
-	c.pin = DQ_PIN_NONE;
 	c.agent.gamma = 1.0;
 	c.agent.seed = 7;
 	c.agent.alpha.start = c.agent.alpha.end = 0.1;
 	c.agent.epsilon.start = c.agent.epsilon.end = 0.05;
-	c.agent.tiles = x->tc;
 	c.agent.replay_capacity = 1000;
 	c.agent.replay_batch = 4;
 	c.agent.replay_minibatches = 2;
@@ -362,16 +351,7 @@ tl_make(struct tl *x, uint32_t threads, uint64_t steps, uint32_t every)
 }
 
 static void
-tl_free(struct tl *x)
-{
-	dq_learner_destroy(x->l);
-	dq_table_destroy(x->t);
-	dq_tiles_destroy(x->tc);
-	dq_env_close(x->env);
-}
-
-static void
-tl_run(struct tl *x, dq_run_result *r)
+tl_run(tl *x, dq_run_result *r)
 {
 	assert_int_equal(dq_learner_run(x->l, r), 0);
 }
@@ -403,7 +383,7 @@ same_weights(const dq_table *t1, const dq_table *t2)
 static void
 test_learner(void **state)
 {
-	struct tl a, b, p;
+	tl a, b, p;
 	dq_run_result r;
 	dq_agent *ag;
 
@@ -425,9 +405,9 @@ test_learner(void **state)
 	assert_true(r.total.steps >= 20000);
 	for (uint32_t i = 0; i < 2; i++)
 		assert_true(dq__learner_agent(p.l, i)->ext->replays > 0);
-	tl_free(&a);
-	tl_free(&b);
-	tl_free(&p);
+	dq_test_tl_free(&a);
+	dq_test_tl_free(&b);
+	dq_test_tl_free(&p);
 }
 
 /*
@@ -442,7 +422,7 @@ static void
 test_checkpoint_drops_ring(void **state)
 {
 	char dir[] = "/tmp/dq-tilereplay-XXXXXX", path[64];
-	struct tl a, b, c;
+	tl a, b, c;
 	dq_checkpoint_meta m, got;
 	dq_run_result r;
 	dq_agent *ag;
@@ -490,9 +470,9 @@ test_checkpoint_drops_ring(void **state)
 	print_message("resumed: ring refilled to %u, %llu replays\n",
 		      ag->ext->rp.count, (unsigned long long)ag->ext->replays);
 	free(saved);
-	tl_free(&a);
-	tl_free(&b);
-	tl_free(&c);
+	dq_test_tl_free(&a);
+	dq_test_tl_free(&b);
+	dq_test_tl_free(&c);
 	unlink(path);
 	rmdir(dir);
 }
