@@ -94,6 +94,66 @@ dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
 	return dq_test_table_full(s, a, mode, 0.0, false, channels, visits);
 }
 
+/* A learner for a test: its environment (and spec), table and learner. */
+typedef struct dq_test_lr {
+	dq_env *env;
+	dq_env_spec sp;
+	dq_table *t;
+	dq_learner *l;
+} dq_test_lr;
+
+/* Opens environment @env_name, a table of its S x A (cas, every entry 0)
+ * with @channels channels, and fills @c with dq_learner_config_init()'s
+ * defaults; the caller sets its fields, then creates the learner
+ * (dq_test_lr_run(), or dq_learner_create(&x->l, x->t, x->env, c) where
+ * something must come between creating and running). Fails the test when
+ * any step fails. */
+static inline void
+dq_test_lr_open(dq_test_lr *x, const char *env_name, uint32_t channels,
+		dq_learner_config *c)
+{
+	memset(x, 0, sizeof(*x));
+	assert_int_equal(dq_env_open_name(&x->env, env_name), 0);
+	assert_int_equal(dq_env_spec_get(x->env, &x->sp), 0);
+	x->t = dq_test_table_full(x->sp.n_states, x->sp.n_actions, DQ_MODE_CAS,
+				  0.0, false, channels, false);
+	assert_int_equal(dq_learner_config_init(c), 0);
+}
+
+/* Creates the learner of @c over x's table and environment and runs it
+ * once (its result into *@r, which may be NULL); fails the test when
+ * either call fails. */
+static inline void
+dq_test_lr_run(dq_test_lr *x, const dq_learner_config *c, dq_run_result *r)
+{
+	assert_int_equal(dq_learner_create(&x->l, x->t, x->env, c), 0);
+	assert_int_equal(dq_learner_run(x->l, r), 0);
+}
+
+/* Frees the learner (when created), the table and the environment. */
+static inline void
+dq_test_lr_free(dq_test_lr *x)
+{
+	dq_learner_destroy(x->l);
+	dq_table_destroy(x->t);
+	dq_env_close(x->env);
+}
+
+/* A run that must reach the exact optimum: fails the test, naming @rule,
+ * @env_name and P = @p, unless the learner's target check stopped it
+ * (DQ_STOP_TARGET); prints the steps it took. */
+static inline void
+dq_test_lr_expect_target(const dq_run_result *r, dq_rule rule,
+			 const char *env_name, uint32_t p)
+{
+	if (r->reason != DQ_STOP_TARGET)
+		fail_msg("%s on %s, P=%u: stopped by %d after %llu steps",
+			 dq_rule_name(rule), env_name, p, (int)r->reason,
+			 (unsigned long long)r->total.steps);
+	print_message("%s %s P=%u: %llu steps\n", dq_rule_name(rule), env_name,
+		      p, (unsigned long long)r->target_steps);
+}
+
 /* Entry (s, a) of channel 0 of @t; fails the test when dq_table_get()
  * does. */
 static inline double
