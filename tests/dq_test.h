@@ -165,6 +165,25 @@ dq_test_q(const dq_table *t, uint32_t s, uint32_t a)
 	return v;
 }
 
+/* Whether channel 0 of @t1 and @t2 (@t1's shape) holds the same values,
+ * bit for bit (memcmp: -0.0 is not 0.0); false at the first difference. */
+static inline bool
+dq_test_same_q(const dq_table *t1, const dq_table *t2)
+{
+	dq_table_info i;
+
+	assert_int_equal(dq_table_info_get(t1, &i), 0);
+	for (uint32_t s = 0; s < i.n_states; s++)
+		for (uint32_t a = 0; a < i.n_actions; a++) {
+			double x1 = dq_test_q(t1, s, a),
+			       x2 = dq_test_q(t2, s, a);
+
+			if (memcmp(&x1, &x2, sizeof(x1)))
+				return false;
+		}
+	return true;
+}
+
 /* A fresh scratch directory "$TMPDIR/PREFIX_XXXXXX" (/tmp when TMPDIR is
  * unset or 40 bytes or longer) into @dir (@cap bytes): 0, or -1 when it
  * cannot be made (a cmocka setup's return). */

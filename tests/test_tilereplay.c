@@ -356,24 +356,6 @@ tl_run(tl *x, dq_run_result *r)
 	assert_int_equal(dq_learner_run(x->l, r), 0);
 }
 
-/* Every weight equal, bit for bit; or some weight differs. */
-static bool
-same_weights(const dq_table *t1, const dq_table *t2)
-{
-	dq_table_info i;
-
-	dq_table_info_get(t1, &i);
-	for (uint32_t s = 0; s < i.n_states; s++)
-		for (uint32_t a = 0; a < i.n_actions; a++) {
-			double x1 = dq_test_q(t1, s, a),
-			       x2 = dq_test_q(t2, s, a);
-
-			if (memcmp(&x1, &x2, sizeof(x1)))
-				return false;
-		}
-	return true;
-}
-
 /*
  * The learner's tile loop with replay and a target: one agent replays
  * B x K = 8 transitions a step once its ring holds 4, the same seed gives
@@ -393,7 +375,7 @@ test_learner(void **state)
 	tl_run(&a, &r);
 	assert_int_equal(r.run_steps, 20000);
 	tl_run(&b, &r);
-	assert_true(same_weights(a.t, b.t));
+	assert_true(dq_test_same_q(a.t, b.t));
 	ag = dq__learner_agent(a.l, 0);
 	assert_int_equal(ag->ext->replays, (20000ull - 3) * 8);
 	assert_int_equal(ag->ext->rp.count, 1000);
@@ -437,7 +419,7 @@ test_checkpoint_drops_ring(void **state)
 	tl_make(&c, 1, 3000, 1u << 30);
 	tl_run(&a, &r);
 	tl_run(&b, &r);
-	assert_true(same_weights(a.t, b.t));
+	assert_true(dq_test_same_q(a.t, b.t));
 	assert_int_equal(dq__learner_agent(b.l, 0)->ext->rp.count, 1000);
 	memset(&m, 0, sizeof(m));
 	strcpy(m.env, "cartpole");
@@ -448,7 +430,7 @@ test_checkpoint_drops_ring(void **state)
 	m.seed = 7;
 	assert_int_equal(dq_checkpoint_save_learner(path, b.l, &m), 0);
 	assert_int_equal(dq_checkpoint_load_learner(path, c.l, &got), 0);
-	assert_true(same_weights(b.t, c.t));
+	assert_true(dq_test_same_q(b.t, c.t));
 	ag = dq__learner_agent(c.l, 0);
 	assert_int_equal(ag->ext->rp.count, 0); /* dropped */
 	assert_int_equal(ag->ext->rp.head, 0);
@@ -466,7 +448,7 @@ test_checkpoint_drops_ring(void **state)
 
 			assert_memory_equal(&v, &saved[s * 2 + k], sizeof(v));
 		}
-	assert_false(same_weights(a.t, c.t));
+	assert_false(dq_test_same_q(a.t, c.t));
 	print_message("resumed: ring refilled to %u, %llu replays\n",
 		      ag->ext->rp.count, (unsigned long long)ag->ext->replays);
 	free(saved);
