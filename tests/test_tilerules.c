@@ -238,26 +238,17 @@ test_traces_bounded(void **state)
 static uint64_t
 solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 
-	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	tc = dq_test_tiles_env(env, "8x8,8", &rows);
-	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "mountaincar", "8x8,8", DQ_MODE_CAS, 1, &lc);
 	lc.n_threads = 1;
 	lc.agent.rule = rule;
 	lc.agent.trace = trace;
 	lc.agent.gamma = 1.0;
 	lc.agent.alpha.start = lc.agent.alpha.end = alpha;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
-	lc.agent.tiles = tc;
 	lc.agent.seed = 1;
 	/* A bound, not the test: the stop is the return. The evaluator's
 	 * "every 20,000 steps" is a lower bound (the monitor may wait for a
@@ -266,16 +257,13 @@ solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 	lc.eval_every = 20000;
 	lc.eval_unit = DQ_EVAL_STEPS;
 	lc.target_return = -110.0;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
-	assert_int_equal(dq_learner_run(l, &res), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
+	assert_int_equal(dq_learner_run(x.l, &res), 0);
 	print_message("%s: stop %d, return reached after %llu steps\n",
 		      dq_rule_name(rule), (int)res.reason,
 		      (unsigned long long)res.return_steps);
 	assert_int_equal(res.reason, DQ_STOP_RETURN);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 	return res.return_steps;
 }
 

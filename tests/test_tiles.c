@@ -373,51 +373,43 @@ greedy_mean(dq_env *env, const dq_tiles *tc, const dq_table *t, int n)
 static void
 test_learner_solves_cartpole(void **state)
 {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 	double mean = 0.0;
 	int k;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "cartpole"), 0);
-	tc = dq_test_tiles_env(env, "8x4,4,8,8", &rows);
-	t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "cartpole", "8x4,4,8,8", DQ_MODE_CAS, 1, &lc);
 	lc.agent.gamma = 1.0;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.05;
-	lc.agent.tiles = tc;
 	lc.max_steps = 20000;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
 	for (k = 0; k < 10 && mean < 475.0; k++) {
-		assert_int_equal(dq_learner_run(l, &res), 0);
-		mean = greedy_mean(env, tc, t, 100);
+		assert_int_equal(dq_learner_run(x.l, &res), 0);
+		mean = greedy_mean(x.env, x.tc, x.t, 100);
 	}
 	print_message("cartpole: greedy mean %.1f after %llu steps\n", mean,
 		      (unsigned long long)res.total.steps);
 	assert_true(mean >= 475.0);
-	dq_learner_destroy(l);
+	dq_learner_destroy(x.l);
+	x.l = NULL;
 	/* The learner refuses a coder of another dimension. */
 	{
 		dq_tiles *t2 = dq_test_tiles("8x4,4", 2, 0.0, 1.0);
+		dq_learner *l2 = NULL;
 		uint32_t r2;
 
 		dq_tiles_features(t2, &r2);
 		dq_table *tb = dq_test_table(r2, 2, DQ_MODE_CAS, 0.0, false);
 
 		lc.agent.tiles = t2;
-		assert_int_equal(dq_learner_create(&l, tb, env, &lc), -EINVAL);
+		assert_int_equal(dq_learner_create(&l2, tb, x.env, &lc),
+				 -EINVAL);
 		dq_table_destroy(tb);
 		dq_tiles_destroy(t2);
 	}
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 }
 
 /*
@@ -476,38 +468,26 @@ test_two_threads_every_mode(void **state)
 static void
 test_learner_solves_mountaincar(void **state)
 {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 	double mean = -200.0;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	tc = dq_test_tiles_env(env, "8x8,8", &rows);
-	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "mountaincar", "8x8,8", DQ_MODE_CAS, 1, &lc);
 	lc.agent.gamma = 1.0;
 	lc.agent.alpha.start = lc.agent.alpha.end = 0.5;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
-	lc.agent.tiles = tc;
 	lc.max_steps = 20000;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
 	for (int k = 0; k < 20 && mean < -110.0; k++) {
-		assert_int_equal(dq_learner_run(l, &res), 0);
-		mean = greedy_mean(env, tc, t, 100);
+		assert_int_equal(dq_learner_run(x.l, &res), 0);
+		mean = greedy_mean(x.env, x.tc, x.t, 100);
 	}
 	print_message("mountaincar: greedy mean %.1f after %llu steps\n", mean,
 		      (unsigned long long)res.total.steps);
 	assert_true(mean >= -110.0);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 }
 
 int
