@@ -94,8 +94,10 @@ dq_test_table_ch(uint32_t s, uint32_t a, dq_mode mode, uint32_t channels,
 	return dq_test_table_full(s, a, mode, 0.0, false, channels, visits);
 }
 
-/* A learner for a test: its environment (and spec), table and learner. */
+/* A learner for a test: its environment (name and spec), table and
+ * learner. */
 typedef struct dq_test_lr {
+	const char *name; /* the environment's, as opened */
 	dq_env *env;
 	dq_env_spec sp;
 	dq_table *t;
@@ -113,11 +115,25 @@ dq_test_lr_open(dq_test_lr *x, const char *env_name, uint32_t channels,
 		dq_learner_config *c)
 {
 	memset(x, 0, sizeof(*x));
+	x->name = env_name;
 	assert_int_equal(dq_env_open_name(&x->env, env_name), 0);
 	assert_int_equal(dq_env_spec_get(x->env, &x->sp), 0);
 	x->t = dq_test_table_full(x->sp.n_states, x->sp.n_actions, DQ_MODE_CAS,
 				  0.0, false, channels, false);
 	assert_int_equal(dq_learner_config_init(c), 0);
+}
+
+/* dq_test_lr_open() for @rule: the table with the channels the rule needs
+ * (dq_rule_channels()), and c->agent.rule set. */
+static inline void
+dq_test_lr_open_rule(dq_test_lr *x, const char *env_name, dq_rule rule,
+		     dq_learner_config *c)
+{
+	uint32_t ch;
+
+	assert_int_equal(dq_rule_channels(rule, &ch), 0);
+	dq_test_lr_open(x, env_name, ch, c);
+	c->agent.rule = rule;
 }
 
 /* Creates the learner of @c over x's table and environment and runs it
@@ -139,19 +155,27 @@ dq_test_lr_free(dq_test_lr *x)
 	dq_env_close(x->env);
 }
 
-/* A run that must reach the exact optimum: fails the test, naming @rule,
- * @env_name and P = @p, unless the learner's target check stopped it
- * (DQ_STOP_TARGET); prints the steps it took. */
+/* A run that must reach the exact optimum: runs @c's learner (created
+ * here) with @p agent threads under the learner's target check (exact:
+ * value iteration's Q* and the greedy policy's value; target_fraction 1,
+ * checked every millisecond, at most 60 s), its result into *@r, and
+ * fails the test, naming the rule, the environment and P, unless that
+ * check stopped it (DQ_STOP_TARGET); prints the steps it took. */
 static inline void
-dq_test_lr_expect_target(const dq_run_result *r, dq_rule rule,
-			 const char *env_name, uint32_t p)
+dq_test_lr_run_to_target(dq_test_lr *x, dq_learner_config *c, uint32_t p,
+			 dq_run_result *r)
 {
+	c->n_threads = p;
+	c->max_seconds = 60;
+	c->target_fraction = 1.0;
+	c->target_interval = 0.001;
+	dq_test_lr_run(x, c, r);
 	if (r->reason != DQ_STOP_TARGET)
 		fail_msg("%s on %s, P=%u: stopped by %d after %llu steps",
-			 dq_rule_name(rule), env_name, p, (int)r->reason,
-			 (unsigned long long)r->total.steps);
-	print_message("%s %s P=%u: %llu steps\n", dq_rule_name(rule), env_name,
-		      p, (unsigned long long)r->target_steps);
+			 dq_rule_name(c->agent.rule), x->name, p,
+			 (int)r->reason, (unsigned long long)r->total.steps);
+	print_message("%s %s P=%u: %llu steps\n", dq_rule_name(c->agent.rule),
+		      x->name, p, (unsigned long long)r->target_steps);
 }
 
 /* Entry (s, a) of channel 0 of @t; fails the test when dq_table_get()

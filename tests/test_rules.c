@@ -211,12 +211,8 @@ test_off_policy_optimal(void **state)
 				dq_test_lr x;
 				dq_learner_config c;
 				dq_run_result r;
-				uint32_t ch;
 
-				assert_int_equal(
-				    dq_rule_channels(rules[i], &ch), 0);
-				dq_test_lr_open(&x, envs[e], ch, &c);
-				c.agent.rule = rules[i];
+				dq_test_lr_open_rule(&x, envs[e], rules[i], &c);
 				c.agent.gamma = 0.95;
 				c.agent.seed = 11;
 				if (rules[i] == DQ_RULE_EXPECTED_SARSA)
@@ -225,14 +221,8 @@ test_off_policy_optimal(void **state)
 					    .start = 0.3,
 					    .end = 0.0,
 					    .steps = 5e5};
-				c.n_threads = p;
 				c.max_steps = 30000000;
-				c.max_seconds = 60;
-				c.target_fraction = 1.0;
-				c.target_interval = 0.001;
-				dq_test_lr_run(&x, &c, &r);
-				dq_test_lr_expect_target(&r, rules[i], envs[e],
-							 p);
+				dq_test_lr_run_to_target(&x, &c, p, &r);
 				assert_true(r.target_fraction == 1.0);
 				dq_test_lr_free(&x);
 			}
