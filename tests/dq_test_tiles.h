@@ -8,6 +8,8 @@
 #ifndef DQ_TEST_TILES_H
 #define DQ_TEST_TILES_H
 
+#include <math.h>
+
 #include "dq_test.h"
 
 #include "agent.h"
@@ -219,6 +221,31 @@ dq_test_twins_run(dq_test_twins *x, const dq_agent_config *c, uint32_t steps)
 			s = dq_rng_below(&w, S - 1);
 		}
 	}
+}
+
+/* The twins' weights entry for entry (S x 3): returns how many differ
+ * bit for bit (memcmp) from the tabular table; into *@moved how many the
+ * tabular one moved from 0, into *@maxd (when not NULL) the largest
+ * |difference|. */
+static inline uint32_t
+dq_test_twins_differ(const dq_test_twins *x, uint32_t *moved, double *maxd)
+{
+	uint32_t differ = 0;
+
+	*moved = 0;
+	if (maxd)
+		*maxd = 0.0;
+	for (uint32_t y = 0; y < DQ_TEST_CORRIDOR_S; y++)
+		for (uint32_t a = 0; a < 3; a++) {
+			double u = dq_test_q(x->tab, y, a),
+			       v = dq_test_q(x->tw, y, a);
+
+			differ += memcmp(&u, &v, sizeof(u)) != 0;
+			*moved += u != 0.0;
+			if (maxd && fabs(u - v) > *maxd)
+				*maxd = fabs(u - v);
+		}
+	return differ;
 }
 
 static inline void

@@ -51,7 +51,7 @@ equivalence(dq_rule rule, struct ext_cfg x)
 	dq_test_twins tt;
 	dq_agent_config c;
 	dq_agent *ta, *wa;
-	uint32_t differ = 0, moved = 0;
+	uint32_t differ, moved;
 
 	dq_test_twins_config(&c, rule);
 	c.replay_capacity = x.cap;
@@ -68,20 +68,15 @@ equivalence(dq_rule rule, struct ext_cfg x)
 				 (20000ull - x.batch + 1) * x.batch * x.k);
 		assert_int_equal(wa->ext->rp.count, x.cap);
 	}
-	for (uint32_t y = 0; y < S; y++)
+	differ = dq_test_twins_differ(&tt, &moved, NULL);
+	for (uint32_t y = 0; x.every && y < S; y++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = dq_test_q(tt.tab, y, a),
-			       v = dq_test_q(tt.tw, y, a);
+			double u = dq__table_get(
+				   dq__target_view(ta->ext->target), y, a),
+			       v = dq__table_get(
+				   dq__target_view(wa->ext->target), y, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
-			moved += u != 0.0;
-			if (x.every) {
-				u = dq__table_get(
-				    dq__target_view(ta->ext->target), y, a);
-				v = dq__table_get(
-				    dq__target_view(wa->ext->target), y, a);
-				differ += memcmp(&u, &v, sizeof(u)) != 0;
-			}
 		}
 	print_message("%s, replay %u:%u:%u, target %u tau %g: %u differ, "
 		      "%u of %u moved, %llu replays\n",

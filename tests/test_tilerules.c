@@ -32,8 +32,8 @@ equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 {
 	dq_test_twins x;
 	dq_agent_config c;
-	uint32_t differ = 0, moved = 0;
-	double maxd = 0.0;
+	uint32_t differ, moved;
+	double maxd;
 
 	dq_test_twins_config(&c, rule);
 	c.trace = trace;
@@ -41,16 +41,7 @@ equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 	c.lambda = 0.8;
 	c.trace_max = 6; /* the cap's replacements are compared too */
 	dq_test_twins_run(&x, &c, 20000);
-	for (uint32_t y = 0; y < S; y++)
-		for (uint32_t a = 0; a < 3; a++) {
-			double u = dq_test_q(x.tab, y, a),
-			       v = dq_test_q(x.tw, y, a);
-
-			differ += memcmp(&u, &v, sizeof(u)) != 0;
-			moved += u != 0.0;
-			if (fabs(u - v) > maxd)
-				maxd = fabs(u - v);
-		}
+	differ = dq_test_twins_differ(&x, &moved, &maxd);
 	print_message("%s (%s, n %u): %u of %u weights differ (max %g), "
 		      "%u moved\n",
 		      dq_rule_name(rule), trace ? "replacing" : "accumulating",
