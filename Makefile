@@ -374,7 +374,7 @@ test-pkgconfig: test-install
 format:
 	clang-format -i $(LIB_SRC) $(wildcard lib/*.h lib/envs/*.h) \
 		$(PUB_HEADERS) $(TEST_SRC) tests/dq_test.h \
-		tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
+		tests/dq_test_tiles.h tests/dq_fault_pthread.h $(EXAMPLE_SRC) \
 		$(CLI_SRC) $(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
 		$(wildcard tests/mpi/*.c bench/mpi/*.c)
 
@@ -383,7 +383,7 @@ format-check:
 		clang-format --dry-run -Werror $(LIB_SRC) \
 		$(wildcard lib/*.h lib/envs/*.h) $(PUB_HEADERS) \
 		$(TEST_SRC) tests/dq_test.h tests/dq_fault_pthread.h \
-		$(EXAMPLE_SRC) $(CLI_SRC) \
+		tests/dq_test_tiles.h $(EXAMPLE_SRC) $(CLI_SRC) \
 		$(wildcard cli/*.h) $(BENCH_SRC) $(MPI_SRC) \
 		$(wildcard tests/mpi/*.c bench/mpi/*.c) && echo "format-check: ok"; \
 	else echo "format-check: clang-format not installed, skipped"; fi

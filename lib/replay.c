@@ -241,10 +241,7 @@ dq__ext_observe(dq_agent *ag, uint32_t s, uint32_t a, double r, uint32_t s2,
 			ag->next_state = DQ__NO_STATE;
 		}
 	}
-	if (x->target) {
-		x->clock += x->clock_step;
-		dq__target_tick(x->target, ag->table, x->clock);
-		ag->boot = dq__target_view(x->target);
-	}
+	if (x->target)
+		ag->boot = dq__ext_target_step(x, ag->table);
 	return err;
 }

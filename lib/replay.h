@@ -67,6 +67,21 @@ typedef struct dq__ext {
 	uint64_t replays;
 } dq__ext;
 
+/* One step of the agent's clock on the target table, after the step's
+ * fresh and replayed updates (lib/replay.c, lib/tilereplay.c): advance the
+ * clock, let dq__target_tick() refresh the target from @live when due, and
+ * return the buffer the next step's bootstraps read (the agent's boot).
+ * Only with x->target set. Always inlined: the hot step's code is the same
+ * as when both files wrote these lines out (make check-ir, and
+ * bench/replay-ir.sh for the replay and target paths). */
+DQ__INLINE const dq_table *
+dq__ext_target_step(dq__ext *x, const dq_table *live)
+{
+	x->clock += x->clock_step;
+	dq__target_tick(x->target, live, x->clock);
+	return dq__target_view(x->target);
+}
+
 int dq__replay_check(const dq_agent_config *cfg, uint32_t n_agents);
 int dq__ext_init(dq_agent *ag, const dq_agent_config *cfg, dq__target *shared);
 void dq__ext_fini(dq_agent *ag);

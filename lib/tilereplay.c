@@ -128,10 +128,7 @@ dq__ext_observe_tiles(dq_agent *ag, const uint32_t *f, uint32_t a, double r,
 			tg->next_valid = false;
 		}
 	}
-	if (x->target) {
-		x->clock += x->clock_step;
-		dq__target_tick(x->target, ag->table, x->clock);
-		ag->boot = dq__target_view(x->target);
-	}
+	if (x->target)
+		ag->boot = dq__ext_target_step(x, ag->table);
 	return err;
 }

@@ -377,49 +377,19 @@ test_optimum(void **state)
 	for (size_t e = 0; e < 2; e++)
 		for (size_t i = 0; i < 2; i++)
 			for (uint32_t p = 1; p <= 2; p++) {
-				dq_env *env;
-				dq_env_spec sp;
-				dq_table *t;
+				dq_test_lr x;
 				dq_learner_config c;
-				dq_learner *l;
 				dq_run_result r;
-				uint32_t ch;
 
-				assert_int_equal(
-				    dq_env_open_name(&env, envs[e]), 0);
-				dq_env_spec_get(env, &sp);
-				dq_rule_channels(rules[i], &ch);
-				t = dq_test_table_ch(sp.n_states, sp.n_actions,
-						     DQ_MODE_CAS, ch, false);
-				dq_learner_config_init(&c);
-				c.agent.rule = rules[i];
+				dq_test_lr_open_rule(&x, envs[e], rules[i], &c);
 				c.agent.seed = 11;
 				c.agent.replay_capacity = 64;
 				c.agent.replay_batch = 2;
 				c.agent.replay_minibatches = 2;
 				c.agent.target_every = 200;
-				c.n_threads = p;
 				c.max_steps = 20000000;
-				c.max_seconds = 60;
-				c.target_fraction = 1.0;
-				c.target_interval = 0.001;
-				assert_int_equal(
-				    dq_learner_create(&l, t, env, &c), 0);
-				assert_int_equal(dq_learner_run(l, &r), 0);
-				if (r.reason != DQ_STOP_TARGET)
-					fail_msg(
-					    "%s on %s, P=%u: stopped by "
-					    "%d after %llu steps",
-					    dq_rule_name(rules[i]), envs[e], p,
-					    (int)r.reason,
-					    (unsigned long long)r.total.steps);
-				print_message(
-				    "%s %s P=%u: %llu steps\n",
-				    dq_rule_name(rules[i]), envs[e], p,
-				    (unsigned long long)r.target_steps);
-				dq_learner_destroy(l);
-				dq_table_destroy(t);
-				dq_env_close(env);
+				dq_test_lr_run_to_target(&x, &c, p, &r);
+				dq_test_lr_free(&x);
 			}
 }
 

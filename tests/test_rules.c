@@ -24,19 +24,14 @@ static const dq_rule all_rules[] = {DQ_RULE_Q, DQ_RULE_SARSA,
 #endif
 #define N_RULES (sizeof(all_rules) / sizeof(all_rules[0]))
 
+/* A cas table of S x A, every entry q0, with the channels `rule` needs. */
 static dq_table *
 rule_table(uint32_t s, uint32_t a, dq_rule rule, double q0)
 {
-	dq_table_config c;
-	dq_table *t = NULL;
+	uint32_t ch;
 
-	assert_int_equal(dq_table_config_init(&c), 0);
-	c.n_states = s;
-	c.n_actions = a;
-	c.q0 = q0;
-	assert_int_equal(dq_rule_channels(rule, &c.channels), 0);
-	assert_int_equal(dq_table_create(&t, &c), 0);
-	return t;
+	assert_int_equal(dq_rule_channels(rule, &ch), 0);
+	return dq_test_table_full(s, a, DQ_MODE_CAS, q0, false, ch, false);
 }
 
 static void
@@ -213,20 +208,11 @@ test_off_policy_optimal(void **state)
 	for (size_t e = 0; e < 2; e++)
 		for (size_t i = 0; i < 3; i++)
 			for (uint32_t p = 1; p <= 2; p++) {
-				dq_env *env;
-				dq_env_spec sp;
-				dq_table *t;
+				dq_test_lr x;
 				dq_learner_config c;
-				dq_learner *l;
 				dq_run_result r;
 
-				assert_int_equal(
-				    dq_env_open_name(&env, envs[e]), 0);
-				dq_env_spec_get(env, &sp);
-				t = rule_table(sp.n_states, sp.n_actions,
-					       rules[i], 0.0);
-				dq_learner_config_init(&c);
-				c.agent.rule = rules[i];
+				dq_test_lr_open_rule(&x, envs[e], rules[i], &c);
 				c.agent.gamma = 0.95;
 				c.agent.seed = 11;
 				if (rules[i] == DQ_RULE_EXPECTED_SARSA)
@@ -235,29 +221,10 @@ test_off_policy_optimal(void **state)
 					    .start = 0.3,
 					    .end = 0.0,
 					    .steps = 5e5};
-				c.n_threads = p;
 				c.max_steps = 30000000;
-				c.max_seconds = 60;
-				c.target_fraction = 1.0;
-				c.target_interval = 0.001;
-				assert_int_equal(
-				    dq_learner_create(&l, t, env, &c), 0);
-				assert_int_equal(dq_learner_run(l, &r), 0);
-				if (r.reason != DQ_STOP_TARGET)
-					fail_msg(
-					    "%s on %s, P=%u: stopped by "
-					    "%d after %llu steps",
-					    dq_rule_name(rules[i]), envs[e], p,
-					    (int)r.reason,
-					    (unsigned long long)r.total.steps);
+				dq_test_lr_run_to_target(&x, &c, p, &r);
 				assert_true(r.target_fraction == 1.0);
-				print_message(
-				    "%s %s P=%u: %llu steps\n",
-				    dq_rule_name(rules[i]), envs[e], p,
-				    (unsigned long long)r.target_steps);
-				dq_learner_destroy(l);
-				dq_table_destroy(t);
-				dq_env_close(env);
+				dq_test_lr_free(&x);
 			}
 }
 

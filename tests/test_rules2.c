@@ -23,15 +23,6 @@
 
 #include "dq_test.h"
 
-static double
-q_of(const dq_table *t, uint32_t s, uint32_t a)
-{
-	double v;
-
-	assert_int_equal(dq_table_get(t, s, a, &v), 0);
-	return v;
-}
-
 static void
 test_names_and_ranges(void **state)
 {
@@ -151,7 +142,7 @@ one_step(dq_rule rule, bool terminated, dq_policy policy, double eps)
 	assert_int_equal(dq_agent_create(&ag, t, &c), 0);
 	assert_int_equal(dq_agent_observe(ag, 0, 0, 1.0, 1, terminated), 0);
 	assert_int_equal(dq_agent_episode_end(ag), 0);
-	v = q_of(t, 0, 0);
+	v = dq_test_q(t, 0, 0);
 	dq_agent_destroy(ag);
 	dq_table_destroy(t);
 	return v;
@@ -205,7 +196,7 @@ chain(dq_rule rule, uint32_t n, bool terminated, double *q)
 	assert_int_equal(dq_agent_observe(ag, 2, 0, 4.0, 3, terminated), 0);
 	assert_int_equal(dq_agent_episode_end(ag), 0);
 	for (uint32_t s = 0; s < 3; s++)
-		q[s] = q_of(t, s, 0);
+		q[s] = dq_test_q(t, s, 0);
 	dq_agent_destroy(ag);
 	dq_table_destroy(t);
 }
@@ -290,8 +281,8 @@ test_batch(void **state)
 		    dq_agent_observe_batch(g2, s, a, r, s2, term, 3, &done), 0);
 		assert_int_equal(done, 3);
 		for (uint32_t x = 0; x < 5; x++)
-			assert_true(q_of(t1, x, 0) == q_of(t2, x, 0));
-		assert_true(q_of(t1, 0, 0) != 0.0);
+			assert_true(dq_test_q(t1, x, 0) == dq_test_q(t2, x, 0));
+		assert_true(dq_test_q(t1, 0, 0) != 0.0);
 		dq_agent_destroy(g1);
 		dq_agent_destroy(g2);
 		dq_table_destroy(t1);
@@ -329,7 +320,7 @@ test_nstep_sarsa_on_policy(void **state)
 		assert_int_equal(dq_agent_observe(ag, 0, 0, 1.0, 1, false), 0);
 		assert_int_equal(dq_agent_observe(ag, 1, 0, 2.0, 2, false), 0);
 		assert_int_equal(dq_agent_act(ag, 2, &a2), 0);
-		assert_true(q_of(t, 0, 0) == (a2 ? 4.0 : 2.0));
+		assert_true(dq_test_q(t, 0, 0) == (a2 ? 4.0 : 2.0));
 		seen |= 1u << a2;
 		dq_agent_destroy(ag);
 		dq_table_destroy(t);
@@ -399,20 +390,20 @@ test_lambda_chain(void **state)
 		t = lambda_run(k ? DQ_TRACE_REPLACING : DQ_TRACE_ACCUMULATING,
 			       false);
 		for (uint32_t s = 0; s < 3; s++)
-			q[s] = q_of(t, s, 0);
+			q[s] = dq_test_q(t, s, 0);
 		EXPECT3(q, 0.875, 1.5, 2.0);
 		dq_table_destroy(t);
 	}
 	t = lambda_run(DQ_TRACE_ACCUMULATING, true);
-	q[0] = q_of(t, 0, 0);
-	q[1] = q_of(t, 1, 0);
-	q[2] = q_of(t, 2, 0);
+	q[0] = dq_test_q(t, 0, 0);
+	q[1] = dq_test_q(t, 1, 0);
+	q[2] = dq_test_q(t, 2, 0);
 	EXPECT3(q, 2.4912109375, 1.52734375, 0.0);
 	dq_table_destroy(t);
 	t = lambda_run(DQ_TRACE_REPLACING, true);
-	q[0] = q_of(t, 0, 0);
-	q[1] = q_of(t, 1, 0);
-	q[2] = q_of(t, 2, 0);
+	q[0] = dq_test_q(t, 0, 0);
+	q[1] = dq_test_q(t, 1, 0);
+	q[2] = dq_test_q(t, 2, 0);
 	EXPECT3(q, 2.390625, 1.52734375, 0.0);
 	dq_table_destroy(t);
 }
@@ -449,15 +440,15 @@ test_lambda_cut(void **state)
 		c.seed = seed;
 		assert_int_equal(dq_agent_create(&ag, t, &c), 0);
 		assert_int_equal(dq_agent_observe(ag, 0, 0, 1.0, 1, false), 0);
-		assert_true(q_of(t, 0, 0) == 0.5);
+		assert_true(dq_test_q(t, 0, 0) == 0.5);
 		assert_int_equal(dq_agent_act(ag, 1, &a2), 0);
 		assert_int_equal(dq_agent_observe(ag, 1, a2, 2.0, 0, true), 0);
 		if (a2 == 0) {
-			assert_true(q_of(t, 0, 0) == 0.75);
-			assert_true(q_of(t, 1, 0) == 1.0);
+			assert_true(dq_test_q(t, 0, 0) == 0.75);
+			assert_true(dq_test_q(t, 1, 0) == 1.0);
 		} else {
-			assert_true(q_of(t, 0, 0) == 0.5);
-			assert_true(q_of(t, 1, 1) == 0.5);
+			assert_true(dq_test_q(t, 0, 0) == 0.5);
+			assert_true(dq_test_q(t, 1, 1) == 0.5);
 		}
 		seen |= 1u << a2;
 		dq_agent_destroy(ag);
@@ -495,9 +486,9 @@ test_lambda_cap(void **state)
 				 0);
 	assert_int_equal(dq_agent_observe(ag, 39, 0, 1.0, 40, true), 0);
 	for (uint32_t s = 0; s < 41; s++)
-		moved += q_of(t, s, 0) != 0.0;
+		moved += dq_test_q(t, s, 0) != 0.0;
 	assert_int_equal(moved, 8);
-	assert_true(q_of(t, 39, 0) == 0.5);
+	assert_true(dq_test_q(t, 39, 0) == 0.5);
 	dq_agent_destroy(ag);
 	dq_table_destroy(t);
 }
@@ -535,7 +526,7 @@ differ(const dq_table *a, const dq_table *b, size_t *moved)
 	*moved = 0;
 	for (uint32_t s = 0; s < 16; s++)
 		for (uint32_t x = 0; x < 4; x++) {
-			double u = q_of(a, s, x), v = q_of(b, s, x);
+			double u = dq_test_q(a, s, x), v = dq_test_q(b, s, x);
 
 			d += memcmp(&u, &v, sizeof(u)) != 0;
 			*moved += u != 0.0;

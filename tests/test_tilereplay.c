@@ -23,53 +23,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dq_test.h"
+#include "dq_test_tiles.h"
 
-#include "agent.h"
 #include "replay.h"
 
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
-
-static double
-q_of(const dq_table *t, uint32_t s, uint32_t a)
-{
-	double v;
-
-	assert_int_equal(dq_table_get(t, s, a, &v), 0);
-	return v;
-}
-
-/* test_tilerules.c's corridor: states 0..S-1, actions left, stay,
- * right; a move slips with probability 1/4; -1 a step, +5 on reaching
- * S-1 (terminated); truncated after LIMIT steps. Its own stream. */
-#define S 12u
-#define LIMIT 25u
-
-static uint32_t
-corridor_step(dq_rng *w, uint32_t s, uint32_t a, double *r, bool *term)
-{
-	uint32_t m = dq_rng_uniform(w) < 0.25 ? dq_rng_below(w, 3) : a;
-
-	s = m == 0 ? (s ? s - 1 : 0) : m == 2 ? s + 1 : s;
-	*term = s == S - 1;
-	*r = *term ? 5.0 : -1.0;
-	return s;
-}
+/* The corridor's states (dq_test_tiles.h, test_tilerules.c's too). */
+#define S DQ_TEST_CORRIDOR_S
 
 /* How the reduction is configured: replay (ring, batch, minibatches),
  * target (every, tau). */
@@ -89,75 +48,35 @@ struct ext_cfg {
 static void
 equivalence(dq_rule rule, struct ext_cfg x)
 {
-	dq_tiles *tc = coder("1x12", 1, 0.0, (double)S);
-	dq_table *tab = dq_test_table(S, 3, DQ_MODE_CAS, 0.0, false);
-	dq_table *tw;
+	dq_test_twins tt;
 	dq_agent_config c;
 	dq_agent *ta, *wa;
-	dq_rng w;
-	uint32_t rows, s, len = 0, differ = 0, moved = 0;
+	uint32_t differ, moved;
 
-	assert_int_equal(dq_tiles_features(tc, &rows), 0);
-	assert_int_equal(rows, S + 1);
-	tw = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_agent_config_init(&c);
-	c.rule = rule;
-	c.gamma = 0.9;
-	c.alpha.start = c.alpha.end = 0.3;
-	c.epsilon.start = c.epsilon.end = 0.2;
-	c.seed = 7;
+	dq_test_twins_config(&c, rule);
 	c.replay_capacity = x.cap;
 	c.replay_batch = x.batch;
 	c.replay_minibatches = x.k;
 	c.target_every = x.every;
 	c.target_tau = x.tau;
-	assert_int_equal(dq_agent_create(&ta, tab, &c), 0);
-	c.tiles = tc;
-	assert_int_equal(dq_agent_create(&wa, tw, &c), 0);
-	dq_rng_seed(&w, 11, 0);
-	s = dq_rng_below(&w, S - 1);
-	for (uint32_t k = 0; k < 20000; k++) {
-		uint32_t a, b, s2;
-		double r, o = s + 0.5, o2;
-		bool term;
-
-		assert_int_equal(dq_agent_act(ta, s, &a), 0);
-		assert_int_equal(dq_agent_act_obs(wa, &o, &b), 0);
-		assert_int_equal(a, b);
-		s2 = corridor_step(&w, s, a, &r, &term);
-		o2 = s2 + 0.5;
-		assert_int_equal(dq_agent_observe(ta, s, a, r, s2, term), 0);
-		assert_int_equal(dq_agent_observe_obs(wa, &o, a, r, &o2, term),
-				 0);
-		s = s2;
-		if (term || ++len == LIMIT) {
-			if (!term) {
-				assert_int_equal(dq_agent_episode_end(ta), 0);
-				assert_int_equal(dq_agent_episode_end(wa), 0);
-			}
-			len = 0;
-			s = dq_rng_below(&w, S - 1);
-		}
-	}
+	dq_test_twins_run(&tt, &c, 20000);
+	ta = tt.ta;
+	wa = tt.wa;
 	assert_int_equal(ta->ext->replays, wa->ext->replays);
 	if (x.cap) {
 		assert_int_equal(wa->ext->replays,
 				 (20000ull - x.batch + 1) * x.batch * x.k);
 		assert_int_equal(wa->ext->rp.count, x.cap);
 	}
-	for (uint32_t y = 0; y < S; y++)
+	differ = dq_test_twins_differ(&tt, &moved, NULL);
+	for (uint32_t y = 0; x.every && y < S; y++)
 		for (uint32_t a = 0; a < 3; a++) {
-			double u = q_of(tab, y, a), v = q_of(tw, y, a);
+			double u = dq__table_get(
+				   dq__target_view(ta->ext->target), y, a),
+			       v = dq__table_get(
+				   dq__target_view(wa->ext->target), y, a);
 
 			differ += memcmp(&u, &v, sizeof(u)) != 0;
-			moved += u != 0.0;
-			if (x.every) {
-				u = dq__table_get(
-				    dq__target_view(ta->ext->target), y, a);
-				v = dq__table_get(
-				    dq__target_view(wa->ext->target), y, a);
-				differ += memcmp(&u, &v, sizeof(u)) != 0;
-			}
 		}
 	print_message("%s, replay %u:%u:%u, target %u tau %g: %u differ, "
 		      "%u of %u moved, %llu replays\n",
@@ -166,11 +85,7 @@ equivalence(dq_rule rule, struct ext_cfg x)
 		      (unsigned long long)wa->ext->replays);
 	assert_int_equal(differ, 0);
 	assert_true(moved > 20);
-	dq_agent_destroy(ta);
-	dq_agent_destroy(wa);
-	dq_table_destroy(tab);
-	dq_table_destroy(tw);
-	dq_tiles_destroy(tc);
+	dq_test_twins_free(&tt);
 }
 
 static void
@@ -190,19 +105,14 @@ test_reduces_to_tabular(void **state)
 /* An agent over two tilings of two tiles on [0, 1] ("2x2": 6 rows),
  * 2 actions, alpha 0.5 (0.25 a weight), gamma 0.9, epsilon 0, ties to
  * the lowest action: no draw but the replay's. */
-static dq_agent *
-hand_agent(dq_tiles **tc, dq_table **t, uint32_t cap, uint32_t every)
+static dq_test_rig
+hand_rig(uint32_t cap, uint32_t every)
 {
 	dq_agent_config c;
-	dq_agent *ag;
+	dq_test_rig r;
 	uint32_t rows;
 
-	*tc = coder("2x2", 1, 0.0, 1.0);
-	assert_int_equal(dq_tiles_features(*tc, &rows), 0);
-	assert_int_equal(rows, 6);
-	*t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config_init(&c);
-	c.tiles = *tc;
 	c.gamma = 0.9;
 	c.alpha.start = c.alpha.end = 0.5;
 	c.epsilon.start = c.epsilon.end = 0.0;
@@ -211,8 +121,10 @@ hand_agent(dq_tiles **tc, dq_table **t, uint32_t cap, uint32_t every)
 	c.replay_batch = cap ? 1 : 0;
 	c.replay_minibatches = cap ? 1 : 0;
 	c.target_every = every;
-	assert_int_equal(dq_agent_create(&ag, *t, &c), 0);
-	return ag;
+	r = dq_test_rig_make("2x2", DQ_MODE_CAS, &c);
+	assert_int_equal(dq_tiles_features(r.tc, &rows), 0);
+	assert_int_equal(rows, 6);
+	return r;
 }
 
 /* The weights other than those listed (rows x 2 entries, `set` marks
@@ -223,7 +135,7 @@ others_zero(const dq_table *t, const bool set[6][2])
 	for (uint32_t r = 0; r < 6; r++)
 		for (uint32_t a = 0; a < 2; a++)
 			if (!set[r][a])
-				assert_true(q_of(t, r, a) == 0.0);
+				assert_true(dq_test_q(t, r, a) == 0.0);
 }
 
 /*
@@ -245,9 +157,10 @@ others_zero(const dq_table *t, const bool set[6][2])
 static void
 test_replay_by_hand(void **state)
 {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag = hand_agent(&tc, &t, 4, 0);
+	dq_test_rig r = hand_rig(4, 0);
+	dq_tiles *tc = r.tc;
+	dq_table *t = r.t;
+	dq_agent *ag = r.ag;
 	const double o1 = 0.1, o2 = 0.6;
 	uint32_t f[2];
 	bool set[6][2] = {{false}};
@@ -260,8 +173,8 @@ test_replay_by_hand(void **state)
 	assert_int_equal(dq_tiles_active(tc, &o2, f, 2), 2);
 	assert_true(f[0] == 1 && f[1] == 4);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 1.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.375);
-	assert_true(q_of(t, 3, 0) == 0.375);
+	assert_true(dq_test_q(t, 0, 0) == 0.375);
+	assert_true(dq_test_q(t, 3, 0) == 0.375);
 	set[0][0] = set[3][0] = true;
 	others_zero(t, set);
 	assert_int_equal(ag->ext->replays, 1);
@@ -269,17 +182,15 @@ test_replay_by_hand(void **state)
 	pick = dq_rng_below(&copy, 2);
 	assert_int_equal(dq_agent_observe_obs(ag, &o2, 1, -1.0, NULL, true), 0);
 	print_message("step 2 replayed transition %u\n", pick + 1);
-	assert_true(q_of(t, 0, 0) == (pick == 0 ? 0.4375 : 0.375));
-	assert_true(q_of(t, 3, 0) == (pick == 0 ? 0.4375 : 0.375));
-	assert_true(q_of(t, 1, 1) == (pick == 1 ? -0.375 : -0.25));
-	assert_true(q_of(t, 4, 1) == (pick == 1 ? -0.375 : -0.25));
+	assert_true(dq_test_q(t, 0, 0) == (pick == 0 ? 0.4375 : 0.375));
+	assert_true(dq_test_q(t, 3, 0) == (pick == 0 ? 0.4375 : 0.375));
+	assert_true(dq_test_q(t, 1, 1) == (pick == 1 ? -0.375 : -0.25));
+	assert_true(dq_test_q(t, 4, 1) == (pick == 1 ? -0.375 : -0.25));
 	set[1][1] = set[4][1] = true;
 	others_zero(t, set);
 	assert_int_equal(ag->ext->replays, 2);
 	assert_int_equal(ag->steps, 2);
-	dq_agent_destroy(ag);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
+	dq_test_rig_free(&r);
 }
 
 /*
@@ -294,28 +205,26 @@ test_replay_by_hand(void **state)
 static void
 test_target_by_hand(void **state)
 {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag = hand_agent(&tc, &t, 0, 2);
+	dq_test_rig r = hand_rig(0, 2);
+	dq_table *t = r.t;
+	dq_agent *ag = r.ag;
 	const double o1 = 0.1, o2 = 0.6;
 	const dq_table *tv;
 
 	(void)state;
 	assert_int_equal(dq_agent_observe_obs(ag, &o2, 1, 2.0, NULL, true), 0);
-	assert_true(q_of(t, 1, 1) == 0.5 && q_of(t, 4, 1) == 0.5);
+	assert_true(dq_test_q(t, 1, 1) == 0.5 && dq_test_q(t, 4, 1) == 0.5);
 	tv = dq__target_view(ag->ext->target);
 	assert_true(dq__table_get(tv, 1, 1) == 0.0);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 0.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.0 && q_of(t, 3, 0) == 0.0);
+	assert_true(dq_test_q(t, 0, 0) == 0.0 && dq_test_q(t, 3, 0) == 0.0);
 	tv = dq__target_view(ag->ext->target);
 	assert_true(dq__table_get(tv, 1, 1) == 0.5);
 	assert_true(dq__table_get(tv, 4, 1) == 0.5);
 	assert_int_equal(dq_agent_observe_obs(ag, &o1, 0, 0.0, &o2, false), 0);
-	assert_true(q_of(t, 0, 0) == 0.25 * 0.9);
-	assert_true(q_of(t, 3, 0) == 0.25 * 0.9);
-	dq_agent_destroy(ag);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
+	assert_true(dq_test_q(t, 0, 0) == 0.25 * 0.9);
+	assert_true(dq_test_q(t, 3, 0) == 0.25 * 0.9);
+	dq_test_rig_free(&r);
 }
 
 /*
@@ -332,7 +241,7 @@ test_capacity(void **state)
 	dq__tile_transition rec[5];
 	uint32_t tiles[5 * 2 * 3];
 	dq__replay rp = {.tbuf = rec, .tiles = tiles, .T = 3, .cap = 5};
-	dq_tiles *tc = coder("8x4", 1, 0.0, 1.0), *tc2;
+	dq_tiles *tc = dq_test_tiles("8x4", 1, 0.0, 1.0), *tc2;
 	dq_agent_config c;
 	dq_learner_config lc;
 	dq_learner *l = NULL;
@@ -382,7 +291,7 @@ test_capacity(void **state)
 	lc.agent = c;
 	/* mountaincar's 2 dimensions, 4 tilings: 48 bytes x 2^23 x 3 agents
 	 * = 1.125 GiB */
-	tc2 = coder("4x4,4", 2, -2.0, 2.0);
+	tc2 = dq_test_tiles("4x4,4", 2, -2.0, 2.0);
 	assert_int_equal(dq_tiles_features(tc2, &rows), 0);
 	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
 	lc.agent.tiles = tc2;
@@ -413,38 +322,22 @@ test_capacity(void **state)
 	dq_tiles_destroy(tc2);
 }
 
-/* A tile-coded CartPole learner with replay and a target. */
-struct tl {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
-	dq_learner *l;
-};
+/* A tile-coded CartPole learner (8x4,4,8,8, cas) with replay and a
+ * target. */
+typedef dq_test_tl tl;
 
 static void
-tl_make(struct tl *x, uint32_t threads, uint64_t steps, uint32_t every)
+tl_make(tl *x, uint32_t threads, uint64_t steps, uint32_t every)
 {
-	dq_tiles_config tcfg;
 	dq_learner_config c;
-	uint32_t rows;
 
-	memset(x, 0, sizeof(*x));
-	assert_int_equal(dq_env_open_name(&x->env, "cartpole"), 0);
-	dq_tiles_config_init(&tcfg);
-	assert_int_equal(dq_tiles_config_from_env(&tcfg, x->env, "8x4,4,8,8"),
-			 0);
-	assert_int_equal(dq_tiles_create(&x->tc, &tcfg), 0);
-	assert_int_equal(dq_tiles_features(x->tc, &rows), 0);
-	x->t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&c);
+	dq_test_tl_open(x, "cartpole", "8x4,4,8,8", DQ_MODE_CAS, 1, &c);
 	c.n_threads = threads;
 	c.max_steps = steps;
-	c.pin = DQ_PIN_NONE;
 	c.agent.gamma = 1.0;
 	c.agent.seed = 7;
 	c.agent.alpha.start = c.agent.alpha.end = 0.1;
 	c.agent.epsilon.start = c.agent.epsilon.end = 0.05;
-	c.agent.tiles = x->tc;
 	c.agent.replay_capacity = 1000;
 	c.agent.replay_batch = 4;
 	c.agent.replay_minibatches = 2;
@@ -453,35 +346,9 @@ tl_make(struct tl *x, uint32_t threads, uint64_t steps, uint32_t every)
 }
 
 static void
-tl_free(struct tl *x)
-{
-	dq_learner_destroy(x->l);
-	dq_table_destroy(x->t);
-	dq_tiles_destroy(x->tc);
-	dq_env_close(x->env);
-}
-
-static void
-tl_run(struct tl *x, dq_run_result *r)
+tl_run(tl *x, dq_run_result *r)
 {
 	assert_int_equal(dq_learner_run(x->l, r), 0);
-}
-
-/* Every weight equal, bit for bit; or some weight differs. */
-static bool
-same_weights(const dq_table *t1, const dq_table *t2)
-{
-	dq_table_info i;
-
-	dq_table_info_get(t1, &i);
-	for (uint32_t s = 0; s < i.n_states; s++)
-		for (uint32_t a = 0; a < i.n_actions; a++) {
-			double x1 = q_of(t1, s, a), x2 = q_of(t2, s, a);
-
-			if (memcmp(&x1, &x2, sizeof(x1)))
-				return false;
-		}
-	return true;
 }
 
 /*
@@ -493,7 +360,7 @@ same_weights(const dq_table *t1, const dq_table *t2)
 static void
 test_learner(void **state)
 {
-	struct tl a, b, p;
+	tl a, b, p;
 	dq_run_result r;
 	dq_agent *ag;
 
@@ -503,7 +370,7 @@ test_learner(void **state)
 	tl_run(&a, &r);
 	assert_int_equal(r.run_steps, 20000);
 	tl_run(&b, &r);
-	assert_true(same_weights(a.t, b.t));
+	assert_true(dq_test_same_q(a.t, b.t));
 	ag = dq__learner_agent(a.l, 0);
 	assert_int_equal(ag->ext->replays, (20000ull - 3) * 8);
 	assert_int_equal(ag->ext->rp.count, 1000);
@@ -515,9 +382,9 @@ test_learner(void **state)
 	assert_true(r.total.steps >= 20000);
 	for (uint32_t i = 0; i < 2; i++)
 		assert_true(dq__learner_agent(p.l, i)->ext->replays > 0);
-	tl_free(&a);
-	tl_free(&b);
-	tl_free(&p);
+	dq_test_tl_free(&a);
+	dq_test_tl_free(&b);
+	dq_test_tl_free(&p);
 }
 
 /*
@@ -532,7 +399,7 @@ static void
 test_checkpoint_drops_ring(void **state)
 {
 	char dir[] = "/tmp/dq-tilereplay-XXXXXX", path[64];
-	struct tl a, b, c;
+	tl a, b, c;
 	dq_checkpoint_meta m, got;
 	dq_run_result r;
 	dq_agent *ag;
@@ -547,7 +414,7 @@ test_checkpoint_drops_ring(void **state)
 	tl_make(&c, 1, 3000, 1u << 30);
 	tl_run(&a, &r);
 	tl_run(&b, &r);
-	assert_true(same_weights(a.t, b.t));
+	assert_true(dq_test_same_q(a.t, b.t));
 	assert_int_equal(dq__learner_agent(b.l, 0)->ext->rp.count, 1000);
 	memset(&m, 0, sizeof(m));
 	strcpy(m.env, "cartpole");
@@ -558,7 +425,7 @@ test_checkpoint_drops_ring(void **state)
 	m.seed = 7;
 	assert_int_equal(dq_checkpoint_save_learner(path, b.l, &m), 0);
 	assert_int_equal(dq_checkpoint_load_learner(path, c.l, &got), 0);
-	assert_true(same_weights(b.t, c.t));
+	assert_true(dq_test_same_q(b.t, c.t));
 	ag = dq__learner_agent(c.l, 0);
 	assert_int_equal(ag->ext->rp.count, 0); /* dropped */
 	assert_int_equal(ag->ext->rp.head, 0);
@@ -576,13 +443,13 @@ test_checkpoint_drops_ring(void **state)
 
 			assert_memory_equal(&v, &saved[s * 2 + k], sizeof(v));
 		}
-	assert_false(same_weights(a.t, c.t));
+	assert_false(dq_test_same_q(a.t, c.t));
 	print_message("resumed: ring refilled to %u, %llu replays\n",
 		      ag->ext->rp.count, (unsigned long long)ag->ext->replays);
 	free(saved);
-	tl_free(&a);
-	tl_free(&b);
-	tl_free(&c);
+	dq_test_tl_free(&a);
+	dq_test_tl_free(&b);
+	dq_test_tl_free(&c);
 	unlink(path);
 	rmdir(dir);
 }

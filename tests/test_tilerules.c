@@ -14,134 +14,41 @@
 #include <math.h>
 #include <string.h>
 
-#include "dq_test.h"
-#include "agent.h"
+#include "dq_test_tiles.h"
 
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
-
-static double
-q_of(const dq_table *t, uint32_t s, uint32_t a)
-{
-	double v;
-
-	assert_int_equal(dq_table_get(t, s, a, &v), 0);
-	return v;
-}
-
-/* The corridor: states 0..S-1, actions left, stay, right; a move slips to
- * a random one with probability 1/4; reward -1 a step, +5 on reaching
- * S-1 (terminated); truncated after LIMIT steps. Its own random stream,
- * so that both agents see the same world. */
-#define S 12u
-#define LIMIT 25u
-
-static uint32_t
-corridor_step(dq_rng *w, uint32_t s, uint32_t a, double *r, bool *term)
-{
-	uint32_t m = dq_rng_uniform(w) < 0.25 ? dq_rng_below(w, 3) : a;
-
-	s = m == 0 ? (s ? s - 1 : 0) : m == 2 ? s + 1 : s;
-	*term = s == S - 1;
-	*r = *term ? 5.0 : -1.0;
-	return s;
-}
+/* The corridor's states (dq_test_tiles.h). */
+#define S DQ_TEST_CORRIDOR_S
 
 /*
  * One tiling of S tiles over [0, S]: observation s + 0.5 is tile s alone,
  * so Q over tiles is the table and alpha / T is alpha. The tabular agent
  * (dq_agent_act/observe) and the tile-coded one (the _obs calls) take
- * the same seeds and the same corridor; each act must agree, and at the
- * end every weight is the tabular entry bit for bit (memcmp).
+ * the same seeds and the same corridor (dq_test_twins_run(),
+ * dq_test_tiles.h); each act must agree, and at the end every weight is
+ * the tabular entry bit for bit (memcmp).
  */
 static void
 equivalence(dq_rule rule, dq_trace trace, uint32_t nstep)
 {
-	dq_tiles *tc = coder("1x12", 1, 0.0, (double)S);
-	dq_table *tab = dq_test_table(S, 3, DQ_MODE_CAS, 0.0, false);
-	dq_table *tw;
+	dq_test_twins x;
 	dq_agent_config c;
-	dq_agent *ta, *wa;
-	dq_rng w;
-	uint32_t rows, s, len = 0, differ = 0, moved = 0;
-	double o, maxd = 0.0;
+	uint32_t differ, moved;
+	double maxd;
 
-	assert_int_equal(dq_tiles_features(tc, &rows), 0);
-	assert_int_equal(rows, S + 1);
-	tw = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_agent_config_init(&c);
-	c.rule = rule;
+	dq_test_twins_config(&c, rule);
 	c.trace = trace;
 	c.nstep = nstep;
 	c.lambda = 0.8;
 	c.trace_max = 6; /* the cap's replacements are compared too */
-	c.gamma = 0.9;
-	c.alpha.start = c.alpha.end = 0.3;
-	c.epsilon.start = c.epsilon.end = 0.2;
-	c.seed = 7;
-	assert_int_equal(dq_agent_create(&ta, tab, &c), 0);
-	c.tiles = tc;
-	assert_int_equal(dq_agent_create(&wa, tw, &c), 0);
-	dq_rng_seed(&w, 11, 0);
-	s = dq_rng_below(&w, S - 1);
-	for (uint32_t k = 0; k < 20000; k++) {
-		uint32_t a, b, s2;
-		double r, o2;
-		bool term;
-
-		o = s + 0.5;
-		assert_int_equal(dq_agent_act(ta, s, &a), 0);
-		assert_int_equal(dq_agent_act_obs(wa, &o, &b), 0);
-		assert_int_equal(a, b);
-		s2 = corridor_step(&w, s, a, &r, &term);
-		o2 = s2 + 0.5;
-		assert_int_equal(dq_agent_observe(ta, s, a, r, s2, term), 0);
-		assert_int_equal(dq_agent_observe_obs(wa, &o, a, r, &o2, term),
-				 0);
-		s = s2;
-		if (term || ++len == LIMIT) {
-			if (!term) { /* truncated: the flush */
-				assert_int_equal(dq_agent_episode_end(ta), 0);
-				assert_int_equal(dq_agent_episode_end(wa), 0);
-			}
-			len = 0;
-			s = dq_rng_below(&w, S - 1);
-		}
-	}
-	for (uint32_t x = 0; x < S; x++)
-		for (uint32_t a = 0; a < 3; a++) {
-			double u = q_of(tab, x, a), v = q_of(tw, x, a);
-
-			differ += memcmp(&u, &v, sizeof(u)) != 0;
-			moved += u != 0.0;
-			if (fabs(u - v) > maxd)
-				maxd = fabs(u - v);
-		}
+	dq_test_twins_run(&x, &c, 20000);
+	differ = dq_test_twins_differ(&x, &moved, &maxd);
 	print_message("%s (%s, n %u): %u of %u weights differ (max %g), "
 		      "%u moved\n",
 		      dq_rule_name(rule), trace ? "replacing" : "accumulating",
 		      nstep, differ, S * 3, maxd, moved);
 	assert_int_equal(differ, 0);
 	assert_true(moved > 20);
-	dq_agent_destroy(ta);
-	dq_agent_destroy(wa);
-	dq_table_destroy(tab);
-	dq_table_destroy(tw);
-	dq_tiles_destroy(tc);
+	dq_test_twins_free(&x);
 }
 
 static void
@@ -157,40 +64,21 @@ test_reduces_to_tabular(void **state)
 
 /* An agent of `rule` over 4 tilings of 4 tiles on [0, 1], 2 actions,
  * alpha 0.5, gamma 0.9, epsilon 0, n 3. */
-typedef struct rig {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag;
-} rig;
+typedef dq_test_rig rig;
 
 static rig
 rig_make(dq_rule rule, uint32_t trace_max)
 {
-	rig r;
 	dq_agent_config c;
-	uint32_t rows;
 
-	r.tc = coder("4x4", 1, 0.0, 1.0);
-	dq_tiles_features(r.tc, &rows);
-	r.t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
 	dq_agent_config_init(&c);
 	c.rule = rule;
-	c.tiles = r.tc;
 	c.gamma = 0.9;
 	c.alpha.start = c.alpha.end = 0.5;
 	c.epsilon.start = c.epsilon.end = 0.0;
 	c.nstep = 3;
 	c.trace_max = trace_max;
-	assert_int_equal(dq_agent_create(&r.ag, r.t, &c), 0);
-	return r;
-}
-
-static void
-rig_free(rig *r)
-{
-	dq_agent_destroy(r->ag);
-	dq_table_destroy(r->t);
-	dq_tiles_destroy(r->tc);
+	return dq_test_rig_make("4x4", DQ_MODE_CAS, &c);
 }
 
 static double
@@ -255,7 +143,7 @@ test_truncation_vs_termination(void **state)
 					 0);
 			assert_true(fabs(qv(&r, s, 1) - (term ? 0.0 : 0.45)) <
 				    1e-15);
-			rig_free(&r);
+			dq_test_rig_free(&r);
 		}
 	}
 }
@@ -300,7 +188,7 @@ lambda_walk(uint32_t trace_max, uint32_t *most)
 	}
 	for (uint32_t x = 0; x < rows; x++)
 		for (uint32_t a = 0; a < 2; a++)
-			before[x * 2 + a] = q_of(r.t, x, a);
+			before[x * 2 + a] = dq_test_q(r.t, x, a);
 	{
 		double o = 39 / 40.0;
 
@@ -309,8 +197,8 @@ lambda_walk(uint32_t trace_max, uint32_t *most)
 	}
 	for (uint32_t x = 0; x < rows; x++)
 		for (uint32_t a = 0; a < 2; a++)
-			moved += q_of(r.t, x, a) != before[x * 2 + a];
-	rig_free(&r);
+			moved += dq_test_q(r.t, x, a) != before[x * 2 + a];
+	dq_test_rig_free(&r);
 	return moved;
 }
 
@@ -341,30 +229,17 @@ test_traces_bounded(void **state)
 static uint64_t
 solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 {
-	dq_env *env;
-	dq_tiles_config c;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 
-	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
-	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "mountaincar", "8x8,8", DQ_MODE_CAS, 1, &lc);
 	lc.n_threads = 1;
 	lc.agent.rule = rule;
 	lc.agent.trace = trace;
 	lc.agent.gamma = 1.0;
 	lc.agent.alpha.start = lc.agent.alpha.end = alpha;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
-	lc.agent.tiles = tc;
 	lc.agent.seed = 1;
 	/* A bound, not the test: the stop is the return. The evaluator's
 	 * "every 20,000 steps" is a lower bound (the monitor may wait for a
@@ -373,16 +248,13 @@ solve_mountaincar(dq_rule rule, double alpha, dq_trace trace)
 	lc.eval_every = 20000;
 	lc.eval_unit = DQ_EVAL_STEPS;
 	lc.target_return = -110.0;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
-	assert_int_equal(dq_learner_run(l, &res), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
+	assert_int_equal(dq_learner_run(x.l, &res), 0);
 	print_message("%s: stop %d, return reached after %llu steps\n",
 		      dq_rule_name(rule), (int)res.reason,
 		      (unsigned long long)res.return_steps);
 	assert_int_equal(res.reason, DQ_STOP_RETURN);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 	return res.return_steps;
 }
 

@@ -8,24 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "dq_test.h"
-
-static dq_tiles *
-coder(const char *text, uint32_t dim, double lo, double hi)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	assert_int_equal(dq_tiles_config_init(&c), 0);
-	c.dim = dim;
-	for (uint32_t i = 0; i < dim; i++) {
-		c.low[i] = lo;
-		c.high[i] = hi;
-	}
-	assert_int_equal(dq_tiles_config_parse(&c, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
+#include "dq_test_tiles.h"
 
 /*
  * One dimension, 4 tilings of 1 tile over [0, 1] (2 per tiling with the
@@ -36,7 +19,7 @@ coder(const char *text, uint32_t dim, double lo, double hi)
 static void
 test_active_1d(void **state)
 {
-	dq_tiles *tc = coder("4x1", 1, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("4x1", 1, 0.0, 1.0);
 	uint32_t f[4], rows;
 	const double x1 = 0.1, x2 = 0.3, x3 = 0.8, x4 = -5.0, x5 = 7.0;
 
@@ -66,7 +49,7 @@ test_active_1d(void **state)
 static void
 test_asymmetric_offsets(void **state)
 {
-	dq_tiles *tc = coder("4x1,1", 2, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("4x1,1", 2, 0.0, 1.0);
 	const double x[2] = {0.3, 0.3};
 	uint32_t f[4];
 
@@ -99,7 +82,7 @@ test_any_tilings(void **state)
 		uint32_t f[8];
 
 		snprintf(text, sizeof(text), "%ux3,2", T);
-		tc = coder(text, 2, 0.0, 1.0);
+		tc = dq_test_tiles(text, 2, 0.0, 1.0);
 		for (double x = 0.0; x < 1.0; x += 0.037) {
 			const double o[2] = {x, 1.0 - x};
 			const uint32_t bins[2] = {3, 2};
@@ -128,8 +111,8 @@ test_any_tilings(void **state)
 static void
 test_generalisation_and_hashing(void **state)
 {
-	dq_tiles *tc = coder("8x10,10", 2, -1.0, 1.0);
-	dq_tiles *th = coder("8x10,10/1000", 2, -1.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("8x10,10", 2, -1.0, 1.0);
+	dq_tiles *th = dq_test_tiles("8x10,10/1000", 2, -1.0, 1.0);
 	const double a[2] = {0.1, 0.2}, b[2] = {0.11, 0.2}, c[2] = {0.9, -0.7};
 	uint32_t fa[8], fb[8], fc[8], rows;
 	int same_ab = 0, same_ac = 0;
@@ -225,38 +208,20 @@ test_from_env(void **state)
 	dq_env_close(env);
 }
 
-typedef struct rig {
-	dq_tiles *tc;
-	dq_table *t;
-	dq_agent *ag;
-} rig;
+typedef dq_test_rig rig;
 
+/* One dimension on [0, 1], 8 tilings of 4 tiles, 2 actions, epsilon 0. */
 static rig
 rig_make(dq_mode mode, dq_rule rule, double alpha, double gamma)
 {
 	dq_agent_config ac;
-	uint32_t rows;
-	rig r;
 
-	r.tc = coder("8x4", 1, 0.0, 1.0);
-	dq_tiles_features(r.tc, &rows);
-	r.t = dq_test_table(rows, 2, mode, 0.0, false);
 	dq_agent_config_init(&ac);
 	ac.alpha.start = ac.alpha.end = alpha;
 	ac.epsilon.start = ac.epsilon.end = 0.0;
 	ac.gamma = gamma;
 	ac.rule = rule;
-	ac.tiles = r.tc;
-	assert_int_equal(dq_agent_create(&r.ag, r.t, &ac), 0);
-	return r;
-}
-
-static void
-rig_free(rig *r)
-{
-	dq_agent_destroy(r->ag);
-	dq_table_destroy(r->t);
-	dq_tiles_destroy(r->tc);
+	return dq_test_rig_make("8x4", mode, &ac);
 }
 
 /*
@@ -286,7 +251,7 @@ test_update_every_mode(void **state)
 		    dq_agent_observe_obs(r.ag, &s, 1, 2.0, NULL, true), 0);
 		assert_int_equal(dq_tiles_values(r.tc, r.t, &s, q, 2), 0);
 		assert_true(q[1] == 1.5);
-		rig_free(&r);
+		dq_test_rig_free(&r);
 	}
 }
 
@@ -324,7 +289,7 @@ test_bootstrap(void **state)
 		    dq_agent_observe_obs(r.ag, &s, 1, 0.0, &s2, true), 0);
 		dq_tiles_values(r.tc, r.t, &s, q, 2);
 		assert_true(fabs(q[1] - 0.225) < 1e-15);
-		rig_free(&r);
+		dq_test_rig_free(&r);
 	}
 }
 
@@ -332,7 +297,7 @@ test_bootstrap(void **state)
 static void
 test_refusals(void **state)
 {
-	dq_tiles *tc = coder("8x4", 1, 0.0, 1.0);
+	dq_tiles *tc = dq_test_tiles("8x4", 1, 0.0, 1.0);
 	dq_agent_config ac;
 	dq_table *t = dq_test_table(40, 2, DQ_MODE_CAS, 0.0, false);
 	dq_table *small = dq_test_table(39, 2, DQ_MODE_CAS, 0.0, false);
@@ -408,55 +373,43 @@ greedy_mean(dq_env *env, const dq_tiles *tc, const dq_table *t, int n)
 static void
 test_learner_solves_cartpole(void **state)
 {
-	dq_env *env;
-	dq_tiles_config c;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 	double mean = 0.0;
 	int k;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "cartpole"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x4,4,8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
-	t = dq_test_table(rows, 2, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "cartpole", "8x4,4,8,8", DQ_MODE_CAS, 1, &lc);
 	lc.agent.gamma = 1.0;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.05;
-	lc.agent.tiles = tc;
 	lc.max_steps = 20000;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
 	for (k = 0; k < 10 && mean < 475.0; k++) {
-		assert_int_equal(dq_learner_run(l, &res), 0);
-		mean = greedy_mean(env, tc, t, 100);
+		assert_int_equal(dq_learner_run(x.l, &res), 0);
+		mean = greedy_mean(x.env, x.tc, x.t, 100);
 	}
 	print_message("cartpole: greedy mean %.1f after %llu steps\n", mean,
 		      (unsigned long long)res.total.steps);
 	assert_true(mean >= 475.0);
-	dq_learner_destroy(l);
+	dq_learner_destroy(x.l);
+	x.l = NULL;
 	/* The learner refuses a coder of another dimension. */
 	{
-		dq_tiles *t2 = coder("8x4,4", 2, 0.0, 1.0);
+		dq_tiles *t2 = dq_test_tiles("8x4,4", 2, 0.0, 1.0);
+		dq_learner *l2 = NULL;
 		uint32_t r2;
 
 		dq_tiles_features(t2, &r2);
 		dq_table *tb = dq_test_table(r2, 2, DQ_MODE_CAS, 0.0, false);
 
 		lc.agent.tiles = t2;
-		assert_int_equal(dq_learner_create(&l, tb, env, &lc), -EINVAL);
+		assert_int_equal(dq_learner_create(&l2, tb, x.env, &lc),
+				 -EINVAL);
 		dq_table_destroy(tb);
 		dq_tiles_destroy(t2);
 	}
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 }
 
 /*
@@ -470,16 +423,12 @@ test_two_threads_every_mode(void **state)
 {
 	const dq_mode modes[] = {DQ_MODE_CAS, DQ_MODE_HOGWILD, DQ_MODE_LOCKED};
 	dq_env *env;
-	dq_tiles_config c;
 	dq_tiles *tc;
 	uint32_t rows;
 
 	(void)state;
 	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
+	tc = dq_test_tiles_env(env, "8x8,8", &rows);
 	for (size_t m = 0; m < 3; m++) {
 		dq_table *t = dq_test_table(rows, 3, modes[m], 0.0, false);
 		dq_learner_config lc;
@@ -519,42 +468,26 @@ test_two_threads_every_mode(void **state)
 static void
 test_learner_solves_mountaincar(void **state)
 {
-	dq_env *env;
-	dq_tiles_config c;
-	dq_tiles *tc;
-	dq_table *t;
+	dq_test_tl x;
 	dq_learner_config lc;
-	dq_learner *l;
 	dq_run_result res;
-	uint32_t rows;
 	double mean = -200.0;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "mountaincar"), 0);
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, "8x8,8"), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	dq_tiles_features(tc, &rows);
-	t = dq_test_table(rows, 3, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&lc);
-	lc.pin = DQ_PIN_NONE;
+	dq_test_tl_open(&x, "mountaincar", "8x8,8", DQ_MODE_CAS, 1, &lc);
 	lc.agent.gamma = 1.0;
 	lc.agent.alpha.start = lc.agent.alpha.end = 0.5;
 	lc.agent.epsilon.start = lc.agent.epsilon.end = 0.0;
-	lc.agent.tiles = tc;
 	lc.max_steps = 20000;
-	assert_int_equal(dq_learner_create(&l, t, env, &lc), 0);
+	assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &lc), 0);
 	for (int k = 0; k < 20 && mean < -110.0; k++) {
-		assert_int_equal(dq_learner_run(l, &res), 0);
-		mean = greedy_mean(env, tc, t, 100);
+		assert_int_equal(dq_learner_run(x.l, &res), 0);
+		mean = greedy_mean(x.env, x.tc, x.t, 100);
 	}
 	print_message("mountaincar: greedy mean %.1f after %llu steps\n", mean,
 		      (unsigned long long)res.total.steps);
 	assert_true(mean >= -110.0);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_tiles_destroy(tc);
-	dq_env_close(env);
+	dq_test_tl_free(&x);
 }
 
 int

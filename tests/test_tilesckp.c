@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "dq_test.h"
+#include "dq_test_tiles.h"
 
 static char dir[64];
 
@@ -48,50 +48,20 @@ meta_fill(dq_checkpoint_meta *m)
 }
 
 /* A tile-coded learner on cartpole: coder, table, learner. */
-struct tl {
-	dq_env *env;
-	dq_tiles *tc;
-	dq_table *t;
-	dq_learner *l;
-};
-
-static dq_tiles *
-coder_of(const dq_env *env, const char *text)
-{
-	dq_tiles_config c;
-	dq_tiles *tc = NULL;
-
-	dq_tiles_config_init(&c);
-	assert_int_equal(dq_tiles_config_from_env(&c, env, text), 0);
-	assert_int_equal(dq_tiles_create(&tc, &c), 0);
-	return tc;
-}
+typedef dq_test_tl tl;
 
 /* 0, or the learner's refusal (a rule tile coding does not take). */
 static int
-tl_make(struct tl *x, const char *text, dq_rule rule, dq_mode mode,
-	uint64_t steps)
+tl_make(tl *x, const char *text, dq_rule rule, dq_mode mode, uint64_t steps)
 {
 	dq_learner_config c;
-	uint32_t rows, ch = 1;
-	dq_table_config tc;
+	uint32_t ch = 1;
 	int err;
 
-	memset(x, 0, sizeof(*x));
-	assert_int_equal(dq_env_open_name(&x->env, "cartpole"), 0);
-	x->tc = coder_of(x->env, text);
-	assert_int_equal(dq_tiles_features(x->tc, &rows), 0);
 	assert_int_equal(dq_rule_channels(rule, &ch), 0);
-	dq_table_config_init(&tc);
-	tc.n_states = rows;
-	tc.n_actions = 2;
-	tc.mode = mode;
-	tc.channels = ch;
-	assert_int_equal(dq_table_create(&x->t, &tc), 0);
-	dq_learner_config_init(&c);
+	dq_test_tl_open(x, "cartpole", text, mode, ch, &c);
 	c.n_threads = 1;
 	c.max_steps = steps;
-	c.pin = DQ_PIN_NONE;
 	c.agent.rule = rule;
 	c.agent.gamma = 1.0;
 	c.agent.seed = 7;
@@ -99,22 +69,12 @@ tl_make(struct tl *x, const char *text, dq_rule rule, dq_mode mode,
 	/* A decaying epsilon: the resumed clock must be the saved one. */
 	c.agent.epsilon = (dq_schedule){
 	    .kind = DQ_SCHEDULE_EXP, .start = 1.0, .end = 0.05, .steps = 3000};
-	c.agent.tiles = x->tc;
 	err = dq_learner_create(&x->l, x->t, x->env, &c);
 	return err;
 }
 
 static void
-tl_free(struct tl *x)
-{
-	dq_learner_destroy(x->l);
-	dq_table_destroy(x->t);
-	dq_tiles_destroy(x->tc);
-	dq_env_close(x->env);
-}
-
-static void
-tl_run(struct tl *x)
+tl_run(tl *x)
 {
 	dq_run_result r;
 
@@ -142,24 +102,6 @@ tables_equal(const dq_table *t1, const dq_table *t2)
 				    dq_table_channel_get(t2, c, s, a, &x2), 0);
 				assert_memory_equal(&x1, &x2, sizeof(x1));
 			}
-}
-
-static bool
-tables_differ(const dq_table *t1, const dq_table *t2)
-{
-	dq_table_info i;
-
-	dq_table_info_get(t1, &i);
-	for (uint32_t s = 0; s < i.n_states; s++)
-		for (uint32_t a = 0; a < i.n_actions; a++) {
-			double x1, x2;
-
-			dq_table_get(t1, s, a, &x1);
-			dq_table_get(t2, s, a, &x2);
-			if (memcmp(&x1, &x2, sizeof(x1)))
-				return true;
-		}
-	return false;
 }
 
 static void
@@ -194,12 +136,12 @@ test_resume_exact(void **state)
 			const char *text = coders[k % 2];
 			dq_mode mode = k < 2 ? DQ_MODE_CAS : DQ_MODE_HOGWILD;
 			uint64_t n = 1500 + 37 * (uint64_t)k;
-			struct tl a, b, c;
+			tl a, b, c;
 			dq_checkpoint_meta m, got;
 			dq_tiles_config fc, lc;
 
 			if (tl_make(&a, text, (dq_rule)r, mode, n) != 0) {
-				tl_free(&a);
+				dq_test_tl_free(&a);
 				break; /* a rule tile coding does not take */
 			}
 			assert_int_equal(tl_make(&b, text, (dq_rule)r, mode, n),
@@ -209,7 +151,7 @@ test_resume_exact(void **state)
 			tl_run(&a);
 			tl_run(&a);
 			tl_run(&b);
-			assert_true(tables_differ(a.t, b.t));
+			assert_false(dq_test_same_q(a.t, b.t));
 			meta_fill(&m);
 			m.mode = mode;
 			assert_int_equal(
@@ -228,9 +170,9 @@ test_resume_exact(void **state)
 			tl_run(&c);
 			tables_equal(a.t, c.t);
 			states_equal(a.l, c.l);
-			tl_free(&a);
-			tl_free(&b);
-			tl_free(&c);
+			dq_test_tl_free(&a);
+			dq_test_tl_free(&b);
+			dq_test_tl_free(&c);
 			tried++;
 		}
 	}
@@ -329,7 +271,7 @@ static void
 test_section_resealed(void **state)
 {
 	char path[128], bad[128];
-	struct tl x;
+	tl x;
 	dq_checkpoint_meta m;
 	dq_tiles_config got;
 	uint8_t *b, *e;
@@ -398,7 +340,7 @@ test_section_resealed(void **state)
 	assert_int_equal(dq_checkpoint_load_learner(path, x.l, NULL), 0);
 	free(e);
 	free(b);
-	tl_free(&x);
+	dq_test_tl_free(&x);
 	unlink(path);
 	unlink(bad);
 }
@@ -425,7 +367,7 @@ test_mismatch(void **state)
 	    {"8x4,4,8,8/16200", "hash_rows"},
 	};
 	char path[128];
-	struct tl a;
+	tl a;
 	dq_checkpoint_meta m;
 
 	(void)state;
@@ -436,7 +378,7 @@ test_mismatch(void **state)
 	meta_fill(&m);
 	assert_int_equal(dq_checkpoint_save_learner(path, a.l, &m), 0);
 	for (size_t i = 0; i < sizeof(others) / sizeof(*others); i++) {
-		struct tl o;
+		tl o;
 		double w;
 
 		assert_int_equal(
@@ -450,7 +392,7 @@ test_mismatch(void **state)
 		assert_non_null(strstr(dq_error_detail(), others[i].param));
 		dq_table_get(o.t, 0, 0, &w);
 		assert_true(w == 42.0);
-		tl_free(&o);
+		dq_test_tl_free(&o);
 	}
 	/* a tile-coded file into tabular cartpole (324 x 2), of another
 	 * shape and of the same (a coder of 324 rows) */
@@ -501,7 +443,7 @@ test_mismatch(void **state)
 		dq_tiles_destroy(one);
 		dq_env_close(env);
 	}
-	tl_free(&a);
+	dq_test_tl_free(&a);
 	unlink(path);
 }
 

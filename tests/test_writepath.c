@@ -453,30 +453,21 @@ static double *
 run_p1(const char *name, dq_write_path wp, uint64_t steps, size_t *n,
        dq_write_stats *ws)
 {
-	dq_env *env;
-	dq_env_spec sp;
-	dq_table *t;
+	dq_test_lr x;
 	dq_learner_config c;
-	dq_learner *l;
 	double *q;
 
-	assert_int_equal(dq_env_open_name(&env, name), 0);
-	dq_env_spec_get(env, &sp);
-	t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&c);
+	dq_test_lr_open(&x, name, 1, &c);
 	c.pin = DQ_PIN_NONE;
 	c.max_steps = steps;
 	c.agent.seed = 99;
 	c.write_path = wp;
-	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
-	assert_int_equal(dq_learner_run(l, NULL), 0);
-	assert_int_equal(dq_learner_agent_write_path(l, 0, ws), 0);
-	*n = (size_t)sp.n_states * sp.n_actions;
+	dq_test_lr_run(&x, &c, NULL);
+	assert_int_equal(dq_learner_agent_write_path(x.l, 0, ws), 0);
+	*n = (size_t)x.sp.n_states * x.sp.n_actions;
 	q = malloc(*n * sizeof(double));
-	dq_table_snapshot(t, q, *n);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_env_close(env);
+	dq_table_snapshot(x.t, q, *n);
+	dq_test_lr_free(&x);
 	return q;
 }
 
@@ -532,19 +523,13 @@ test_switching_is_exact(void **state)
 static void
 test_switching_two_agents(void **state)
 {
-	dq_env *env;
-	dq_env_spec sp;
-	dq_table *t;
+	dq_test_lr x;
 	dq_learner_config c;
-	dq_learner *l;
 	dq_run_result r;
 	uint64_t windowed = 0, merges = 0, moved = 0;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "maze4x3"), 0);
-	dq_env_spec_get(env, &sp);
-	t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&c);
+	dq_test_lr_open(&x, "maze4x3", 1, &c);
 	c.pin = DQ_PIN_NONE;
 	c.n_threads = 2;
 	c.max_steps = 400000;
@@ -552,15 +537,14 @@ test_switching_two_agents(void **state)
 	dq__wp_max_window_hook = forced_max;
 	dq__wp_decide_hook = forced_decide;
 	forced_calls = 0;
-	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
-	assert_int_equal(dq_learner_run(l, &r), 0);
+	dq_test_lr_run(&x, &c, &r);
 	dq__wp_max_window_hook = dq__wp_max_window;
 	dq__wp_decide_hook = dq__wp_decide;
 	assert_int_equal(r.total.steps, 400000);
 	for (uint32_t i = 0; i < 2; i++) {
 		dq_write_stats ws;
 
-		assert_int_equal(dq_learner_agent_write_path(l, i, &ws), 0);
+		assert_int_equal(dq_learner_agent_write_path(x.l, i, &ws), 0);
 		assert_true(ws.moved <= ws.merges);
 		windowed += ws.window_steps;
 		merges += ws.merges;
@@ -569,9 +553,7 @@ test_switching_two_agents(void **state)
 	assert_true(windowed > 200000 && windowed <= 400000);
 	assert_true(merges > 0);
 	(void)moved; /* > 0 only when the two threads overlapped */
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_env_close(env);
+	dq_test_lr_free(&x);
 }
 
 /* What the learner hands the rule, recorded per agent: the chunks' steps
@@ -612,37 +594,28 @@ recording_decide(dq__wp_probe *p, uint32_t window, uint32_t max_window,
 static void
 test_probe_samples(void **state)
 {
-	dq_env *env;
-	dq_env_spec sp;
-	dq_table *t;
+	dq_test_lr x;
 	dq_learner_config c;
-	dq_learner *l;
 	dq_stats st[2];
 	dq_run_result r;
 
 	(void)state;
-	assert_int_equal(dq_env_open_name(&env, "frozenlake8x8"), 0);
-	dq_env_spec_get(env, &sp);
-	t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0, false);
-	dq_learner_config_init(&c);
+	dq_test_lr_open(&x, "frozenlake8x8", 1, &c);
 	c.pin = DQ_PIN_NONE;
 	c.n_threads = 2;
 	c.max_steps = 300001; /* not a multiple of any chunk */
 	dq__wp_decide_hook = recording_decide;
-	assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
-	assert_int_equal(dq_learner_run(l, &r), 0);
+	dq_test_lr_run(&x, &c, &r);
 	dq__wp_decide_hook = dq__wp_decide;
 	assert_int_equal(r.total.steps, 300001);
 	for (uint32_t i = 0; i < 2; i++)
-		assert_int_equal(dq_learner_agent_stats(l, i, &st[i]), 0);
+		assert_int_equal(dq_learner_agent_stats(x.l, i, &st[i]), 0);
 	assert_int_equal(atomic_load(&seen_bad), 0);
 	assert_true(atomic_load(&seen_ns) > 0); /* chunks take time */
 	assert_int_equal(atomic_load(&seen_steps[0]) +
 			     atomic_load(&seen_steps[1]),
 			 st[0].steps + st[1].steps);
-	dq_learner_destroy(l);
-	dq_table_destroy(t);
-	dq_env_close(env);
+	dq_test_lr_free(&x);
 }
 
 /*
@@ -679,33 +652,26 @@ test_prior_learner(void **state)
 	(void)state;
 	for (int k = 0; k < 3; k++) {
 		uint64_t windowed = 0;
-		dq_env *env;
-		dq_env_spec sp;
-		dq_table *t;
+		dq_test_lr x;
 		dq_learner_config c;
-		dq_learner *l;
 		dq_run_result r;
 
-		assert_int_equal(dq_env_open_name(&env, "cliffwalking"), 0);
-		dq_env_spec_get(env, &sp);
-		t = dq_test_table(sp.n_states, sp.n_actions, DQ_MODE_CAS, 0.0,
-				  false);
-		dq_learner_config_init(&c);
+		dq_test_lr_open(&x, "cliffwalking", 1, &c);
 		c.pin = DQ_PIN_NONE;
 		c.n_threads = 2;
 		c.max_steps = k == 2 ? 2 : 4000;
 		c.write_path = k == 1 ? DQ_WRITE_DIRECT : DQ_WRITE_AUTO;
-		assert_int_equal(dq_learner_create(&l, t, env, &c), 0);
+		assert_int_equal(dq_learner_create(&x.l, x.t, x.env, &c), 0);
 		if (k == 0)
 			dq__wp_decide_hook = prior_decide;
-		assert_int_equal(dq_learner_run(l, &r), 0);
+		assert_int_equal(dq_learner_run(x.l, &r), 0);
 		dq__wp_decide_hook = dq__wp_decide;
 		assert_int_equal(r.total.steps, c.max_steps);
 		for (uint32_t i = 0; i < 2; i++) {
 			dq_write_stats ws;
 
-			assert_int_equal(dq_learner_agent_write_path(l, i, &ws),
-					 0);
+			assert_int_equal(
+			    dq_learner_agent_write_path(x.l, i, &ws), 0);
 			windowed += ws.window_steps;
 			if (k == 1) {
 				assert_int_equal(ws.window_steps, 0);
@@ -721,9 +687,7 @@ test_prior_learner(void **state)
 			assert_int_equal(atomic_load(&prior_min), 1024);
 			assert_int_equal(atomic_load(&prior_max), 1024);
 		}
-		dq_learner_destroy(l);
-		dq_table_destroy(t);
-		dq_env_close(env);
+		dq_test_lr_free(&x);
 	}
 }
 
