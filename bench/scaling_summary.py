@@ -53,10 +53,10 @@ def label(env):
     return env.replace(";", ",")
 
 
-def probe_of(out):
-    """key -> float, from bench/machine_probe's lines (machine-probe.txt)."""
+def probe_of(out, name="machine-probe.txt"):
+    """key -> float, from bench/machine_probe's lines."""
     got = {}
-    path = os.path.join(out, "machine-probe.txt")
+    path = os.path.join(out, name)
     if os.path.exists(path):
         for line in open(path):
             k, _, v = line.strip().partition("=")
@@ -65,7 +65,7 @@ def probe_of(out):
     return got
 
 
-def probe_line(probe, lines):
+def probe_line(probe, end, lines):
     if not probe:
         return
     lines.append("The machine in the same run (`bench/machine_probe`, medians):"
@@ -78,6 +78,12 @@ def probe_line(probe, lines):
                      probe.get("create_us", float("nan")),
                      probe.get("wake_us", float("nan")),
                      probe.get("wake_busy_us", float("nan"))))
+    a, b = probe.get("line_ns"), end.get("line_ns")
+    if a and b:
+        moved = max(a, b) / min(a, b) > 1.5
+        lines[-1] += (" After the pairs: %.0f ns%s." % (
+            b, " -- **the host moved the virtual CPUs during the pairs**: "
+            "their figures may mix two machines" if moved else ""))
     lines.append("")
 
 
@@ -293,7 +299,7 @@ def summary(out):
                      env.get("seconds", "?"), os.environ.get("PAIRS", "7")))
     lines.append("")
     probe = probe_of(out)
-    probe_line(probe, lines)
+    probe_line(probe, probe_of(out, "machine-probe-end.txt"), lines)
     pts = throughput_table(out, lines, probe)
     tto_table(out, lines, probe)
     ir_lines(out, pts, lines)
