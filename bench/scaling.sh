@@ -26,7 +26,7 @@
 #     Environments: maze4x3 frozenlake4x4 frozenlake8x8 cliffwalking taxi
 #     and scalable at 10^3, 10^5 and 10^7 entries.
 #  2. time_to_optimal, --threads 1,2, modes auto and cas (direct
-#     updates), on frozenlake8x8 (SEEDS seeds, default 11; checks every
+#     updates), on frozenlake8x8 (SEEDS seeds, default 21; checks every
 #     0.5 ms) and cliffwalking (CLIFF_SEEDS, default 31: a run takes about
 #     a millisecond; checks every 0.05 ms: it needs about 1.5e4 steps,
 #     under half a millisecond). Each run is followed by a run of one step
@@ -51,7 +51,7 @@ pairs=${PAIRS:-7}
 # thread; the summary's tables stay 1 / 2 and a table of every count's
 # speedups is added).
 threads=${THREADS:-1,2}
-seeds=${SEEDS:-11}
+seeds=${SEEDS:-21}
 envs=${ENVS:-"maze4x3 frozenlake4x4 frozenlake8x8 cliffwalking taxi
 scalable:states=250,actions=4 scalable:states=25000,actions=4
 scalable:states=2500000,actions=4"}
