@@ -57,6 +57,8 @@ enum {
 	PUB_N
 };
 
+struct watch;
+
 /*
  * One agent thread's slot. The agent (hot, written every step) and the
  * published counters (written after each chunk of steps, read by the
@@ -76,7 +78,13 @@ typedef struct slot {
 	 * until the agent's first run. Written by the agent's thread, read
 	 * by dq_learner_agent_cpus() at any time. */
 	dq__atomic_u32 cpu;
-	pthread_t thread;
+	pthread_t thread; /* not agent 0's: it runs on the calling thread */
+	/* Agent 0 during a run: the monitor's duties it makes between its
+	 * chunks (caller_watch()); NULL otherwise. And why the calling
+	 * thread must not be bound (its binding could not be kept to be
+	 * restored), 0 when it may. */
+	struct watch *watch;
+	int no_bind;
 	/* Where the hot loop is, kept across a switch of its instance. */
 	struct loop_pos {
 		uint32_t s, len, chunk;
@@ -182,6 +190,7 @@ dq__learner_topo_fn dq__learner_topo = dq__topo_system;
 
 static void slot_publish(slot *s);
 static void check_target(slot *sl, uint64_t now);
+static void caller_watch(slot *sl, uint64_t now);
 
 static uint64_t
 now_ns(void)
@@ -1008,6 +1017,9 @@ agent_loop_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 		slot_publish(sl);
 		if (target)
 			check_target(sl, t);
+		/* Agent 0, on the calling thread: the monitor's duties. */
+		if (DQ__UNLIKELY(sl->watch != NULL))
+			caller_watch(sl, t);
 		/* The automatic write path: a change between direct updates
 		 * and windows continues in the other instance of this loop. */
 		if (sl->wp_auto &&
@@ -1216,6 +1228,9 @@ agent_loop_tiles_as(slot *sl, const char **what, dq_rule rule, dq_mode mode,
 		else if (t - t_prev < CHUNK_NS / 4 && chunk < PUBLISH_EVERY)
 			chunk *= 2;
 		t_prev = t;
+		/* Agent 0, on the calling thread: the monitor's duties. */
+		if (DQ__UNLIKELY(sl->watch != NULL))
+			caller_watch(sl, t);
 	}
 out:
 	tg->f = f;
@@ -1273,7 +1288,9 @@ agent_bind(slot *sl)
 	dq_learner *l = sl->l;
 	int err = 0;
 
-	if (sl->pu != DQ__PIN_UNBOUND)
+	if (sl->pu != DQ__PIN_UNBOUND && sl->no_bind)
+		err = sl->no_bind;
+	else if (sl->pu != DQ__PIN_UNBOUND)
 		err = dq__bind_thread(l->topo, sl->pu);
 	else if (l->cfg.pin != DQ_PIN_NONE && !l->planned)
 		err = DQ_EPIN;
@@ -1528,6 +1545,7 @@ struct watch {
 	double next_progress; /* when progress and should_stop are due */
 	double last_t;	      /* the previous progress report */
 	uint64_t last_steps;
+	uint64_t due_ns; /* agent 0's next duty (caller_watch()), ns */
 };
 
 /*
@@ -1663,45 +1681,110 @@ watch_poll(dq_learner *l, struct watch *w, double now)
  * again would be a busy loop while the agents finish their chunks).
  * (Target checks are the agents', see check_target().)
  */
+/* When the monitor's next duty is due (seconds): progress and
+ * should_stop, the time budget, an evaluation. */
+static double
+watch_deadline(dq_learner *l, const struct watch *w, double now)
+{
+	const dq_learner_config *c = &l->cfg;
+	double deadline = w->next_progress;
+
+	if (c->max_seconds > 0.0 && !stopping(l) &&
+	    w->t0 + c->max_seconds < deadline)
+		deadline = w->t0 + c->max_seconds;
+	if (l->eval && !stopping(l)) {
+		double e = c->eval_unit == DQ_EVAL_SECONDS
+			       ? w->t0 + l->eval_next
+			       : now + EVAL_POLL;
+
+		if (e < deadline)
+			deadline = e;
+	}
+	return deadline;
+}
+
 static void
 monitor(dq_learner *l, struct watch *w)
 {
-	const dq_learner_config *c = &l->cfg;
-
 	while (active_agents(l)) {
-		double deadline = w->next_progress;
-
 		double now = now_seconds();
 
-		if (c->max_seconds > 0.0 && !stopping(l) &&
-		    w->t0 + c->max_seconds < deadline)
-			deadline = w->t0 + c->max_seconds;
-		if (l->eval && !stopping(l)) {
-			double e = c->eval_unit == DQ_EVAL_SECONDS
-				       ? w->t0 + l->eval_next
-				       : now + EVAL_POLL;
-
-			if (e < deadline)
-				deadline = e;
-		}
-		wait_until(l, deadline, now);
+		wait_until(l, watch_deadline(l, w, now), now);
 		watch_poll(l, w, now_seconds());
 	}
 }
 
 /*
- * Start the agents' threads, one by one, making the monitor's checks
+ * Agent 0's duties as the monitor, between its chunks (it runs on the
+ * thread that called dq_learner_run(), which is the monitor's): the same
+ * watch_poll() when due. @now: the chunk's end, ns.
+ */
+static void
+caller_watch(slot *sl, uint64_t now)
+{
+	struct watch *w = sl->watch;
+	double next;
+
+	if (now < w->due_ns)
+		return;
+	watch_poll(sl->l, w, (double)now * 1e-9);
+	next = watch_deadline(sl->l, w, now_seconds());
+	/* past 2^63 ns (292 years) is never */
+	w->due_ns = next < 9.2e9 ? (uint64_t)(next * 1e9) : UINT64_MAX;
+}
+
+/*
+ * Agent 0, on the thread that called dq_learner_run(), once the others'
+ * threads are created: it starts without a thread to create or a core to
+ * wake, the fixed cost of a short run (bench/machine_probe: a pinned
+ * thread's start and join about 60 us, a parked thread's wake-up about 75
+ * us on the 2-core VM; cliffwalking reaches its target in 0.25-0.4 ms),
+ * and a one-agent run creates no thread at all. Between its chunks it
+ * makes the monitor's duties (caller_watch()); once it ends, the monitor()
+ * loop waits for the others. Bound to its PU like any agent, the calling
+ * thread gets its own binding back afterwards; when that binding cannot
+ * be read (to restore it), agent 0 runs unbound, reported as a pin
+ * failure of agent 0.
+ */
+static void
+caller_agent(dq_learner *l, struct watch *w)
+{
+	slot *sl = l->slots[0];
+	void *saved = NULL;
+	int err = 0;
+
+	if (sl->pu != DQ__PIN_UNBOUND)
+		err = dq__topo_save_binding(l->topo, &saved);
+	/* Not this machine (a synthetic topology): the binding has no effect
+	 * either, so there is nothing to restore. */
+	sl->no_bind = err == DQ_ENOTHISSYS ? 0 : err;
+	/* What is due before agent 0's first step: with one agent, the
+	 * evaluator's first record (a curve starts from the table the run
+	 * starts with; with more, start_agents() made it before creating
+	 * any thread). */
+	watch_poll(l, w, now_seconds());
+	w->due_ns = 0; /* then at the first chunk's end */
+	sl->watch = w;
+	(void)agent_main(sl);
+	sl->watch = NULL;
+	sl->no_bind = 0;
+	(void)dq__topo_restore_binding(l->topo, saved);
+}
+
+/*
+ * Start the agents' threads (1 to P - 1), one by one, making the monitor's checks
  * between creations: with many more threads than cores, or a slow
  * pthread_create (sanitizers), creating them can take longer than the
  * time budget. Creation stops at the first stop request; the agents
  * created wait at the gate, which opens when creation ends, so that they
  * do not compete with the creating thread for the cores. Returns how many
- * threads were started, and *err when one could not be.
+ * agents will run, agent 0 (the calling thread's) included, and *err when
+ * a thread could not be started.
  */
 static uint32_t
 start_agents(dq_learner *l, struct watch *w, int *err)
 {
-	uint32_t started = 0;
+	uint32_t started = 1; /* agent 0: the calling thread (caller_agent()) */
 
 	pthread_mutex_lock(&l->mu);
 	l->gate_open = false;
@@ -1812,8 +1895,9 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	w.last_t = t0;
 	w.last_steps = 0; /* this run's steps */
 	started = start_agents(l, &w, &err);
+	caller_agent(l, &w);
 	monitor(l, &w);
-	for (uint32_t i = 0; i < started; i++)
+	for (uint32_t i = 1; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
 

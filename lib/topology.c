@@ -477,6 +477,45 @@ dq__topo_thread_binding(dq__topo *t, unsigned *pus, size_t cap)
 	return ret;
 }
 
+int
+dq__topo_save_binding(dq__topo *t, void **saved)
+{
+	hwloc_bitmap_t set;
+
+	if (!t || !saved)
+		return -EINVAL;
+	*saved = NULL;
+	if (!t->thissystem)
+		return DQ_ENOTHISSYS;
+	set = hwloc_bitmap_alloc();
+	if (!set)
+		return -ENOMEM;
+	errno = 0;
+	if (hwloc_get_cpubind(t->hw, set, HWLOC_CPUBIND_THREAD) < 0) {
+		int err = neg_errno(-EIO);
+
+		hwloc_bitmap_free(set);
+		return err;
+	}
+	*saved = set;
+	return 0;
+}
+
+int
+dq__topo_restore_binding(dq__topo *t, void *saved)
+{
+	int err = 0;
+
+	if (!saved)
+		return 0;
+	errno = 0;
+	if (!t || hwloc_set_cpubind(t->hw, (hwloc_const_bitmap_t)saved,
+				    HWLOC_CPUBIND_THREAD) < 0)
+		err = t ? neg_errno(-EIO) : -EINVAL;
+	hwloc_bitmap_free((hwloc_bitmap_t)saved);
+	return err;
+}
+
 /*
  * Every block starts MEM_ALIGN bytes after a header that says how to free
  * it, so dq__mem_free() needs nothing but the pointer. The header goes in

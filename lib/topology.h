@@ -113,6 +113,24 @@ int dq__topo_bind_thread(dq__topo *t, unsigned pu_os_index);
 int dq__topo_thread_binding(dq__topo *t, unsigned *pus, size_t cap);
 
 /*
+ * The calling thread's binding, kept in *@saved (opaque, NULL when
+ * nothing was kept), so that dq__topo_restore_binding() can put it back
+ * after the thread was bound elsewhere: the learner binds the thread that
+ * calls dq_learner_run() to agent 0's PU for the run.
+ *
+ * Returns 0; -EINVAL for NULL arguments; DQ_ENOTHISSYS when @t is not
+ * this machine; -ENOMEM; or the OS's errno (*@saved is then NULL).
+ * Thread-safety: any thread, about itself.
+ */
+int dq__topo_save_binding(dq__topo *t, void **saved);
+
+/*
+ * Bind the calling thread as dq__topo_save_binding() found it, and free
+ * @saved (NULL: nothing to do). Returns 0, or the OS's errno.
+ */
+int dq__topo_restore_binding(dq__topo *t, void *saved);
+
+/*
  * Memory for the Q-table, aligned to at least 64 bytes, not zeroed.
  * Interleaved page by page over the NUMA nodes of the system topology when
  * there are several and the OS lets us (*interleaved is then true), a

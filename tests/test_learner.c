@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dq_fault_pthread.h"
 #include "atomic.h"
@@ -1586,6 +1587,121 @@ test_agent_cpus_during_run(void **state)
 	teardown(&f);
 }
 
+/* Agent 0 runs on the calling thread (caller_agent()). */
+struct caller_seen {
+	pthread_t caller;
+	int calls, elsewhere;
+	int stop_after; /* should_stop answers 1 from this call on; 0 never */
+	int asked;
+};
+
+static void
+caller_progress(const dq_progress *p, void *arg)
+{
+	struct caller_seen *c = arg;
+
+	(void)p;
+	c->calls++;
+	c->elsewhere += !pthread_equal(pthread_self(), c->caller);
+}
+
+static int
+caller_should_stop(void *arg)
+{
+	struct caller_seen *c = arg;
+
+	c->elsewhere += !pthread_equal(pthread_self(), c->caller);
+	return c->stop_after && ++c->asked >= c->stop_after;
+}
+
+/*
+ * The calling thread runs agent 0 and, between its chunks, the monitor's
+ * duties: progress and should_stop are called on it, the time budget
+ * holds with one agent (no monitor thread at all), and the thread's own
+ * CPU binding is back when the run returns although agent 0 was bound to
+ * its PU during the run.
+ */
+static void
+test_caller_runs_agent0(void **state)
+{
+	struct fixture f;
+	struct caller_seen c;
+	dq_learner *l;
+	dq_run_result r;
+	unsigned plan = 0;
+	cpu_set_t mine, after;
+	int other = -1;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.caller = pthread_self();
+	/* Every online CPU first: an earlier run that left this thread
+	 * bound (the fault this test is for) must not hide itself. */
+	CPU_ZERO(&mine);
+	for (long i = 0; i < sysconf(_SC_NPROCESSORS_ONLN) && i < CPU_SETSIZE;
+	     i++)
+		CPU_SET((int)i, &mine);
+	(void)sched_setaffinity(0, sizeof(mine), &mine);
+	assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+	/* One agent, a time budget: agent 0 polls it. */
+	setup(&f, NULL, DQ_MODE_CAS);
+	f.cfg.n_threads = 1;
+	f.cfg.max_steps = 50000000; /* a second or more: not what stops it */
+	f.cfg.max_seconds = 0.05;
+	f.cfg.progress = caller_progress;
+	f.cfg.progress_arg = &c;
+	f.cfg.should_stop = caller_should_stop;
+	f.cfg.should_stop_arg = &c;
+	f.cfg.progress_interval = 0.001;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_TIME);
+	assert_true(r.seconds < 1.0);
+	assert_true(c.calls > 5); /* every 1 ms, during the run */
+	assert_int_equal(c.elsewhere, 0);
+	/* should_stop, polled by agent 0 too */
+	c.stop_after = 3;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_CALLBACK);
+	assert_int_equal(c.elsewhere, 0);
+	/* the fixture pins to cores: bound for the run, then as before */
+	assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+	assert_true(CPU_EQUAL(&mine, &after));
+	dq_learner_destroy(l);
+
+	/* Two agents pinned: the caller is bound back as it was. */
+	f.cfg.n_threads = 2;
+	f.cfg.max_seconds = 0.0;
+	f.cfg.max_steps = 200000;
+	f.cfg.should_stop = NULL;
+	f.cfg.pin = DQ_PIN_CORES;
+	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
+	assert_true(dq_learner_agent_cpus(l, 0, &plan, 1) >= 0);
+	for (int i = 0; i < CPU_SETSIZE && other < 0; i++)
+		if (CPU_ISSET(i, &mine) && (unsigned)i != plan)
+			other = i;
+	if (other >= 0) { /* a second CPU to stand on */
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(other, &one);
+		assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	}
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.total.steps, 200000);
+	assert_int_equal(c.elsewhere, 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(after), &after), 0);
+	if (other >= 0) {
+		assert_int_equal(CPU_COUNT(&after), 1);
+		assert_true(CPU_ISSET(other, &after));
+		if (!r.pin_failures) /* agent 0 was bound to its plan */
+			assert_true(dq_learner_agent_cpus(l, 0, &plan, 1) == 1);
+	}
+	assert_int_equal(sched_setaffinity(0, sizeof(mine), &mine), 0);
+	dq_learner_destroy(l);
+	teardown(&f);
+}
+
 /* Agent state for resuming: read after a run, restored into another. */
 static void
 test_agent_state_roundtrip(void **state)
@@ -1658,7 +1774,29 @@ static void
 test_thread_create_fails(void **state)
 {
 	(void)state;
-	for (int at = 1; at <= 3; at++) {
+	/* Agent 0 runs on the calling thread: a run of P agents creates P - 1
+	 * threads (none for one agent), the k-th for agent k. */
+	for (uint32_t p = 1; p <= 3; p++) {
+		struct fixture f;
+		dq_learner *l;
+		dq_run_result r;
+
+		setup(&f, NULL, DQ_MODE_CAS);
+		f.cfg.n_threads = p;
+		f.cfg.max_steps = 3000;
+		assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg),
+				 0);
+		create_calls = 0;
+		fail_at_call = 0;
+		dq__thread_create = failing_create;
+		assert_int_equal(dq_learner_run(l, &r), 0);
+		dq__thread_create = pthread_create;
+		assert_int_equal(create_calls, p - 1);
+		assert_int_equal(r.total.steps, 3000);
+		dq_learner_destroy(l);
+		teardown(&f);
+	}
+	for (int at = 1; at <= 2; at++) {
 		struct fixture f;
 		dq_learner *l;
 		dq_run_result r;
@@ -1680,7 +1818,7 @@ test_thread_create_fails(void **state)
 		assert_true(r.total.steps <= 3000000);
 		dq_learner_error(l, &e);
 		assert_int_equal(e.code, -EAGAIN);
-		assert_int_equal(e.agent, at - 1);
+		assert_int_equal(e.agent, at);
 		assert_string_equal(e.what, "thread");
 		/* Every started thread was joined: the learner runs again. */
 		assert_int_equal(dq_learner_run(l, &r), 0);
@@ -1756,6 +1894,7 @@ main(void)
 	    cmocka_unit_test(test_monitor_sleeps),
 	    cmocka_unit_test(test_pinning_synthetic),
 	    cmocka_unit_test(test_agent_cpus_during_run),
+	    cmocka_unit_test(test_caller_runs_agent0),
 	};
 
 	return cmocka_run_group_tests_name("learner", tests, NULL, NULL);

@@ -122,13 +122,15 @@ typedef struct dq_learner_config {
 	double max_seconds;	    /**< Wall-clock budget (0 = no limit). */
 	uint32_t max_episode_steps; /**< Truncate episodes (0 = the
 				     *   environment's own limit). */
-	/** Called from the monitoring thread every progress_interval, until
-	 *  a stop is under way; return non-zero to stop the run. May be
-	 *  NULL. */
+	/** Called from the monitoring thread (the caller of
+	 *  dq_learner_run(), between agent 0's chunks) every
+	 *  progress_interval, until a stop is under way; return non-zero to
+	 *  stop the run. May be NULL. */
 	int (*should_stop)(void *arg);
 	void *should_stop_arg; /**< Passed to should_stop. */
-	/** Called from the monitoring thread with a consistent snapshot of
-	 *  the totals every progress_interval, and once at the end. */
+	/** Called from the monitoring thread (the caller) with a consistent
+	 *  snapshot of the totals every progress_interval, and once at the
+	 *  end. */
 	void (*progress)(const dq_progress *p, void *arg);
 	void *progress_arg;	  /**< Passed to progress. */
 	double progress_interval; /**< Seconds; default 0.1. */
@@ -325,9 +327,15 @@ DQ_API void dq_learner_destroy(dq_learner *l);
 
 /**
  * Run the agents until a stop condition; blocks the calling thread, which
- * becomes the monitor (progress, time budget, should_stop, the evaluator
- * and its callback; the agents make the target checks). Every thread
- * started is joined before it returns. A learner may be run again: agents
+ * runs agent 0 itself and is the monitor (progress, time budget,
+ * should_stop, the evaluator and its callback, made between agent 0's
+ * chunks of at most 256 steps and, once it ends, while the others finish;
+ * the agents make the target checks). A run of P agents starts P - 1
+ * threads (none for one agent): a short run pays no thread start for
+ * agent 0. With pinning, the calling thread is bound to agent 0's PU
+ * during the run and gets its own binding back before the return (when
+ * that binding cannot be read, agent 0 runs unbound: a pin failure of
+ * agent 0). Every thread started is joined before it returns. A learner may be run again: agents
  * continue from their state (counters, schedules, RNG) and limits count
  * from the new run's start.
  *
