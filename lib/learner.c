@@ -1741,7 +1741,7 @@ caller_watch(slot *sl, uint64_t now)
  * us on the 2-core VM; cliffwalking reaches its target in 0.25-0.4 ms),
  * and a one-agent run creates no thread at all. Between its chunks it
  * makes the monitor's duties (caller_watch()); once it ends, the monitor()
- * loop waits for the others. Bound to its PU like any agent, the calling
+ * loop waits for the others. Not with an evaluator (dq_learner_run()). Bound to its PU like any agent, the calling
  * thread gets its own binding back afterwards; when that binding cannot
  * be read (to restore it), agent 0 runs unbound, reported as a pin
  * failure of agent 0.
@@ -1758,10 +1758,9 @@ caller_agent(dq_learner *l, struct watch *w)
 	/* Not this machine (a synthetic topology): the binding has no effect
 	 * either, so there is nothing to restore. */
 	sl->no_bind = err == DQ_ENOTHISSYS ? 0 : err;
-	/* What is due before agent 0's first step: with one agent, the
-	 * evaluator's first record (a curve starts from the table the run
-	 * starts with; with more, start_agents() made it before creating
-	 * any thread). */
+	/* What is due before agent 0's first step (should_stop, a time
+	 * budget already spent): start_agents() polled only between thread
+	 * creations, and a one-agent run creates none. */
 	watch_poll(l, w, now_seconds());
 	w->due_ns = 0; /* then at the first chunk's end */
 	sl->watch = w;
@@ -1772,19 +1771,20 @@ caller_agent(dq_learner *l, struct watch *w)
 }
 
 /*
- * Start the agents' threads (1 to P - 1), one by one, making the monitor's checks
+ * Start the agents' threads (@first to P - 1), one by one, making the monitor's checks
  * between creations: with many more threads than cores, or a slow
  * pthread_create (sanitizers), creating them can take longer than the
  * time budget. Creation stops at the first stop request; the agents
  * created wait at the gate, which opens when creation ends, so that they
  * do not compete with the creating thread for the cores. Returns how many
- * agents will run, agent 0 (the calling thread's) included, and *err when
- * a thread could not be started.
+ * agents will run, agent 0 included when @first is 1 (the calling
+ * thread's, caller_agent()), and *err when a thread could not be
+ * started.
  */
 static uint32_t
-start_agents(dq_learner *l, struct watch *w, int *err)
+start_agents(dq_learner *l, struct watch *w, uint32_t first, int *err)
 {
-	uint32_t started = 1; /* agent 0: the calling thread (caller_agent()) */
+	uint32_t started = first; /* 1: agent 0 is the caller's */
 
 	pthread_mutex_lock(&l->mu);
 	l->gate_open = false;
@@ -1818,6 +1818,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 {
 	dq_run_result res;
 	uint32_t started = 0;
+	bool caller;
 	struct watch w;
 	double t0;
 	int err = 0;
@@ -1894,10 +1895,15 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	w.next_progress = t0 + l->cfg.progress_interval;
 	w.last_t = t0;
 	w.last_steps = 0; /* this run's steps */
-	started = start_agents(l, &w, &err);
-	caller_agent(l, &w);
+	/* Agent 0 on the calling thread, unless an evaluator runs: its
+	 * greedy episodes would pause agent 0, where a thread of their own
+	 * overlaps them with the agents (on an idle core, for free). */
+	caller = l->eval == NULL;
+	started = start_agents(l, &w, caller ? 1 : 0, &err);
+	if (caller)
+		caller_agent(l, &w);
 	monitor(l, &w);
-	for (uint32_t i = 1; i < started; i++)
+	for (uint32_t i = caller ? 1 : 0; i < started; i++)
 		pthread_join(l->slots[i]->thread, NULL);
 	res.seconds = now_seconds() - t0;
 

@@ -327,12 +327,14 @@ DQ_API void dq_learner_destroy(dq_learner *l);
 
 /**
  * Run the agents until a stop condition; blocks the calling thread, which
- * runs agent 0 itself and is the monitor (progress, time budget,
+ * runs agent 0 itself (unless an evaluator is configured: eval_every > 0,
+ * whose episodes then overlap the agents on a thread of their own) and is
+ * the monitor (progress, time budget,
  * should_stop, the evaluator and its callback, made between agent 0's
  * chunks of at most 256 steps and, once it ends, while the others finish;
  * the agents make the target checks). A run of P agents starts P - 1
- * threads (none for one agent): a short run pays no thread start for
- * agent 0. With pinning, the calling thread is bound to agent 0's PU
+ * threads (none for one agent; P with an evaluator): a short run pays no
+ * thread start for agent 0. With pinning, the calling thread is bound to agent 0's PU
  * during the run and gets its own binding back before the return (when
  * that binding cannot be read, agent 0 runs unbound: a pin failure of
  * agent 0). Every thread started is joined before it returns. A learner may be run again: agents
