@@ -451,28 +451,23 @@ int
 dq__topo_thread_binding(dq__topo *t, unsigned *pus, size_t cap)
 {
 	hwloc_bitmap_t set;
+	void *saved;
 	size_t i = 0;
 	int id, ret;
 
 	if (!t || (!pus && cap))
 		return -EINVAL;
-	if (!t->thissystem)
-		return DQ_ENOTHISSYS;
-	set = hwloc_bitmap_alloc();
-	if (!set)
-		return -ENOMEM;
-	errno = 0;
-	if (hwloc_get_cpubind(t->hw, set, HWLOC_CPUBIND_THREAD) < 0) {
-		ret = neg_errno(-EIO);
-	} else {
-		/* -1 is an infinite set, which no OS binding produces. */
-		ret = hwloc_bitmap_weight(set);
-		if (ret < 0)
-			ret = -ERANGE;
-		id = ret > 0 ? hwloc_bitmap_first(set) : -1;
-		for (; id >= 0 && i < cap; id = hwloc_bitmap_next(set, id))
-			pus[i++] = (unsigned)id;
-	}
+	ret = dq__topo_save_binding(t, &saved);
+	if (ret)
+		return ret;
+	set = saved;
+	/* -1 is an infinite set, which no OS binding produces. */
+	ret = hwloc_bitmap_weight(set);
+	if (ret < 0)
+		ret = -ERANGE;
+	id = ret > 0 ? hwloc_bitmap_first(set) : -1;
+	for (; id >= 0 && i < cap; id = hwloc_bitmap_next(set, id))
+		pus[i++] = (unsigned)id;
 	hwloc_bitmap_free(set);
 	return ret;
 }
