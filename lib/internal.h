@@ -64,6 +64,11 @@ struct dq__topo;
 typedef int (*dq__bind_thread_fn)(struct dq__topo *, unsigned);
 extern dq__bind_thread_fn dq__bind_thread;
 
+/* Whether agent 0 runs on the thread that calls dq_learner_run() (true;
+ * tests turn it off to test the monitor alone, the path a learner with
+ * an evaluator takes). Not to be changed while a learner runs. */
+extern bool dq__learner_caller_agent;
+
 /* The topology learners plan on (dq__topo_system; tests hand them a
  * synthetic machine, so that plans are checked on every machine). */
 typedef struct dq__topo *(*dq__learner_topo_fn)(void);

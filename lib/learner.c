@@ -185,6 +185,9 @@ dq__thread_create_fn dq__thread_create = pthread_create;
 /* How an agent thread binds itself. Tests replace it to refuse bindings. */
 dq__bind_thread_fn dq__bind_thread = dq__topo_bind_thread;
 
+/* Agent 0 on the calling thread (caller_agent()); tests turn it off. */
+bool dq__learner_caller_agent = true;
+
 /* Where learners find the machine. Tests replace it with synthetic ones. */
 dq__learner_topo_fn dq__learner_topo = dq__topo_system;
 
@@ -1898,7 +1901,7 @@ dq_learner_run(dq_learner *l, dq_run_result *result)
 	/* Agent 0 on the calling thread, unless an evaluator runs: its
 	 * greedy episodes would pause agent 0, where a thread of their own
 	 * overlaps them with the agents (on an idle core, for free). */
-	caller = l->eval == NULL;
+	caller = l->eval == NULL && dq__learner_caller_agent;
 	started = start_agents(l, &w, caller ? 1 : 0, &err);
 	if (caller)
 		caller_agent(l, &w);

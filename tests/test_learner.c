@@ -1393,6 +1393,11 @@ test_stop_request_lifetime(void **state)
  * large for a timespec (1e300 s, a valid double: converting it was
  * undefined behaviour, caught by UBSan, and made every wait return at
  * once). The calling thread's CPU time tells a sleep from a busy loop.
+ * The monitor alone: agent 0 on a thread of its own, as with an
+ * evaluator (with agent 0 on the calling thread and one agent, the
+ * monitor has nobody to wait for). Then agent 0 on the calling thread
+ * with the same 1e300 s interval: its poll's deadline must not overflow
+ * either (UBSan: float-cast-overflow).
  */
 static void
 test_monitor_sleeps(void **state)
@@ -1404,6 +1409,7 @@ test_monitor_sleeps(void **state)
 	double cpu, wall;
 
 	(void)state;
+	dq__learner_caller_agent = false;
 	setup(&f, &slow, DQ_MODE_CAS);
 	f.cfg.max_seconds = 0.01;
 	assert_int_equal(dq_learner_create(&l, f.table, f.env, &f.cfg), 0);
@@ -1433,6 +1439,10 @@ test_monitor_sleeps(void **state)
 	assert_int_equal(r.reason, DQ_STOP_STEPS);
 	assert_true(wall >= 0.15);
 	assert_true(cpu < 0.3 * wall);
+	dq__learner_caller_agent = true;
+	assert_int_equal(dq_learner_run(l, &r), 0);
+	assert_int_equal(r.reason, DQ_STOP_STEPS);
+	assert_int_equal(r.run_steps, 2);
 	dq_learner_destroy(l);
 	teardown(&f);
 }
