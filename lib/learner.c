@@ -1677,13 +1677,6 @@ watch_poll(dq_learner *l, struct watch *w, double now)
 		eval_poll(l, w->t0, now);
 }
 
-/*
- * The monitor: wakes for progress and the time budget, or when an agent
- * ends; returns when every agent has ended. Once the run is stopping the
- * time budget no longer sets a wake-up (it has passed, and waking for it
- * again would be a busy loop while the agents finish their chunks).
- * (Target checks are the agents', see check_target().)
- */
 /* When the monitor's next duty is due (seconds): progress and
  * should_stop, the time budget, an evaluation. */
 static double
@@ -1706,6 +1699,13 @@ watch_deadline(dq_learner *l, const struct watch *w, double now)
 	return deadline;
 }
 
+/*
+ * The monitor: wakes for progress and the time budget, or when an agent
+ * ends; returns when every agent has ended. Once the run is stopping the
+ * time budget no longer sets a wake-up (it has passed, and waking for it
+ * again would be a busy loop while the agents finish their chunks).
+ * (Target checks are the agents', see check_target().)
+ */
 static void
 monitor(dq_learner *l, struct watch *w)
 {
@@ -1744,10 +1744,10 @@ caller_watch(slot *sl, uint64_t now)
  * us on the 2-core VM; cliffwalking reaches its target in 0.25-0.4 ms),
  * and a one-agent run creates no thread at all. Between its chunks it
  * makes the monitor's duties (caller_watch()); once it ends, the monitor()
- * loop waits for the others. Not with an evaluator (dq_learner_run()). Bound to its PU like any agent, the calling
- * thread gets its own binding back afterwards; when that binding cannot
- * be read (to restore it), agent 0 runs unbound, reported as a pin
- * failure of agent 0.
+ * loop waits for the others. Not with an evaluator (dq_learner_run()).
+ * Bound to its PU like any agent, the calling thread gets its own binding
+ * back afterwards; when that binding cannot be read (to restore it),
+ * agent 0 runs unbound, reported as a pin failure of agent 0.
  */
 static void
 caller_agent(dq_learner *l, struct watch *w)
@@ -1774,10 +1774,10 @@ caller_agent(dq_learner *l, struct watch *w)
 }
 
 /*
- * Start the agents' threads (@first to P - 1), one by one, making the monitor's checks
- * between creations: with many more threads than cores, or a slow
- * pthread_create (sanitizers), creating them can take longer than the
- * time budget. Creation stops at the first stop request; the agents
+ * Start the agents' threads (@first to P - 1), one by one, making the
+ * monitor's checks between creations: with many more threads than cores,
+ * or a slow pthread_create (sanitizers), creating them can take longer
+ * than the time budget. Creation stops at the first stop request; the agents
  * created wait at the gate, which opens when creation ends, so that they
  * do not compete with the creating thread for the cores. Returns how many
  * agents will run, agent 0 included when @first is 1 (the calling
