@@ -48,15 +48,6 @@
 static hwloc_topology_t topo;
 static hwloc_cpuset_t cpus[2];
 
-static double
-now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static int
 bind_self(int which)
 {
@@ -111,7 +102,7 @@ ping_burst(void)
 		return -1.0;
 	/* Wait until the other side runs (it spins on 1 after the start). */
 	sleep_s(0.002);
-	t0 = now_s();
+	t0 = bench_now();
 	atomic_store_explicit(&ball, 0, memory_order_relaxed);
 	for (long i = 0; i < 2 * n; i += 2) {
 		/* acquire/release: as in pong() */
@@ -122,7 +113,7 @@ ping_burst(void)
 	/* acquire: the last answer */
 	while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * n)
 		;
-	t1 = now_s();
+	t1 = bench_now();
 	pthread_join(t, &ret);
 	if (ret)
 		return -1.0;
@@ -143,12 +134,12 @@ create_once(void)
 {
 	pthread_t t;
 	void *ret;
-	double t0 = now_s(), t1;
+	double t0 = bench_now(), t1;
 
 	if (pthread_create(&t, NULL, bound_nothing, NULL))
 		return -1.0;
 	pthread_join(t, &ret);
-	t1 = now_s();
+	t1 = bench_now();
 	return ret ? -1.0 : (t1 - t0) * 1e6;
 }
 
@@ -204,7 +195,7 @@ wake_median(double idle, double *samples)
 
 		if (idle > 0.0)
 			sleep_s(idle);
-		t0 = now_s();
+		t0 = bench_now();
 		pthread_mutex_lock(&mu);
 		gen = i;
 		pthread_cond_signal(&cv);
@@ -214,7 +205,7 @@ wake_median(double idle, double *samples)
 			   i &&
 		       !park_err)
 			;
-		samples[n++] = (now_s() - t0) * 1e6;
+		samples[n++] = (bench_now() - t0) * 1e6;
 		/* Let it park again before the next wake. */
 		if (idle <= 0.0)
 			sleep_s(0.00002);
