@@ -97,12 +97,14 @@ ping_burst(void)
 	void *ret;
 	double t0, t1;
 
+	/* relaxed: before the other thread exists (pthread_create orders) */
 	atomic_store_explicit(&ball, -1, memory_order_relaxed);
 	if (pthread_create(&t, NULL, pong, &n))
 		return -1.0;
 	/* Wait until the other side runs (it spins on 1 after the start). */
 	sleep_s(0.002);
 	t0 = bench_now();
+	/* relaxed: the start; the loop's release stores hand the line on */
 	atomic_store_explicit(&ball, 0, memory_order_relaxed);
 	for (long i = 0; i < 2 * n; i += 2) {
 		/* acquire/release: as in pong() */
@@ -186,12 +188,14 @@ wake_median(double idle, double *samples)
 	int n = 0;
 
 	gen = 0;
+	/* relaxed: before the parked thread exists (pthread_create orders) */
 	atomic_store_explicit(&answered, 0, memory_order_relaxed);
 	if (pthread_create(&t, NULL, parked, NULL))
 		return -1.0;
 	sleep_s(0.005);
-	for (int i = 1; i <= THREAD_REPS && !park_err; i++) {
+	for (int i = 1; i <= THREAD_REPS; i++) {
 		double t0;
+		long a;
 
 		if (idle > 0.0)
 			sleep_s(idle);
@@ -200,11 +204,14 @@ wake_median(double idle, double *samples)
 		gen = i;
 		pthread_cond_signal(&cv);
 		pthread_mutex_unlock(&mu);
-		/* acquire: pairs with the parked thread's answer */
-		while (atomic_load_explicit(&answered, memory_order_acquire) !=
-			   i &&
-		       !park_err)
+		/* acquire: pairs with the parked thread's answer, or its -1
+		 * when it could not bind (park_err is read after the join) */
+		while ((a = atomic_load_explicit(&answered,
+						 memory_order_acquire)) != i &&
+		       a != -1)
 			;
+		if (a == -1)
+			break;
 		samples[n++] = (bench_now() - t0) * 1e6;
 		/* Let it park again before the next wake. */
 		if (idle <= 0.0)
